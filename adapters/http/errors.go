@@ -1,0 +1,113 @@
+package http
+
+import (
+	"errors"
+	"strconv"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/secondbloom/marketplace/domain"
+)
+
+// statusOf is the one table that maps error kinds to HTTP statuses.
+var statusOf = map[domain.Kind]int{
+	domain.KindInvalid:         fiber.StatusBadRequest,
+	domain.KindUnauthenticated: fiber.StatusUnauthorized,
+	domain.KindForbidden:       fiber.StatusForbidden,
+	domain.KindNotFound:        fiber.StatusNotFound,
+	domain.KindConflict:        fiber.StatusConflict,
+	domain.KindUnprocessable:   fiber.StatusUnprocessableEntity,
+	domain.KindTooLarge:        fiber.StatusRequestEntityTooLarge,
+	domain.KindUnsupported:     fiber.StatusUnsupportedMediaType,
+	domain.KindRateLimited:     fiber.StatusTooManyRequests,
+	domain.KindUnavailable:     fiber.StatusServiceUnavailable,
+	domain.KindInternal:        fiber.StatusInternalServerError,
+}
+
+// Errors the adapter raises itself, before the core is reached.
+var (
+	errRouteNotFound    = domain.New(domain.KindNotFound, domain.CodeNotFound, "no such route")
+	errMethodNotAllowed = domain.New(domain.KindNotFound, domain.CodeNotFound, "no such route for this method")
+	errTooLarge         = domain.New(domain.KindTooLarge, domain.CodePayloadTooLarge, "request body exceeds 1 MiB")
+	errNotJSON          = domain.New(domain.KindUnsupported, domain.CodeUnsupportedMediaType, "request body must be application/json")
+	errRateLimited      = domain.New(domain.KindRateLimited, domain.CodeRateLimited, "too many requests")
+	errDraining         = domain.New(domain.KindUnavailable, domain.CodeUnavailable, "server is shutting down")
+)
+
+type errorBody struct {
+	Success   bool      `json:"success"`
+	Error     errorInfo `json:"error"`
+	RequestID string    `json:"requestId"`
+}
+
+type errorInfo struct {
+	Code    string           `json:"code"`
+	Message string           `json:"message"`
+	Details []map[string]any `json:"details,omitempty"`
+}
+
+// classify turns any error a handler returns into a domain error, mapping
+// Fiber's own errors (unknown route, body too large) into the vocabulary.
+func classify(err error) *domain.Error {
+	var de *domain.Error
+	if errors.As(err, &de) {
+		return de
+	}
+	var fe *fiber.Error
+	if errors.As(err, &fe) {
+		switch fe.Code {
+		case fiber.StatusNotFound:
+			return errRouteNotFound
+		case fiber.StatusMethodNotAllowed:
+			return errMethodNotAllowed
+		case fiber.StatusRequestEntityTooLarge:
+			return errTooLarge
+		case fiber.StatusUnsupportedMediaType:
+			return errNotJSON
+		case fiber.StatusBadRequest:
+			return domain.Invalid("", "malformed request")
+		case fiber.StatusTooManyRequests:
+			return errRateLimited
+		case fiber.StatusServiceUnavailable:
+			return errDraining
+		}
+	}
+	return domain.New(domain.KindInternal, domain.CodeInternal, "internal error")
+}
+
+// handleError writes err as the error envelope. Internal errors are logged
+// and reported with their cause; the client sees only a generic message.
+func (s *Server) handleError(c *fiber.Ctx, err error) error {
+	de := classify(err)
+	status, ok := statusOf[de.Kind]
+	if !ok {
+		status = fiber.StatusInternalServerError
+	}
+	if status >= 500 && de.Kind != domain.KindUnavailable {
+		s.reportInternal(c, err)
+	}
+	if status >= 500 {
+		c.Locals(localsCause, err)
+	}
+	// A 5xx message is fixed text: wrapped causes (driver messages, DSNs)
+	// stay in the logs.
+	msg := de.Message
+	switch {
+	case status == fiber.StatusServiceUnavailable:
+		msg = "service temporarily unavailable"
+	case status >= 500:
+		msg = "internal error"
+	}
+	body := errorBody{Error: errorInfo{Code: de.Code, Message: msg}, RequestID: requestID(c)}
+	for _, d := range de.Details {
+		m := map[string]any{"field": d.Field, "message": d.Message}
+		for k, v := range d.Data {
+			m[k] = v
+		}
+		body.Error.Details = append(body.Error.Details, m)
+	}
+	if de.RetryAfterSeconds > 0 {
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(de.RetryAfterSeconds))
+	}
+	return c.Status(status).JSON(body)
+}

@@ -1,0 +1,108 @@
+// Package http is the Fiber v2 adapter: it serves the API of
+// ../shared/API.md over the application core. It owns the envelope, the
+// error-to-status table (errors.go), strict JSON decoding (decode.go),
+// request ids, authentication and the per-IP limits.
+package http
+
+import (
+	"context"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/secondbloom/marketplace/app"
+	"github.com/secondbloom/marketplace/ports"
+)
+
+// BodyLimit is the largest request body accepted.
+const BodyLimit = 1 << 20
+
+// Options configure the adapter.
+type Options struct {
+	// Version is reported by the health routes.
+	Version string
+	// OTPPerIP is how many send-otp and verify-otp requests one client IP
+	// may make per OTPWindow; 0 means 30.
+	OTPPerIP int
+	// OTPWindow is the window of OTPPerIP; 0 means 5 minutes.
+	OTPWindow time.Duration
+	// Logger receives one line per request; nil means slog.Default().
+	Logger *slog.Logger
+	// Reporter receives internal errors and panics; nil reports nothing.
+	Reporter ports.ErrorReporter
+	// Middleware runs first on every request (for example error tracking
+	// or metrics); it may be empty.
+	Middleware []fiber.Handler
+	// ProxyHeader, when set, names the header holding the client IP (for
+	// example X-Forwarded-For behind a trusted proxy).
+	ProxyHeader string
+}
+
+// Server is the HTTP face of the core.
+type Server struct {
+	core     *app.App
+	opt      Options
+	fiber    *fiber.App
+	started  time.Time
+	draining atomic.Bool
+	otpLimit *limiter
+}
+
+// New builds the Fiber app with every route registered.
+func New(core *app.App, opt Options) *Server {
+	if opt.OTPPerIP == 0 {
+		opt.OTPPerIP = 30
+	}
+	if opt.OTPWindow == 0 {
+		opt.OTPWindow = 5 * time.Minute
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.Default()
+	}
+	s := &Server{core: core, opt: opt, started: time.Now(), otpLimit: newLimiter(opt.OTPPerIP, opt.OTPWindow)}
+	s.fiber = fiber.New(fiber.Config{
+		AppName:               "secondbloom",
+		BodyLimit:             BodyLimit,
+		DisableStartupMessage: true,
+		ErrorHandler:          s.handleError,
+		ProxyHeader:           opt.ProxyHeader,
+		ReadTimeout:           30 * time.Second,
+		WriteTimeout:          30 * time.Second,
+		IdleTimeout:           2 * time.Minute,
+	})
+	s.fiber.Use(s.requestIDs, s.logRequests, s.recoverPanics)
+	for _, m := range opt.Middleware {
+		s.fiber.Use(m)
+	}
+	s.routes()
+	return s
+}
+
+// routes registers every route. Each area lives in its own file; the
+// OpenAPI test checks this list against openapi.json.
+func (s *Server) routes() {
+	s.fiber.Get("/api/v1/openapi.json", s.openAPI)
+
+	v1 := s.fiber.Group("/api/v1")
+	s.healthRoutes(v1)
+	s.authRoutes(v1)
+
+	s.fiber.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
+}
+
+// App returns the Fiber app, for Listen and for tests (app.Test).
+func (s *Server) App() *fiber.App { return s.fiber }
+
+// Listen serves on addr until Shutdown.
+func (s *Server) Listen(addr string) error { return s.fiber.Listen(addr) }
+
+// StartDraining makes readiness answer 503 from now on, so load balancers
+// stop sending traffic before the server stops. Requests keep being served
+// normally until Shutdown.
+func (s *Server) StartDraining() { s.draining.Store(true) }
+
+// Shutdown stops accepting connections and waits, up to ctx's deadline,
+// for in-flight requests to finish.
+func (s *Server) Shutdown(ctx context.Context) error { return s.fiber.ShutdownWithContext(ctx) }

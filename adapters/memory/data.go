@@ -1,0 +1,43 @@
+package memory
+
+import (
+	"time"
+
+	"github.com/secondbloom/marketplace/domain/auth"
+	"github.com/secondbloom/marketplace/domain/user"
+	"github.com/secondbloom/marketplace/ports"
+)
+
+// data holds every table. Values are private copies: repositories copy
+// aggregates on the way in and out, so callers never share memory with the
+// store.
+type data struct {
+	users        table[string, user.User]
+	userByPhone  table[string, string]
+	challenges   table[string, auth.Challenge]
+	sessions     table[string, auth.Session]
+	refreshIndex table[string, refreshEntry]
+}
+
+type refreshEntry struct {
+	sessionID string
+	retiredAt *time.Time
+}
+
+func newData() *data {
+	return &data{
+		users:        table[string, user.User]{},
+		userByPhone:  table[string, string]{},
+		challenges:   table[string, auth.Challenge]{},
+		sessions:     table[string, auth.Session]{},
+		refreshIndex: table[string, refreshEntry]{},
+	}
+}
+
+func (s *Store) repos(se *session) ports.Repos {
+	return ports.Repos{
+		Users:      &userRepo{se},
+		Challenges: &challengeRepo{se},
+		Sessions:   &sessionRepo{se},
+	}
+}

@@ -1,0 +1,110 @@
+// Package memory implements the storage ports in process memory. It gives
+// the same guarantees as the Postgres adapter: every transaction is atomic
+// and isolated (transactions run one at a time under a store-wide lock and
+// roll back through an undo log), and the same uniqueness rules hold. Data
+// is lost when the process exits.
+package memory
+
+import (
+	"context"
+	"sync"
+
+	"github.com/secondbloom/marketplace/ports"
+)
+
+var (
+	_ ports.Transactor = (*Store)(nil)
+	_ ports.Pinger     = (*Store)(nil)
+)
+
+// Store is an in-memory database. The zero value is not usable; call New.
+type Store struct {
+	mu sync.Mutex
+	db *data
+}
+
+// New returns an empty store.
+func New() *Store { return &Store{db: newData()} }
+
+// Ping always succeeds: memory is always up.
+func (s *Store) Ping(context.Context) error { return nil }
+
+// Repos returns repositories that each run as their own transaction.
+func (s *Store) Repos() ports.Repos { return s.repos(&session{store: s}) }
+
+// WithinTx runs fn with repositories bound to one transaction. It holds the
+// store lock for the whole of fn, so transactions are serializable; an error
+// or panic in fn undoes every write fn made.
+func (s *Store) WithinTx(ctx context.Context, fn func(ctx context.Context, r ports.Repos) error) (err error) {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tx := &session{store: s, inTx: true}
+	defer func() {
+		if p := recover(); p != nil {
+			tx.rollback()
+			panic(p)
+		}
+		if err != nil {
+			tx.rollback()
+		}
+	}()
+	return fn(ctx, s.repos(tx))
+}
+
+// session is the unit every repository method runs in: either an open
+// transaction (inTx) or a single statement that takes the lock itself.
+type session struct {
+	store *Store
+	inTx  bool
+	undo  []func()
+}
+
+// do runs fn as one atomic step. Outside a transaction it takes the lock and
+// undoes fn's writes if fn fails, so single calls are all-or-nothing too.
+func (s *session) do(fn func(db *data, log *session) error) error {
+	if s.inTx {
+		return fn(s.store.db, s)
+	}
+	s.store.mu.Lock()
+	defer s.store.mu.Unlock()
+	step := &session{store: s.store, inTx: true}
+	if err := fn(s.store.db, step); err != nil {
+		step.rollback()
+		return err
+	}
+	return nil
+}
+
+func (s *session) rollback() {
+	for i := len(s.undo) - 1; i >= 0; i-- {
+		s.undo[i]()
+	}
+	s.undo = nil
+}
+
+// table is a map whose writes are recorded in a session's undo log.
+type table[K comparable, V any] map[K]V
+
+func (t table[K, V]) put(log *session, k K, v V) {
+	old, had := t[k]
+	log.undo = append(log.undo, func() {
+		if had {
+			t[k] = old
+		} else {
+			delete(t, k)
+		}
+	})
+	t[k] = v
+}
+
+func (t table[K, V]) del(log *session, k K) {
+	old, had := t[k]
+	if !had {
+		return
+	}
+	log.undo = append(log.undo, func() { t[k] = old })
+	delete(t, k)
+}

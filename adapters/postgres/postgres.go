@@ -1,0 +1,161 @@
+// Package postgres implements the storage ports on PostgreSQL with Bun.
+//
+// Every invariant that money, stock or sign-in depend on is also a
+// constraint in the schema (see migrations/), so a bug in Go cannot break
+// it. Driver errors never leave this package: they are translated to the
+// domain's sentinels (see translate).
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"syscall"
+	"time"
+
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+	"github.com/uptrace/bun/driver/pgdriver"
+
+	"github.com/secondbloom/marketplace/domain"
+	"github.com/secondbloom/marketplace/ports"
+)
+
+var (
+	_ ports.Transactor = (*Store)(nil)
+	_ ports.Pinger     = (*Store)(nil)
+)
+
+// Options tune the connection pool.
+type Options struct {
+	// MaxOpenConns bounds the pool; 0 means 4 per CPU.
+	MaxOpenConns int
+	// StatementTimeout cancels statements that run longer; 0 means 5 s.
+	StatementTimeout time.Duration
+}
+
+// Store is a PostgreSQL database reached through Bun.
+type Store struct {
+	db *bun.DB
+}
+
+// Open connects to the database at dsn. It does not ping; call Ping or
+// Migrate to find out whether the database answers.
+func Open(dsn string, opt Options) (*Store, error) {
+	if opt.StatementTimeout == 0 {
+		opt.StatementTimeout = 5 * time.Second
+	}
+	connector := pgdriver.NewConnector(
+		pgdriver.WithDSN(dsn),
+		pgdriver.WithTimeout(opt.StatementTimeout),
+		pgdriver.WithDialTimeout(time.Second),
+	)
+	sqldb := sql.OpenDB(connector)
+	if opt.MaxOpenConns > 0 {
+		sqldb.SetMaxOpenConns(opt.MaxOpenConns)
+		sqldb.SetMaxIdleConns(opt.MaxOpenConns)
+	}
+	sqldb.SetConnMaxIdleTime(5 * time.Minute)
+	return &Store{db: bun.NewDB(sqldb, pgdialect.New())}, nil
+}
+
+// DB returns the underlying Bun database, for operational commands and
+// tests in this module.
+func (s *Store) DB() *bun.DB { return s.db }
+
+// Stats returns the connection pool statistics.
+func (s *Store) Stats() sql.DBStats { return s.db.Stats() }
+
+// Close closes the connection pool.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Ping checks that the database answers. It returns an error wrapping
+// domain.ErrUnavailable otherwise.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.db.PingContext(ctx); err != nil {
+		return fmt.Errorf("%w: ping: %v", domain.ErrUnavailable, err)
+	}
+	return nil
+}
+
+// Repos returns repositories that run outside any transaction; their
+// update-function methods open one of their own.
+func (s *Store) Repos() ports.Repos { return repos(s.db) }
+
+// WithinTx runs fn in a READ COMMITTED transaction; update-function methods
+// take row locks (SELECT ... FOR UPDATE) so the work stays consistent.
+func (s *Store) WithinTx(ctx context.Context, fn func(ctx context.Context, r ports.Repos) error) error {
+	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		return fn(ctx, repos(tx))
+	})
+	return translate(err)
+}
+
+func repos(db bun.IDB) ports.Repos {
+	return ports.Repos{
+		Users:      &userRepo{db},
+		Challenges: &challengeRepo{db},
+		Sessions:   &sessionRepo{db},
+	}
+}
+
+// inTx runs fn in db's transaction if db is one, or in a new one.
+func inTx(ctx context.Context, db bun.IDB, fn func(ctx context.Context, tx bun.IDB) error) error {
+	if tx, ok := db.(bun.Tx); ok {
+		return fn(ctx, tx)
+	}
+	return translate(db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error { return fn(ctx, tx) }))
+}
+
+// SQLSTATE codes this package translates.
+const (
+	uniqueViolation = "23505"
+	checkViolation  = "23514"
+	fkViolation     = "23503"
+	lockNotAvail    = "55P03"
+	queryCanceled   = "57014"
+)
+
+// sqlState returns the SQLSTATE of a Postgres error, or "".
+func sqlState(err error) string {
+	var pgErr pgdriver.Error
+	if errors.As(err, &pgErr) {
+		return pgErr.Field('C')
+	}
+	return ""
+}
+
+// constraintName returns the name of the violated constraint, or "".
+func constraintName(err error) string {
+	var pgErr pgdriver.Error
+	if errors.As(err, &pgErr) {
+		return pgErr.Field('n')
+	}
+	return ""
+}
+
+// translate passes domain errors through and turns connection failures into
+// domain.ErrUnavailable. Other driver errors become internal errors whose
+// text stays in logs, never in responses.
+func translate(err error) error {
+	if err == nil {
+		return nil
+	}
+	var de *domain.Error
+	if errors.As(err, &de) || errors.Is(err, context.Canceled) {
+		return err
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, sql.ErrConnDone) || sqlState(err) == queryCanceled {
+		return fmt.Errorf("%w: %v", domain.ErrUnavailable, err)
+	}
+	var netErr net.Error
+	if errors.As(err, &netErr) || errors.Is(err, driver.ErrBadConn) || errors.Is(err, io.EOF) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) {
+		return fmt.Errorf("%w: %v", domain.ErrUnavailable, err)
+	}
+	return fmt.Errorf("postgres: %w", err)
+}

@@ -1,0 +1,12 @@
+package postgres_test
+
+import (
+	"testing"
+
+	"github.com/secondbloom/marketplace/adapters/postgres/pgtest"
+	"github.com/secondbloom/marketplace/ports/porttest"
+)
+
+func TestConformance(t *testing.T) {
+	porttest.Run(t, func(t *testing.T) porttest.Store { return pgtest.New(t) })
+}

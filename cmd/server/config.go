@@ -1,0 +1,239 @@
+package main
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/secondbloom/marketplace/domain/auth"
+	"github.com/secondbloom/marketplace/domain/phone"
+)
+
+// config is every setting of the server, read from the environment once at
+// start (../shared/API.md section 7). Secrets are masked by String.
+type config struct {
+	Port                   int
+	Host                   string
+	DatabaseURL            string
+	AppEnv                 string
+	JWTSecret              []byte
+	jwtSecretGenerated     bool
+	AdminPhones            []phone.Number
+	OTPTestCodes           map[string]auth.Code
+	ProductModeration      bool
+	AuctionMinDuration     time.Duration
+	AuctionAntiSnipeWindow time.Duration
+	RateLimitOTPPerIP      int
+	SentryDSN              string
+	SentryTracesSampleRate float64
+	LogLevel               slog.Level
+	CacheSizeMB            int
+	DemoData               bool
+	ShutdownDrain          time.Duration
+	DBMaxConns             int
+}
+
+// loadConfig reads the environment through getenv and validates every
+// value. The error names each offending variable.
+func loadConfig(getenv func(string) string) (config, error) {
+	var errs []error
+	bad := func(name, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{name}, args...)...))
+	}
+	str := func(name, def string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		return def
+	}
+	integer := func(name string, def, min, max int) int {
+		v := str(name, "")
+		if v == "" {
+			return def
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < min || n > max {
+			bad(name, "must be an integer from %d to %d, got %q", min, max, v)
+			return def
+		}
+		return n
+	}
+	boolean := func(name string, def bool) bool {
+		v := str(name, "")
+		if v == "" {
+			return def
+		}
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			bad(name, "must be true or false, got %q", v)
+			return def
+		}
+		return b
+	}
+	duration := func(name string, def, min time.Duration) time.Duration {
+		v := str(name, "")
+		if v == "" {
+			return def
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil || d < min {
+			bad(name, "must be a duration such as 90s or 1h, at least %s, got %q", min, v)
+			return def
+		}
+		return d
+	}
+
+	c := config{
+		Port:                   integer("PORT", 3000, 1, 65535),
+		Host:                   str("HOST", ""),
+		DatabaseURL:            str("DATABASE_URL", ""),
+		AppEnv:                 str("APP_ENV", "development"),
+		ProductModeration:      boolean("PRODUCT_MODERATION", true),
+		AuctionMinDuration:     duration("AUCTION_MIN_DURATION", time.Hour, time.Second),
+		AuctionAntiSnipeWindow: duration("AUCTION_ANTI_SNIPE_WINDOW", 2*time.Minute, 0),
+		RateLimitOTPPerIP:      integer("RATE_LIMIT_OTP_PER_IP", 30, 1, 1_000_000),
+		SentryDSN:              str("SENTRY_DSN", ""),
+		CacheSizeMB:            integer("CACHE_SIZE_MB", 64, 1, 65536),
+		DemoData:               boolean("DEMO_DATA", false),
+		ShutdownDrain:          duration("SHUTDOWN_DRAIN", 3*time.Second, 0),
+		DBMaxConns:             integer("DB_MAX_CONNS", 20, 1, 1000),
+	}
+	switch c.AppEnv {
+	case "development", "test", "production":
+	default:
+		bad("APP_ENV", "must be development, test or production, got %q", c.AppEnv)
+	}
+	prod := c.AppEnv == "production"
+
+	if c.DatabaseURL != "" {
+		if u, err := url.Parse(c.DatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+			// Never echo the value: it may hold a password.
+			bad("DATABASE_URL", "must be a postgres:// URL")
+		}
+	}
+
+	if s := getenv("JWT_SECRET"); s != "" {
+		if len(s) < 32 {
+			bad("JWT_SECRET", "must be at least 32 bytes, got %d", len(s))
+		}
+		c.JWTSecret = []byte(s)
+	} else if prod {
+		bad("JWT_SECRET", "is required when APP_ENV=production")
+	} else {
+		c.JWTSecret = make([]byte, 32)
+		if _, err := rand.Read(c.JWTSecret); err != nil {
+			return c, err
+		}
+		c.jwtSecretGenerated = true
+	}
+
+	for _, raw := range splitList(getenv("ADMIN_PHONES")) {
+		p, err := phone.Parse(raw)
+		if err != nil {
+			bad("ADMIN_PHONES", "%q is not an E.164 number", raw)
+			continue
+		}
+		c.AdminPhones = append(c.AdminPhones, p)
+	}
+
+	if v := getenv("OTP_TEST_CODES"); v != "" {
+		if prod {
+			bad("OTP_TEST_CODES", "is refused when APP_ENV=production")
+		}
+		c.OTPTestCodes = map[string]auth.Code{}
+		for _, pair := range splitList(v) {
+			num, code, ok := strings.Cut(pair, "=")
+			p, err := phone.Parse(strings.TrimSpace(num))
+			code = strings.TrimSpace(code)
+			if !ok || err != nil || !auth.ValidCodeFormat(code) {
+				bad("OTP_TEST_CODES", "entries must look like +998900000001=123456")
+				continue
+			}
+			c.OTPTestCodes[p.String()] = auth.Code(code)
+		}
+	}
+
+	defRate := 1.0
+	if prod {
+		defRate = 0.1
+	}
+	c.SentryTracesSampleRate = defRate
+	if v := str("SENTRY_TRACES_SAMPLE_RATE", ""); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f < 0 || f > 1 {
+			bad("SENTRY_TRACES_SAMPLE_RATE", "must be a number from 0 to 1, got %q", v)
+		} else {
+			c.SentryTracesSampleRate = f
+		}
+	}
+	if c.SentryDSN != "" {
+		if u, err := url.Parse(c.SentryDSN); err != nil || u.Host == "" || u.User == nil {
+			bad("SENTRY_DSN", "must be a Sentry DSN such as https://key@host/1")
+		}
+	}
+
+	switch strings.ToLower(str("LOG_LEVEL", "info")) {
+	case "debug":
+		c.LogLevel = slog.LevelDebug
+	case "info":
+		c.LogLevel = slog.LevelInfo
+	case "warn":
+		c.LogLevel = slog.LevelWarn
+	case "error":
+		c.LogLevel = slog.LevelError
+	default:
+		bad("LOG_LEVEL", "must be debug, info, warn or error, got %q", getenv("LOG_LEVEL"))
+	}
+	return c, errors.Join(errs...)
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, part := range strings.Split(s, ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			out = append(out, part)
+		}
+	}
+	return out
+}
+
+// addr is the listen address.
+func (c config) addr() string { return fmt.Sprintf("%s:%d", c.Host, c.Port) }
+
+// LogValue prints the configuration with secrets masked.
+func (c config) LogValue() slog.Value {
+	store := "memory"
+	if c.DatabaseURL != "" {
+		store = "postgres " + redactDSN(c.DatabaseURL)
+	}
+	return slog.GroupValue(
+		slog.String("addr", c.addr()),
+		slog.String("env", c.AppEnv),
+		slog.String("store", store),
+		slog.Bool("jwtSecretGenerated", c.jwtSecretGenerated),
+		slog.Int("adminPhones", len(c.AdminPhones)),
+		slog.Int("otpTestCodes", len(c.OTPTestCodes)),
+		slog.Bool("productModeration", c.ProductModeration),
+		slog.String("auctionMinDuration", c.AuctionMinDuration.String()),
+		slog.String("auctionAntiSnipeWindow", c.AuctionAntiSnipeWindow.String()),
+		slog.Int("rateLimitOtpPerIp", c.RateLimitOTPPerIP),
+		slog.Bool("sentry", c.SentryDSN != ""),
+		slog.Float64("sentryTracesSampleRate", c.SentryTracesSampleRate),
+		slog.Int("cacheSizeMb", c.CacheSizeMB),
+		slog.Bool("demoData", c.DemoData),
+	)
+}
+
+// redactDSN keeps host and database of a DSN and drops its credentials.
+func redactDSN(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "(unparsable)"
+	}
+	return u.Host + u.Path
+}

@@ -1,0 +1,170 @@
+package main
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/secondbloom/marketplace/adapters/clock"
+	httpadapter "github.com/secondbloom/marketplace/adapters/http"
+	"github.com/secondbloom/marketplace/adapters/jwt"
+	"github.com/secondbloom/marketplace/adapters/memory"
+	"github.com/secondbloom/marketplace/adapters/postgres"
+	"github.com/secondbloom/marketplace/adapters/sms"
+	"github.com/secondbloom/marketplace/app"
+	"github.com/secondbloom/marketplace/ports"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// shutdownTimeout bounds how long in-flight requests may take to finish.
+const shutdownTimeout = 20 * time.Second
+
+func run(ctx context.Context, args []string, getenv func(string) string) error {
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return fmt.Errorf("invalid configuration:\n%w", err)
+	}
+	log := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	slog.SetDefault(log)
+
+	cmd := "serve"
+	if len(args) > 0 {
+		cmd = args[0]
+	}
+	switch cmd {
+	case "serve":
+		return serve(ctx, cfg, log)
+	case "migrate":
+		return migrate(ctx, cfg, log)
+	default:
+		return fmt.Errorf("unknown command %q (want serve or migrate)", cmd)
+	}
+}
+
+func migrate(ctx context.Context, cfg config, log *slog.Logger) error {
+	if cfg.DatabaseURL == "" {
+		return errors.New("migrate: DATABASE_URL is required")
+	}
+	db, err := postgres.Open(cfg.DatabaseURL, postgres.Options{MaxOpenConns: 2})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	applied, err := db.Migrate(ctx)
+	if err != nil {
+		return err
+	}
+	log.Info("migrations applied", "applied", applied)
+	return nil
+}
+
+// storage is what serve needs of a store, whichever it is.
+type storage interface {
+	ports.Transactor
+	ports.Pinger
+	Repos() ports.Repos
+}
+
+// serve wires the adapters, starts the server and, when ctx ends, shuts
+// down in order: readiness turns 503, a drain period passes, in-flight
+// requests finish, and the database closes last.
+func serve(ctx context.Context, cfg config, log *slog.Logger) error {
+	log.Info("starting", "version", version, "config", cfg)
+	if cfg.jwtSecretGenerated {
+		log.Warn("JWT_SECRET is not set: using a random secret, so tokens die with this process")
+	}
+
+	var (
+		store   storage
+		closeDB = func() error { return nil }
+	)
+	if cfg.DatabaseURL == "" {
+		log.Warn("DATABASE_URL is empty: using the in-memory store; all data is lost when the server stops")
+		store = memory.New()
+	} else {
+		db, err := postgres.Open(cfg.DatabaseURL, postgres.Options{MaxOpenConns: cfg.DBMaxConns})
+		if err != nil {
+			return err
+		}
+		closeDB = db.Close
+		if _, err := db.Migrate(ctx); err != nil {
+			db.Close()
+			return fmt.Errorf("migrate: %w", err)
+		}
+		store = db
+	}
+
+	sender, err := sms.NewConsole(os.Stdout, cfg.AppEnv)
+	if err != nil {
+		closeDB()
+		return err
+	}
+	tokens, err := jwt.New(cfg.JWTSecret)
+	if err != nil {
+		closeDB()
+		return err
+	}
+	core, err := app.New(app.Deps{
+		Tx:     store,
+		Repos:  store.Repos(),
+		Clock:  clock.System{},
+		Pinger: store,
+		SMS:    sender,
+		Tokens: tokens,
+		Config: app.Config{
+			AdminPhones: cfg.AdminPhones,
+			TestCodes:   cfg.OTPTestCodes,
+			CodeHashKey: deriveKey(cfg.JWTSecret, "otp-code-hash"),
+		},
+	})
+	if err != nil {
+		closeDB()
+		return err
+	}
+
+	srv := httpadapter.New(core, httpadapter.Options{
+		Version:  version,
+		OTPPerIP: cfg.RateLimitOTPPerIP,
+		Logger:   log,
+	})
+
+	listenErr := make(chan error, 1)
+	go func() { listenErr <- srv.Listen(cfg.addr()) }()
+	log.Info("listening", "addr", cfg.addr())
+
+	select {
+	case err := <-listenErr:
+		closeDB()
+		return fmt.Errorf("listen: %w", err)
+	case <-ctx.Done():
+	}
+
+	log.Info("shutting down: readiness now reports 503", "drain", cfg.ShutdownDrain.String())
+	srv.StartDraining()
+	time.Sleep(cfg.ShutdownDrain)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		log.Error("http shutdown", "error", err.Error())
+	}
+	if err := closeDB(); err != nil {
+		log.Error("closing the database", "error", err.Error())
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// deriveKey derives a purpose-bound key from the master secret, so the
+// code-hash key and the token key are never the same bytes.
+func deriveKey(secret []byte, purpose string) []byte {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte(purpose))
+	return m.Sum(nil)
+}

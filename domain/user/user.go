@@ -1,0 +1,129 @@
+// Package user defines marketplace users and their roles.
+package user
+
+import (
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/secondbloom/marketplace/domain"
+	"github.com/secondbloom/marketplace/domain/phone"
+)
+
+// Role is what a user may do beyond their own objects.
+type Role string
+
+// The roles. Staff (moderators and admins) may see and moderate every product.
+const (
+	RoleUser      Role = "USER"
+	RoleModerator Role = "MODERATOR"
+	RoleAdmin     Role = "ADMIN"
+)
+
+// IsStaff reports whether r is MODERATOR or ADMIN.
+func (r Role) IsStaff() bool { return r == RoleModerator || r == RoleAdmin }
+
+// Valid reports whether r is one of the known roles.
+func (r Role) Valid() bool { return r == RoleUser || r == RoleModerator || r == RoleAdmin }
+
+// ErrNotFound is returned when a user does not exist.
+var ErrNotFound = domain.New(domain.KindNotFound, domain.CodeNotFound, "user not found")
+
+// MaxNameLength is the longest first or last name, in characters.
+const MaxNameLength = 100
+
+// User is a person who signed in at least once. Fields change only through
+// methods, so a User is always valid.
+type User struct {
+	id        string
+	phone     phone.Number
+	role      Role
+	firstName string
+	lastName  string
+	createdAt time.Time
+	updatedAt time.Time
+}
+
+// New returns a user created at its first sign-in.
+func New(id string, p phone.Number, role Role, now time.Time) (*User, error) {
+	if id == "" || p.IsZero() || !role.Valid() {
+		return nil, domain.New(domain.KindInternal, domain.CodeInternal, "user.New: id, phone and role are required")
+	}
+	return &User{id: id, phone: p, role: role, createdAt: now.UTC(), updatedAt: now.UTC()}, nil
+}
+
+// Rehydrate rebuilds a stored user. Only storage adapters call it.
+func Rehydrate(id string, p phone.Number, role Role, firstName, lastName string, createdAt, updatedAt time.Time) *User {
+	return &User{id: id, phone: p, role: role, firstName: firstName, lastName: lastName, createdAt: createdAt.UTC(), updatedAt: updatedAt.UTC()}
+}
+
+// ID returns the user's id.
+func (u *User) ID() string { return u.id }
+
+// Phone returns the user's phone number.
+func (u *User) Phone() phone.Number { return u.phone }
+
+// Role returns the user's role.
+func (u *User) Role() Role { return u.role }
+
+// FirstName returns the first name, possibly empty.
+func (u *User) FirstName() string { return u.firstName }
+
+// LastName returns the last name, possibly empty.
+func (u *User) LastName() string { return u.lastName }
+
+// CreatedAt returns when the user first signed in.
+func (u *User) CreatedAt() time.Time { return u.createdAt }
+
+// UpdatedAt returns when the profile last changed.
+func (u *User) UpdatedAt() time.Time { return u.updatedAt }
+
+// ProfileChange lists the profile fields to set; nil fields stay as they are.
+type ProfileChange struct {
+	FirstName *string
+	LastName  *string
+}
+
+// UpdateProfile applies c. Names are trimmed and must be 1..100 characters;
+// it returns a validation error naming each bad field and changes nothing
+// then.
+func (u *User) UpdateProfile(c ProfileChange, now time.Time) error {
+	var v domain.Validation
+	first, last := u.firstName, u.lastName
+	if c.FirstName != nil {
+		first = strings.TrimSpace(*c.FirstName)
+		if err := validName(first); err != "" {
+			v.Add("firstName", err)
+		}
+	}
+	if c.LastName != nil {
+		last = strings.TrimSpace(*c.LastName)
+		if err := validName(last); err != "" {
+			v.Add("lastName", err)
+		}
+	}
+	if err := v.Err(); err != nil {
+		return err
+	}
+	u.firstName, u.lastName, u.updatedAt = first, last, now.UTC()
+	return nil
+}
+
+func validName(s string) string {
+	n := utf8.RuneCountInString(s)
+	switch {
+	case n == 0:
+		return "must not be empty"
+	case n > MaxNameLength:
+		return "must be at most 100 characters"
+	}
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f {
+			return "must not contain control characters"
+		}
+	}
+	return ""
+}
+
+// ErrPhoneTaken is returned when a second user would get the same phone.
+var ErrPhoneTaken = domain.New(domain.KindConflict, domain.CodeConflict, "a user with this phone already exists")

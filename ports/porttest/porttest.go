@@ -1,0 +1,33 @@
+// Package porttest holds conformance suites for the storage ports. Every
+// storage adapter runs them (see memory and postgres tests), so both give
+// the application the same guarantees, in the manner of testing/fstest.
+package porttest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/secondbloom/marketplace/ports"
+)
+
+// Store is what a storage adapter under test provides.
+type Store interface {
+	ports.Transactor
+	// Repos returns repositories that run outside any transaction.
+	Repos() ports.Repos
+}
+
+// NewStore returns an empty store for one test.
+type NewStore func(t *testing.T) Store
+
+// Run runs every suite against stores made by newStore.
+func Run(t *testing.T, newStore NewStore) {
+	t.Run("Users", func(t *testing.T) { testUsers(t, newStore) })
+	t.Run("Challenges", func(t *testing.T) { testChallenges(t, newStore) })
+	t.Run("Sessions", func(t *testing.T) { testSessions(t, newStore) })
+	t.Run("Transactor", func(t *testing.T) { testTransactor(t, newStore) })
+}
+
+// t0 is a fixed instant that the suites start their clocks at. Postgres
+// keeps microseconds, so suites use whole seconds.
+var t0 = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
