@@ -35,7 +35,9 @@ type Deps struct {
 	Pinger ports.Pinger
 	SMS    ports.SMSSender
 	Tokens ports.TokenIssuer
-	Config Config
+	// Metrics counts business events; nil counts nothing.
+	Metrics ports.Metrics
+	Config  Config
 }
 
 // App is the application core: one service per area.
@@ -63,6 +65,9 @@ func New(d Deps) (*App, error) {
 	case len(d.Config.CodeHashKey) < 32:
 		return nil, errors.New("app: Config.CodeHashKey must be at least 32 bytes")
 	}
+	if d.Metrics == nil {
+		d.Metrics = nopMetrics{}
+	}
 	return &App{
 		Auth:   newAuthService(d),
 		Health: &HealthService{pinger: d.Pinger},
@@ -85,3 +90,13 @@ func (h *HealthService) Ready(ctx context.Context) error {
 	defer cancel()
 	return h.pinger.Ping(ctx)
 }
+
+// nopMetrics counts nothing; it stands in when Deps.Metrics is nil.
+type nopMetrics struct{}
+
+func (nopMetrics) OTPSent()           {}
+func (nopMetrics) OTPVerifyFailed()   {}
+func (nopMetrics) OrderCreated()      {}
+func (nopMetrics) OrderCancelled()    {}
+func (nopMetrics) BidPlaced()         {}
+func (nopMetrics) AuctionClosed(bool) {}

@@ -16,13 +16,14 @@ import (
 // AuthService signs users in with one-time codes and manages their
 // sessions.
 type AuthService struct {
-	tx     ports.Transactor
-	repos  ports.Repos
-	clock  ports.Clock
-	sms    ports.SMSSender
-	tokens ports.TokenIssuer
-	cfg    Config
-	admins map[string]bool
+	tx      ports.Transactor
+	repos   ports.Repos
+	clock   ports.Clock
+	sms     ports.SMSSender
+	tokens  ports.TokenIssuer
+	metrics ports.Metrics
+	cfg     Config
+	admins  map[string]bool
 }
 
 func newAuthService(d Deps) *AuthService {
@@ -30,7 +31,7 @@ func newAuthService(d Deps) *AuthService {
 	for _, p := range d.Config.AdminPhones {
 		admins[p.String()] = true
 	}
-	return &AuthService{tx: d.Tx, repos: d.Repos, clock: d.Clock, sms: d.SMS, tokens: d.Tokens, cfg: d.Config, admins: admins}
+	return &AuthService{tx: d.Tx, repos: d.Repos, clock: d.Clock, sms: d.SMS, tokens: d.Tokens, metrics: d.Metrics, cfg: d.Config, admins: admins}
 }
 
 // CodeSent describes an accepted send-otp request.
@@ -64,6 +65,7 @@ func (s *AuthService) SendCode(ctx context.Context, p phone.Number) (CodeSent, e
 			return CodeSent{}, fmt.Errorf("send code to %s: %w", p.Masked(), err)
 		}
 	}
+	s.metrics.OTPSent()
 	return CodeSent{ExpiresIn: auth.CodeTTL, RetryAfter: auth.ResendCooldown}, nil
 }
 
@@ -116,6 +118,7 @@ func (s *AuthService) VerifyCode(ctx context.Context, p phone.Number, code strin
 		return SignIn{}, err
 	}
 	if verifyErr != nil {
+		s.metrics.OTPVerifyFailed()
 		return SignIn{}, verifyErr
 	}
 	return s.signIn(u, sess, refresh, now)

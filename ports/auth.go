@@ -1,5 +1,7 @@
 package ports
 
+//go:generate go tool mockgen -source=auth.go -destination=../mocks/auth.go -package=mocks
+
 import (
 	"context"
 	"time"

@@ -9,7 +9,7 @@
 // domain.ErrUnavailable. No driver or library error type crosses a port.
 package ports
 
-//go:generate go tool mockgen -destination=../mocks/ports.go -package=mocks -typed github.com/secondbloom/marketplace/ports Clock,Transactor,Pinger,UserRepository,ChallengeRepository,SessionRepository,SMSSender,TokenIssuer,ErrorReporter
+//go:generate go tool mockgen -source=ports.go -destination=../mocks/ports.go -package=mocks
 
 import (
 	"context"

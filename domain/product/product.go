@@ -1,0 +1,156 @@
+// Package product holds listings: what a seller offers, at what price, how
+// many are left, and where the listing stands in moderation.
+package product
+
+import (
+	"time"
+
+	"github.com/secondbloom/marketplace/domain"
+	"github.com/secondbloom/marketplace/domain/user"
+)
+
+// Status is where a product stands in moderation.
+type Status string
+
+// The statuses of API.md section 4.
+const (
+	StatusPending  Status = "PENDING"
+	StatusActive   Status = "ACTIVE"
+	StatusRejected Status = "REJECTED"
+	StatusArchived Status = "ARCHIVED"
+)
+
+// Errors of products.
+var (
+	ErrNotFound     = domain.New(domain.KindNotFound, domain.CodeNotFound, "product not found")
+	ErrOutOfStock   = domain.New(domain.KindConflict, domain.CodeOutOfStock, "not enough quantity left")
+	ErrNotAvailable = domain.New(domain.KindNotFound, domain.CodeNotFound, "product not found or not available")
+	ErrInvalidState = domain.New(domain.KindConflict, domain.CodeInvalidState, "the product's status does not allow this")
+	ErrForbidden    = domain.New(domain.KindForbidden, domain.CodeForbidden, "only the seller or staff may do this")
+	ErrDuplicate    = domain.New(domain.KindConflict, domain.CodeConflict, "you already have a live product with this title")
+)
+
+// MaxQuantity bounds the stock of one listing.
+const MaxQuantity = 1_000_000
+
+// Image is a picture of the product; Position orders them.
+type Image struct {
+	URL      string
+	Position int
+}
+
+// Product is a listing. Its fields change only through methods, which keep
+// it valid: stock never goes below zero, and status moves only along the
+// moderation transitions.
+type Product struct {
+	id              string
+	slug            string
+	title           string
+	description     string
+	price           int64
+	currency        string
+	quantity        int
+	categoryID      string
+	sellerID        string
+	status          Status
+	rejectionReason string
+	images          []Image
+	createdAt       time.Time
+	updatedAt       time.Time
+}
+
+// Fields are a product's stored values, for Rehydrate and for adapters that
+// read a product whole.
+type Fields struct {
+	ID              string
+	Slug            string
+	Title           string
+	Description     string
+	Price           int64
+	Currency        string
+	Quantity        int
+	CategoryID      string
+	SellerID        string
+	Status          Status
+	RejectionReason string
+	Images          []Image
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+}
+
+// Rehydrate rebuilds a stored product. Only storage adapters call it.
+func Rehydrate(f Fields) *Product {
+	return &Product{id: f.ID, slug: f.Slug, title: f.Title, description: f.Description, price: f.Price,
+		currency: f.Currency, quantity: f.Quantity, categoryID: f.CategoryID, sellerID: f.SellerID, status: f.Status,
+		rejectionReason: f.RejectionReason, images: append([]Image(nil), f.Images...), createdAt: f.CreatedAt.UTC(), updatedAt: f.UpdatedAt.UTC()}
+}
+
+// Fields returns a copy of the product's values.
+func (p *Product) Fields() Fields {
+	return Fields{ID: p.id, Slug: p.slug, Title: p.title, Description: p.description, Price: p.price,
+		Currency: p.currency, Quantity: p.quantity, CategoryID: p.categoryID, SellerID: p.sellerID, Status: p.status,
+		RejectionReason: p.rejectionReason, Images: append([]Image(nil), p.images...), CreatedAt: p.createdAt, UpdatedAt: p.updatedAt}
+}
+
+// ID returns the product id.
+func (p *Product) ID() string { return p.id }
+
+// Slug returns the URL name of the product.
+func (p *Product) Slug() string { return p.slug }
+
+// Title returns the title.
+func (p *Product) Title() string { return p.title }
+
+// Price returns the unit price in minor units of Currency.
+func (p *Product) Price() int64 { return p.price }
+
+// Currency returns the ISO 4217 currency of Price.
+func (p *Product) Currency() string { return p.currency }
+
+// Quantity returns the stock left.
+func (p *Product) Quantity() int { return p.quantity }
+
+// SellerID returns the seller's user id.
+func (p *Product) SellerID() string { return p.sellerID }
+
+// CategoryID returns the category id.
+func (p *Product) CategoryID() string { return p.categoryID }
+
+// Status returns the moderation status.
+func (p *Product) Status() Status { return p.status }
+
+// VisibleTo reports whether a viewer may see the product: everyone sees an
+// ACTIVE product; the seller and staff see it in any status. viewerID is ""
+// for anonymous viewers.
+func (p *Product) VisibleTo(viewerID string, role user.Role) bool {
+	return p.status == StatusActive || (viewerID != "" && viewerID == p.sellerID) || role.IsStaff()
+}
+
+// Reserve takes qty from stock for an order. It returns ErrNotAvailable
+// unless the product is ACTIVE and ErrOutOfStock when fewer than qty are
+// left; the product is unchanged then.
+func (p *Product) Reserve(qty int, now time.Time) error {
+	if qty < 1 {
+		return domain.Invalid("quantity", "must be at least 1")
+	}
+	if p.status != StatusActive {
+		return ErrNotAvailable
+	}
+	if qty > p.quantity {
+		return ErrOutOfStock
+	}
+	p.quantity -= qty
+	p.updatedAt = now.UTC()
+	return nil
+}
+
+// Release returns qty to stock (a cancelled order), in any status. It
+// returns a validation error if the result would exceed MaxQuantity.
+func (p *Product) Release(qty int, now time.Time) error {
+	if qty < 1 || p.quantity+qty > MaxQuantity {
+		return domain.Invalid("quantity", "cannot be released")
+	}
+	p.quantity += qty
+	p.updatedAt = now.UTC()
+	return nil
+}
