@@ -28,6 +28,8 @@ type Repos struct {
 	Users      UserRepository
 	Challenges ChallengeRepository
 	Sessions   SessionRepository
+	Categories CategoryRepository
+	Products   ProductRepository
 }
 
 // Transactor runs work that spans several repositories atomically.

@@ -4,6 +4,8 @@ import (
 	"time"
 
 	"github.com/secondbloom/marketplace/domain/auth"
+	"github.com/secondbloom/marketplace/domain/category"
+	"github.com/secondbloom/marketplace/domain/product"
 	"github.com/secondbloom/marketplace/domain/user"
 	"github.com/secondbloom/marketplace/ports"
 )
@@ -17,6 +19,14 @@ type data struct {
 	challenges   table[string, auth.Challenge]
 	sessions     table[string, auth.Session]
 	refreshIndex table[string, refreshEntry]
+
+	categories     table[string, category.Fields]
+	categoryBySlug table[string, string]
+	products       table[string, product.Fields]
+	productBySlug  table[string, string]
+	// liveTitles maps seller id + lower-case title to the product id of a
+	// live (not archived) product.
+	liveTitles table[string, string]
 }
 
 type refreshEntry struct {
@@ -31,6 +41,12 @@ func newData() *data {
 		challenges:   table[string, auth.Challenge]{},
 		sessions:     table[string, auth.Session]{},
 		refreshIndex: table[string, refreshEntry]{},
+
+		categories:     table[string, category.Fields]{},
+		categoryBySlug: table[string, string]{},
+		products:       table[string, product.Fields]{},
+		productBySlug:  table[string, string]{},
+		liveTitles:     table[string, string]{},
 	}
 }
 
@@ -39,5 +55,7 @@ func (s *Store) repos(se *session) ports.Repos {
 		Users:      &userRepo{se},
 		Challenges: &challengeRepo{se},
 		Sessions:   &sessionRepo{se},
+		Categories: &categoryRepo{se},
+		Products:   &productRepo{se},
 	}
 }

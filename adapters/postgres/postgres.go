@@ -100,6 +100,8 @@ func repos(db bun.IDB) ports.Repos {
 		Users:      &userRepo{db},
 		Challenges: &challengeRepo{db},
 		Sessions:   &sessionRepo{db},
+		Categories: &categoryRepo{db},
+		Products:   &productRepo{db},
 	}
 }
 

@@ -28,6 +28,9 @@ var (
 	ErrInvalidState = domain.New(domain.KindConflict, domain.CodeInvalidState, "the product's status does not allow this")
 	ErrForbidden    = domain.New(domain.KindForbidden, domain.CodeForbidden, "only the seller or staff may do this")
 	ErrDuplicate    = domain.New(domain.KindConflict, domain.CodeConflict, "you already have a live product with this title")
+	// ErrSlugTaken is returned by repositories when another product has the
+	// slug; the caller retries with the next suffix.
+	ErrSlugTaken = domain.New(domain.KindConflict, domain.CodeConflict, "slug is taken")
 )
 
 // MaxQuantity bounds the stock of one listing.
@@ -154,3 +157,61 @@ func (p *Product) Release(qty int, now time.Time) error {
 	p.updatedAt = now.UTC()
 	return nil
 }
+
+// NewParams are the values of a new listing.
+type NewParams struct {
+	ID          string
+	Slug        string
+	Title       string
+	Description string
+	Price       int64
+	Currency    string
+	Quantity    int
+	CategoryID  string
+	SellerID    string
+	Images      []Image
+	// Publish makes the product ACTIVE at once (staff sellers, or
+	// moderation turned off); otherwise it starts PENDING.
+	Publish bool
+}
+
+// New returns a validated new product. It returns a validation error naming
+// every bad field.
+func New(p NewParams, now time.Time) (*Product, error) {
+	var v domain.Validation
+	title := normalizeSpace(p.Title)
+	if n := runeCount(title); n == 0 || n > MaxTitleLength {
+		v.Add("title", "must be 1 to 200 characters")
+	}
+	if runeCount(p.Description) > MaxDescriptionLength {
+		v.Add("description", "must be at most 5000 characters")
+	}
+	if p.Price < 1 || p.Price > maxPrice {
+		v.Add("price", "must be an integer from 1 to 10^15 minor units")
+	}
+	cur, err := parseCurrency(p.Currency)
+	v.Merge("currency", err)
+	if p.Quantity < 0 || p.Quantity > MaxQuantity {
+		v.Add("quantity", "must be an integer from 0 to 1000000")
+	}
+	if p.CategoryID == "" {
+		v.Add("categoryId", "is required")
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	now = now.UTC()
+	status := StatusPending
+	if p.Publish {
+		status = StatusActive
+	}
+	return &Product{id: p.ID, slug: p.Slug, title: title, description: p.Description, price: p.Price, currency: cur,
+		quantity: p.Quantity, categoryID: p.CategoryID, sellerID: p.SellerID, status: status,
+		images: append([]Image(nil), p.Images...), createdAt: now, updatedAt: now}, nil
+}
+
+// Limits of listing text.
+const (
+	MaxTitleLength       = 200
+	MaxDescriptionLength = 5000
+)

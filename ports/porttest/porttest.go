@@ -26,6 +26,7 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("Challenges", func(t *testing.T) { testChallenges(t, newStore) })
 	t.Run("Sessions", func(t *testing.T) { testSessions(t, newStore) })
 	t.Run("Transactor", func(t *testing.T) { testTransactor(t, newStore) })
+	t.Run("Catalog", func(t *testing.T) { testCatalog(t, newStore) })
 }
 
 // t0 is a fixed instant that the suites start their clocks at. Postgres

@@ -1,0 +1,198 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/secondbloom/marketplace/domain/category"
+	"github.com/secondbloom/marketplace/domain/product"
+	"github.com/secondbloom/marketplace/ports"
+)
+
+var (
+	_ ports.CategoryRepository = (*categoryRepo)(nil)
+	_ ports.ProductRepository  = (*productRepo)(nil)
+)
+
+type categoryRow struct {
+	bun.BaseModel `bun:"table:categories"`
+
+	ID        string    `bun:"id,pk,type:uuid"`
+	Name      string    `bun:"name"`
+	Slug      string    `bun:"slug"`
+	ParentID  *string   `bun:"parent_id,type:uuid"`
+	Position  int       `bun:"position"`
+	IsActive  bool      `bun:"is_active"`
+	CreatedAt time.Time `bun:"created_at"`
+	UpdatedAt time.Time `bun:"updated_at"`
+}
+
+func categoryToRow(c *category.Category) *categoryRow {
+	f := c.Fields()
+	return &categoryRow{ID: f.ID, Name: f.Name, Slug: f.Slug, ParentID: nullString(f.ParentID), Position: f.Position,
+		IsActive: f.Active, CreatedAt: f.CreatedAt, UpdatedAt: f.UpdatedAt}
+}
+
+func (r *categoryRow) toDomain() *category.Category {
+	return category.Rehydrate(category.Fields{ID: r.ID, Name: r.Name, Slug: r.Slug, ParentID: deref(r.ParentID),
+		Position: r.Position, Active: r.IsActive, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt})
+}
+
+type categoryRepo struct{ db bun.IDB }
+
+func (r *categoryRepo) Create(ctx context.Context, c *category.Category) error {
+	_, err := r.db.NewInsert().Model(categoryToRow(c)).Exec(ctx)
+	if sqlState(err) == uniqueViolation {
+		return category.ErrSlugTaken
+	}
+	if sqlState(err) == fkViolation {
+		return category.ErrNotFound
+	}
+	return translate(err)
+}
+
+func (r *categoryRepo) Get(ctx context.Context, id string) (*category.Category, error) {
+	if !isUUID(id) {
+		return nil, category.ErrNotFound
+	}
+	row := new(categoryRow)
+	if err := r.db.NewSelect().Model(row).Where("id = ?", id).Scan(ctx); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, category.ErrNotFound
+		}
+		return nil, translate(err)
+	}
+	return row.toDomain(), nil
+}
+
+type imageJSON struct {
+	URL      string `json:"url"`
+	Position int    `json:"position"`
+}
+
+type productRow struct {
+	bun.BaseModel `bun:"table:products"`
+
+	ID              string      `bun:"id,pk,type:uuid"`
+	Slug            string      `bun:"slug"`
+	Title           string      `bun:"title"`
+	Description     string      `bun:"description"`
+	Price           int64       `bun:"price"`
+	Currency        string      `bun:"currency"`
+	Quantity        int         `bun:"quantity"`
+	CategoryID      string      `bun:"category_id,type:uuid"`
+	SellerID        string      `bun:"seller_id,type:uuid"`
+	Status          string      `bun:"status"`
+	RejectionReason string      `bun:"rejection_reason"`
+	Images          []imageJSON `bun:"images,type:jsonb"`
+	CreatedAt       time.Time   `bun:"created_at"`
+	UpdatedAt       time.Time   `bun:"updated_at"`
+}
+
+func productToRow(p *product.Product) *productRow {
+	f := p.Fields()
+	images := make([]imageJSON, 0, len(f.Images))
+	for _, im := range f.Images {
+		images = append(images, imageJSON{URL: im.URL, Position: im.Position})
+	}
+	return &productRow{ID: f.ID, Slug: f.Slug, Title: f.Title, Description: f.Description, Price: f.Price,
+		Currency: f.Currency, Quantity: f.Quantity, CategoryID: f.CategoryID, SellerID: f.SellerID, Status: string(f.Status),
+		RejectionReason: f.RejectionReason, Images: images, CreatedAt: f.CreatedAt, UpdatedAt: f.UpdatedAt}
+}
+
+func (r *productRow) toDomain() *product.Product {
+	images := make([]product.Image, 0, len(r.Images))
+	for _, im := range r.Images {
+		images = append(images, product.Image{URL: im.URL, Position: im.Position})
+	}
+	return product.Rehydrate(product.Fields{ID: r.ID, Slug: r.Slug, Title: r.Title, Description: r.Description,
+		Price: r.Price, Currency: r.Currency, Quantity: r.Quantity, CategoryID: r.CategoryID, SellerID: r.SellerID,
+		Status: product.Status(r.Status), RejectionReason: r.RejectionReason, Images: images, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt})
+}
+
+// productWriteError translates the constraint violations of a product write.
+func productWriteError(err error) error {
+	switch sqlState(err) {
+	case uniqueViolation:
+		if constraintName(err) == "products_seller_title_live_idx" {
+			return product.ErrDuplicate
+		}
+		return product.ErrSlugTaken
+	case fkViolation:
+		return category.ErrNotFound
+	}
+	return translate(err)
+}
+
+type productRepo struct{ db bun.IDB }
+
+func (r *productRepo) Create(ctx context.Context, p *product.Product) error {
+	_, err := r.db.NewInsert().Model(productToRow(p)).Exec(ctx)
+	return productWriteError(err)
+}
+
+func (r *productRepo) get(ctx context.Context, db bun.IDB, where string, arg any, lock bool) (*product.Product, error) {
+	row := new(productRow)
+	q := db.NewSelect().Model(row).Where(where, arg)
+	if lock {
+		q = q.For("UPDATE")
+	}
+	if err := q.Scan(ctx); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, product.ErrNotFound
+		}
+		return nil, translate(err)
+	}
+	return row.toDomain(), nil
+}
+
+func (r *productRepo) Get(ctx context.Context, id string) (*product.Product, error) {
+	if !isUUID(id) {
+		return nil, product.ErrNotFound
+	}
+	return r.get(ctx, r.db, "id = ?", id, false)
+}
+
+func (r *productRepo) GetBySlug(ctx context.Context, slug string) (*product.Product, error) {
+	return r.get(ctx, r.db, "slug = ?", slug, false)
+}
+
+func (r *productRepo) Update(ctx context.Context, id string, fn func(*product.Product) error) (*product.Product, error) {
+	if !isUUID(id) {
+		return nil, product.ErrNotFound
+	}
+	var out *product.Product
+	err := inTx(ctx, r.db, func(ctx context.Context, tx bun.IDB) error {
+		p, err := r.get(ctx, tx, "id = ?", id, true)
+		if err != nil {
+			return err
+		}
+		if err := fn(p); err != nil {
+			return err
+		}
+		if _, err := tx.NewUpdate().Model(productToRow(p)).WherePK().Exec(ctx); err != nil {
+			return productWriteError(err)
+		}
+		out = p
+		return nil
+	})
+	return out, err
+}
+
+func nullString(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}

@@ -1,0 +1,83 @@
+// Package category holds the catalogue's tree of categories.
+package category
+
+import (
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/secondbloom/marketplace/domain"
+)
+
+// Errors of categories.
+var (
+	ErrNotFound  = domain.New(domain.KindNotFound, domain.CodeNotFound, "category not found")
+	ErrInUse     = domain.New(domain.KindConflict, domain.CodeConflict, "category is used by products or sub-categories")
+	ErrSlugTaken = domain.New(domain.KindConflict, domain.CodeConflict, "a category with this name already exists")
+)
+
+// MaxNameLength is the longest category name, in characters.
+const MaxNameLength = 100
+
+// Category is a node of the catalogue tree.
+type Category struct {
+	id        string
+	name      string
+	slug      string
+	parentID  string
+	position  int
+	active    bool
+	createdAt time.Time
+	updatedAt time.Time
+}
+
+// Fields are a category's stored values.
+type Fields struct {
+	ID        string
+	Name      string
+	Slug      string
+	ParentID  string // "" for a root category
+	Position  int
+	Active    bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// New returns an active category. It returns a validation error for an
+// empty or too long name or a negative position.
+func New(id, name, slug, parentID string, position int, now time.Time) (*Category, error) {
+	var v domain.Validation
+	name = strings.TrimSpace(name)
+	if n := utf8.RuneCountInString(name); n == 0 || n > MaxNameLength {
+		v.Add("name", "must be 1 to 100 characters")
+	}
+	if position < 0 {
+		v.Add("position", "must not be negative")
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	now = now.UTC()
+	return &Category{id: id, name: name, slug: slug, parentID: parentID, position: position, active: true, createdAt: now, updatedAt: now}, nil
+}
+
+// Rehydrate rebuilds a stored category. Only storage adapters call it.
+func Rehydrate(f Fields) *Category {
+	return &Category{id: f.ID, name: f.Name, slug: f.Slug, parentID: f.ParentID, position: f.Position, active: f.Active,
+		createdAt: f.CreatedAt.UTC(), updatedAt: f.UpdatedAt.UTC()}
+}
+
+// Fields returns a copy of the category's values.
+func (c *Category) Fields() Fields {
+	return Fields{ID: c.id, Name: c.name, Slug: c.slug, ParentID: c.parentID, Position: c.position, Active: c.active,
+		CreatedAt: c.createdAt, UpdatedAt: c.updatedAt}
+}
+
+// ID returns the category id.
+func (c *Category) ID() string { return c.id }
+
+// ParentID returns the parent's id, or "" for a root category.
+func (c *Category) ParentID() string { return c.parentID }
+
+// Active reports whether products may be listed in the category.
+func (c *Category) Active() bool { return c.active }

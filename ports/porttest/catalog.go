@@ -1,0 +1,137 @@
+package porttest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/secondbloom/marketplace/domain/category"
+	"github.com/secondbloom/marketplace/domain/product"
+	"github.com/secondbloom/marketplace/domain/user"
+	"github.com/secondbloom/marketplace/ports"
+)
+
+// NewCategory stores an active root category.
+func NewCategory(t *testing.T, r ports.Repos, name string) *category.Category {
+	t.Helper()
+	c, err := category.New(newID(), name, fmt.Sprintf("%s-%s", name, newID()[24:]), "", 0, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Categories.Create(context.Background(), c); err != nil {
+		t.Fatalf("Categories.Create: %v", err)
+	}
+	return c
+}
+
+// NewProduct stores an ACTIVE product of seller with the given stock and
+// price.
+func NewProduct(t *testing.T, r ports.Repos, cat *category.Category, seller *user.User, title string, qty int, price int64) *product.Product {
+	t.Helper()
+	id := newID()
+	p, err := product.New(product.NewParams{ID: id, Slug: "p-" + id, Title: title, Price: price, Quantity: qty,
+		CategoryID: cat.ID(), SellerID: seller.ID(), Publish: true}, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Products.Create(context.Background(), p); err != nil {
+		t.Fatalf("Products.Create: %v", err)
+	}
+	return p
+}
+
+func testCatalog(t *testing.T, newStore NewStore) {
+	ctx := context.Background()
+	st := newStore(t)
+	r := st.Repos()
+	seller := NewUser(t, r, 10, user.RoleUser)
+	cat := NewCategory(t, r, "roses")
+
+	if got, err := r.Categories.Get(ctx, cat.ID()); err != nil || !got.Active() {
+		t.Fatalf("Categories.Get = %v, %v", got, err)
+	}
+	if _, err := r.Categories.Get(ctx, newID()); !errors.Is(err, category.ErrNotFound) {
+		t.Errorf("Categories.Get(unknown) = %v, want category.ErrNotFound", err)
+	}
+
+	p := NewProduct(t, r, cat, seller, "Red roses", 5, 150000)
+	got, err := r.Products.Get(ctx, p.ID())
+	if err != nil || got.Quantity() != 5 || got.Price() != 150000 || got.Currency() != "UZS" || got.Status() != product.StatusActive {
+		t.Fatalf("Products.Get = %+v, %v", got, err)
+	}
+	if got, err := r.Products.GetBySlug(ctx, p.Slug()); err != nil || got.ID() != p.ID() {
+		t.Fatalf("GetBySlug = %v, %v", got, err)
+	}
+	if _, err := r.Products.Get(ctx, "nope"); !errors.Is(err, product.ErrNotFound) {
+		t.Errorf("Get(nope) = %v, want product.ErrNotFound", err)
+	}
+
+	t.Run("same seller, same title (any case) is a duplicate", func(t *testing.T) {
+		id := newID()
+		twin, _ := product.New(product.NewParams{ID: id, Slug: "p-" + id, Title: "RED ROSES", Price: 1, Quantity: 1,
+			CategoryID: cat.ID(), SellerID: seller.ID()}, t0)
+		if err := r.Products.Create(ctx, twin); !errors.Is(err, product.ErrDuplicate) {
+			t.Errorf("Create(duplicate title) = %v, want product.ErrDuplicate", err)
+		}
+	})
+	t.Run("a taken slug is reported", func(t *testing.T) {
+		other, _ := product.New(product.NewParams{ID: newID(), Slug: p.Slug(), Title: "Tulips", Price: 1, Quantity: 1,
+			CategoryID: cat.ID(), SellerID: seller.ID()}, t0)
+		if err := r.Products.Create(ctx, other); !errors.Is(err, product.ErrSlugTaken) {
+			t.Errorf("Create(taken slug) = %v, want product.ErrSlugTaken", err)
+		}
+	})
+	t.Run("a failed update stores nothing", func(t *testing.T) {
+		if _, err := r.Products.Update(ctx, p.ID(), func(p *product.Product) error {
+			_ = p.Reserve(2, t0)
+			return errBoom
+		}); !errors.Is(err, errBoom) {
+			t.Fatalf("Update = %v, want fn's error", err)
+		}
+		if got, _ := r.Products.Get(ctx, p.ID()); got.Quantity() != 5 {
+			t.Errorf("quantity after failed update = %d, want 5", got.Quantity())
+		}
+	})
+	t.Run("20 goroutines, stock 1, exactly one wins", func(t *testing.T) {
+		one := NewProduct(t, r, cat, seller, "Last bouquet", 1, 90000)
+		var (
+			wg       sync.WaitGroup
+			mu       sync.Mutex
+			won      int
+			failures []error
+		)
+		start := make(chan struct{})
+		for i := 0; i < 20; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				err := st.WithinTx(ctx, func(ctx context.Context, r ports.Repos) error {
+					_, err := r.Products.Update(ctx, one.ID(), func(p *product.Product) error { return p.Reserve(1, t0) })
+					return err
+				})
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case err == nil:
+					won++
+				case !errors.Is(err, product.ErrOutOfStock):
+					failures = append(failures, err)
+				}
+			}()
+		}
+		close(start)
+		wg.Wait()
+		if len(failures) > 0 {
+			t.Fatalf("unexpected errors: %v", failures)
+		}
+		if won != 1 {
+			t.Fatalf("%d reservations of the last item succeeded, want 1", won)
+		}
+		if got, _ := r.Products.Get(ctx, one.ID()); got.Quantity() != 0 {
+			t.Errorf("stock after the race = %d, want 0", got.Quantity())
+		}
+	})
+}
