@@ -127,3 +127,16 @@ func validName(s string) string {
 
 // ErrPhoneTaken is returned when a second user would get the same phone.
 var ErrPhoneTaken = domain.New(domain.KindConflict, domain.CodeConflict, "a user with this phone already exists")
+
+// ErrInvalidRole is returned by SetRole for an unknown role.
+var ErrInvalidRole = domain.Invalid("role", "must be USER, MODERATOR or ADMIN")
+
+// SetRole changes the user's role (an operator's action; there is no API
+// for it). It returns ErrInvalidRole for an unknown role.
+func (u *User) SetRole(r Role, now time.Time) error {
+	if !r.Valid() {
+		return ErrInvalidRole
+	}
+	u.role, u.updatedAt = r, now.UTC()
+	return nil
+}
