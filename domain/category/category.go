@@ -81,3 +81,69 @@ func (c *Category) ParentID() string { return c.parentID }
 
 // Active reports whether products may be listed in the category.
 func (c *Category) Active() bool { return c.active }
+
+// Name returns the display name.
+func (c *Category) Name() string { return c.name }
+
+// Slug returns the URL name.
+func (c *Category) Slug() string { return c.slug }
+
+// Position returns the order among siblings.
+func (c *Category) Position() int { return c.position }
+
+// CreatedAt returns when the category was made.
+func (c *Category) CreatedAt() time.Time { return c.createdAt }
+
+// UpdatedAt returns when the category last changed.
+func (c *Category) UpdatedAt() time.Time { return c.updatedAt }
+
+// ErrCycle is returned when a category would become its own ancestor.
+var ErrCycle = domain.Invalid("parentId", "must not be the category itself or one of its sub-categories")
+
+// Change is a partial edit; nil fields stay as they are. A non-nil ParentID
+// of "" makes the category a root.
+type Change struct {
+	Name     *string
+	Slug     *string
+	ParentID *string
+	Position *int
+	Active   *bool
+}
+
+// Edit applies ch. It returns a validation error naming every bad field,
+// or ErrCycle when the category would become its own parent (deeper cycles
+// need the tree, which the caller checks); the category is unchanged then.
+func (c *Category) Edit(ch Change, now time.Time) error {
+	next := *c
+	var v domain.Validation
+	if ch.Name != nil {
+		next.name = strings.TrimSpace(*ch.Name)
+		if n := utf8.RuneCountInString(next.name); n == 0 || n > MaxNameLength {
+			v.Add("name", "must be 1 to 100 characters")
+		}
+	}
+	if ch.Slug != nil {
+		next.slug = *ch.Slug
+	}
+	if ch.Position != nil {
+		next.position = *ch.Position
+		if next.position < 0 {
+			v.Add("position", "must not be negative")
+		}
+	}
+	if ch.ParentID != nil {
+		next.parentID = *ch.ParentID
+		if next.parentID == c.id {
+			return ErrCycle
+		}
+	}
+	if ch.Active != nil {
+		next.active = *ch.Active
+	}
+	if err := v.Err(); err != nil {
+		return err
+	}
+	next.updatedAt = now.UTC()
+	*c = next
+	return nil
+}

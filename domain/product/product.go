@@ -176,7 +176,8 @@ type NewParams struct {
 }
 
 // New returns a validated new product. It returns a validation error naming
-// every bad field.
+// every bad field. Images are validated with ValidateImages and stored in
+// position order.
 func New(p NewParams, now time.Time) (*Product, error) {
 	var v domain.Validation
 	title := normalizeSpace(p.Title)
@@ -197,6 +198,8 @@ func New(p NewParams, now time.Time) (*Product, error) {
 	if p.CategoryID == "" {
 		v.Add("categoryId", "is required")
 	}
+	images, err := ValidateImages(p.Images)
+	v.Merge("images", err)
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
@@ -207,7 +210,7 @@ func New(p NewParams, now time.Time) (*Product, error) {
 	}
 	return &Product{id: p.ID, slug: p.Slug, title: title, description: p.Description, price: p.Price, currency: cur,
 		quantity: p.Quantity, categoryID: p.CategoryID, sellerID: p.SellerID, status: status,
-		images: append([]Image(nil), p.Images...), createdAt: now, updatedAt: now}, nil
+		images: images, createdAt: now, updatedAt: now}, nil
 }
 
 // Limits of listing text.

@@ -1,0 +1,208 @@
+package product
+
+import (
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/secondbloom/marketplace/domain"
+	"github.com/secondbloom/marketplace/domain/user"
+)
+
+// Limits of images and moderation text.
+const (
+	MaxImages         = 10
+	MaxImageURLLength = 2048
+	MaxReasonLength   = 500
+)
+
+// Actor is who acts on a product: a user id and that user's role.
+type Actor struct {
+	UserID string
+	Role   user.Role
+}
+
+// staff reports whether the actor moderates the catalogue.
+func (a Actor) staff() bool { return a.Role.IsStaff() }
+
+// CanManage reports whether a may edit or archive the product: its seller
+// and staff may.
+func (p *Product) CanManage(a Actor) bool {
+	return a.staff() || (a.UserID != "" && a.UserID == p.sellerID)
+}
+
+// Approve publishes a PENDING product. It returns ErrForbidden unless a is
+// staff and ErrInvalidState in any other status.
+func (p *Product) Approve(a Actor, now time.Time) error {
+	if !a.staff() {
+		return ErrForbidden
+	}
+	if p.status != StatusPending {
+		return ErrInvalidState
+	}
+	p.status = StatusActive
+	p.rejectionReason = ""
+	p.updatedAt = now.UTC()
+	return nil
+}
+
+// Reject refuses a PENDING product with a reason of 1..500 characters. It
+// returns ErrForbidden unless a is staff, a validation error for a bad
+// reason and ErrInvalidState in any other status.
+func (p *Product) Reject(a Actor, reason string, now time.Time) error {
+	if !a.staff() {
+		return ErrForbidden
+	}
+	reason = strings.TrimSpace(reason)
+	if n := runeCount(reason); n == 0 || n > MaxReasonLength {
+		return domain.Invalid("reason", "must be 1 to 500 characters")
+	}
+	if p.status != StatusPending {
+		return ErrInvalidState
+	}
+	p.status = StatusRejected
+	p.rejectionReason = reason
+	p.updatedAt = now.UTC()
+	return nil
+}
+
+// Change is a partial edit; nil fields stay as they are.
+type Change struct {
+	Title       *string
+	Description *string
+	Price       *int64
+	Currency    *string
+	Quantity    *int
+	CategoryID  *string
+	Images      *[]Image
+}
+
+// Edit applies c on behalf of a. A seller's edit of an ACTIVE or REJECTED
+// product sends it back to PENDING when moderated is true; staff edits keep
+// the status. The slug stays as it was, so links keep working. Edit returns
+// ErrForbidden unless a may manage the product, ErrInvalidState for an
+// ARCHIVED product, and a validation error naming every bad field; the
+// product is unchanged on failure.
+func (p *Product) Edit(a Actor, c Change, moderated bool, now time.Time) error {
+	if !p.CanManage(a) {
+		return ErrForbidden
+	}
+	if p.status == StatusArchived {
+		return ErrInvalidState
+	}
+	next := *p
+	var v domain.Validation
+	if c.Title != nil {
+		next.title = normalizeSpace(*c.Title)
+		if n := runeCount(next.title); n == 0 || n > MaxTitleLength {
+			v.Add("title", "must be 1 to 200 characters")
+		}
+	}
+	if c.Description != nil {
+		next.description = *c.Description
+		if runeCount(next.description) > MaxDescriptionLength {
+			v.Add("description", "must be at most 5000 characters")
+		}
+	}
+	if c.Price != nil {
+		next.price = *c.Price
+		if next.price < 1 || next.price > maxPrice {
+			v.Add("price", "must be an integer from 1 to 10^15 minor units")
+		}
+	}
+	if c.Currency != nil {
+		cur, err := parseCurrency(*c.Currency)
+		v.Merge("currency", err)
+		next.currency = cur
+	}
+	if c.Quantity != nil {
+		next.quantity = *c.Quantity
+		if next.quantity < 0 || next.quantity > MaxQuantity {
+			v.Add("quantity", "must be an integer from 0 to 1000000")
+		}
+	}
+	if c.CategoryID != nil {
+		next.categoryID = *c.CategoryID
+		if next.categoryID == "" {
+			v.Add("categoryId", "is required")
+		}
+	}
+	if c.Images != nil {
+		imgs, err := ValidateImages(*c.Images)
+		v.Merge("images", err)
+		next.images = imgs
+	}
+	if err := v.Err(); err != nil {
+		return err
+	}
+	if moderated && !a.staff() && (p.status == StatusActive || p.status == StatusRejected) {
+		next.status = StatusPending
+		next.rejectionReason = ""
+	}
+	next.updatedAt = now.UTC()
+	*p = next
+	return nil
+}
+
+// Archive hides the product from everyone but its seller and staff (the
+// API's DELETE). Archiving an archived product changes nothing. It returns
+// ErrForbidden unless a may manage the product. Whether an open order or
+// auction still needs the product is the caller's question, since the
+// product does not know about them.
+func (p *Product) Archive(a Actor, now time.Time) error {
+	if !p.CanManage(a) {
+		return ErrForbidden
+	}
+	if p.status == StatusArchived {
+		return nil
+	}
+	p.status = StatusArchived
+	p.updatedAt = now.UTC()
+	return nil
+}
+
+// ValidateImages checks a product's pictures and returns them ordered by
+// position: at most MaxImages, each an absolute http or https URL of at
+// most MaxImageURLLength bytes with a host, positions non-negative and
+// distinct. It returns a validation error naming the first bad image.
+func ValidateImages(imgs []Image) ([]Image, error) {
+	if len(imgs) > MaxImages {
+		return nil, domain.Invalid("images", "must hold at most 10 images")
+	}
+	seen := map[int]bool{}
+	out := append([]Image(nil), imgs...)
+	for _, im := range out {
+		if len(im.URL) == 0 || len(im.URL) > MaxImageURLLength {
+			return nil, domain.Invalid("images", "each url must be 1 to 2048 characters")
+		}
+		u, err := url.Parse(im.URL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.ContainsAny(im.URL, " \t\r\n") {
+			return nil, domain.Invalid("images", "each url must be an absolute http or https URL")
+		}
+		if im.Position < 0 || im.Position > 1000 {
+			return nil, domain.Invalid("images", "each position must be an integer from 0 to 1000")
+		}
+		if seen[im.Position] {
+			return nil, domain.Invalid("images", "positions must be distinct")
+		}
+		seen[im.Position] = true
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Position < out[j].Position })
+	return out, nil
+}
+
+// Description returns the description.
+func (p *Product) Description() string { return p.description }
+
+// RejectionReason returns why moderation refused the product, or "".
+func (p *Product) RejectionReason() string { return p.rejectionReason }
+
+// Images returns a copy of the pictures, ordered by position.
+func (p *Product) Images() []Image { return append([]Image(nil), p.images...) }
+
+// CreatedAt returns when the product was listed.
+func (p *Product) CreatedAt() time.Time { return p.createdAt }
+
+// UpdatedAt returns when the product last changed.
+func (p *Product) UpdatedAt() time.Time { return p.updatedAt }
