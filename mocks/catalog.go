@@ -15,6 +15,7 @@ import (
 
 	category "github.com/secondbloom/marketplace/domain/category"
 	product "github.com/secondbloom/marketplace/domain/product"
+	ports "github.com/secondbloom/marketplace/ports"
 	gomock "go.uber.org/mock/gomock"
 )
 
@@ -56,6 +57,20 @@ func (mr *MockCategoryRepositoryMockRecorder) Create(ctx, c any) *gomock.Call {
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Create", reflect.TypeOf((*MockCategoryRepository)(nil).Create), ctx, c)
 }
 
+// Delete mocks base method.
+func (m *MockCategoryRepository) Delete(ctx context.Context, id string) error {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "Delete", ctx, id)
+	ret0, _ := ret[0].(error)
+	return ret0
+}
+
+// Delete indicates an expected call of Delete.
+func (mr *MockCategoryRepositoryMockRecorder) Delete(ctx, id any) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Delete", reflect.TypeOf((*MockCategoryRepository)(nil).Delete), ctx, id)
+}
+
 // Get mocks base method.
 func (m *MockCategoryRepository) Get(ctx context.Context, id string) (*category.Category, error) {
 	m.ctrl.T.Helper()
@@ -69,6 +84,37 @@ func (m *MockCategoryRepository) Get(ctx context.Context, id string) (*category.
 func (mr *MockCategoryRepositoryMockRecorder) Get(ctx, id any) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Get", reflect.TypeOf((*MockCategoryRepository)(nil).Get), ctx, id)
+}
+
+// List mocks base method.
+func (m *MockCategoryRepository) List(ctx context.Context, f ports.CategoryFilter, p ports.Page) ([]*category.Category, int, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "List", ctx, f, p)
+	ret0, _ := ret[0].([]*category.Category)
+	ret1, _ := ret[1].(int)
+	ret2, _ := ret[2].(error)
+	return ret0, ret1, ret2
+}
+
+// List indicates an expected call of List.
+func (mr *MockCategoryRepositoryMockRecorder) List(ctx, f, p any) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "List", reflect.TypeOf((*MockCategoryRepository)(nil).List), ctx, f, p)
+}
+
+// Update mocks base method.
+func (m *MockCategoryRepository) Update(ctx context.Context, id string, fn func(*category.Category) error) (*category.Category, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "Update", ctx, id, fn)
+	ret0, _ := ret[0].(*category.Category)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// Update indicates an expected call of Update.
+func (mr *MockCategoryRepositoryMockRecorder) Update(ctx, id, fn any) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Update", reflect.TypeOf((*MockCategoryRepository)(nil).Update), ctx, id, fn)
 }
 
 // MockProductRepository is a mock of ProductRepository interface.
@@ -139,6 +185,22 @@ func (mr *MockProductRepositoryMockRecorder) GetBySlug(ctx, slug any) *gomock.Ca
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "GetBySlug", reflect.TypeOf((*MockProductRepository)(nil).GetBySlug), ctx, slug)
 }
 
+// List mocks base method.
+func (m *MockProductRepository) List(ctx context.Context, f ports.ProductFilter, s ports.Sort, p ports.Page) ([]*product.Product, int, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "List", ctx, f, s, p)
+	ret0, _ := ret[0].([]*product.Product)
+	ret1, _ := ret[1].(int)
+	ret2, _ := ret[2].(error)
+	return ret0, ret1, ret2
+}
+
+// List indicates an expected call of List.
+func (mr *MockProductRepositoryMockRecorder) List(ctx, f, s, p any) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "List", reflect.TypeOf((*MockProductRepository)(nil).List), ctx, f, s, p)
+}
+
 // Update mocks base method.
 func (m *MockProductRepository) Update(ctx context.Context, id string, fn func(*product.Product) error) (*product.Product, error) {
 	m.ctrl.T.Helper()
@@ -152,4 +214,79 @@ func (m *MockProductRepository) Update(ctx context.Context, id string, fn func(*
 func (mr *MockProductRepositoryMockRecorder) Update(ctx, id, fn any) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Update", reflect.TypeOf((*MockProductRepository)(nil).Update), ctx, id, fn)
+}
+
+// MockProductCache is a mock of ProductCache interface.
+type MockProductCache struct {
+	ctrl     *gomock.Controller
+	recorder *MockProductCacheMockRecorder
+	isgomock struct{}
+}
+
+// MockProductCacheMockRecorder is the mock recorder for MockProductCache.
+type MockProductCacheMockRecorder struct {
+	mock *MockProductCache
+}
+
+// NewMockProductCache creates a new mock instance.
+func NewMockProductCache(ctrl *gomock.Controller) *MockProductCache {
+	mock := &MockProductCache{ctrl: ctrl}
+	mock.recorder = &MockProductCacheMockRecorder{mock}
+	return mock
+}
+
+// EXPECT returns an object that allows the caller to indicate expected use.
+func (m *MockProductCache) EXPECT() *MockProductCacheMockRecorder {
+	return m.recorder
+}
+
+// Invalidate mocks base method.
+func (m *MockProductCache) Invalidate(ctx context.Context, id string) {
+	m.ctrl.T.Helper()
+	m.ctrl.Call(m, "Invalidate", ctx, id)
+}
+
+// Invalidate indicates an expected call of Invalidate.
+func (mr *MockProductCacheMockRecorder) Invalidate(ctx, id any) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Invalidate", reflect.TypeOf((*MockProductCache)(nil).Invalidate), ctx, id)
+}
+
+// MockProductUsage is a mock of ProductUsage interface.
+type MockProductUsage struct {
+	ctrl     *gomock.Controller
+	recorder *MockProductUsageMockRecorder
+	isgomock struct{}
+}
+
+// MockProductUsageMockRecorder is the mock recorder for MockProductUsage.
+type MockProductUsageMockRecorder struct {
+	mock *MockProductUsage
+}
+
+// NewMockProductUsage creates a new mock instance.
+func NewMockProductUsage(ctrl *gomock.Controller) *MockProductUsage {
+	mock := &MockProductUsage{ctrl: ctrl}
+	mock.recorder = &MockProductUsageMockRecorder{mock}
+	return mock
+}
+
+// EXPECT returns an object that allows the caller to indicate expected use.
+func (m *MockProductUsage) EXPECT() *MockProductUsageMockRecorder {
+	return m.recorder
+}
+
+// InUse mocks base method.
+func (m *MockProductUsage) InUse(ctx context.Context, productID string) (bool, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "InUse", ctx, productID)
+	ret0, _ := ret[0].(bool)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// InUse indicates an expected call of InUse.
+func (mr *MockProductUsageMockRecorder) InUse(ctx, productID any) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "InUse", reflect.TypeOf((*MockProductUsage)(nil).InUse), ctx, productID)
 }

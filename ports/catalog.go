@@ -17,6 +17,24 @@ type CategoryRepository interface {
 	// Get returns the category with id, active or not, or
 	// category.ErrNotFound.
 	Get(ctx context.Context, id string) (*category.Category, error)
+	// List returns one page of categories ordered by position, then name,
+	// then id, and the total count of categories the filter matches.
+	List(ctx context.Context, f CategoryFilter, p Page) ([]*category.Category, int, error)
+	// Update loads the category with id under a row lock, calls fn, and
+	// stores the result if fn returns nil. It returns category.ErrNotFound
+	// (also when the new parent does not exist), category.ErrSlugTaken, or
+	// fn's error unchanged (storing nothing).
+	Update(ctx context.Context, id string, fn func(c *category.Category) error) (*category.Category, error)
+	// Delete removes the category with id. It returns category.ErrNotFound,
+	// or category.ErrInUse while any product (in any status) or
+	// sub-category refers to it.
+	Delete(ctx context.Context, id string) error
+}
+
+// CategoryFilter selects categories for CategoryRepository.List.
+type CategoryFilter struct {
+	// ActiveOnly leaves out inactive categories.
+	ActiveOnly bool
 }
 
 // ProductRepository stores products.
@@ -36,4 +54,58 @@ type ProductRepository interface {
 	// or fn's error unchanged (storing nothing). Updates of different
 	// products never wait on each other.
 	Update(ctx context.Context, id string, fn func(p *product.Product) error) (*product.Product, error)
+	// List returns one page of the products f matches, in order s (with the
+	// id as tie-breaker, so pages never overlap), and the total count of
+	// matches. Sort fields are SortCreatedAt and SortPrice; any other field
+	// is a validation error. A filter id that matches nothing gives an
+	// empty page, never an error.
+	List(ctx context.Context, f ProductFilter, s Sort, p Page) ([]*product.Product, int, error)
+}
+
+// Sort fields of ProductRepository.List.
+const (
+	SortCreatedAt = "createdAt"
+	SortPrice     = "price"
+)
+
+// ProductFilter selects products for ProductRepository.List. Zero fields
+// select everything.
+type ProductFilter struct {
+	// Status keeps products in this status only; "" keeps every status.
+	Status product.Status
+	// CategoryID keeps products of this category and of all its
+	// sub-categories, at any depth.
+	CategoryID string
+	// SellerID keeps the products of one seller.
+	SellerID string
+	// MinPrice and MaxPrice bound the price, inclusively.
+	MinPrice, MaxPrice *int64
+	// Query keeps products whose title contains it, ignoring case.
+	Query string
+	// InStock keeps products with a quantity above zero.
+	InStock bool
+}
+
+// ProductCache is the read-through cache in front of ProductRepository.
+// Writes made outside a transaction through the cached repository
+// invalidate by themselves; a service that changes a product inside
+// Transactor.WithinTx calls Invalidate after WithinTx returns, so no reader
+// can cache the state of a transaction that then rolls back.
+type ProductCache interface {
+	// Invalidate forgets the product with id on this instance at once and
+	// on the other instances sharing the store within a second. It never
+	// fails: an unreachable peer catches up when its listener reconnects
+	// and flushes.
+	Invalidate(ctx context.Context, id string)
+}
+
+// ProductUsage tells whether something outside the catalogue still needs a
+// product, so it must not be archived. The orders and auctions areas
+// implement it (an open order or a running auction of the product); until
+// they do, the storage adapters answer false.
+type ProductUsage interface {
+	// InUse reports whether an open order or a running or scheduled
+	// auction needs the product with id. It returns an error wrapping
+	// domain.ErrUnavailable when the store cannot answer.
+	InUse(ctx context.Context, productID string) (bool, error)
 }

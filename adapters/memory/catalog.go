@@ -22,6 +22,9 @@ func (r *categoryRepo) Create(ctx context.Context, c *category.Category) error {
 		if _, taken := db.categoryBySlug[f.Slug]; taken {
 			return category.ErrSlugTaken
 		}
+		if _, ok := db.categories[f.ParentID]; f.ParentID != "" && !ok {
+			return category.ErrNotFound
+		}
 		db.categories.put(log, f.ID, f)
 		db.categoryBySlug.put(log, f.Slug, f.ID)
 		return nil
@@ -52,6 +55,9 @@ func (r *productRepo) Create(ctx context.Context, p *product.Product) error {
 		if _, taken := db.productBySlug[f.Slug]; taken {
 			return product.ErrSlugTaken
 		}
+		if _, ok := db.categories[f.CategoryID]; !ok {
+			return category.ErrNotFound
+		}
 		if f.Status != product.StatusArchived {
 			if _, dup := db.liveTitles[titleKey(f)]; dup {
 				return product.ErrDuplicate
@@ -60,6 +66,7 @@ func (r *productRepo) Create(ctx context.Context, p *product.Product) error {
 		}
 		db.products.put(log, f.ID, f)
 		db.productBySlug.put(log, f.Slug, f.ID)
+		log.touched(f.ID)
 		return nil
 	})
 }
@@ -118,7 +125,13 @@ func (r *productRepo) Update(ctx context.Context, id string, fn func(*product.Pr
 			db.productBySlug.del(log, old.Slug)
 			db.productBySlug.put(log, f.Slug, f.ID)
 		}
+		if f.CategoryID != old.CategoryID {
+			if _, ok := db.categories[f.CategoryID]; !ok {
+				return category.ErrNotFound
+			}
+		}
 		db.products.put(log, id, f)
+		log.touched(id)
 		out = p
 		return nil
 	})

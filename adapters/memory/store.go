@@ -21,6 +21,26 @@ var (
 type Store struct {
 	mu sync.Mutex
 	db *data
+	// onProductChange is called after the commit of every transaction that
+	// wrote products, once per product, outside the lock.
+	onProductChange func(id string)
+}
+
+// OnProductChange registers fn to be called with the id of every product a
+// committed write created or changed, after the commit and outside the
+// store lock (so fn may read the store). It plays the part of the Postgres
+// adapter's product_changed notifications: a cache subscribes here to
+// learn of writes made inside transactions too. Register before serving.
+func (s *Store) OnProductChange(fn func(id string)) { s.onProductChange = fn }
+
+// notify reports the products a committed session wrote.
+func (s *Store) notify(ids []string) {
+	if s.onProductChange == nil {
+		return
+	}
+	for _, id := range ids {
+		s.onProductChange(id)
+	}
 }
 
 // New returns an empty store.
@@ -39,19 +59,25 @@ func (s *Store) WithinTx(ctx context.Context, fn func(ctx context.Context, r por
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	tx := &session{store: s, inTx: true}
-	defer func() {
-		if p := recover(); p != nil {
-			tx.rollback()
-			panic(p)
-		}
-		if err != nil {
-			tx.rollback()
-		}
+	func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		defer func() {
+			if p := recover(); p != nil {
+				tx.rollback()
+				panic(p)
+			}
+			if err != nil {
+				tx.rollback()
+			}
+		}()
+		err = fn(ctx, s.repos(tx))
 	}()
-	return fn(ctx, s.repos(tx))
+	if err == nil {
+		s.notify(tx.changed)
+	}
+	return err
 }
 
 // session is the unit every repository method runs in: either an open
@@ -60,7 +86,12 @@ type session struct {
 	store *Store
 	inTx  bool
 	undo  []func()
+	// changed lists the products written, for Store.OnProductChange.
+	changed []string
 }
+
+// touched records that the session wrote the product with id.
+func (s *session) touched(id string) { s.changed = append(s.changed, id) }
 
 // do runs fn as one atomic step. Outside a transaction it takes the lock and
 // undoes fn's writes if fn fails, so single calls are all-or-nothing too.
@@ -68,14 +99,20 @@ func (s *session) do(fn func(db *data, log *session) error) error {
 	if s.inTx {
 		return fn(s.store.db, s)
 	}
-	s.store.mu.Lock()
-	defer s.store.mu.Unlock()
 	step := &session{store: s.store, inTx: true}
-	if err := fn(s.store.db, step); err != nil {
-		step.rollback()
-		return err
+	err := func() error {
+		s.store.mu.Lock()
+		defer s.store.mu.Unlock()
+		if err := fn(s.store.db, step); err != nil {
+			step.rollback()
+			return err
+		}
+		return nil
+	}()
+	if err == nil {
+		s.store.notify(step.changed)
 	}
-	return nil
+	return err
 }
 
 func (s *session) rollback() {
@@ -83,6 +120,7 @@ func (s *session) rollback() {
 		s.undo[i]()
 	}
 	s.undo = nil
+	s.changed = nil
 }
 
 // table is a map whose writes are recorded in a session's undo log.

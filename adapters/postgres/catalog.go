@@ -130,9 +130,15 @@ func productWriteError(err error) error {
 
 type productRepo struct{ db bun.IDB }
 
+// Create inserts the product and announces it on ProductChangedChannel in
+// the same transaction.
 func (r *productRepo) Create(ctx context.Context, p *product.Product) error {
-	_, err := r.db.NewInsert().Model(productToRow(p)).Exec(ctx)
-	return productWriteError(err)
+	return inTx(ctx, r.db, func(ctx context.Context, tx bun.IDB) error {
+		if _, err := tx.NewInsert().Model(productToRow(p)).Exec(ctx); err != nil {
+			return productWriteError(err)
+		}
+		return notifyProductChanged(ctx, tx, p.ID())
+	})
 }
 
 func (r *productRepo) get(ctx context.Context, db bun.IDB, where string, arg any, lock bool) (*product.Product, error) {
@@ -176,6 +182,9 @@ func (r *productRepo) Update(ctx context.Context, id string, fn func(*product.Pr
 		}
 		if _, err := tx.NewUpdate().Model(productToRow(p)).WherePK().Exec(ctx); err != nil {
 			return productWriteError(err)
+		}
+		if err := notifyProductChanged(ctx, tx, id); err != nil {
+			return err
 		}
 		out = p
 		return nil

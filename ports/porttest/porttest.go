@@ -27,6 +27,9 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("Sessions", func(t *testing.T) { testSessions(t, newStore) })
 	t.Run("Transactor", func(t *testing.T) { testTransactor(t, newStore) })
 	t.Run("Catalog", func(t *testing.T) { testCatalog(t, newStore) })
+	t.Run("CategoryWrites", func(t *testing.T) { testCategoryWrites(t, newStore) })
+	t.Run("ProductList", func(t *testing.T) { testProductList(t, newStore) })
+	t.Run("ProductCreateRaces", func(t *testing.T) { testProductCreateRaces(t, newStore) })
 }
 
 // t0 is a fixed instant that the suites start their clocks at. Postgres

@@ -34,3 +34,9 @@ CREATE INDEX products_category_created_idx ON products (category_id, created_at 
 CREATE INDEX products_active_created_idx ON products (created_at DESC) WHERE status = 'ACTIVE';
 CREATE INDEX products_active_price_idx ON products (price) WHERE status = 'ACTIVE';
 CREATE INDEX products_seller_idx ON products (seller_id, created_at DESC);
+CREATE INDEX products_category_price_idx ON products (category_id, price) WHERE status = 'ACTIVE';
+-- Title search (?q=) is a case-insensitive substring match; trigrams let
+-- it use an index instead of scanning every live product.
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+CREATE INDEX products_title_trgm_idx ON products USING gin (lower(title) gin_trgm_ops) WHERE status = 'ACTIVE';
+CREATE INDEX categories_position_idx ON categories (position, name, id);

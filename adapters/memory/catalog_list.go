@@ -1,0 +1,183 @@
+package memory
+
+import (
+	"context"
+	"sort"
+	"strings"
+
+	"github.com/secondbloom/marketplace/domain"
+	"github.com/secondbloom/marketplace/domain/category"
+	"github.com/secondbloom/marketplace/domain/product"
+	"github.com/secondbloom/marketplace/ports"
+)
+
+var _ ports.ProductUsage = (*Store)(nil)
+
+// InUse always answers false: no area that holds products (orders,
+// auctions) keeps its data here yet. Those areas replace this answer when
+// they land.
+func (s *Store) InUse(context.Context, string) (bool, error) { return false, nil }
+
+func (r *categoryRepo) List(ctx context.Context, f ports.CategoryFilter, p ports.Page) ([]*category.Category, int, error) {
+	var all []category.Fields
+	_ = r.se.do(func(db *data, _ *session) error {
+		for _, c := range db.categories {
+			if f.ActiveOnly && !c.Active {
+				continue
+			}
+			all = append(all, c)
+		}
+		return nil
+	})
+	sort.Slice(all, func(i, j int) bool {
+		a, b := all[i], all[j]
+		if a.Position != b.Position {
+			return a.Position < b.Position
+		}
+		if a.Name != b.Name {
+			return a.Name < b.Name
+		}
+		return a.ID < b.ID
+	})
+	out := []*category.Category{}
+	for _, c := range window(all, p) {
+		out = append(out, category.Rehydrate(c))
+	}
+	return out, len(all), nil
+}
+
+// window returns the page p of items.
+func window[T any](items []T, p ports.Page) []T {
+	from := p.Offset()
+	if from >= len(items) || from < 0 {
+		return nil
+	}
+	to := min(from+p.Limit, len(items))
+	return items[from:to]
+}
+
+func (r *categoryRepo) Update(ctx context.Context, id string, fn func(*category.Category) error) (*category.Category, error) {
+	var out *category.Category
+	err := r.se.do(func(db *data, log *session) error {
+		old, ok := db.categories[id]
+		if !ok {
+			return category.ErrNotFound
+		}
+		c := category.Rehydrate(old)
+		if err := fn(c); err != nil {
+			return err
+		}
+		f := c.Fields()
+		if f.ParentID != "" {
+			if _, ok := db.categories[f.ParentID]; !ok {
+				return category.ErrNotFound
+			}
+		}
+		if f.Slug != old.Slug {
+			if _, taken := db.categoryBySlug[f.Slug]; taken {
+				return category.ErrSlugTaken
+			}
+			db.categoryBySlug.del(log, old.Slug)
+			db.categoryBySlug.put(log, f.Slug, f.ID)
+		}
+		db.categories.put(log, id, f)
+		out = c
+		return nil
+	})
+	return out, err
+}
+
+func (r *categoryRepo) Delete(ctx context.Context, id string) error {
+	return r.se.do(func(db *data, log *session) error {
+		old, ok := db.categories[id]
+		if !ok {
+			return category.ErrNotFound
+		}
+		for _, c := range db.categories {
+			if c.ParentID == id {
+				return category.ErrInUse
+			}
+		}
+		for _, p := range db.products {
+			if p.CategoryID == id {
+				return category.ErrInUse
+			}
+		}
+		db.categories.del(log, id)
+		db.categoryBySlug.del(log, old.Slug)
+		return nil
+	})
+}
+
+// errUnknownSort is the validation error for a sort field List does not
+// know.
+var errUnknownSort = domain.Invalid("sort", "must be createdAt or price, optionally prefixed with -")
+
+func (r *productRepo) List(ctx context.Context, f ports.ProductFilter, s ports.Sort, p ports.Page) ([]*product.Product, int, error) {
+	if s.Field != ports.SortCreatedAt && s.Field != ports.SortPrice {
+		return nil, 0, errUnknownSort
+	}
+	q := strings.ToLower(f.Query)
+	var all []product.Fields
+	_ = r.se.do(func(db *data, _ *session) error {
+		var cats map[string]bool
+		if f.CategoryID != "" {
+			cats = subtree(db, f.CategoryID)
+		}
+		for _, pf := range db.products {
+			switch {
+			case f.Status != "" && pf.Status != f.Status,
+				cats != nil && !cats[pf.CategoryID],
+				f.SellerID != "" && pf.SellerID != f.SellerID,
+				f.MinPrice != nil && pf.Price < *f.MinPrice,
+				f.MaxPrice != nil && pf.Price > *f.MaxPrice,
+				q != "" && !strings.Contains(strings.ToLower(pf.Title), q),
+				f.InStock && pf.Quantity <= 0:
+				continue
+			}
+			all = append(all, pf)
+		}
+		return nil
+	})
+	sort.Slice(all, func(i, j int) bool {
+		a, b := all[i], all[j]
+		if s.Desc {
+			a, b = b, a
+		}
+		if s.Field == ports.SortPrice && a.Price != b.Price {
+			return a.Price < b.Price
+		}
+		if !a.CreatedAt.Equal(b.CreatedAt) {
+			return a.CreatedAt.Before(b.CreatedAt)
+		}
+		return a.ID < b.ID
+	})
+	out := []*product.Product{}
+	for _, pf := range window(all, p) {
+		out = append(out, product.Rehydrate(pf))
+	}
+	return out, len(all), nil
+}
+
+// subtree returns the ids of the category id and of every category below
+// it.
+func subtree(db *data, id string) map[string]bool {
+	children := map[string][]string{}
+	for _, c := range db.categories {
+		if c.ParentID != "" {
+			children[c.ParentID] = append(children[c.ParentID], c.ID)
+		}
+	}
+	out := map[string]bool{}
+	queue := []string{id}
+	for len(queue) > 0 {
+		c := queue[0]
+		queue = queue[1:]
+		if out[c] {
+			continue
+		}
+		out[c] = true
+		queue = append(queue, children[c]...)
+	}
+	return out
+}

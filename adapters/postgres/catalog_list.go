@@ -1,0 +1,214 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/driver/pgdriver"
+
+	"github.com/secondbloom/marketplace/domain"
+	"github.com/secondbloom/marketplace/domain/category"
+	"github.com/secondbloom/marketplace/domain/product"
+	"github.com/secondbloom/marketplace/ports"
+)
+
+var _ ports.ProductUsage = (*Store)(nil)
+
+// InUse always answers false: the orders and auctions tables do not exist
+// on this branch. Those areas replace this answer with a query of their
+// open orders and running auctions when they land.
+func (s *Store) InUse(context.Context, string) (bool, error) { return false, nil }
+
+func (r *categoryRepo) List(ctx context.Context, f ports.CategoryFilter, p ports.Page) ([]*category.Category, int, error) {
+	var rows []categoryRow
+	q := r.db.NewSelect().Model(&rows)
+	if f.ActiveOnly {
+		q = q.Where("is_active")
+	}
+	total, err := q.Order("position", "name", "id").Limit(p.Limit).Offset(p.Offset()).ScanAndCount(ctx)
+	if err != nil {
+		return nil, 0, translate(err)
+	}
+	out := make([]*category.Category, 0, len(rows))
+	for i := range rows {
+		out = append(out, rows[i].toDomain())
+	}
+	return out, total, nil
+}
+
+func (r *categoryRepo) Update(ctx context.Context, id string, fn func(*category.Category) error) (*category.Category, error) {
+	if !isUUID(id) {
+		return nil, category.ErrNotFound
+	}
+	var out *category.Category
+	err := inTx(ctx, r.db, func(ctx context.Context, tx bun.IDB) error {
+		row := new(categoryRow)
+		if err := tx.NewSelect().Model(row).Where("id = ?", id).For("UPDATE").Scan(ctx); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return category.ErrNotFound
+			}
+			return translate(err)
+		}
+		c := row.toDomain()
+		if err := fn(c); err != nil {
+			return err
+		}
+		_, err := tx.NewUpdate().Model(categoryToRow(c)).WherePK().Exec(ctx)
+		switch sqlState(err) {
+		case uniqueViolation:
+			return category.ErrSlugTaken
+		case fkViolation:
+			return category.ErrNotFound
+		}
+		if err != nil {
+			return translate(err)
+		}
+		out = c
+		return nil
+	})
+	return out, err
+}
+
+func (r *categoryRepo) Delete(ctx context.Context, id string) error {
+	if !isUUID(id) {
+		return category.ErrNotFound
+	}
+	res, err := r.db.NewDelete().Model((*categoryRow)(nil)).Where("id = ?", id).Exec(ctx)
+	if sqlState(err) == fkViolation {
+		return category.ErrInUse
+	}
+	if err != nil {
+		return translate(err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return category.ErrNotFound
+	}
+	return nil
+}
+
+// errUnknownSort is the validation error for a sort field List does not
+// know.
+var errUnknownSort = domain.Invalid("sort", "must be createdAt or price, optionally prefixed with -")
+
+// likeEscaper escapes the LIKE wildcards of a user's search text.
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
+func (r *productRepo) List(ctx context.Context, f ports.ProductFilter, s ports.Sort, p ports.Page) ([]*product.Product, int, error) {
+	var order []string
+	dir := " ASC"
+	if s.Desc {
+		dir = " DESC"
+	}
+	switch s.Field {
+	case ports.SortCreatedAt:
+		order = []string{"created_at" + dir, "id" + dir}
+	case ports.SortPrice:
+		order = []string{"price" + dir, "created_at" + dir, "id" + dir}
+	default:
+		return nil, 0, errUnknownSort
+	}
+	if f.CategoryID != "" && !isUUID(f.CategoryID) || f.SellerID != "" && !isUUID(f.SellerID) {
+		return []*product.Product{}, 0, nil
+	}
+	var rows []productRow
+	q := r.db.NewSelect().Model(&rows)
+	if f.Status != "" {
+		q = q.Where("status = ?", string(f.Status))
+	}
+	if f.CategoryID != "" {
+		q = q.Where(`category_id IN (WITH RECURSIVE sub(id) AS (
+			SELECT id FROM categories WHERE id = ?
+			UNION SELECT c.id FROM categories c JOIN sub ON c.parent_id = sub.id)
+			SELECT id FROM sub)`, f.CategoryID)
+	}
+	if f.SellerID != "" {
+		q = q.Where("seller_id = ?", f.SellerID)
+	}
+	if f.MinPrice != nil {
+		q = q.Where("price >= ?", *f.MinPrice)
+	}
+	if f.MaxPrice != nil {
+		q = q.Where("price <= ?", *f.MaxPrice)
+	}
+	if f.Query != "" {
+		q = q.Where(`lower(title) LIKE ? ESCAPE '\'`, "%"+likeEscaper.Replace(strings.ToLower(f.Query))+"%")
+	}
+	if f.InStock {
+		q = q.Where("quantity > 0")
+	}
+	total, err := q.Order(order...).Limit(p.Limit).Offset(p.Offset()).ScanAndCount(ctx)
+	if err != nil {
+		return nil, 0, translate(err)
+	}
+	out := make([]*product.Product, 0, len(rows))
+	for i := range rows {
+		out = append(out, rows[i].toDomain())
+	}
+	return out, total, nil
+}
+
+// ProductChangedChannel is the NOTIFY channel on which every committed
+// product write is announced, with the product id as payload.
+const ProductChangedChannel = "product_changed"
+
+// notifyProductChanged queues the announcement of a product write in the
+// current transaction; Postgres delivers it only if the transaction
+// commits, so listeners never hear of a write that rolled back.
+func notifyProductChanged(ctx context.Context, tx bun.IDB, id string) error {
+	_, err := tx.ExecContext(ctx, "SELECT pg_notify(?, ?)", ProductChangedChannel, id)
+	return translate(err)
+}
+
+// ListenProductChanges calls changed with the id of every product written
+// by any instance sharing the database, and reset whenever notifications
+// may have been missed (the listening connection broke, and again once it
+// is back): a cache then forgets everything. It returns when ctx ends.
+func (s *Store) ListenProductChanges(ctx context.Context, changed func(id string), reset func()) {
+	ln := pgdriver.NewListener(s.db)
+	defer ln.Close()
+	lost := true
+	for ctx.Err() == nil {
+		if err := ln.Listen(ctx, ProductChangedChannel); err != nil {
+			lost = true
+			reset()
+			sleep(ctx, time.Second)
+			continue
+		}
+		for ctx.Err() == nil {
+			_, id, err := ln.ReceiveTimeout(ctx, 5*time.Second)
+			if err != nil && !isTimeout(err) {
+				if ctx.Err() == nil {
+					lost = true
+					reset()
+					sleep(ctx, 200*time.Millisecond)
+				}
+				break
+			}
+			if lost {
+				// The connection is (back) up: anything cached while it
+				// was down may be stale.
+				lost = false
+				reset()
+			}
+			if err == nil {
+				changed(id)
+			}
+		}
+	}
+}
+
+func isTimeout(err error) bool {
+	var t interface{ Timeout() bool }
+	return errors.As(err, &t) && t.Timeout()
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+	}
+}
