@@ -25,6 +25,11 @@ type Config struct {
 	// CodeHashKey keys the hash under which one-time codes are stored. It
 	// must be at least 32 bytes.
 	CodeHashKey []byte
+	// ProductModeration keeps new products of ordinary users PENDING until
+	// a moderator approves them, and sends a seller's edit of a published
+	// product back to PENDING. The server turns it on unless
+	// PRODUCT_MODERATION=false.
+	ProductModeration bool
 }
 
 // Deps are the ports the core is built from. Every field is required.
@@ -37,13 +42,20 @@ type Deps struct {
 	Tokens ports.TokenIssuer
 	// Metrics counts business events; nil counts nothing.
 	Metrics ports.Metrics
-	Config  Config
+	// ProductCache is invalidated after product writes; nil means
+	// Repos.Products is read uncached.
+	ProductCache ports.ProductCache
+	// ProductUsage tells whether orders or auctions still need a product;
+	// nil means nothing does.
+	ProductUsage ports.ProductUsage
+	Config       Config
 }
 
 // App is the application core: one service per area.
 type App struct {
-	Auth   *AuthService
-	Health *HealthService
+	Auth    *AuthService
+	Health  *HealthService
+	Catalog *CatalogService
 }
 
 // New returns the core built from d, or an error naming the missing
@@ -52,7 +64,8 @@ func New(d Deps) (*App, error) {
 	switch {
 	case d.Tx == nil:
 		return nil, errors.New("app: Deps.Tx is required")
-	case d.Repos.Users == nil || d.Repos.Challenges == nil || d.Repos.Sessions == nil:
+	case d.Repos.Users == nil || d.Repos.Challenges == nil || d.Repos.Sessions == nil ||
+		d.Repos.Categories == nil || d.Repos.Products == nil:
 		return nil, errors.New("app: Deps.Repos is incomplete")
 	case d.Clock == nil:
 		return nil, errors.New("app: Deps.Clock is required")
@@ -69,8 +82,9 @@ func New(d Deps) (*App, error) {
 		d.Metrics = nopMetrics{}
 	}
 	return &App{
-		Auth:   newAuthService(d),
-		Health: &HealthService{pinger: d.Pinger},
+		Auth:    newAuthService(d),
+		Health:  &HealthService{pinger: d.Pinger},
+		Catalog: newCatalogService(d),
 	}, nil
 }
 

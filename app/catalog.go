@@ -1,0 +1,343 @@
+package app
+
+import (
+	"context"
+	"errors"
+
+	"github.com/secondbloom/marketplace/domain"
+	"github.com/secondbloom/marketplace/domain/category"
+	"github.com/secondbloom/marketplace/domain/product"
+	"github.com/secondbloom/marketplace/domain/slug"
+	"github.com/secondbloom/marketplace/domain/user"
+	"github.com/secondbloom/marketplace/ports"
+)
+
+// Errors of the catalogue's use cases.
+var (
+	// ErrAdminOnly refuses category management to anyone but admins.
+	ErrAdminOnly = domain.New(domain.KindForbidden, domain.CodeForbidden, "only administrators may manage categories")
+	// ErrStaffOnly refuses moderation to anyone but moderators and admins.
+	ErrStaffOnly = domain.New(domain.KindForbidden, domain.CodeForbidden, "only moderators and administrators may moderate products")
+	// ErrProductInUse refuses to archive a product an open order or a
+	// running auction needs.
+	ErrProductInUse = domain.New(domain.KindConflict, domain.CodeInvalidState, "the product is needed by an open order or auction")
+)
+
+// slugAttempts bounds the -2, -3, ... suffixes tried for a taken slug
+// before falling back to a random suffix.
+const slugAttempts = 20
+
+// maxCategoryDepth bounds the walk up the tree when checking for cycles; a
+// deeper tree is refused as invalid.
+const maxCategoryDepth = 64
+
+// CatalogService manages categories and products: listing, moderation,
+// search and archiving.
+type CatalogService struct {
+	repos      ports.Repos
+	clock      ports.Clock
+	cache      ports.ProductCache
+	usage      ports.ProductUsage
+	moderation bool
+}
+
+func newCatalogService(d Deps) *CatalogService {
+	return &CatalogService{repos: d.Repos, clock: d.Clock, cache: d.ProductCache, usage: d.ProductUsage,
+		moderation: d.Config.ProductModeration}
+}
+
+func actor(p Principal) product.Actor { return product.Actor{UserID: p.UserID, Role: p.Role} }
+
+// NewCategory are the values of a category to create.
+type NewCategory struct {
+	Name     string
+	ParentID string
+	Position int
+}
+
+// CreateCategory stores a new active category. It returns ErrAdminOnly
+// unless by is an admin, a validation error for bad values, and
+// category.ErrNotFound when the parent does not exist. A name whose slug is
+// taken gets a numbered slug.
+func (s *CatalogService) CreateCategory(ctx context.Context, by Principal, nc NewCategory) (*category.Category, error) {
+	if by.Role != user.RoleAdmin {
+		return nil, ErrAdminOnly
+	}
+	now := s.clock.Now()
+	id := newID()
+	if _, err := category.New(id, nc.Name, "x", nc.ParentID, nc.Position, now); err != nil {
+		return nil, err
+	}
+	if nc.ParentID != "" {
+		if _, err := s.repos.Categories.Get(ctx, nc.ParentID); err != nil {
+			return nil, err
+		}
+	}
+	base := slug.Make(nc.Name, "category")
+	for n := 1; ; n++ {
+		sl := slug.WithSuffix(base, n)
+		if n > slugAttempts {
+			sl = base + "-" + id[len(id)-12:]
+		}
+		c, err := category.New(id, nc.Name, sl, nc.ParentID, nc.Position, now)
+		if err != nil {
+			return nil, err
+		}
+		err = s.repos.Categories.Create(ctx, c)
+		if errors.Is(err, category.ErrSlugTaken) && n <= slugAttempts {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		return c, nil
+	}
+}
+
+// GetCategory returns the category with id. Inactive categories are
+// category.ErrNotFound for everyone but admins.
+func (s *CatalogService) GetCategory(ctx context.Context, viewer Principal, id string) (*category.Category, error) {
+	c, err := s.repos.Categories.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !c.Active() && viewer.Role != user.RoleAdmin {
+		return nil, category.ErrNotFound
+	}
+	return c, nil
+}
+
+// ListCategories returns a page of the active categories and their total.
+func (s *CatalogService) ListCategories(ctx context.Context, p ports.Page) ([]*category.Category, int, error) {
+	return s.repos.Categories.List(ctx, ports.CategoryFilter{ActiveOnly: true}, p)
+}
+
+// UpdateCategory edits a category. A new name gives a new slug. It returns
+// ErrAdminOnly, category.ErrNotFound (the category or its new parent),
+// category.ErrCycle when the new parent lies below the category,
+// category.ErrSlugTaken when another category has the new name's slug, or
+// a validation error.
+func (s *CatalogService) UpdateCategory(ctx context.Context, by Principal, id string, ch category.Change) (*category.Category, error) {
+	if by.Role != user.RoleAdmin {
+		return nil, ErrAdminOnly
+	}
+	if ch.Name != nil {
+		sl := slug.Make(*ch.Name, "category")
+		ch.Slug = &sl
+	}
+	if ch.ParentID != nil && *ch.ParentID != "" {
+		if err := s.checkNoCycle(ctx, id, *ch.ParentID); err != nil {
+			return nil, err
+		}
+	}
+	now := s.clock.Now()
+	return s.repos.Categories.Update(ctx, id, func(c *category.Category) error { return c.Edit(ch, now) })
+}
+
+// checkNoCycle returns category.ErrCycle when parent is id or lies below
+// it, and category.ErrNotFound when parent does not exist.
+func (s *CatalogService) checkNoCycle(ctx context.Context, id, parent string) error {
+	cur := parent
+	for depth := 0; cur != ""; depth++ {
+		if cur == id || depth > maxCategoryDepth {
+			return category.ErrCycle
+		}
+		c, err := s.repos.Categories.Get(ctx, cur)
+		if err != nil {
+			return err
+		}
+		cur = c.ParentID()
+	}
+	return nil
+}
+
+// DeleteCategory removes an unused category. It returns ErrAdminOnly,
+// category.ErrNotFound, or category.ErrInUse while products or
+// sub-categories refer to it.
+func (s *CatalogService) DeleteCategory(ctx context.Context, by Principal, id string) error {
+	if by.Role != user.RoleAdmin {
+		return ErrAdminOnly
+	}
+	return s.repos.Categories.Delete(ctx, id)
+}
+
+// NewProduct are the values of a listing to create.
+type NewProduct struct {
+	Title       string
+	Description string
+	Price       int64
+	Currency    string
+	Quantity    int
+	CategoryID  string
+	Images      []product.Image
+}
+
+// CreateProduct lists a product for by. It starts PENDING, or ACTIVE when
+// by is staff or moderation is off. It returns a validation error for bad
+// values, category.ErrNotFound when the category is missing or inactive,
+// and product.ErrDuplicate when by already has a live product with this
+// title. A slug taken by another product gets the next free -2, -3, ...
+func (s *CatalogService) CreateProduct(ctx context.Context, by Principal, np NewProduct) (*product.Product, error) {
+	now := s.clock.Now()
+	id := newID()
+	params := product.NewParams{ID: id, Title: np.Title, Description: np.Description, Price: np.Price,
+		Currency: np.Currency, Quantity: np.Quantity, CategoryID: np.CategoryID, SellerID: by.UserID,
+		Images: np.Images, Publish: by.Role.IsStaff() || !s.moderation}
+	p, err := product.New(params, now)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.repos.Categories.Get(ctx, np.CategoryID)
+	if err != nil {
+		return nil, err
+	}
+	if !c.Active() {
+		return nil, category.ErrNotFound
+	}
+	base := slug.Make(p.Title(), "product")
+	for n := 1; ; n++ {
+		params.Slug = slug.WithSuffix(base, n)
+		if n > slugAttempts {
+			params.Slug = base + "-" + id[len(id)-12:]
+		}
+		if p, err = product.New(params, now); err != nil {
+			return nil, err
+		}
+		err = s.repos.Products.Create(ctx, p)
+		if errors.Is(err, product.ErrSlugTaken) && n <= slugAttempts {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		s.invalidate(ctx, p.ID())
+		return p, nil
+	}
+}
+
+// invalidate drops a written product from the cache, after the write has
+// committed.
+func (s *CatalogService) invalidate(ctx context.Context, id string) {
+	if s.cache != nil {
+		s.cache.Invalidate(ctx, id)
+	}
+}
+
+// GetProduct returns the product with id if viewer may see it (anonymous
+// viewers have an empty Principal), or product.ErrNotFound.
+func (s *CatalogService) GetProduct(ctx context.Context, viewer Principal, id string) (*product.Product, error) {
+	p, err := s.repos.Products.Get(ctx, id)
+	return visible(p, err, viewer)
+}
+
+// GetProductBySlug is GetProduct by slug.
+func (s *CatalogService) GetProductBySlug(ctx context.Context, viewer Principal, sl string) (*product.Product, error) {
+	p, err := s.repos.Products.GetBySlug(ctx, sl)
+	return visible(p, err, viewer)
+}
+
+func visible(p *product.Product, err error, viewer Principal) (*product.Product, error) {
+	if err != nil {
+		return nil, err
+	}
+	if !p.VisibleTo(viewer.UserID, viewer.Role) {
+		return nil, product.ErrNotFound
+	}
+	return p, nil
+}
+
+// ListProducts returns a page of ACTIVE products matching f, and their
+// total. It returns a validation error for an unknown sort field.
+func (s *CatalogService) ListProducts(ctx context.Context, f ports.ProductFilter, sort ports.Sort, p ports.Page) ([]*product.Product, int, error) {
+	f.Status = product.StatusActive
+	return s.repos.Products.List(ctx, f, sort, p)
+}
+
+// UpdateProduct edits a product. A seller's edit of an ACTIVE or REJECTED
+// product sends it back to PENDING when moderation is on. It returns
+// product.ErrNotFound when by may not see the product, product.ErrForbidden
+// when by may see but not edit it, product.ErrInvalidState for an ARCHIVED
+// product, category.ErrNotFound for a missing or inactive new category,
+// product.ErrDuplicate for a title by already uses, or a validation error.
+func (s *CatalogService) UpdateProduct(ctx context.Context, by Principal, id string, ch product.Change) (*product.Product, error) {
+	if ch.CategoryID != nil && *ch.CategoryID != "" {
+		c, err := s.repos.Categories.Get(ctx, *ch.CategoryID)
+		if err != nil {
+			return nil, err
+		}
+		if !c.Active() {
+			return nil, category.ErrNotFound
+		}
+	}
+	now := s.clock.Now()
+	p, err := s.repos.Products.Update(ctx, id, func(p *product.Product) error {
+		if !p.VisibleTo(by.UserID, by.Role) {
+			return product.ErrNotFound
+		}
+		return p.Edit(actor(by), ch, s.moderation, now)
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.invalidate(ctx, id)
+	return p, nil
+}
+
+// ArchiveProduct hides a product from everyone but its seller and staff.
+// It returns product.ErrNotFound when by may not see the product,
+// product.ErrForbidden when by may see but not manage it, and
+// ErrProductInUse while an open order or auction needs it.
+func (s *CatalogService) ArchiveProduct(ctx context.Context, by Principal, id string) error {
+	p, err := s.repos.Products.Get(ctx, id)
+	if _, err := visible(p, err, by); err != nil {
+		return err
+	}
+	if !p.CanManage(actor(by)) {
+		return product.ErrForbidden
+	}
+	if p.Status() == product.StatusArchived {
+		return nil
+	}
+	if s.usage != nil {
+		inUse, err := s.usage.InUse(ctx, id)
+		if err != nil {
+			return err
+		}
+		if inUse {
+			return ErrProductInUse
+		}
+	}
+	now := s.clock.Now()
+	if _, err := s.repos.Products.Update(ctx, id, func(p *product.Product) error { return p.Archive(actor(by), now) }); err != nil {
+		return err
+	}
+	s.invalidate(ctx, id)
+	return nil
+}
+
+// ApproveProduct publishes a PENDING product. It returns ErrStaffOnly,
+// product.ErrNotFound, or product.ErrInvalidState when the product is not
+// PENDING.
+func (s *CatalogService) ApproveProduct(ctx context.Context, by Principal, id string) (*product.Product, error) {
+	return s.moderate(ctx, by, id, func(p *product.Product) error { return p.Approve(actor(by), s.clock.Now()) })
+}
+
+// RejectProduct refuses a PENDING product with a reason of 1..500
+// characters. It returns ErrStaffOnly, a validation error for the reason,
+// product.ErrNotFound, or product.ErrInvalidState when the product is not
+// PENDING.
+func (s *CatalogService) RejectProduct(ctx context.Context, by Principal, id, reason string) (*product.Product, error) {
+	return s.moderate(ctx, by, id, func(p *product.Product) error { return p.Reject(actor(by), reason, s.clock.Now()) })
+}
+
+func (s *CatalogService) moderate(ctx context.Context, by Principal, id string, fn func(*product.Product) error) (*product.Product, error) {
+	if !by.Role.IsStaff() {
+		return nil, ErrStaffOnly
+	}
+	p, err := s.repos.Products.Update(ctx, id, fn)
+	if err != nil {
+		return nil, err
+	}
+	s.invalidate(ctx, id)
+	return p, nil
+}

@@ -1,0 +1,270 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"go.uber.org/mock/gomock"
+
+	"github.com/secondbloom/marketplace/domain"
+	"github.com/secondbloom/marketplace/domain/category"
+	"github.com/secondbloom/marketplace/domain/product"
+	"github.com/secondbloom/marketplace/domain/user"
+	"github.com/secondbloom/marketplace/mocks"
+	"github.com/secondbloom/marketplace/ports"
+)
+
+var catalogT0 = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+
+type catalogFixture struct {
+	svc   *CatalogService
+	cats  *mocks.MockCategoryRepository
+	prods *mocks.MockProductRepository
+	cache *mocks.MockProductCache
+	usage *mocks.MockProductUsage
+}
+
+func newCatalogFixture(t *testing.T, moderation bool) catalogFixture {
+	ctrl := gomock.NewController(t)
+	f := catalogFixture{
+		cats:  mocks.NewMockCategoryRepository(ctrl),
+		prods: mocks.NewMockProductRepository(ctrl),
+		cache: mocks.NewMockProductCache(ctrl),
+		usage: mocks.NewMockProductUsage(ctrl),
+	}
+	clock := mocks.NewMockClock(ctrl)
+	clock.EXPECT().Now().Return(catalogT0).AnyTimes()
+	f.svc = newCatalogService(Deps{
+		Repos:        ports.Repos{Categories: f.cats, Products: f.prods},
+		Clock:        clock,
+		ProductCache: f.cache,
+		ProductUsage: f.usage,
+		Config:       Config{ProductModeration: moderation},
+	})
+	return f
+}
+
+const (
+	catID    = "0193a000-0000-7000-8000-000000000001"
+	sellerID = "0193a000-0000-7000-8000-000000000002"
+	prodID   = "0193a000-0000-7000-8000-000000000003"
+)
+
+var seller = Principal{UserID: sellerID, Role: user.RoleUser}
+
+func activeCategory(active bool) *category.Category {
+	return category.Rehydrate(category.Fields{ID: catID, Name: "Roses", Slug: "roses", Active: active})
+}
+
+func storedProduct(status product.Status) *product.Product {
+	return product.Rehydrate(product.Fields{ID: prodID, Slug: "roses", Title: "Roses", Price: 100, Currency: "UZS",
+		Quantity: 2, CategoryID: catID, SellerID: sellerID, Status: status})
+}
+
+func newRoses() NewProduct {
+	return NewProduct{Title: "Qizil atirgul o‘zbek", Price: 150000, Quantity: 3, CategoryID: catID}
+}
+
+func TestCreateProductStoresPendingAndInvalidatesTheCache(t *testing.T) {
+	f := newCatalogFixture(t, true)
+	f.cats.EXPECT().Get(gomock.Any(), catID).Return(activeCategory(true), nil)
+	var stored *product.Product
+	gomock.InOrder(
+		f.prods.EXPECT().Create(gomock.Any(), gomock.Any()).DoAndReturn(func(_ context.Context, p *product.Product) error {
+			stored = p
+			return nil
+		}),
+		f.cache.EXPECT().Invalidate(gomock.Any(), gomock.Any()).Do(func(_ context.Context, id string) {
+			if id != stored.ID() {
+				t.Errorf("Invalidate(%q), want the new product %q", id, stored.ID())
+			}
+		}),
+	)
+	p, err := f.svc.CreateProduct(context.Background(), seller, newRoses())
+	if err != nil {
+		t.Fatalf("CreateProduct = %v", err)
+	}
+	if p.Status() != product.StatusPending || p.Slug() != "qizil-atirgul-o-zbek" || p.SellerID() != sellerID {
+		t.Errorf("created %s %q by %s, want PENDING qizil-atirgul-o-zbek by the seller", p.Status(), p.Slug(), p.SellerID())
+	}
+}
+
+func TestCreateProductPublishesAtOnceForStaffOrWithoutModeration(t *testing.T) {
+	tests := []struct {
+		name       string
+		by         Principal
+		moderation bool
+		want       product.Status
+	}{
+		{"moderator with moderation on", Principal{UserID: sellerID, Role: user.RoleModerator}, true, product.StatusActive},
+		{"admin with moderation on", Principal{UserID: sellerID, Role: user.RoleAdmin}, true, product.StatusActive},
+		{"user with moderation off", seller, false, product.StatusActive},
+		{"user with moderation on", seller, true, product.StatusPending},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newCatalogFixture(t, tc.moderation)
+			f.cats.EXPECT().Get(gomock.Any(), catID).Return(activeCategory(true), nil)
+			f.prods.EXPECT().Create(gomock.Any(), gomock.Any()).Return(nil)
+			f.cache.EXPECT().Invalidate(gomock.Any(), gomock.Any())
+			p, err := f.svc.CreateProduct(context.Background(), tc.by, newRoses())
+			if err != nil || p.Status() != tc.want {
+				t.Fatalf("CreateProduct = %v, %v; want status %s", p, err, tc.want)
+			}
+		})
+	}
+}
+
+func TestCreateProductInUnknownOrInactiveCategoryIsNotFound(t *testing.T) {
+	tests := []struct {
+		name string
+		cat  *category.Category
+		err  error
+	}{
+		{"unknown", nil, category.ErrNotFound},
+		{"inactive", activeCategory(false), nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newCatalogFixture(t, true)
+			f.cats.EXPECT().Get(gomock.Any(), catID).Return(tc.cat, tc.err)
+			// No Create and no Invalidate are expected: gomock fails the
+			// test if either happens.
+			_, err := f.svc.CreateProduct(context.Background(), seller, newRoses())
+			if !errors.Is(err, category.ErrNotFound) {
+				t.Errorf("CreateProduct = %v, want category.ErrNotFound", err)
+			}
+		})
+	}
+}
+
+func TestCreateProductWithTheSellersLiveTitleIsAConflict(t *testing.T) {
+	f := newCatalogFixture(t, true)
+	f.cats.EXPECT().Get(gomock.Any(), catID).Return(activeCategory(true), nil)
+	f.prods.EXPECT().Create(gomock.Any(), gomock.Any()).Return(product.ErrDuplicate)
+	_, err := f.svc.CreateProduct(context.Background(), seller, newRoses())
+	if !errors.Is(err, product.ErrDuplicate) || domain.KindOf(err) != domain.KindConflict {
+		t.Errorf("CreateProduct = %v, want product.ErrDuplicate (conflict)", err)
+	}
+}
+
+func TestCreateProductRetriesATakenSlugWithASuffix(t *testing.T) {
+	f := newCatalogFixture(t, true)
+	f.cats.EXPECT().Get(gomock.Any(), catID).Return(activeCategory(true), nil)
+	var tried []string
+	f.prods.EXPECT().Create(gomock.Any(), gomock.Any()).DoAndReturn(func(_ context.Context, p *product.Product) error {
+		tried = append(tried, p.Slug())
+		if len(tried) < 3 {
+			return product.ErrSlugTaken
+		}
+		return nil
+	}).Times(3)
+	f.cache.EXPECT().Invalidate(gomock.Any(), gomock.Any())
+	p, err := f.svc.CreateProduct(context.Background(), seller, NewProduct{Title: "Красные розы", Price: 1, Quantity: 1, CategoryID: catID})
+	if err != nil {
+		t.Fatalf("CreateProduct = %v", err)
+	}
+	want := []string{"красные-розы", "красные-розы-2", "красные-розы-3"}
+	if len(tried) != 3 || tried[0] != want[0] || tried[1] != want[1] || tried[2] != want[2] || p.Slug() != want[2] {
+		t.Errorf("slugs tried %v, got %q; want %v", tried, p.Slug(), want)
+	}
+}
+
+func TestCreateProductWithBadValuesTouchesNothing(t *testing.T) {
+	f := newCatalogFixture(t, true)
+	_, err := f.svc.CreateProduct(context.Background(), seller, NewProduct{Title: "  ", Price: -1, Quantity: -1, CategoryID: catID})
+	var de *domain.Error
+	if !errors.As(err, &de) || de.Kind != domain.KindInvalid || len(de.Details) != 3 {
+		t.Fatalf("CreateProduct = %v, want a validation error with 3 details", err)
+	}
+}
+
+func TestGetProduct(t *testing.T) {
+	tests := []struct {
+		name   string
+		status product.Status
+		viewer Principal
+		err    error
+		want   error
+	}{
+		{"missing is not found", "", Principal{}, product.ErrNotFound, product.ErrNotFound},
+		{"active is visible to anyone", product.StatusActive, Principal{}, nil, nil},
+		{"pending is hidden from strangers", product.StatusPending, Principal{UserID: "x", Role: user.RoleUser}, nil, product.ErrNotFound},
+		{"pending is visible to its seller", product.StatusPending, seller, nil, nil},
+		{"archived is visible to moderators", product.StatusArchived, Principal{UserID: "m", Role: user.RoleModerator}, nil, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newCatalogFixture(t, true)
+			var stored *product.Product
+			if tc.err == nil {
+				stored = storedProduct(tc.status)
+			}
+			f.prods.EXPECT().Get(gomock.Any(), prodID).Return(stored, tc.err)
+			_, err := f.svc.GetProduct(context.Background(), tc.viewer, prodID)
+			if !errors.Is(err, tc.want) {
+				t.Errorf("GetProduct = %v, want %v", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestArchiveProduct(t *testing.T) {
+	t.Run("needed by an order or auction is a conflict and changes nothing", func(t *testing.T) {
+		f := newCatalogFixture(t, true)
+		f.prods.EXPECT().Get(gomock.Any(), prodID).Return(storedProduct(product.StatusActive), nil)
+		f.usage.EXPECT().InUse(gomock.Any(), prodID).Return(true, nil)
+		if err := f.svc.ArchiveProduct(context.Background(), seller, prodID); !errors.Is(err, ErrProductInUse) {
+			t.Errorf("ArchiveProduct = %v, want ErrProductInUse", err)
+		}
+	})
+	t.Run("by a stranger is forbidden", func(t *testing.T) {
+		f := newCatalogFixture(t, true)
+		f.prods.EXPECT().Get(gomock.Any(), prodID).Return(storedProduct(product.StatusActive), nil)
+		if err := f.svc.ArchiveProduct(context.Background(), Principal{UserID: "x", Role: user.RoleUser}, prodID); !errors.Is(err, product.ErrForbidden) {
+			t.Errorf("ArchiveProduct = %v, want product.ErrForbidden", err)
+		}
+	})
+	t.Run("by the seller archives and invalidates", func(t *testing.T) {
+		f := newCatalogFixture(t, true)
+		f.prods.EXPECT().Get(gomock.Any(), prodID).Return(storedProduct(product.StatusActive), nil)
+		f.usage.EXPECT().InUse(gomock.Any(), prodID).Return(false, nil)
+		f.prods.EXPECT().Update(gomock.Any(), prodID, gomock.Any()).DoAndReturn(
+			func(_ context.Context, _ string, fn func(*product.Product) error) (*product.Product, error) {
+				p := storedProduct(product.StatusActive)
+				if err := fn(p); err != nil {
+					return nil, err
+				}
+				if p.Status() != product.StatusArchived {
+					t.Errorf("status after archive = %s, want ARCHIVED", p.Status())
+				}
+				return p, nil
+			})
+		f.cache.EXPECT().Invalidate(gomock.Any(), prodID)
+		if err := f.svc.ArchiveProduct(context.Background(), seller, prodID); err != nil {
+			t.Errorf("ArchiveProduct = %v", err)
+		}
+	})
+}
+
+func TestModerationIsForStaffOnly(t *testing.T) {
+	f := newCatalogFixture(t, true)
+	if _, err := f.svc.ApproveProduct(context.Background(), seller, prodID); !errors.Is(err, ErrStaffOnly) {
+		t.Errorf("ApproveProduct by a user = %v, want ErrStaffOnly", err)
+	}
+}
+
+func TestUpdateCategoryRefusesACycle(t *testing.T) {
+	f := newCatalogFixture(t, true)
+	admin := Principal{UserID: "a", Role: user.RoleAdmin}
+	child := "0193a000-0000-7000-8000-0000000000c1"
+	f.cats.EXPECT().Get(gomock.Any(), child).Return(category.Rehydrate(category.Fields{ID: child, ParentID: catID, Active: true}), nil)
+	_, err := f.svc.UpdateCategory(context.Background(), admin, catID, category.Change{ParentID: ptr(child)})
+	if !errors.Is(err, category.ErrCycle) {
+		t.Errorf("UpdateCategory(parent = own child) = %v, want category.ErrCycle", err)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
