@@ -98,7 +98,13 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 	case status >= 500:
 		msg = "internal error"
 	}
-	body := errorBody{Error: errorInfo{Code: de.Code, Message: msg}, RequestID: requestID(c)}
+	id := requestID(c)
+	if id == "" {
+		// Fasthttp refuses oversized bodies before any middleware runs.
+		id = newRequestID()
+		c.Set(HeaderRequestID, id)
+	}
+	body := errorBody{Error: errorInfo{Code: de.Code, Message: msg}, RequestID: id}
 	for _, d := range de.Details {
 		m := map[string]any{"field": d.Field, "message": d.Message}
 		for k, v := range d.Data {
