@@ -127,13 +127,15 @@ func isUUID(s string) bool {
 }
 
 // pathID returns the :id of the route lower-cased, or notFound when it is
-// not a UUID (an id in a path that cannot exist is a 404).
+// not a UUID (an id in a path that cannot exist is a 404). The result is a
+// copy: Fiber's strings point into a buffer reused by the next request,
+// and the memory store keeps what it is given.
 func pathID(c *fiber.Ctx, notFound error) (string, error) {
 	id := c.Params("id")
 	if !isUUID(id) {
 		return "", notFound
 	}
-	return strings.ToLower(id), nil
+	return strings.Clone(strings.ToLower(id)), nil
 }
 
 // bodyID validates an id given in a body or a query: not a UUID is a 400.
@@ -174,7 +176,7 @@ func (q *query) str(name string) (string, bool) {
 	if q.seen[name] == 0 {
 		return "", false
 	}
-	return q.c.Query(name), true
+	return strings.Clone(q.c.Query(name)), true
 }
 
 // integer parses a decimal parameter within [lo, hi]; absent gives def.
@@ -425,7 +427,7 @@ func (s *Server) getProduct(c *fiber.Ctx) error {
 }
 
 func (s *Server) getProductBySlug(c *fiber.Ctx) error {
-	sl := c.Params("slug")
+	sl := strings.Clone(c.Params("slug"))
 	// Fiber leaves the path escaped; Cyrillic slugs arrive percent-encoded.
 	if un, err := url.PathUnescape(sl); err == nil {
 		sl = un

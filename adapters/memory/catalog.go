@@ -130,8 +130,8 @@ func (r *productRepo) Update(ctx context.Context, id string, fn func(*product.Pr
 				return category.ErrNotFound
 			}
 		}
-		db.products.put(log, id, f)
-		log.touched(id)
+		db.products.put(log, f.ID, f)
+		log.touched(f.ID)
 		out = p
 		return nil
 	})

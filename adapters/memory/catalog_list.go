@@ -80,7 +80,7 @@ func (r *categoryRepo) Update(ctx context.Context, id string, fn func(*category.
 			db.categoryBySlug.del(log, old.Slug)
 			db.categoryBySlug.put(log, f.Slug, f.ID)
 		}
-		db.categories.put(log, id, f)
+		db.categories.put(log, f.ID, f)
 		out = c
 		return nil
 	})
