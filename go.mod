@@ -3,6 +3,7 @@ module github.com/secondbloom/marketplace
 go 1.26.8
 
 require (
+	github.com/allegro/bigcache/v3 v3.1.0
 	github.com/gofiber/fiber/v2 v2.52.15
 	github.com/golang-jwt/jwt/v5 v5.3.1
 	github.com/google/uuid v1.6.0

@@ -164,38 +164,32 @@ func notifyProductChanged(ctx context.Context, tx bun.IDB, id string) error {
 }
 
 // ListenProductChanges calls changed with the id of every product written
-// by any instance sharing the database, and reset whenever notifications
-// may have been missed (the listening connection broke, and again once it
-// is back): a cache then forgets everything. It returns when ctx ends.
+// by any instance sharing the database, until ctx ends. It calls reset
+// each time it has (re)subscribed, since notifications sent while it was
+// not listening are lost: a cache then forgets everything. The first reset
+// also tells the caller that listening has begun.
 func (s *Store) ListenProductChanges(ctx context.Context, changed func(id string), reset func()) {
 	ln := pgdriver.NewListener(s.db)
 	defer ln.Close()
-	lost := true
 	for ctx.Err() == nil {
 		if err := ln.Listen(ctx, ProductChangedChannel); err != nil {
-			lost = true
 			reset()
 			sleep(ctx, time.Second)
 			continue
 		}
+		reset()
 		for ctx.Err() == nil {
 			_, id, err := ln.ReceiveTimeout(ctx, 5*time.Second)
-			if err != nil && !isTimeout(err) {
-				if ctx.Err() == nil {
-					lost = true
-					reset()
-					sleep(ctx, 200*time.Millisecond)
-				}
-				break
-			}
-			if lost {
-				// The connection is (back) up: anything cached while it
-				// was down may be stale.
-				lost = false
-				reset()
-			}
 			if err == nil {
 				changed(id)
+				continue
+			}
+			if !isTimeout(err) {
+				// The connection broke; whatever was cached may have
+				// missed a change. Forget it now and again once back.
+				reset()
+				sleep(ctx, 200*time.Millisecond)
+				break
 			}
 		}
 	}

@@ -1,0 +1,207 @@
+// Package cache keeps products in process memory with bigcache, in front of
+// the product repository, so that product pages do not hit the database.
+//
+// Correctness rests on three rules. Every write that goes through Products
+// evicts the product once the write has committed; writes made inside a
+// transaction are evicted by the service after the commit (ports.ProductCache)
+// and, whatever the path, by the store's change feed (Postgres NOTIFY
+// product_changed, the memory store's OnProductChange), which also reaches
+// every other instance. A read that raced with an eviction does not store
+// what it read, so an old state cannot be put back after an eviction. And
+// entries expire after a TTL as a last resort.
+package cache
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/allegro/bigcache/v3"
+
+	"github.com/secondbloom/marketplace/domain/product"
+	"github.com/secondbloom/marketplace/ports"
+)
+
+var (
+	_ ports.ProductRepository = (*Products)(nil)
+	_ ports.ProductCache      = (*Products)(nil)
+)
+
+// Counter counts cache lookups; a metrics adapter implements it.
+// Implementations must be cheap and safe for concurrent use.
+type Counter interface {
+	Hit()
+	Miss()
+}
+
+// Options tune the cache.
+type Options struct {
+	// SizeMB bounds the memory the cache may take; 0 means 64.
+	SizeMB int
+	// TTL bounds how long an entry lives even if no eviction reaches it;
+	// 0 means 10 minutes.
+	TTL time.Duration
+	// Counter receives hits and misses; nil counts nothing.
+	Counter Counter
+}
+
+// Products is a read-through cache of products by id and by slug. It
+// implements ports.ProductRepository by delegating to the wrapped
+// repository, which must be one that runs outside transactions.
+type Products struct {
+	inner   ports.ProductRepository
+	c       *bigcache.BigCache
+	counter Counter
+	// gen counts evictions. A read stores what it loaded only if no
+	// eviction happened while it was loading.
+	gen atomic.Uint64
+}
+
+// New returns a cache in front of inner. It returns an error for options
+// bigcache refuses. Close releases its cleaner goroutine.
+func New(inner ports.ProductRepository, opt Options) (*Products, error) {
+	if opt.SizeMB <= 0 {
+		opt.SizeMB = 64
+	}
+	if opt.TTL <= 0 {
+		opt.TTL = 10 * time.Minute
+	}
+	cfg := bigcache.DefaultConfig(opt.TTL)
+	// Fewer, larger shards than the default: a product with a long
+	// description and ten image URLs takes ~30 KB, which must fit a shard.
+	cfg.Shards = 64
+	cfg.HardMaxCacheSize = opt.SizeMB
+	cfg.MaxEntrySize = 2048
+	cfg.CleanWindow = time.Minute
+	cfg.Verbose = false
+	c, err := bigcache.New(context.Background(), cfg)
+	if err != nil {
+		return nil, fmt.Errorf("cache: %w", err)
+	}
+	return &Products{inner: inner, c: c, counter: opt.Counter}, nil
+}
+
+// Close stops the cache; it must not be used afterwards.
+func (p *Products) Close() error { return p.c.Close() }
+
+func idKey(id string) string     { return "i:" + id }
+func slugKey(slug string) string { return "s:" + slug }
+
+// Get returns the product with id from memory, or loads it from the wrapped
+// repository. It returns product.ErrNotFound or the repository's error;
+// misses are not cached, so a product created elsewhere is seen at once.
+func (p *Products) Get(ctx context.Context, id string) (*product.Product, error) {
+	if f, ok := p.lookup(id); ok {
+		p.hit()
+		return product.Rehydrate(f), nil
+	}
+	p.miss()
+	g := p.gen.Load()
+	got, err := p.inner.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	p.store(g, got)
+	return got, nil
+}
+
+// GetBySlug is Get by slug. The slug maps to the id, so evicting the id
+// is enough to drop both.
+func (p *Products) GetBySlug(ctx context.Context, slug string) (*product.Product, error) {
+	if id, err := p.c.Get(slugKey(slug)); err == nil {
+		if f, ok := p.lookup(string(id)); ok && f.Slug == slug {
+			p.hit()
+			return product.Rehydrate(f), nil
+		}
+	}
+	p.miss()
+	g := p.gen.Load()
+	got, err := p.inner.GetBySlug(ctx, slug)
+	if err != nil {
+		return nil, err
+	}
+	p.store(g, got)
+	return got, nil
+}
+
+func (p *Products) lookup(id string) (product.Fields, bool) {
+	raw, err := p.c.Get(idKey(id))
+	if err != nil {
+		return product.Fields{}, false
+	}
+	var f product.Fields
+	if err := json.Unmarshal(raw, &f); err != nil {
+		return product.Fields{}, false
+	}
+	return f, true
+}
+
+// store caches pr unless an eviction happened since gen g was read.
+func (p *Products) store(g uint64, pr *product.Product) {
+	raw, err := json.Marshal(pr.Fields())
+	if err != nil || p.gen.Load() != g {
+		return
+	}
+	// A failed Set (an entry larger than a shard) only means no caching.
+	_ = p.c.Set(idKey(pr.ID()), raw)
+	_ = p.c.Set(slugKey(pr.Slug()), []byte(pr.ID()))
+	if p.gen.Load() != g {
+		// An eviction slipped in between the check and the Set.
+		_ = p.c.Delete(idKey(pr.ID()))
+	}
+}
+
+func (p *Products) hit() {
+	if p.counter != nil {
+		p.counter.Hit()
+	}
+}
+
+func (p *Products) miss() {
+	if p.counter != nil {
+		p.counter.Miss()
+	}
+}
+
+// Create stores the product through the wrapped repository and evicts it.
+// It returns the repository's error unchanged.
+func (p *Products) Create(ctx context.Context, pr *product.Product) error {
+	err := p.inner.Create(ctx, pr)
+	p.Evict(pr.ID())
+	return err
+}
+
+// Update changes the product through the wrapped repository (which
+// commits before returning) and evicts it. It returns the repository's
+// result unchanged.
+func (p *Products) Update(ctx context.Context, id string, fn func(*product.Product) error) (*product.Product, error) {
+	got, err := p.inner.Update(ctx, id, fn)
+	p.Evict(id)
+	return got, err
+}
+
+// List is not cached: filters make too many keys to keep fresh.
+func (p *Products) List(ctx context.Context, f ports.ProductFilter, s ports.Sort, pg ports.Page) ([]*product.Product, int, error) {
+	return p.inner.List(ctx, f, s, pg)
+}
+
+// Invalidate evicts the product with id on this instance. Other instances
+// learn of the write from the store's change feed (see Evict).
+func (p *Products) Invalidate(_ context.Context, id string) { p.Evict(id) }
+
+// Evict forgets the product with id. It is the callback for the store's
+// change feed.
+func (p *Products) Evict(id string) {
+	p.gen.Add(1)
+	// Delete fails only when there is nothing to delete.
+	_ = p.c.Delete(idKey(id))
+}
+
+// Flush forgets everything, for when change notifications may have been
+// missed.
+func (p *Products) Flush() {
+	p.gen.Add(1)
+	_ = p.c.Reset()
+}

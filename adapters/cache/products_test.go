@@ -1,0 +1,116 @@
+package cache
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.uber.org/mock/gomock"
+
+	"github.com/secondbloom/marketplace/domain/product"
+	"github.com/secondbloom/marketplace/mocks"
+)
+
+type counter struct{ hits, misses atomic.Int64 }
+
+func (c *counter) Hit()  { c.hits.Add(1) }
+func (c *counter) Miss() { c.misses.Add(1) }
+
+const id = "0193a000-0000-7000-8000-000000000003"
+
+func roses(qty int) *product.Product {
+	return product.Rehydrate(product.Fields{ID: id, Slug: "красные-розы", Title: "Красные розы", Price: 100, Currency: "UZS",
+		Quantity: qty, Status: product.StatusActive, Images: []product.Image{{URL: "https://x.uz/1.jpg", Position: 1}},
+		CreatedAt: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)})
+}
+
+func newCache(t *testing.T) (*Products, *mocks.MockProductRepository, *counter) {
+	inner := mocks.NewMockProductRepository(gomock.NewController(t))
+	cnt := &counter{}
+	c, err := New(inner, Options{SizeMB: 8, Counter: cnt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c, inner, cnt
+}
+
+func TestCachedProductIsServedWithoutTheRepository(t *testing.T) {
+	c, inner, cnt := newCache(t)
+	inner.EXPECT().Get(gomock.Any(), id).Return(roses(3), nil).Times(1)
+	ctx := context.Background()
+	for i := 0; i < 3; i++ {
+		got, err := c.Get(ctx, id)
+		if err != nil || got.Quantity() != 3 || got.Title() != "Красные розы" || len(got.Images()) != 1 {
+			t.Fatalf("Get #%d = %+v, %v; want the product", i, got, err)
+		}
+	}
+	if got, err := c.GetBySlug(ctx, "красные-розы"); err != nil || got.ID() != id {
+		t.Fatalf("GetBySlug = %v, %v; want the cached product", got, err)
+	}
+	if cnt.hits.Load() != 3 || cnt.misses.Load() != 1 {
+		t.Errorf("hits, misses = %d, %d; want 3, 1", cnt.hits.Load(), cnt.misses.Load())
+	}
+}
+
+func TestMissingProductIsNotCached(t *testing.T) {
+	c, inner, _ := newCache(t)
+	inner.EXPECT().Get(gomock.Any(), id).Return(nil, product.ErrNotFound).Times(2)
+	for i := 0; i < 2; i++ {
+		if _, err := c.Get(context.Background(), id); !errors.Is(err, product.ErrNotFound) {
+			t.Fatalf("Get = %v, want product.ErrNotFound", err)
+		}
+	}
+}
+
+func TestUpdateEvictsSoTheNextReadSeesTheNewState(t *testing.T) {
+	c, inner, _ := newCache(t)
+	ctx := context.Background()
+	gomock.InOrder(
+		inner.EXPECT().Get(gomock.Any(), id).Return(roses(3), nil),
+		inner.EXPECT().Update(gomock.Any(), id, gomock.Any()).Return(roses(1), nil),
+		inner.EXPECT().Get(gomock.Any(), id).Return(roses(1), nil),
+	)
+	_, _ = c.Get(ctx, id)
+	if _, err := c.Update(ctx, id, func(*product.Product) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := c.Get(ctx, id); got.Quantity() != 1 {
+		t.Errorf("quantity after update = %d, want 1", got.Quantity())
+	}
+}
+
+func TestInvalidateAndFlushEvict(t *testing.T) {
+	for name, evict := range map[string]func(c *Products){
+		"Invalidate": func(c *Products) { c.Invalidate(context.Background(), id) },
+		"Flush":      func(c *Products) { c.Flush() },
+	} {
+		t.Run(name, func(t *testing.T) {
+			c, inner, _ := newCache(t)
+			inner.EXPECT().Get(gomock.Any(), id).Return(roses(3), nil).Times(2)
+			_, _ = c.Get(context.Background(), id)
+			evict(c)
+			_, _ = c.Get(context.Background(), id)
+		})
+	}
+}
+
+func TestAReadRacingAnEvictionDoesNotStoreTheOldState(t *testing.T) {
+	c, inner, _ := newCache(t)
+	ctx := context.Background()
+	gomock.InOrder(
+		inner.EXPECT().Get(gomock.Any(), id).DoAndReturn(func(context.Context, string) (*product.Product, error) {
+			// A write commits and evicts while this read is loading the
+			// old state.
+			c.Evict(id)
+			return roses(3), nil
+		}),
+		inner.EXPECT().Get(gomock.Any(), id).Return(roses(1), nil),
+	)
+	_, _ = c.Get(ctx, id)
+	if got, _ := c.Get(ctx, id); got.Quantity() != 1 {
+		t.Errorf("quantity = %d, want the new state 1", got.Quantity())
+	}
+}
