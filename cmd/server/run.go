@@ -10,6 +10,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/secondbloom/marketplace/adapters/cache"
 	"github.com/secondbloom/marketplace/adapters/clock"
 	httpadapter "github.com/secondbloom/marketplace/adapters/http"
 	"github.com/secondbloom/marketplace/adapters/jwt"
@@ -84,10 +85,14 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	var (
 		store   storage
 		closeDB = func() error { return nil }
+		// watch subscribes the product cache to the store's change feed.
+		watch func(ctx context.Context, pc *cache.Products)
 	)
 	if cfg.DatabaseURL == "" {
 		log.Warn("DATABASE_URL is empty: using the in-memory store; all data is lost when the server stops")
-		store = memory.New()
+		mem := memory.New()
+		store = mem
+		watch = func(_ context.Context, pc *cache.Products) { mem.OnProductChange(pc.Evict) }
 	} else {
 		db, err := postgres.Open(cfg.DatabaseURL, postgres.Options{MaxOpenConns: cfg.DBMaxConns})
 		if err != nil {
@@ -99,7 +104,23 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 			return fmt.Errorf("migrate: %w", err)
 		}
 		store = db
+		watch = func(ctx context.Context, pc *cache.Products) {
+			go db.ListenProductChanges(ctx, pc.Evict, pc.Flush)
+		}
 	}
+
+	repos := store.Repos()
+	products, err := cache.New(repos.Products, cache.Options{SizeMB: cfg.CacheSizeMB})
+	if err != nil {
+		closeDB()
+		return err
+	}
+	defer products.Close()
+	repos.Products = products
+	listenCtx, stopListening := context.WithCancel(ctx)
+	defer stopListening()
+	watch(listenCtx, products)
+	usage, _ := store.(ports.ProductUsage)
 
 	sender, err := sms.NewConsole(os.Stdout, cfg.AppEnv)
 	if err != nil {
@@ -112,21 +133,32 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		return err
 	}
 	core, err := app.New(app.Deps{
-		Tx:     store,
-		Repos:  store.Repos(),
-		Clock:  clock.System{},
-		Pinger: store,
-		SMS:    sender,
-		Tokens: tokens,
+		Tx:           store,
+		Repos:        repos,
+		Clock:        clock.System{},
+		Pinger:       store,
+		SMS:          sender,
+		Tokens:       tokens,
+		ProductCache: products,
+		ProductUsage: usage,
 		Config: app.Config{
-			AdminPhones: cfg.AdminPhones,
-			TestCodes:   cfg.OTPTestCodes,
-			CodeHashKey: deriveKey(cfg.JWTSecret, "otp-code-hash"),
+			AdminPhones:       cfg.AdminPhones,
+			TestCodes:         cfg.OTPTestCodes,
+			CodeHashKey:       deriveKey(cfg.JWTSecret, "otp-code-hash"),
+			ProductModeration: cfg.ProductModeration,
 		},
 	})
 	if err != nil {
 		closeDB()
 		return err
+	}
+	if cfg.DemoData {
+		seeded, err := core.SeedDemo(ctx)
+		if err != nil {
+			closeDB()
+			return fmt.Errorf("demo data: %w", err)
+		}
+		log.Info("demo data", "seeded", seeded)
 	}
 
 	srv := httpadapter.New(core, httpadapter.Options{
@@ -154,6 +186,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		log.Error("http shutdown", "error", err.Error())
 	}
+	stopListening()
 	if err := closeDB(); err != nil {
 		log.Error("closing the database", "error", err.Error())
 	}
