@@ -56,6 +56,9 @@ type Options struct {
 	Clock ports.Clock
 	// Configure may change the core's configuration before it is built.
 	Configure func(*app.Config)
+	// Wire may change the core's dependencies before it is built (for
+	// example to put the product cache in front of the store).
+	Wire func(*app.Deps)
 	// OTPPerIP is the per-IP limit of the OTP routes; 0 means 10000, so
 	// that scenarios sharing one client IP are not limited.
 	OTPPerIP int
@@ -116,7 +119,11 @@ func NewOnStore(t testing.TB, b Backend, store Store, opt Options) *Env {
 		opt.Configure(&cfg)
 	}
 	outbox := &SMSOutbox{}
-	core, err := app.New(app.Deps{Tx: store, Repos: store.Repos(), Clock: clk, Pinger: store, SMS: outbox, Tokens: tokens, Config: cfg})
+	deps := app.Deps{Tx: store, Repos: store.Repos(), Clock: clk, Pinger: store, SMS: outbox, Tokens: tokens, Config: cfg}
+	if opt.Wire != nil {
+		opt.Wire(&deps)
+	}
+	core, err := app.New(deps)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,167 @@
+package acceptance
+
+import (
+	"context"
+	"net/http"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/secondbloom/marketplace/acceptance/testenv"
+	"github.com/secondbloom/marketplace/adapters/cache"
+	"github.com/secondbloom/marketplace/adapters/memory"
+	"github.com/secondbloom/marketplace/adapters/postgres"
+	"github.com/secondbloom/marketplace/adapters/postgres/pgtest"
+	"github.com/secondbloom/marketplace/app"
+)
+
+// cachedOptions wires the product cache the way cmd/server does: in front
+// of the store's product repository, fed by the store's change feed. The
+// returned channel is closed once the feed is listening.
+func cachedOptions(t *testing.T, store testenv.Store) (testenv.Options, *hits, <-chan struct{}) {
+	t.Helper()
+	opt := catalogOptions()
+	cnt := &hits{}
+	pc, err := cache.New(store.Repos().Products, cache.Options{SizeMB: 8, Counter: cnt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pc.Close() })
+	ready := make(chan struct{})
+	switch s := store.(type) {
+	case *memory.Store:
+		s.OnProductChange(pc.Evict)
+		close(ready)
+	case *postgres.Store:
+		ctx, cancel := context.WithCancel(context.Background())
+		t.Cleanup(cancel)
+		var once bool
+		go s.ListenProductChanges(ctx, pc.Evict, func() {
+			pc.Flush()
+			if !once {
+				once = true
+				close(ready)
+			}
+		})
+	}
+	opt.Wire = func(d *app.Deps) {
+		d.Repos.Products = pc
+		d.ProductCache = pc
+	}
+	return opt, cnt, ready
+}
+
+// hits counts cache hits, to show that a read was served from memory.
+type hits struct{ n atomic.Int64 }
+
+func (h *hits) Hit()  { h.n.Add(1) }
+func (h *hits) Miss() {}
+
+func TestCachedProductPagesShowEveryWriteAtOnce(t *testing.T) {
+	for _, b := range []testenv.Backend{testenv.Memory, testenv.Postgres} {
+		t.Run(string(b), func(t *testing.T) {
+			var store testenv.Store
+			if b == testenv.Memory {
+				store = memory.New()
+			} else {
+				store = pgtest.New(t)
+			}
+			opt, _, ready := cachedOptions(t, store)
+			<-ready
+			e := testenv.NewOnStore(t, b, store, opt)
+			admin := e.SignIn(t, adminPhone)
+			seller := e.SignIn(t, sellerPhone)
+			mod := makeModerator(t, e, moderatorPhone)
+			cat := mustCreate(t, e.Post(t, "/api/v1/categories", admin.AccessToken, map[string]any{"name": "Roses"}), "category")
+			p := mustCreate(t, e.Post(t, "/api/v1/products", seller.AccessToken, map[string]any{"title": "Roses", "price": 100, "categoryId": cat["id"]}), "product")
+			id := p["id"].(string)
+			steps := []struct {
+				name  string
+				write func() *testenv.Response
+				check func(d map[string]any) bool
+			}{
+				{"approve", func() *testenv.Response { return e.Post(t, "/api/v1/products/"+id+"/approve", mod.AccessToken, nil) },
+					func(d map[string]any) bool { return d["status"] == "ACTIVE" }},
+				{"edit by staff", func() *testenv.Response {
+					return e.Patch(t, "/api/v1/products/"+id, admin.AccessToken, map[string]any{"price": 250})
+				},
+					func(d map[string]any) bool { return d["price"] == 250.0 }},
+			}
+			for _, s := range steps {
+				// Warm the cache, write, and read at once on the same instance.
+				if r := e.Get(t, "/api/v1/products/"+id, seller.AccessToken); r.Status != http.StatusOK {
+					t.Fatalf("GET before %s = %s", s.name, r)
+				}
+				if r := s.write(); r.Status != http.StatusOK {
+					t.Fatalf("%s = %s", s.name, r)
+				}
+				for _, path := range []string{"/api/v1/products/" + id, "/api/v1/products/slug/roses"} {
+					if r := e.Get(t, path, seller.AccessToken); r.Status != http.StatusOK || !s.check(r.Data()) {
+						t.Errorf("GET %s right after %s = %s, want the new state", path, s.name, r)
+					}
+				}
+			}
+			_ = e.Get(t, "/api/v1/products/"+id, "")
+			if r := e.Delete(t, "/api/v1/products/"+id, seller.AccessToken); r.Status != http.StatusNoContent {
+				t.Fatalf("archive = %s", r)
+			}
+			if r := e.Get(t, "/api/v1/products/"+id, ""); r.Status != http.StatusNotFound {
+				t.Errorf("anonymous GET right after archive = %s, want 404 (not a cached ACTIVE copy)", r)
+			}
+		})
+	}
+}
+
+func TestTwoInstancesOnOneDatabaseSeeEachOthersWritesWithinASecond(t *testing.T) {
+	// Two instances: each has its own connection pool and its own cache,
+	// as two processes would.
+	dsn := pgtest.NewDatabase(t)
+	open := func() *postgres.Store {
+		s, err := postgres.Open(dsn, postgres.Options{MaxOpenConns: 8})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		if _, err := s.Migrate(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	store, storeB := open(), open()
+	optA, _, readyA := cachedOptions(t, store)
+	optB, hitsB, readyB := cachedOptions(t, storeB)
+	<-readyA
+	<-readyB
+	a := testenv.NewOnStore(t, testenv.Postgres, store, optA)
+	b := testenv.NewOnStore(t, testenv.Postgres, storeB, optB)
+
+	admin := a.SignIn(t, adminPhone)
+	cat := mustCreate(t, a.Post(t, "/api/v1/categories", admin.AccessToken, map[string]any{"name": "Shared"}), "category")
+	p := mustCreate(t, a.Post(t, "/api/v1/products", admin.AccessToken, map[string]any{"title": "Peonies", "price": 100, "categoryId": cat["id"]}), "product")
+	id := p["id"].(string)
+
+	// Instance B caches the product...
+	for i := 0; i < 2; i++ {
+		if r := b.Get(t, "/api/v1/products/"+id, ""); r.Status != http.StatusOK || r.Data()["price"] != 100.0 {
+			t.Fatalf("GET on B = %s, want price 100", r)
+		}
+	}
+	if hitsB.n.Load() == 0 {
+		t.Fatal("B served no read from its cache, so this test would prove nothing")
+	}
+	// ...instance A changes it, and B shows the change within a second.
+	if r := a.Patch(t, "/api/v1/products/"+id, admin.AccessToken, map[string]any{"price": 175}); r.Status != http.StatusOK {
+		t.Fatalf("PATCH on A = %s", r)
+	}
+	deadline := time.Now().Add(time.Second)
+	for {
+		r := b.Get(t, "/api/v1/products/"+id, "")
+		if r.Status == http.StatusOK && r.Data()["price"] == 175.0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("GET on B a second after the write = %s, want price 175", r)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
