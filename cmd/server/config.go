@@ -181,6 +181,12 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 	}
 
+	if c.SMSWebhookURL != "" {
+		if u, err := url.Parse(c.SMSWebhookURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			bad("SMS_WEBHOOK_URL", "must be an http(s) URL")
+		}
+	}
+
 	switch strings.ToLower(str("LOG_LEVEL", "info")) {
 	case "debug":
 		c.LogLevel = slog.LevelDebug

@@ -50,6 +50,7 @@ func TestLoadConfigRefusesBadValues(t *testing.T) {
 		{"sentry dsn", map[string]string{"SENTRY_DSN": "not a dsn"}, "SENTRY_DSN"},
 		{"log level", map[string]string{"LOG_LEVEL": "loud"}, "LOG_LEVEL"},
 		{"cache size", map[string]string{"CACHE_SIZE_MB": "0"}, "CACHE_SIZE_MB"},
+		{"sms webhook", map[string]string{"SMS_WEBHOOK_URL": "smtp://x"}, "SMS_WEBHOOK_URL"},
 		{"database url", map[string]string{"DATABASE_URL": "mysql://root:hunter2@db/x"}, "DATABASE_URL"},
 	}
 	for _, tc := range tests {
