@@ -120,10 +120,20 @@ func (r *productRepo) List(ctx context.Context, f ports.ProductFilter, s ports.S
 		q = q.Where("status = ?", string(f.Status))
 	}
 	if f.CategoryID != "" {
-		q = q.Where(`category_id IN (WITH RECURSIVE sub(id) AS (
+		// The sub-tree is resolved first: with the ids as constants the
+		// planner sees how selective the filter is and uses the
+		// (category_id, ...) indexes for both the page and the count.
+		var cats []string
+		if err := r.db.NewRaw(`WITH RECURSIVE sub(id) AS (
 			SELECT id FROM categories WHERE id = ?
 			UNION SELECT c.id FROM categories c JOIN sub ON c.parent_id = sub.id)
-			SELECT id FROM sub)`, f.CategoryID)
+			SELECT id::text FROM sub`, f.CategoryID).Scan(ctx, &cats); err != nil {
+			return nil, 0, translate(err)
+		}
+		if len(cats) == 0 {
+			return []*product.Product{}, 0, nil
+		}
+		q = q.Where("category_id IN (?)", bun.In(cats))
 	}
 	if f.SellerID != "" {
 		q = q.Where("seller_id = ?", f.SellerID)

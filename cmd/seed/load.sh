@@ -1,0 +1,22 @@
+#!/bin/sh
+# load.sh measures product reads against the real server binary on a seeded
+# scratch database. Usage: cmd/seed/load.sh DSN [DURATION]
+# Needs wrk; builds ./cmd/server; listens on 127.0.0.1:39200.
+set -eu
+DSN=$1
+DUR=${2:-15s}
+go build -o /tmp/sb-load-server ./cmd/server
+PORT=39200 HOST=127.0.0.1 DATABASE_URL=$DSN LOG_LEVEL=error /tmp/sb-load-server >/tmp/sb-load-server.log 2>&1 &
+PID=$!
+trap 'kill $PID' EXIT
+sleep 2
+Q() { psql "$DSN" -Atc "$1"; }
+PID_ACTIVE=$(Q "SELECT id FROM products WHERE status='ACTIVE' ORDER BY created_at DESC LIMIT 1")
+ROOT=$(Q "SELECT id FROM categories WHERE parent_id IS NULL ORDER BY slug LIMIT 1")
+LEAF=$(Q "SELECT id FROM categories WHERE parent_id IS NOT NULL ORDER BY slug LIMIT 1")
+echo "products: $(Q 'SELECT count(*) FROM products')"
+for path in "/api/v1/products/$PID_ACTIVE" "/api/v1/products?categoryId=$ROOT" "/api/v1/products?categoryId=$LEAF" \
+	"/api/v1/products?categoryId=$ROOT&sort=price" "/api/v1/products?q=rose&inStock=true"; do
+	echo "== GET $path"
+	wrk -t2 -c32 -d"$DUR" --latency "http://127.0.0.1:39200$path" | grep -E 'Requests/sec|50%|99%|Non-2xx'
+done
