@@ -207,6 +207,9 @@ func TestCatalog(t *testing.T) {
 				{"?sellerId=" + seller.UserID, ""},
 				{"?categoryId=01939f6e-0000-7000-8000-000000000000", ""},
 			}
+			if r := e.Get(t, "/api/v1/products/slug/"+url.PathEscape("красные-розы"), ""); r.Status != http.StatusOK || r.Data()["title"] != "Красные розы" {
+				t.Errorf("GET by Cyrillic slug = %s, want the product", r)
+			}
 			for _, tc := range tests {
 				r := e.Get(t, "/api/v1/products"+tc.query, "")
 				if r.Status != http.StatusOK || titles(r) != tc.want {
