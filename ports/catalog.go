@@ -92,10 +92,10 @@ type ProductFilter struct {
 // Transactor.WithinTx calls Invalidate after WithinTx returns, so no reader
 // can cache the state of a transaction that then rolls back.
 type ProductCache interface {
-	// Invalidate forgets the product with id on this instance at once and
-	// on the other instances sharing the store within a second. It never
-	// fails: an unreachable peer catches up when its listener reconnects
-	// and flushes.
+	// Invalidate forgets the product with id on this instance at once.
+	// Other instances sharing the store learn of the write from the
+	// store's own change feed (see ARCHITECTURE.md), within a second. It
+	// never fails.
 	Invalidate(ctx context.Context, id string)
 }
 
