@@ -128,7 +128,10 @@ func productWriteError(err error) error {
 	return translate(err)
 }
 
-type productRepo struct{ db bun.IDB }
+type productRepo struct {
+	db     bun.IDB
+	counts *countCache
+}
 
 // Create inserts the product and announces it on ProductChangedChannel in
 // the same transaction.

@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -150,15 +152,82 @@ func (r *productRepo) List(ctx context.Context, f ports.ProductFilter, s ports.S
 	if f.InStock {
 		q = q.Where("quantity > 0")
 	}
-	total, err := q.Order(order...).Limit(p.Limit).Offset(p.Offset()).ScanAndCount(ctx)
-	if err != nil {
+	q = q.Order(order...).Limit(p.Limit).Offset(p.Offset())
+	key := fmt.Sprintf("%s|%s|%s|%v|%v|%s|%v", f.Status, f.CategoryID, f.SellerID, deref64(f.MinPrice), deref64(f.MaxPrice), f.Query, f.InStock)
+	total, fresh := r.counts.get(key)
+	var err error
+	if fresh {
+		err = q.Scan(ctx)
+	} else {
+		total, err = q.ScanAndCount(ctx)
+	}
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, 0, translate(err)
+	}
+	if !fresh {
+		r.counts.put(key, total)
 	}
 	out := make([]*product.Product, 0, len(rows))
 	for i := range rows {
 		out = append(out, rows[i].toDomain())
 	}
 	return out, total, nil
+}
+
+func deref64(p *int64) any {
+	if p == nil {
+		return "-"
+	}
+	return *p
+}
+
+// Counting every match is the costly part of a list (a filter matching
+// 90,000 products takes ~25 ms to count, against 0.2 ms for the page), so
+// large totals are reused for a few seconds. Totals below
+// exactCountBelow are always counted afresh, so small lists, the ones
+// where a client can see the difference, stay exact.
+const (
+	exactCountBelow = 1000
+	countTTL        = 5 * time.Second
+	maxCountEntries = 10_000
+)
+
+// countCache remembers large list totals per filter.
+type countCache struct {
+	mu sync.Mutex
+	m  map[string]countEntry
+}
+
+type countEntry struct {
+	n  int
+	at time.Time
+}
+
+func newCountCache() *countCache { return &countCache{m: map[string]countEntry{}} }
+
+// get returns a large total counted less than countTTL ago.
+func (c *countCache) get(key string) (int, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[key]
+	if !ok || time.Since(e.at) > countTTL {
+		return 0, false
+	}
+	return e.n, true
+}
+
+// put remembers a total worth remembering.
+func (c *countCache) put(key string, n int) {
+	if n < exactCountBelow {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.m) >= maxCountEntries {
+		// Filters are user input; forget them all rather than grow.
+		c.m = map[string]countEntry{}
+	}
+	c.m[key] = countEntry{n: n, at: time.Now()}
 }
 
 // ProductChangedChannel is the NOTIFY channel on which every committed

@@ -40,7 +40,8 @@ type Options struct {
 
 // Store is a PostgreSQL database reached through Bun.
 type Store struct {
-	db *bun.DB
+	db     *bun.DB
+	counts *countCache
 }
 
 // Open connects to the database at dsn. It does not ping; call Ping or
@@ -60,7 +61,7 @@ func Open(dsn string, opt Options) (*Store, error) {
 		sqldb.SetMaxIdleConns(opt.MaxOpenConns)
 	}
 	sqldb.SetConnMaxIdleTime(5 * time.Minute)
-	return &Store{db: bun.NewDB(sqldb, pgdialect.New())}, nil
+	return &Store{db: bun.NewDB(sqldb, pgdialect.New()), counts: newCountCache()}, nil
 }
 
 // DB returns the underlying Bun database, for operational commands and
@@ -84,24 +85,24 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Repos returns repositories that run outside any transaction; their
 // update-function methods open one of their own.
-func (s *Store) Repos() ports.Repos { return repos(s.db) }
+func (s *Store) Repos() ports.Repos { return repos(s.db, s.counts) }
 
 // WithinTx runs fn in a READ COMMITTED transaction; update-function methods
 // take row locks (SELECT ... FOR UPDATE) so the work stays consistent.
 func (s *Store) WithinTx(ctx context.Context, fn func(ctx context.Context, r ports.Repos) error) error {
 	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		return fn(ctx, repos(tx))
+		return fn(ctx, repos(tx, s.counts))
 	})
 	return translate(err)
 }
 
-func repos(db bun.IDB) ports.Repos {
+func repos(db bun.IDB, counts *countCache) ports.Repos {
 	return ports.Repos{
 		Users:      &userRepo{db},
 		Challenges: &challengeRepo{db},
 		Sessions:   &sessionRepo{db},
 		Categories: &categoryRepo{db},
-		Products:   &productRepo{db},
+		Products:   &productRepo{db: db, counts: counts},
 	}
 }
 
