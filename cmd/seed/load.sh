@@ -8,8 +8,13 @@ DUR=${2:-15s}
 go build -o /tmp/sb-load-server ./cmd/server
 PORT=39200 HOST=127.0.0.1 DATABASE_URL=$DSN LOG_LEVEL=error /tmp/sb-load-server >/tmp/sb-load-server.log 2>&1 &
 PID=$!
-trap 'kill $PID' EXIT
-sleep 2
+trap 'kill $PID; wait $PID 2>/dev/null || true' EXIT
+i=0
+until curl -sf http://127.0.0.1:39200/api/v1/health/readiness >/dev/null; do
+	i=$((i + 1))
+	[ $i -lt 100 ] || { echo "server did not become ready"; cat /tmp/sb-load-server.log; exit 1; }
+	sleep 0.2
+done
 Q() { psql "$DSN" -Atc "$1"; }
 PID_ACTIVE=$(Q "SELECT id FROM products WHERE status='ACTIVE' ORDER BY created_at DESC LIMIT 1")
 ROOT=$(Q "SELECT id FROM categories WHERE parent_id IS NULL ORDER BY slug LIMIT 1")
