@@ -52,7 +52,9 @@ func TestNew(t *testing.T) {
 		{name: "valid", edit: func(p *product.NewParams) {}, wantTitle: "Old camera", wantCur: "UZS"},
 		{name: "title trimmed and collapsed", edit: func(p *product.NewParams) { p.Title = "  Old \t camera\n\n  Zenit  " }, wantTitle: "Old camera Zenit", wantCur: "UZS"},
 		{name: "title of 200 Cyrillic runes", edit: func(p *product.NewParams) { p.Title = strings.Repeat("Ф", 200) }, wantTitle: strings.Repeat("Ф", 200), wantCur: "UZS"},
-		{name: "title of 200 runes after collapsing", edit: func(p *product.NewParams) { p.Title = "  " + strings.Repeat("a", 100) + "     " + strings.Repeat("b", 99) }, wantTitle: strings.Repeat("a", 100) + " " + strings.Repeat("b", 99), wantCur: "UZS"},
+		{name: "title of 200 runes after collapsing", edit: func(p *product.NewParams) {
+			p.Title = "  " + strings.Repeat("a", 100) + "     " + strings.Repeat("b", 99)
+		}, wantTitle: strings.Repeat("a", 100) + " " + strings.Repeat("b", 99), wantCur: "UZS"},
 		{name: "title of 201 runes", edit: func(p *product.NewParams) { p.Title = strings.Repeat("Ф", 201) }, badFields: []string{"title"}},
 		{name: "empty title", edit: func(p *product.NewParams) { p.Title = "" }, badFields: []string{"title"}},
 		{name: "blank title", edit: func(p *product.NewParams) { p.Title = " \t\n " }, badFields: []string{"title"}},
