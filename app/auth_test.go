@@ -97,11 +97,11 @@ func (f *fixture) expectTx() {
 // expectChallengeUpdates makes the challenge store behave as the port
 // says, n times: fn gets a copy of f.challenge, which is replaced by the
 // copy only when fn returns nil.
-func (f *fixture) expectChallengeUpdates(p phone.Number, n int) {
+func (f *fixture) expectChallengeUpdates(p phone.Number, n int) *gomock.Call {
 	if f.challenge == nil {
 		f.challenge = auth.NewChallenge(p)
 	}
-	f.challenges.EXPECT().Update(gomock.Any(), p, gomock.Any()).Times(n).DoAndReturn(
+	return f.challenges.EXPECT().Update(gomock.Any(), p, gomock.Any()).Times(n).DoAndReturn(
 		func(_ context.Context, _ phone.Number, fn func(*auth.Challenge) error) error {
 			c := f.challenge
 			work := auth.RehydrateChallenge(c.Phone(), c.CodeHash(), c.ExpiresAt(), c.Attempts(), c.Consumed(), append([]time.Time(nil), c.Sends()...))
@@ -122,11 +122,11 @@ func (f *fixture) withCode(p phone.Number, code auth.Code, sentAt time.Time) {
 }
 
 func TestSendCode(t *testing.T) {
-	t.Run("an accepted request sends one SMS with the stored code", func(t *testing.T) {
+	t.Run("an accepted request sends one SMS with the stored code, after storing it", func(t *testing.T) {
 		f := newFixture(t)
-		f.expectChallengeUpdates(buyer, 1)
+		stored := f.expectChallengeUpdates(buyer, 1)
 		var sent auth.Code
-		f.sms.EXPECT().SendCode(gomock.Any(), buyer, gomock.Any()).Times(1).DoAndReturn(
+		f.sms.EXPECT().SendCode(gomock.Any(), buyer, gomock.Any()).Times(1).After(stored).DoAndReturn(
 			func(_ context.Context, _ phone.Number, c auth.Code) error { sent = c; return nil })
 		f.metrics.EXPECT().OTPSent().Times(1)
 
