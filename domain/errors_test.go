@@ -98,16 +98,25 @@ func TestErrorIs(t *testing.T) {
 }
 
 func TestWithDetails(t *testing.T) {
-	base := domain.Invalid("a", "bad a")
-	c1 := base.WithDetails(domain.Detail{Field: "b", Message: "bad b"})
-	c2 := base.WithDetails(domain.Detail{Field: "c", Message: "bad c"})
-	if got := len(base.Details); got != 1 {
-		t.Errorf("len(base.Details) after WithDetails = %d, want 1 (base must not change)", got)
+	// Three details from Validation leave spare capacity in the slice, so
+	// copies that appended in place would overwrite each other.
+	var v domain.Validation
+	v.Add("a", "bad a")
+	v.Add("b", "bad b")
+	v.Add("c", "bad c")
+	var base *domain.Error
+	if !errors.As(v.Err(), &base) {
+		t.Fatalf("Validation.Err() = %v, want a *domain.Error", v.Err())
 	}
-	if got, want := fields(c1.Details), []string{"a", "b"}; !reflect.DeepEqual(got, want) {
+	c1 := base.WithDetails(domain.Detail{Field: "d", Message: "bad d"})
+	c2 := base.WithDetails(domain.Detail{Field: "e", Message: "bad e"})
+	if got := len(base.Details); got != 3 {
+		t.Errorf("len(base.Details) after WithDetails = %d, want 3 (base must not change)", got)
+	}
+	if got, want := fields(c1.Details), []string{"a", "b", "c", "d"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("c1 details = %v, want %v", got, want)
 	}
-	if got, want := fields(c2.Details), []string{"a", "c"}; !reflect.DeepEqual(got, want) {
+	if got, want := fields(c2.Details), []string{"a", "b", "c", "e"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("c2 details = %v, want %v (copies must not share storage)", got, want)
 	}
 	if c1 == base || c1.Kind != base.Kind || c1.Code != base.Code || c1.Error() != base.Error() {
