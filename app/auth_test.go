@@ -429,14 +429,23 @@ func TestVerifyCodeStoreFailures(t *testing.T) {
 	})
 }
 
-// expectSessionUpdate makes Sessions.Update apply fn to s and return it.
-func (f *fixture) expectSessionUpdate(s *auth.Session) {
+// expectSessionUpdate makes Sessions.Update behave as the port says, once:
+// fn gets a copy of *stored, which replaces it only when fn returns nil.
+func (f *fixture) expectSessionUpdate(stored **auth.Session) {
+	s := *stored
 	f.sessions.EXPECT().Update(gomock.Any(), s.ID(), gomock.Any()).Times(1).DoAndReturn(
 		func(_ context.Context, _ string, fn func(*auth.Session) error) (*auth.Session, error) {
-			if err := fn(s); err != nil {
+			var revoked *time.Time
+			if r := s.RevokedAt(); r != nil {
+				t := *r
+				revoked = &t
+			}
+			work := auth.RehydrateSession(s.ID(), s.UserID(), s.RefreshHash(), s.RotatedAt(), s.CreatedAt(), s.ExpiresAt(), revoked)
+			if err := fn(work); err != nil {
 				return nil, err
 			}
-			return s, nil
+			*stored = work
+			return work, nil
 		})
 }
 
@@ -449,7 +458,7 @@ func TestRefresh(t *testing.T) {
 		s := auth.NewSession("s1", "u1", old.Hash(), t0.Add(-time.Hour))
 		f.expectTx()
 		f.sessions.EXPECT().FindByRefreshHash(gomock.Any(), old.Hash()).Return("s1", nil, nil)
-		f.expectSessionUpdate(s)
+		f.expectSessionUpdate(&s)
 		f.users.EXPECT().Get(gomock.Any(), "u1").Return(u, nil)
 		f.tokens.EXPECT().Issue(ports.AccessClaims{UserID: "u1", SessionID: "s1", ExpiresAt: t0.Add(auth.AccessTokenTTL)}).
 			Return("access-2", nil)
@@ -494,7 +503,7 @@ func TestRefresh(t *testing.T) {
 		retired := t0.Add(-time.Minute)
 		f.expectTx()
 		f.sessions.EXPECT().FindByRefreshHash(gomock.Any(), old.Hash()).Return("s1", &retired, nil)
-		f.expectSessionUpdate(s)
+		f.expectSessionUpdate(&s)
 
 		if _, err := f.auth.Refresh(context.Background(), old); !errors.Is(err, auth.ErrRefreshReused) {
 			t.Fatalf("Refresh(reused) = %v, want %v", err, auth.ErrRefreshReused)
@@ -510,7 +519,7 @@ func TestRefresh(t *testing.T) {
 		s.Revoke(t0.Add(-time.Minute))
 		f.expectTx()
 		f.sessions.EXPECT().FindByRefreshHash(gomock.Any(), old.Hash()).Return("s1", nil, nil)
-		f.expectSessionUpdate(s)
+		f.expectSessionUpdate(&s)
 
 		if _, err := f.auth.Refresh(context.Background(), old); !errors.Is(err, auth.ErrSessionEnded) {
 			t.Fatalf("Refresh on a revoked session = %v, want %v", err, auth.ErrSessionEnded)
@@ -592,7 +601,7 @@ func TestAuthenticate(t *testing.T) {
 func TestLogout(t *testing.T) {
 	f := newFixture(t)
 	s := auth.NewSession("s1", "u1", []byte("h"), t0.Add(-time.Hour))
-	f.expectSessionUpdate(s)
+	f.expectSessionUpdate(&s)
 	if err := f.auth.Logout(context.Background(), app.Principal{UserID: "u1", SessionID: "s1"}); err != nil {
 		t.Fatalf("Logout error = %v", err)
 	}
