@@ -170,6 +170,12 @@ func TestSetRole(t *testing.T) {
 			if !errors.Is(err, tc.wantErr) {
 				t.Fatalf("SetRole(%q) = %v, want %v", tc.role, err, tc.wantErr)
 			}
+			// errors.Is matches any validation error against ErrInvalidRole
+			// (same code and message), so check the field too.
+			var e *domain.Error
+			if tc.wantErr != nil && (!errors.As(err, &e) || len(e.Details) != 1 || e.Details[0].Field != "role") {
+				t.Errorf("SetRole(%q) error details = %+v, want one naming role", tc.role, e)
+			}
 			if u.Role() != tc.wantRole {
 				t.Errorf("Role() = %q, want %q", u.Role(), tc.wantRole)
 			}
