@@ -4,6 +4,7 @@ package user
 import (
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/secondbloom/marketplace/domain"
@@ -118,7 +119,7 @@ func validName(s string) string {
 		return "must be at most 100 characters"
 	}
 	for _, r := range s {
-		if r < 0x20 || r == 0x7f {
+		if unicode.IsControl(r) { // C0, DEL and the C1 range U+0080..U+009F
 			return "must not contain control characters"
 		}
 	}
