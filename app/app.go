@@ -64,8 +64,7 @@ func New(d Deps) (*App, error) {
 	switch {
 	case d.Tx == nil:
 		return nil, errors.New("app: Deps.Tx is required")
-	case d.Repos.Users == nil || d.Repos.Challenges == nil || d.Repos.Sessions == nil ||
-		d.Repos.Categories == nil || d.Repos.Products == nil:
+	case d.Repos.Users == nil || d.Repos.Challenges == nil || d.Repos.Sessions == nil:
 		return nil, errors.New("app: Deps.Repos is incomplete")
 	case d.Clock == nil:
 		return nil, errors.New("app: Deps.Clock is required")
