@@ -260,6 +260,18 @@ func testProductCreateRaces(t *testing.T, newStore NewStore) {
 			return p
 		}, product.ErrSlugTaken)
 	})
+	t.Run("renaming to another live title of the seller is a duplicate and stores nothing", func(t *testing.T) {
+		other := listed(t, r, cat, seller, "Daisies", 1, 1, product.StatusActive, 0)
+		title := "twin ROSES"
+		if _, err := r.Products.Update(ctx, other.ID(), func(p *product.Product) error {
+			return p.Edit(product.Actor{UserID: seller.ID(), Role: user.RoleUser}, product.Change{Title: &title}, true, t0)
+		}); !errors.Is(err, product.ErrDuplicate) {
+			t.Fatalf("Update(rename to a live title) = %v, want product.ErrDuplicate", err)
+		}
+		if got, _ := r.Products.Get(ctx, other.ID()); got.Title() != "Daisies" || got.Status() != product.StatusActive {
+			t.Errorf("after failed rename: %q %s, want Daisies ACTIVE", got.Title(), got.Status())
+		}
+	})
 	t.Run("archiving frees the title for a new listing", func(t *testing.T) {
 		ps, _, _ := r.Products.List(ctx, ports.ProductFilter{Query: "twin roses"}, ports.Sort{Field: ports.SortCreatedAt}, ports.Page{Number: 1, Limit: 10})
 		if len(ps) != 1 {
