@@ -249,7 +249,13 @@ func notifyProductChanged(ctx context.Context, tx bun.IDB, id string) error {
 // also tells the caller that listening has begun.
 func (s *Store) ListenProductChanges(ctx context.Context, changed func(id string), reset func()) {
 	ln := pgdriver.NewListener(s.db)
-	defer ln.Close()
+	// Closing the listener is what interrupts a pending receive.
+	stop := context.AfterFunc(ctx, func() { _ = ln.Close() })
+	defer func() {
+		if stop() {
+			_ = ln.Close()
+		}
+	}()
 	for ctx.Err() == nil {
 		if err := ln.Listen(ctx, ProductChangedChannel); err != nil {
 			reset()
