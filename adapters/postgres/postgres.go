@@ -102,6 +102,9 @@ func repos(db bun.IDB) ports.Repos {
 		Sessions:   &sessionRepo{db},
 		Categories: &categoryRepo{db},
 		Products:   &productRepo{db},
+
+		Orders:      &orderRepo{db},
+		Idempotency: &idempotencyRepo{db},
 	}
 }
 
