@@ -44,6 +44,8 @@ type Deps struct {
 type App struct {
 	Auth   *AuthService
 	Health *HealthService
+	// Orders needs Deps.Repos.Orders and Deps.Repos.Idempotency.
+	Orders *OrderService
 }
 
 // New returns the core built from d, or an error naming the missing
@@ -71,6 +73,7 @@ func New(d Deps) (*App, error) {
 	return &App{
 		Auth:   newAuthService(d),
 		Health: &HealthService{pinger: d.Pinger},
+		Orders: newOrderService(d),
 	}, nil
 }
 
