@@ -553,3 +553,22 @@ func TestRacingForTheLastBouquets(t *testing.T) {
 		})
 	})
 }
+
+func TestOpenAPIDescribesTheOrderRoutes(t *testing.T) {
+	e := testenv.New(t, testenv.Memory, testenv.Options{})
+	r := e.Get(t, "/api/v1/openapi.json", "")
+	paths, _ := r.Body["paths"].(map[string]any)
+	for path, method := range map[string]string{
+		"/api/v1/orders": "post", "/api/v1/orders/{id}": "get", "/api/v1/orders/{id}/confirm": "post",
+		"/api/v1/orders/{id}/ship": "post", "/api/v1/orders/{id}/deliver": "post", "/api/v1/orders/{id}/cancel": "post",
+		"/api/v1/orders/{id}/mark-paid": "post",
+	} {
+		ops, _ := paths[path].(map[string]any)
+		if ops[method] == nil {
+			t.Errorf("openapi.json has no %s %s", method, path)
+		}
+	}
+	if ops, _ := paths["/api/v1/orders"].(map[string]any); ops["get"] == nil {
+		t.Errorf("openapi.json has no get /api/v1/orders")
+	}
+}
