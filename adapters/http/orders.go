@@ -21,15 +21,14 @@ const (
 )
 
 func (s *Server) orderRoutes(r fiber.Router) {
-	g := r.Group("/orders", s.authenticate)
-	g.Post("/", s.placeOrder)
-	g.Get("/", s.listOrders)
-	g.Get("/:id", s.getOrder)
-	g.Post("/:id/confirm", s.orderTransition((*app.OrderService).Confirm))
-	g.Post("/:id/ship", s.orderTransition((*app.OrderService).Ship))
-	g.Post("/:id/deliver", s.orderTransition((*app.OrderService).Deliver))
-	g.Post("/:id/mark-paid", s.orderTransition((*app.OrderService).MarkPaid))
-	g.Post("/:id/cancel", s.cancelOrder)
+	r.Post("/orders", s.authenticate, s.placeOrder)
+	r.Get("/orders", s.authenticate, s.listOrders)
+	r.Get("/orders/:id", s.authenticate, s.getOrder)
+	r.Post("/orders/:id/confirm", s.authenticate, s.orderTransition((*app.OrderService).Confirm))
+	r.Post("/orders/:id/ship", s.authenticate, s.orderTransition((*app.OrderService).Ship))
+	r.Post("/orders/:id/deliver", s.authenticate, s.orderTransition((*app.OrderService).Deliver))
+	r.Post("/orders/:id/mark-paid", s.authenticate, s.orderTransition((*app.OrderService).MarkPaid))
+	r.Post("/orders/:id/cancel", s.authenticate, s.cancelOrder)
 }
 
 type orderDTO struct {
