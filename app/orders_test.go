@@ -10,6 +10,7 @@ import (
 
 	"github.com/secondbloom/marketplace/app"
 	"github.com/secondbloom/marketplace/domain"
+	"github.com/secondbloom/marketplace/domain/idempotency"
 	"github.com/secondbloom/marketplace/domain/order"
 	"github.com/secondbloom/marketplace/domain/product"
 	"github.com/secondbloom/marketplace/domain/user"
@@ -33,6 +34,7 @@ type orderFixture struct {
 	orders   *mocks.MockOrderRepository
 	metrics  *mocks.MockMetrics
 	auctions *mocks.MockOpenAuctionChecker
+	idem     *mocks.MockIdempotencyRepository
 }
 
 func newOrderFixture(t *testing.T) *orderFixture {
@@ -42,11 +44,12 @@ func newOrderFixture(t *testing.T) *orderFixture {
 		orders:   mocks.NewMockOrderRepository(ctrl),
 		metrics:  mocks.NewMockMetrics(ctrl),
 		auctions: mocks.NewMockOpenAuctionChecker(ctrl),
+		idem:     mocks.NewMockIdempotencyRepository(ctrl),
 	}
 	repos := ports.Repos{
 		Users: mocks.NewMockUserRepository(ctrl), Challenges: mocks.NewMockChallengeRepository(ctrl),
 		Sessions: mocks.NewMockSessionRepository(ctrl), Products: f.products, Orders: f.orders,
-		Idempotency: mocks.NewMockIdempotencyRepository(ctrl), OpenAuctions: f.auctions,
+		Idempotency: f.idem, OpenAuctions: f.auctions,
 	}
 	tx := mocks.NewMockTransactor(ctrl)
 	tx.EXPECT().WithinTx(gomock.Any(), gomock.Any()).AnyTimes().DoAndReturn(
@@ -205,5 +208,50 @@ func TestOrdersOfOthersAreNotFound(t *testing.T) {
 	}
 	if _, err := f.core.Orders.Get(context.Background(), app.Principal{UserID: "boss", Role: user.RoleAdmin}, "o1"); err != nil {
 		t.Errorf("Get by an admin = %v, want the order", err)
+	}
+}
+
+func TestPlaceIdempotentStoresNoFailure(t *testing.T) {
+	f := newOrderFixture(t)
+	var p *product.Product
+	f.products.EXPECT().Update(gomock.Any(), productID, gomock.Any()).DoAndReturn(stored(5, &p))
+	f.auctions.EXPECT().HasOpenAuction(gomock.Any(), productID).Return(false, domain.ErrUnavailable)
+	f.idem.EXPECT().Lock(gomock.Any(), gomock.Any()).Return(nil)
+	f.idem.EXPECT().Get(gomock.Any(), gomock.Any()).Return(idempotency.Record{}, idempotency.ErrNotFound)
+	// No Save: the mock fails on one.
+	rendered := false
+	_, err := f.core.Orders.PlaceIdempotent(context.Background(), buyer, app.PlaceOrder{ProductID: productID, Quantity: 1},
+		app.Idempotency{Key: "k1", Route: "POST /api/v1/orders"},
+		func(*order.Order, error) (app.Response, error) {
+			rendered = true
+			return app.Response{Status: 500}, nil
+		})
+	if !errors.Is(err, domain.ErrUnavailable) || rendered {
+		t.Errorf("PlaceIdempotent with the store down = %v (rendered %v), want ErrUnavailable and nothing rendered or stored", err, rendered)
+	}
+}
+
+func TestPlaceIdempotentStoresTheRenderedResponse(t *testing.T) {
+	f := newOrderFixture(t)
+	var p *product.Product
+	f.products.EXPECT().Update(gomock.Any(), productID, gomock.Any()).DoAndReturn(stored(5, &p))
+	f.auctions.EXPECT().HasOpenAuction(gomock.Any(), productID).Return(false, nil)
+	f.orders.EXPECT().Create(gomock.Any(), gomock.Any()).Return(nil)
+	f.metrics.EXPECT().OrderCreated()
+	scope := idempotency.Scope{UserID: buyerID, Route: "POST /api/v1/orders", Key: "k2"}
+	f.idem.EXPECT().Lock(gomock.Any(), scope).Return(nil)
+	f.idem.EXPECT().Get(gomock.Any(), scope).Return(idempotency.Record{}, idempotency.ErrNotFound)
+	var saved idempotency.Record
+	f.idem.EXPECT().Save(gomock.Any(), gomock.Any()).DoAndReturn(func(_ context.Context, r idempotency.Record) error { saved = r; return nil })
+	resp, err := f.core.Orders.PlaceIdempotent(context.Background(), buyer, app.PlaceOrder{ProductID: productID, Quantity: 1},
+		app.Idempotency{Key: "k2", Route: "POST /api/v1/orders"},
+		func(o *order.Order, refused error) (app.Response, error) {
+			return app.Response{Status: 201, Body: []byte(o.Number())}, nil
+		})
+	if err != nil || resp.Replayed || resp.Status != 201 {
+		t.Fatalf("PlaceIdempotent = %+v, %v; want a fresh 201", resp, err)
+	}
+	if saved.Scope != scope || saved.Status != 201 || string(saved.Body) != string(resp.Body) || len(saved.Fingerprint) != 32 || !saved.CreatedAt.Equal(now) {
+		t.Errorf("saved record = %+v, want the rendered response under %+v", saved, scope)
 	}
 }
