@@ -46,6 +46,9 @@ type App struct {
 	Health *HealthService
 	// Orders needs Deps.Repos.Orders and Deps.Repos.Idempotency.
 	Orders *OrderService
+
+	repos ports.Repos
+	clock ports.Clock
 }
 
 // New returns the core built from d, or an error naming the missing
@@ -74,6 +77,8 @@ func New(d Deps) (*App, error) {
 		Auth:   newAuthService(d),
 		Health: &HealthService{pinger: d.Pinger},
 		Orders: newOrderService(d),
+		repos:  d.Repos,
+		clock:  d.Clock,
 	}, nil
 }
 

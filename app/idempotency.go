@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"time"
 
 	"github.com/secondbloom/marketplace/domain/idempotency"
 	"github.com/secondbloom/marketplace/ports"
@@ -26,6 +27,13 @@ type Response struct {
 	// Replayed is true when the response is the stored one of an earlier
 	// request.
 	Replayed bool
+}
+
+// PurgeIdempotencyKeys deletes the Idempotency-Key records older than
+// idempotency.Retention plus an hour of margin, and returns how many it
+// deleted. The server calls it periodically; it returns the store's error.
+func (a *App) PurgeIdempotencyKeys(ctx context.Context) (int, error) {
+	return a.repos.Idempotency.DeleteBefore(ctx, a.clock.Now().Add(-idempotency.Retention-time.Hour))
 }
 
 // idempotencyGuard runs work at most once per key (API.md section 1).

@@ -4,6 +4,7 @@ package ports
 
 import (
 	"context"
+	"time"
 
 	"github.com/secondbloom/marketplace/domain/idempotency"
 	"github.com/secondbloom/marketplace/domain/order"
@@ -72,4 +73,8 @@ type IdempotencyRepository interface {
 	// scope already has one (which Lock and Get make impossible in correct
 	// callers).
 	Save(ctx context.Context, r idempotency.Record) error
+	// DeleteBefore removes the records created before t and returns how
+	// many it removed; it keeps the table bounded. It may run outside
+	// WithinTx.
+	DeleteBefore(ctx context.Context, t time.Time) (int, error)
 }
