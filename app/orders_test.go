@@ -18,7 +18,7 @@ import (
 	"github.com/secondbloom/marketplace/ports"
 )
 
-var now = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+var orderNow = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 
 const (
 	productID = "0193a1b2-0000-7000-8000-000000000001"
@@ -55,7 +55,7 @@ func newOrderFixture(t *testing.T) *orderFixture {
 	tx.EXPECT().WithinTx(gomock.Any(), gomock.Any()).AnyTimes().DoAndReturn(
 		func(ctx context.Context, fn func(context.Context, ports.Repos) error) error { return fn(ctx, repos) })
 	clk := mocks.NewMockClock(ctrl)
-	clk.EXPECT().Now().AnyTimes().Return(now)
+	clk.EXPECT().Now().AnyTimes().Return(orderNow)
 	core, err := app.New(app.Deps{Tx: tx, Repos: repos, Clock: clk, Pinger: mocks.NewMockPinger(ctrl),
 		SMS: mocks.NewMockSMSSender(ctrl), Tokens: mocks.NewMockTokenIssuer(ctrl), Metrics: f.metrics,
 		Config: app.Config{CodeHashKey: make([]byte, 32)}})
@@ -71,7 +71,7 @@ func newOrderFixture(t *testing.T) *orderFixture {
 func stored(qty int, out **product.Product) func(context.Context, string, func(*product.Product) error) (*product.Product, error) {
 	return func(_ context.Context, id string, fn func(*product.Product) error) (*product.Product, error) {
 		p := product.Rehydrate(product.Fields{ID: id, Slug: "roses", Title: "Roses", Price: 150000, Currency: "UZS",
-			Quantity: qty, CategoryID: "c", SellerID: sellerID, Status: product.StatusActive, CreatedAt: now, UpdatedAt: now})
+			Quantity: qty, CategoryID: "c", SellerID: sellerID, Status: product.StatusActive, CreatedAt: orderNow, UpdatedAt: orderNow})
 		if err := fn(p); err != nil {
 			return nil, err
 		}
@@ -80,7 +80,7 @@ func stored(qty int, out **product.Product) func(context.Context, string, func(*
 	}
 }
 
-var buyer = app.Principal{UserID: buyerID, Role: user.RoleUser}
+var orderBuyer = app.Principal{UserID: buyerID, Role: user.RoleUser}
 
 func TestPlaceStoresTheOrderAtTheProductPrice(t *testing.T) {
 	f := newOrderFixture(t)
@@ -94,7 +94,7 @@ func TestPlaceStoresTheOrderAtTheProductPrice(t *testing.T) {
 	})
 	f.metrics.EXPECT().OrderCreated().Times(1)
 
-	o, err := f.core.Orders.Place(context.Background(), buyer, app.PlaceOrder{ProductID: productID, Quantity: 2, Notes: "  leave at the door "})
+	o, err := f.core.Orders.Place(context.Background(), orderBuyer, app.PlaceOrder{ProductID: productID, Quantity: 2, Notes: "  leave at the door "})
 	if err != nil {
 		t.Fatalf("Place = %v, want nil", err)
 	}
@@ -115,7 +115,7 @@ func TestPlaceUnknownProductIsNotFound(t *testing.T) {
 	f.products.EXPECT().Update(gomock.Any(), productID, gomock.Any()).Return(nil, product.ErrNotFound)
 	// No order is stored and nothing is counted: the mocks fail on any
 	// call of Orders.Create or Metrics.OrderCreated.
-	_, err := f.core.Orders.Place(context.Background(), buyer, app.PlaceOrder{ProductID: productID, Quantity: 1})
+	_, err := f.core.Orders.Place(context.Background(), orderBuyer, app.PlaceOrder{ProductID: productID, Quantity: 1})
 	if domain.KindOf(err) != domain.KindNotFound {
 		t.Errorf("Place(unknown product) = %v, want a not-found error", err)
 	}
@@ -162,7 +162,7 @@ func TestPlaceRetriesANumberClash(t *testing.T) {
 		return nil
 	})
 	f.metrics.EXPECT().OrderCreated()
-	o, err := f.core.Orders.Place(context.Background(), buyer, app.PlaceOrder{ProductID: productID, Quantity: 1})
+	o, err := f.core.Orders.Place(context.Background(), orderBuyer, app.PlaceOrder{ProductID: productID, Quantity: 1})
 	if err != nil || len(numbers) != 2 || numbers[0] == numbers[1] || o.Number() != numbers[1] {
 		t.Errorf("Place after a clash = %v, numbers tried %v; want success with a second, different number", err, numbers)
 	}
@@ -175,7 +175,7 @@ func TestPlaceRejectsBadInputWithoutTouchingTheStore(t *testing.T) {
 		{ProductID: productID, Quantity: 0},
 		{ProductID: productID, Quantity: 101},
 	} {
-		if _, err := f.core.Orders.Place(context.Background(), buyer, in); domain.KindOf(err) != domain.KindInvalid {
+		if _, err := f.core.Orders.Place(context.Background(), orderBuyer, in); domain.KindOf(err) != domain.KindInvalid {
 			t.Errorf("Place(%+v) = %v, want a validation error", in, err)
 		}
 	}
@@ -184,13 +184,13 @@ func TestPlaceRejectsBadInputWithoutTouchingTheStore(t *testing.T) {
 func TestCancelReleasesTheStockAndCounts(t *testing.T) {
 	f := newOrderFixture(t)
 	o, _ := order.New(order.NewParams{ID: "o1", Number: "SB-20261126-AAAAAAAA", ProductID: productID, SellerID: sellerID,
-		BuyerID: buyerID, Quantity: 4, UnitPrice: 10, Currency: "UZS"}, now)
+		BuyerID: buyerID, Quantity: 4, UnitPrice: 10, Currency: "UZS"}, orderNow)
 	f.orders.EXPECT().Update(gomock.Any(), "o1", gomock.Any()).DoAndReturn(
 		func(_ context.Context, _ string, fn func(*order.Order) error) (*order.Order, error) { return o, fn(o) })
 	var released *product.Product
 	f.products.EXPECT().Update(gomock.Any(), productID, gomock.Any()).DoAndReturn(stored(1, &released))
 	f.metrics.EXPECT().OrderCancelled()
-	if _, err := f.core.Orders.Cancel(context.Background(), buyer, "o1", ""); err != nil {
+	if _, err := f.core.Orders.Cancel(context.Background(), orderBuyer, "o1", ""); err != nil {
 		t.Fatalf("Cancel = %v", err)
 	}
 	if released.Quantity() != 5 {
@@ -201,7 +201,7 @@ func TestCancelReleasesTheStockAndCounts(t *testing.T) {
 func TestOrdersOfOthersAreNotFound(t *testing.T) {
 	f := newOrderFixture(t)
 	o, _ := order.New(order.NewParams{ID: "o1", Number: "SB-20261126-AAAAAAAA", ProductID: productID, SellerID: sellerID,
-		BuyerID: buyerID, Quantity: 1, UnitPrice: 10, Currency: "UZS"}, now)
+		BuyerID: buyerID, Quantity: 1, UnitPrice: 10, Currency: "UZS"}, orderNow)
 	f.orders.EXPECT().Get(gomock.Any(), "o1").Return(o, nil).Times(2)
 	if _, err := f.core.Orders.Get(context.Background(), app.Principal{UserID: "stranger", Role: user.RoleModerator}, "o1"); !errors.Is(err, order.ErrNotFound) {
 		t.Errorf("Get by a stranger = %v, want order.ErrNotFound", err)
@@ -220,7 +220,7 @@ func TestPlaceIdempotentStoresNoFailure(t *testing.T) {
 	f.idem.EXPECT().Get(gomock.Any(), gomock.Any()).Return(idempotency.Record{}, idempotency.ErrNotFound)
 	// No Save: the mock fails on one.
 	rendered := false
-	_, err := f.core.Orders.PlaceIdempotent(context.Background(), buyer, app.PlaceOrder{ProductID: productID, Quantity: 1},
+	_, err := f.core.Orders.PlaceIdempotent(context.Background(), orderBuyer, app.PlaceOrder{ProductID: productID, Quantity: 1},
 		app.Idempotency{Key: "k1", Route: "POST /api/v1/orders"},
 		func(*order.Order, error) (app.Response, error) {
 			rendered = true
@@ -243,7 +243,7 @@ func TestPlaceIdempotentStoresTheRenderedResponse(t *testing.T) {
 	f.idem.EXPECT().Get(gomock.Any(), scope).Return(idempotency.Record{}, idempotency.ErrNotFound)
 	var saved idempotency.Record
 	f.idem.EXPECT().Save(gomock.Any(), gomock.Any()).DoAndReturn(func(_ context.Context, r idempotency.Record) error { saved = r; return nil })
-	resp, err := f.core.Orders.PlaceIdempotent(context.Background(), buyer, app.PlaceOrder{ProductID: productID, Quantity: 1},
+	resp, err := f.core.Orders.PlaceIdempotent(context.Background(), orderBuyer, app.PlaceOrder{ProductID: productID, Quantity: 1},
 		app.Idempotency{Key: "k2", Route: "POST /api/v1/orders"},
 		func(o *order.Order, refused error) (app.Response, error) {
 			return app.Response{Status: 201, Body: []byte(o.Number())}, nil
@@ -251,7 +251,7 @@ func TestPlaceIdempotentStoresTheRenderedResponse(t *testing.T) {
 	if err != nil || resp.Replayed || resp.Status != 201 {
 		t.Fatalf("PlaceIdempotent = %+v, %v; want a fresh 201", resp, err)
 	}
-	if saved.Scope != scope || saved.Status != 201 || string(saved.Body) != string(resp.Body) || len(saved.Fingerprint) != 32 || !saved.CreatedAt.Equal(now) {
+	if saved.Scope != scope || saved.Status != 201 || string(saved.Body) != string(resp.Body) || len(saved.Fingerprint) != 32 || !saved.CreatedAt.Equal(orderNow) {
 		t.Errorf("saved record = %+v, want the rendered response under %+v", saved, scope)
 	}
 }
