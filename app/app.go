@@ -56,6 +56,11 @@ type App struct {
 	Auth    *AuthService
 	Health  *HealthService
 	Catalog *CatalogService
+	// Orders needs Deps.Repos.Orders and Deps.Repos.Idempotency.
+	Orders *OrderService
+
+	repos ports.Repos
+	clock ports.Clock
 }
 
 // New returns the core built from d, or an error naming the missing
@@ -84,6 +89,9 @@ func New(d Deps) (*App, error) {
 		Auth:    newAuthService(d),
 		Health:  &HealthService{pinger: d.Pinger},
 		Catalog: newCatalogService(d),
+		Orders:  newOrderService(d),
+		repos:   d.Repos,
+		clock:   d.Clock,
 	}, nil
 }
 

@@ -30,6 +30,13 @@ type Repos struct {
 	Sessions   SessionRepository
 	Categories CategoryRepository
 	Products   ProductRepository
+	Orders     OrderRepository
+	// Idempotency stores Idempotency-Key outcomes; see
+	// IdempotencyRepository.
+	Idempotency IdempotencyRepository
+	// OpenAuctions is nil until auctions are stored; see
+	// OpenAuctionChecker.
+	OpenAuctions OpenAuctionChecker
 }
 
 // Transactor runs work that spans several repositories atomically.

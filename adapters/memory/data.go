@@ -5,6 +5,8 @@ import (
 
 	"github.com/secondbloom/marketplace/domain/auth"
 	"github.com/secondbloom/marketplace/domain/category"
+	"github.com/secondbloom/marketplace/domain/idempotency"
+	"github.com/secondbloom/marketplace/domain/order"
 	"github.com/secondbloom/marketplace/domain/product"
 	"github.com/secondbloom/marketplace/domain/user"
 	"github.com/secondbloom/marketplace/ports"
@@ -27,6 +29,12 @@ type data struct {
 	// liveTitles maps seller id + lower-case title to the product id of a
 	// live (not archived) product.
 	liveTitles table[string, string]
+
+	orders         table[string, order.Fields]
+	orderByNumber  table[string, string]
+	orderByAuction table[string, string]
+	// idempotency is keyed by idempotency.Scope.String().
+	idempotency table[string, idempotency.Record]
 }
 
 type refreshEntry struct {
@@ -47,6 +55,11 @@ func newData() *data {
 		products:       table[string, product.Fields]{},
 		productBySlug:  table[string, string]{},
 		liveTitles:     table[string, string]{},
+
+		orders:         table[string, order.Fields]{},
+		orderByNumber:  table[string, string]{},
+		orderByAuction: table[string, string]{},
+		idempotency:    table[string, idempotency.Record]{},
 	}
 }
 
@@ -57,5 +70,8 @@ func (s *Store) repos(se *session) ports.Repos {
 		Sessions:   &sessionRepo{se},
 		Categories: &categoryRepo{se},
 		Products:   &productRepo{se},
+
+		Orders:      &orderRepo{se},
+		Idempotency: &idempotencyRepo{se},
 	}
 }

@@ -103,6 +103,9 @@ func repos(db bun.IDB, counts *countCache) ports.Repos {
 		Sessions:   &sessionRepo{db},
 		Categories: &categoryRepo{db},
 		Products:   &productRepo{db: db, counts: counts},
+
+		Orders:      &orderRepo{db},
+		Idempotency: &idempotencyRepo{db},
 	}
 }
 

@@ -167,12 +167,21 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		Logger:   log,
 	})
 
+	workers, stopWorkers := context.WithCancel(context.Background())
+	purged := make(chan struct{})
+	go func() {
+		defer close(purged)
+		purgeIdempotencyKeys(workers, core, log, time.Hour)
+	}()
+
 	listenErr := make(chan error, 1)
 	go func() { listenErr <- srv.Listen(cfg.addr()) }()
 	log.Info("listening", "addr", cfg.addr())
 
 	select {
 	case err := <-listenErr:
+		stopWorkers()
+		<-purged
 		closeDB()
 		return fmt.Errorf("listen: %w", err)
 	case <-ctx.Done():
@@ -187,6 +196,8 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		log.Error("http shutdown", "error", err.Error())
 	}
 	stopListening()
+	stopWorkers()
+	<-purged
 	if err := closeDB(); err != nil {
 		log.Error("closing the database", "error", err.Error())
 	}
@@ -216,4 +227,24 @@ func deriveKey(secret []byte, purpose string) []byte {
 	m := hmac.New(sha256.New, secret)
 	m.Write([]byte(purpose))
 	return m.Sum(nil)
+}
+
+// purgeIdempotencyKeys deletes expired Idempotency-Key records every
+// interval until ctx ends. Every instance may run it: deletes of the same
+// rows are harmless.
+func purgeIdempotencyKeys(ctx context.Context, core *app.App, log *slog.Logger, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := core.PurgeIdempotencyKeys(ctx); err != nil && ctx.Err() == nil {
+				log.Warn("purging idempotency keys", "error", err.Error())
+			} else if n > 0 {
+				log.Info("purged idempotency keys", "deleted", n)
+			}
+		}
+	}
 }
