@@ -374,3 +374,31 @@ func TestTwoSellersRacingForOneTitleAndSlug(t *testing.T) {
 		}
 	})
 }
+
+func TestASellerCannotArchiveAListingWithAnOpenOrder(t *testing.T) {
+	testenv.ForEachBackend(t, catalogOptions(), func(t *testing.T, e *testenv.Env) {
+		admin := e.SignIn(t, adminPhone)
+		seller := e.SignIn(t, sellerPhone)
+		buyer := e.SignIn(t, shopperPhone)
+		cat := mustCreate(t, e.Post(t, "/api/v1/categories", admin.AccessToken, map[string]any{"name": "Orders"}), "category")
+		p := mustCreate(t, e.Post(t, "/api/v1/products", seller.AccessToken, map[string]any{"title": "Ordered roses", "price": 1000, "quantity": 3, "categoryId": cat["id"]}), "product")
+		id := p["id"].(string)
+		if r := e.Post(t, "/api/v1/products/"+id+"/approve", admin.AccessToken, nil); r.Status != http.StatusOK {
+			t.Fatalf("approve = %s", r)
+		}
+		o := mustCreate(t, e.Post(t, "/api/v1/orders", buyer.AccessToken, map[string]any{"productId": id, "quantity": 1}), "order")
+
+		if r := e.Delete(t, "/api/v1/products/"+id, seller.AccessToken); r.Status != http.StatusConflict || r.ErrorCode() != "INVALID_STATE" {
+			t.Fatalf("archive with an open order = %s, want 409 INVALID_STATE", r)
+		}
+		if r := e.Get(t, "/api/v1/products/"+id, ""); r.Status != http.StatusOK || r.Data()["status"] != "ACTIVE" {
+			t.Errorf("product after the refused archive = %s, want still ACTIVE", r)
+		}
+		if r := e.Post(t, "/api/v1/orders/"+o["id"].(string)+"/cancel", buyer.AccessToken, map[string]string{"reason": "changed my mind"}); r.Status != http.StatusOK {
+			t.Fatalf("cancel order = %s", r)
+		}
+		if r := e.Delete(t, "/api/v1/products/"+id, seller.AccessToken); r.Status != http.StatusNoContent {
+			t.Errorf("archive once the order is cancelled = %s, want 204", r)
+		}
+	})
+}

@@ -45,9 +45,6 @@ type Deps struct {
 	// ProductCache is invalidated after product writes; nil means
 	// Repos.Products is read uncached.
 	ProductCache ports.ProductCache
-	// ProductUsage tells whether orders or auctions still need a product;
-	// nil means nothing does.
-	ProductUsage ports.ProductUsage
 	Config       Config
 }
 

@@ -34,15 +34,15 @@ const maxCategoryDepth = 64
 // CatalogService manages categories and products: listing, moderation,
 // search and archiving.
 type CatalogService struct {
+	tx         ports.Transactor
 	repos      ports.Repos
 	clock      ports.Clock
 	cache      ports.ProductCache
-	usage      ports.ProductUsage
 	moderation bool
 }
 
 func newCatalogService(d Deps) *CatalogService {
-	return &CatalogService{repos: d.Repos, clock: d.Clock, cache: d.ProductCache, usage: d.ProductUsage,
+	return &CatalogService{tx: d.Tx, repos: d.Repos, clock: d.Clock, cache: d.ProductCache,
 		moderation: d.Config.ProductModeration}
 }
 
@@ -286,29 +286,45 @@ func (s *CatalogService) UpdateProduct(ctx context.Context, by Principal, id str
 // ArchiveProduct hides a product from everyone but its seller and staff.
 // It returns product.ErrNotFound when by may not see the product,
 // product.ErrForbidden when by may see but not manage it, and
-// ErrProductInUse while an open order or auction needs it.
+// ErrProductInUse while an open order or auction needs it. The checks run
+// under the product's row lock, the lock an order takes to reserve stock,
+// so an order cannot slip in between the check and the archiving.
 func (s *CatalogService) ArchiveProduct(ctx context.Context, by Principal, id string) error {
-	p, err := s.repos.Products.Get(ctx, id)
-	if _, err := visible(p, err, by); err != nil {
-		return err
-	}
-	if !p.CanManage(actor(by)) {
-		return product.ErrForbidden
-	}
-	if p.Status() == product.StatusArchived {
-		return nil
-	}
-	if s.usage != nil {
-		inUse, err := s.usage.InUse(ctx, id)
-		if err != nil {
-			return err
-		}
-		if inUse {
-			return ErrProductInUse
-		}
-	}
 	now := s.clock.Now()
-	if _, err := s.repos.Products.Update(ctx, id, func(p *product.Product) error { return p.Archive(actor(by), now) }); err != nil {
+	err := s.tx.WithinTx(ctx, func(ctx context.Context, r ports.Repos) error {
+		_, err := r.Products.Update(ctx, id, func(p *product.Product) error {
+			if !p.VisibleTo(by.UserID, by.Role) {
+				return product.ErrNotFound
+			}
+			if !p.CanManage(actor(by)) {
+				return product.ErrForbidden
+			}
+			if p.Status() == product.StatusArchived {
+				return nil
+			}
+			if r.ProductUsage != nil {
+				inUse, err := r.ProductUsage.InUse(ctx, id)
+				if err != nil {
+					return err
+				}
+				if inUse {
+					return ErrProductInUse
+				}
+			}
+			if r.OpenAuctions != nil {
+				open, err := r.OpenAuctions.HasOpenAuction(ctx, id)
+				if err != nil {
+					return err
+				}
+				if open {
+					return ErrProductInUse
+				}
+			}
+			return p.Archive(actor(by), now)
+		})
+		return err
+	})
+	if err != nil {
 		return err
 	}
 	s.invalidate(ctx, id)

@@ -36,11 +36,16 @@ func newCatalogFixture(t *testing.T, moderation bool) catalogFixture {
 	}
 	clock := mocks.NewMockClock(ctrl)
 	clock.EXPECT().Now().Return(catalogT0).AnyTimes()
+	// The transaction hands out the same mocks, bound to "the tx".
+	tx := mocks.NewMockTransactor(ctrl)
+	txRepos := ports.Repos{Categories: f.cats, Products: f.prods, ProductUsage: f.usage}
+	tx.EXPECT().WithinTx(gomock.Any(), gomock.Any()).DoAndReturn(
+		func(ctx context.Context, fn func(context.Context, ports.Repos) error) error { return fn(ctx, txRepos) }).AnyTimes()
 	f.svc = newCatalogService(Deps{
+		Tx:           tx,
 		Repos:        ports.Repos{Categories: f.cats, Products: f.prods},
 		Clock:        clock,
 		ProductCache: f.cache,
-		ProductUsage: f.usage,
 		Config:       Config{ProductModeration: moderation},
 	})
 	return f
@@ -211,10 +216,25 @@ func TestGetProduct(t *testing.T) {
 	}
 }
 
+// updating runs Update's closure on a stored product of the given status,
+// as the repository would under the row lock.
+func updating(t *testing.T, status product.Status, check func(p *product.Product)) func(context.Context, string, func(*product.Product) error) (*product.Product, error) {
+	return func(_ context.Context, _ string, fn func(*product.Product) error) (*product.Product, error) {
+		p := storedProduct(status)
+		if err := fn(p); err != nil {
+			return nil, err
+		}
+		if check != nil {
+			check(p)
+		}
+		return p, nil
+	}
+}
+
 func TestArchiveProduct(t *testing.T) {
-	t.Run("needed by an order or auction is a conflict and changes nothing", func(t *testing.T) {
+	t.Run("needed by an open order is a conflict and changes nothing", func(t *testing.T) {
 		f := newCatalogFixture(t, true)
-		f.prods.EXPECT().Get(gomock.Any(), prodID).Return(storedProduct(product.StatusActive), nil)
+		f.prods.EXPECT().Update(gomock.Any(), prodID, gomock.Any()).DoAndReturn(updating(t, product.StatusActive, nil))
 		f.usage.EXPECT().InUse(gomock.Any(), prodID).Return(true, nil)
 		if err := f.svc.ArchiveProduct(context.Background(), seller, prodID); !errors.Is(err, ErrProductInUse) {
 			t.Errorf("ArchiveProduct = %v, want ErrProductInUse", err)
@@ -222,27 +242,29 @@ func TestArchiveProduct(t *testing.T) {
 	})
 	t.Run("by a stranger is forbidden", func(t *testing.T) {
 		f := newCatalogFixture(t, true)
-		f.prods.EXPECT().Get(gomock.Any(), prodID).Return(storedProduct(product.StatusActive), nil)
+		f.prods.EXPECT().Update(gomock.Any(), prodID, gomock.Any()).DoAndReturn(updating(t, product.StatusActive, nil))
 		if err := f.svc.ArchiveProduct(context.Background(), Principal{UserID: "x", Role: user.RoleUser}, prodID); !errors.Is(err, product.ErrForbidden) {
 			t.Errorf("ArchiveProduct = %v, want product.ErrForbidden", err)
 		}
 	})
-	t.Run("by the seller archives and invalidates", func(t *testing.T) {
+	t.Run("a stranger cannot see a pending product", func(t *testing.T) {
 		f := newCatalogFixture(t, true)
-		f.prods.EXPECT().Get(gomock.Any(), prodID).Return(storedProduct(product.StatusActive), nil)
-		f.usage.EXPECT().InUse(gomock.Any(), prodID).Return(false, nil)
-		f.prods.EXPECT().Update(gomock.Any(), prodID, gomock.Any()).DoAndReturn(
-			func(_ context.Context, _ string, fn func(*product.Product) error) (*product.Product, error) {
-				p := storedProduct(product.StatusActive)
-				if err := fn(p); err != nil {
-					return nil, err
-				}
+		f.prods.EXPECT().Update(gomock.Any(), prodID, gomock.Any()).DoAndReturn(updating(t, product.StatusPending, nil))
+		if err := f.svc.ArchiveProduct(context.Background(), Principal{UserID: "x", Role: user.RoleUser}, prodID); !errors.Is(err, product.ErrNotFound) {
+			t.Errorf("ArchiveProduct = %v, want product.ErrNotFound", err)
+		}
+	})
+	t.Run("by the seller archives and invalidates after the commit", func(t *testing.T) {
+		f := newCatalogFixture(t, true)
+		gomock.InOrder(
+			f.prods.EXPECT().Update(gomock.Any(), prodID, gomock.Any()).DoAndReturn(updating(t, product.StatusActive, func(p *product.Product) {
 				if p.Status() != product.StatusArchived {
 					t.Errorf("status after archive = %s, want ARCHIVED", p.Status())
 				}
-				return p, nil
-			})
-		f.cache.EXPECT().Invalidate(gomock.Any(), prodID)
+			})),
+			f.cache.EXPECT().Invalidate(gomock.Any(), prodID),
+		)
+		f.usage.EXPECT().InUse(gomock.Any(), prodID).Return(false, nil)
 		if err := f.svc.ArchiveProduct(context.Background(), seller, prodID); err != nil {
 			t.Errorf("ArchiveProduct = %v", err)
 		}

@@ -99,13 +99,14 @@ type ProductCache interface {
 	Invalidate(ctx context.Context, id string)
 }
 
-// ProductUsage tells whether something outside the catalogue still needs a
-// product, so it must not be archived. The orders and auctions areas
-// implement it (an open order or a running auction of the product); until
-// they do, the storage adapters answer false.
+// ProductUsage tells whether open orders still need a product, so it must
+// not be archived. Storage adapters implement it over their orders (an
+// order not yet DELIVERED or CANCELLED). Running auctions are asked through
+// Repos.OpenAuctions.
 type ProductUsage interface {
-	// InUse reports whether an open order or a running or scheduled
-	// auction needs the product with id. It returns an error wrapping
-	// domain.ErrUnavailable when the store cannot answer.
+	// InUse reports whether an open order needs the product with id. The
+	// catalogue calls it while it holds the product's row lock, so an
+	// order placed under the same lock cannot slip in between. It returns
+	// an error wrapping domain.ErrUnavailable when the store cannot answer.
 	InUse(ctx context.Context, productID string) (bool, error)
 }

@@ -37,6 +37,9 @@ type Repos struct {
 	// OpenAuctions is nil until auctions are stored; see
 	// OpenAuctionChecker.
 	OpenAuctions OpenAuctionChecker
+	// ProductUsage tells whether open orders need a product (see
+	// ProductUsage); nil means nothing does.
+	ProductUsage ProductUsage
 }
 
 // Transactor runs work that spans several repositories atomically.

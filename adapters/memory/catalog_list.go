@@ -7,16 +7,33 @@ import (
 
 	"github.com/secondbloom/marketplace/domain"
 	"github.com/secondbloom/marketplace/domain/category"
+	"github.com/secondbloom/marketplace/domain/order"
 	"github.com/secondbloom/marketplace/domain/product"
 	"github.com/secondbloom/marketplace/ports"
 )
 
-var _ ports.ProductUsage = (*Store)(nil)
+var _ ports.ProductUsage = (*productUsage)(nil)
 
-// InUse always answers false: no area that holds products (orders,
-// auctions) keeps its data here yet. Those areas replace this answer when
-// they land.
-func (s *Store) InUse(context.Context, string) (bool, error) { return false, nil }
+type productUsage struct{ se *session }
+
+// openOrder reports whether an order in status s still needs its product.
+func openOrder(s order.Status) bool {
+	return s != order.StatusDelivered && s != order.StatusCancelled
+}
+
+func (u *productUsage) InUse(ctx context.Context, productID string) (bool, error) {
+	var inUse bool
+	err := u.se.do(func(db *data, _ *session) error {
+		for _, o := range db.orders {
+			if o.ProductID == productID && openOrder(o.Status) {
+				inUse = true
+				return nil
+			}
+		}
+		return nil
+	})
+	return inUse, err
+}
 
 func (r *categoryRepo) List(ctx context.Context, f ports.CategoryFilter, p ports.Page) ([]*category.Category, int, error) {
 	var all []category.Fields

@@ -71,7 +71,8 @@ func (s *Store) repos(se *session) ports.Repos {
 		Categories: &categoryRepo{se},
 		Products:   &productRepo{se},
 
-		Orders:      &orderRepo{se},
-		Idempotency: &idempotencyRepo{se},
+		Orders:       &orderRepo{se},
+		ProductUsage: &productUsage{se},
+		Idempotency:  &idempotencyRepo{se},
 	}
 }

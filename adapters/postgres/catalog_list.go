@@ -18,12 +18,19 @@ import (
 	"github.com/secondbloom/marketplace/ports"
 )
 
-var _ ports.ProductUsage = (*Store)(nil)
+var _ ports.ProductUsage = (*productUsage)(nil)
 
-// InUse always answers false: the orders and auctions tables do not exist
-// on this branch. Those areas replace this answer with a query of their
-// open orders and running auctions when they land.
-func (s *Store) InUse(context.Context, string) (bool, error) { return false, nil }
+type productUsage struct{ db bun.IDB }
+
+func (u *productUsage) InUse(ctx context.Context, productID string) (bool, error) {
+	if !isUUID(productID) {
+		return false, nil
+	}
+	var inUse bool
+	err := u.db.NewRaw(`SELECT EXISTS (SELECT 1 FROM orders WHERE product_id = ? AND status NOT IN ('DELIVERED', 'CANCELLED'))`,
+		productID).Scan(ctx, &inUse)
+	return inUse, translate(err)
+}
 
 func (r *categoryRepo) List(ctx context.Context, f ports.CategoryFilter, p ports.Page) ([]*category.Category, int, error) {
 	var rows []categoryRow

@@ -104,8 +104,9 @@ func repos(db bun.IDB, counts *countCache) ports.Repos {
 		Categories: &categoryRepo{db},
 		Products:   &productRepo{db: db, counts: counts},
 
-		Orders:      &orderRepo{db},
-		Idempotency: &idempotencyRepo{db},
+		Orders:       &orderRepo{db},
+		ProductUsage: &productUsage{db},
+		Idempotency:  &idempotencyRepo{db},
 	}
 }
 

@@ -120,7 +120,6 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	listenCtx, stopListening := context.WithCancel(ctx)
 	defer stopListening()
 	watch(listenCtx, products)
-	usage, _ := store.(ports.ProductUsage)
 
 	sender, err := smsSender(cfg, log)
 	if err != nil {
@@ -140,7 +139,6 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		SMS:          sender,
 		Tokens:       tokens,
 		ProductCache: products,
-		ProductUsage: usage,
 		Config: app.Config{
 			AdminPhones:       cfg.AdminPhones,
 			TestCodes:         cfg.OTPTestCodes,

@@ -272,6 +272,15 @@ func testProductCreateRaces(t *testing.T, newStore NewStore) {
 			t.Errorf("after failed rename: %q %s, want Daisies ACTIVE", got.Title(), got.Status())
 		}
 	})
+	t.Run("a product without orders is not in use", func(t *testing.T) {
+		if r.ProductUsage == nil {
+			t.Fatal("Repos.ProductUsage is nil, want the store's implementation")
+		}
+		p := listed(t, r, cat, seller, "Unordered", 1, 1, product.StatusActive, 0)
+		if inUse, err := r.ProductUsage.InUse(ctx, p.ID()); err != nil || inUse {
+			t.Errorf("InUse = %v, %v; want false, nil", inUse, err)
+		}
+	})
 	t.Run("archiving frees the title for a new listing", func(t *testing.T) {
 		ps, _, _ := r.Products.List(ctx, ports.ProductFilter{Query: "twin roses"}, ports.Sort{Field: ports.SortCreatedAt}, ports.Page{Number: 1, Limit: 10})
 		if len(ps) != 1 {
