@@ -33,6 +33,7 @@ func cachedOptions(t *testing.T, store testenv.Store) (testenv.Options, *hits, <
 		s.OnProductChange(pc.Evict)
 		close(ready)
 	case *postgres.Store:
+		s.OnProductChange(pc.Evict)
 		ctx, cancel := context.WithCancel(context.Background())
 		stopped := make(chan struct{})
 		// Stop listening before the database is dropped.
@@ -105,6 +106,23 @@ func TestCachedProductPagesShowEveryWriteAtOnce(t *testing.T) {
 						t.Errorf("GET %s right after %s = %s, want the new state", path, s.name, r)
 					}
 				}
+			}
+			// Orders change stock inside their own transactions; the store
+			// evicts on commit, so the next read is fresh on this instance.
+			buyer := e.SignIn(t, shopperPhone)
+			_ = e.Get(t, "/api/v1/products/"+id, "")
+			o := e.Post(t, "/api/v1/orders", buyer.AccessToken, map[string]any{"productId": id, "quantity": 1})
+			if o.Status != http.StatusCreated {
+				t.Fatalf("order = %s", o)
+			}
+			if r := e.Get(t, "/api/v1/products/"+id, ""); r.Status != http.StatusOK || r.Data()["quantity"] != 0.0 {
+				t.Errorf("GET right after an order took the last item = %s, want quantity 0", r)
+			}
+			if r := e.Post(t, "/api/v1/orders/"+o.Data()["id"].(string)+"/cancel", buyer.AccessToken, map[string]string{"reason": "oops"}); r.Status != http.StatusOK {
+				t.Fatalf("cancel = %s", r)
+			}
+			if r := e.Get(t, "/api/v1/products/"+id, ""); r.Status != http.StatusOK || r.Data()["quantity"] != 1.0 {
+				t.Errorf("GET right after the cancellation = %s, want quantity 1", r)
 			}
 			_ = e.Get(t, "/api/v1/products/"+id, "")
 			if r := e.Delete(t, "/api/v1/products/"+id, seller.AccessToken); r.Status != http.StatusNoContent {

@@ -129,19 +129,34 @@ func productWriteError(err error) error {
 }
 
 type productRepo struct {
-	db     bun.IDB
-	counts *countCache
+	db      bun.IDB
+	store   *Store
+	changed *productChanges
+}
+
+// wrote reports a product write: at once when it has committed, or after
+// the commit of the enclosing WithinTx.
+func (r *productRepo) wrote(id string) {
+	if r.changed != nil {
+		*r.changed = append(*r.changed, id)
+		return
+	}
+	r.store.productsChanged(id)
 }
 
 // Create inserts the product and announces it on ProductChangedChannel in
 // the same transaction.
 func (r *productRepo) Create(ctx context.Context, p *product.Product) error {
-	return inTx(ctx, r.db, func(ctx context.Context, tx bun.IDB) error {
+	err := inTx(ctx, r.db, func(ctx context.Context, tx bun.IDB) error {
 		if _, err := tx.NewInsert().Model(productToRow(p)).Exec(ctx); err != nil {
 			return productWriteError(err)
 		}
 		return notifyProductChanged(ctx, tx, p.ID())
 	})
+	if err == nil {
+		r.wrote(p.ID())
+	}
+	return err
 }
 
 func (r *productRepo) get(ctx context.Context, db bun.IDB, where string, arg any, lock bool) (*product.Product, error) {
@@ -192,6 +207,9 @@ func (r *productRepo) Update(ctx context.Context, id string, fn func(*product.Pr
 		out = p
 		return nil
 	})
+	if err == nil {
+		r.wrote(id)
+	}
 	return out, err
 }
 

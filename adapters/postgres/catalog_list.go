@@ -161,7 +161,7 @@ func (r *productRepo) List(ctx context.Context, f ports.ProductFilter, s ports.S
 	}
 	q = q.Order(order...).Limit(p.Limit).Offset(p.Offset())
 	key := fmt.Sprintf("%s|%s|%s|%v|%v|%s|%v", f.Status, f.CategoryID, f.SellerID, deref64(f.MinPrice), deref64(f.MaxPrice), f.Query, f.InStock)
-	total, fresh := r.counts.get(key)
+	total, fresh := r.store.counts.get(key)
 	var err error
 	if fresh {
 		err = q.Scan(ctx)
@@ -172,7 +172,7 @@ func (r *productRepo) List(ctx context.Context, f ports.ProductFilter, s ports.S
 		return nil, 0, translate(err)
 	}
 	if !fresh {
-		r.counts.put(key, total)
+		r.store.counts.put(key, total)
 	}
 	out := make([]*product.Product, 0, len(rows))
 	for i := range rows {
@@ -235,6 +235,25 @@ func (c *countCache) put(key string, n int) {
 		c.m = map[string]countEntry{}
 	}
 	c.m[key] = countEntry{n: n, at: time.Now()}
+}
+
+// productChanges collects the ids of products written in a transaction.
+type productChanges []string
+
+// OnProductChange registers fn to hear, synchronously and right after the
+// commit, of every product write made through this Store, including those
+// inside WithinTx. A cache subscribes here so that the writing instance
+// sees its own writes at once; other instances hear of them through
+// ListenProductChanges. Register before serving.
+func (s *Store) OnProductChange(fn func(id string)) { s.onProductChange = fn }
+
+func (s *Store) productsChanged(ids ...string) {
+	if s.onProductChange == nil {
+		return
+	}
+	for _, id := range ids {
+		s.onProductChange(id)
+	}
 }
 
 // ProductChangedChannel is the NOTIFY channel on which every committed

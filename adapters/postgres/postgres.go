@@ -42,6 +42,9 @@ type Options struct {
 type Store struct {
 	db     *bun.DB
 	counts *countCache
+	// onProductChange hears of committed product writes of this process;
+	// see OnProductChange.
+	onProductChange func(id string)
 }
 
 // Open connects to the database at dsn. It does not ping; call Ping or
@@ -85,24 +88,30 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Repos returns repositories that run outside any transaction; their
 // update-function methods open one of their own.
-func (s *Store) Repos() ports.Repos { return repos(s.db, s.counts) }
+func (s *Store) Repos() ports.Repos { return repos(s.db, s, nil) }
 
 // WithinTx runs fn in a READ COMMITTED transaction; update-function methods
 // take row locks (SELECT ... FOR UPDATE) so the work stays consistent.
 func (s *Store) WithinTx(ctx context.Context, fn func(ctx context.Context, r ports.Repos) error) error {
+	var changed productChanges
 	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		return fn(ctx, repos(tx, s.counts))
+		return fn(ctx, repos(tx, s, &changed))
 	})
+	if err == nil {
+		s.productsChanged(changed...)
+	}
 	return translate(err)
 }
 
-func repos(db bun.IDB, counts *countCache) ports.Repos {
+// repos binds repositories to db; changed collects the products written
+// inside a WithinTx transaction (nil outside one).
+func repos(db bun.IDB, s *Store, changed *productChanges) ports.Repos {
 	return ports.Repos{
 		Users:      &userRepo{db},
 		Challenges: &challengeRepo{db},
 		Sessions:   &sessionRepo{db},
 		Categories: &categoryRepo{db},
-		Products:   &productRepo{db: db, counts: counts},
+		Products:   &productRepo{db: db, store: s, changed: changed},
 
 		Orders:       &orderRepo{db},
 		ProductUsage: &productUsage{db},

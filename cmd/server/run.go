@@ -105,6 +105,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		}
 		store = db
 		watch = func(ctx context.Context, pc *cache.Products) {
+			db.OnProductChange(pc.Evict)
 			go db.ListenProductChanges(ctx, pc.Evict, pc.Flush)
 		}
 	}
