@@ -87,10 +87,11 @@ type ProductFilter struct {
 }
 
 // ProductCache is the read-through cache in front of ProductRepository.
-// Writes made outside a transaction through the cached repository
-// invalidate by themselves; a service that changes a product inside
-// Transactor.WithinTx calls Invalidate after WithinTx returns, so no reader
-// can cache the state of a transaction that then rolls back.
+// Writes made through the cached repository invalidate by themselves, and
+// the stores report writes made inside Transactor.WithinTx after the
+// commit (see ARCHITECTURE.md). Services call Invalidate after their own
+// writes commit too, never inside WithinTx, so no reader can cache the
+// state of a transaction that then rolls back.
 type ProductCache interface {
 	// Invalidate forgets the product with id on this instance at once.
 	// Other instances sharing the store learn of the write from the
