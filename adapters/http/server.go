@@ -67,10 +67,14 @@ func New(core *app.App, opt Options) *Server {
 		BodyLimit:             BodyLimit,
 		DisableStartupMessage: true,
 		ErrorHandler:          s.handleError,
-		ProxyHeader:           opt.ProxyHeader,
-		ReadTimeout:           30 * time.Second,
-		WriteTimeout:          30 * time.Second,
-		IdleTimeout:           2 * time.Minute,
+		// Values from the request (params, headers, body) are copied, so
+		// nothing the core keeps can be overwritten when fasthttp reuses
+		// its buffers for the next request.
+		Immutable:    true,
+		ProxyHeader:  opt.ProxyHeader,
+		ReadTimeout:  30 * time.Second,
+		WriteTimeout: 30 * time.Second,
+		IdleTimeout:  2 * time.Minute,
 	})
 	s.fiber.Use(s.requestIDs, s.logRequests, s.recoverPanics)
 	for _, m := range opt.Middleware {
