@@ -35,6 +35,9 @@ type Options struct {
 	// Middleware runs first on every request (for example error tracking
 	// or metrics); it may be empty.
 	Middleware []fiber.Handler
+	// MetricsHandler, when set, serves GET /metrics (outside /api/v1, not
+	// enveloped, no auth).
+	MetricsHandler fiber.Handler
 	// ProxyHeader, when set, names the header holding the client IP (for
 	// example X-Forwarded-For behind a trusted proxy).
 	ProxyHeader string
@@ -76,6 +79,12 @@ func New(core *app.App, opt Options) *Server {
 	for _, m := range opt.Middleware {
 		s.fiber.Use(m)
 	}
+	if len(opt.Middleware) > 0 {
+		// Recover again inside the middleware, so a handler's panic reaches
+		// them (and the error tracker) as an ordinary 500 error rather than
+		// as a panic they might capture a second time.
+		s.fiber.Use(s.recoverPanics)
+	}
 	s.routes()
 	return s
 }
@@ -84,6 +93,9 @@ func New(core *app.App, opt Options) *Server {
 // OpenAPI test checks this list against openapi.json.
 func (s *Server) routes() {
 	s.fiber.Get("/api/v1/openapi.json", s.openAPI)
+	if s.opt.MetricsHandler != nil {
+		s.fiber.Get("/metrics", s.opt.MetricsHandler)
+	}
 
 	v1 := s.fiber.Group("/api/v1")
 	s.healthRoutes(v1)
