@@ -151,4 +151,3 @@ func check(ctx context.Context, url string, timeout time.Duration, log *slog.Log
 }
 
 func round(s float64) float64 { return float64(int64(s*1000+0.5)) / 1000 }
-
