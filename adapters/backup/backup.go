@@ -145,6 +145,9 @@ func Create(ctx context.Context, dsn, dir string, tools Tools) (Manifest, error)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return Manifest{}, fmt.Errorf("backup: pg_dump: %v: %s", err, strings.TrimSpace(string(out)))
 	}
+	if err := os.Chmod(tmp, 0o640); err != nil { // backups hold every user's data
+		return Manifest{}, fmt.Errorf("backup: %w", err)
+	}
 	if m.SHA256, m.SizeBytes, err = hashFile(tmp, true); err != nil {
 		return Manifest{}, err
 	}
