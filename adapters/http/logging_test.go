@@ -54,7 +54,9 @@ func (s *safeBuffer) String() string {
 // failingPinger makes readiness fail with a cause, to see causes logged.
 type failingPinger struct{}
 
-func (failingPinger) Ping(context.Context) error { return errors.New("dial tcp 10.0.0.5:5432: connection refused") }
+func (failingPinger) Ping(context.Context) error {
+	return errors.New("dial tcp 10.0.0.5:5432: connection refused")
+}
 
 // TestSignInFlowLogsNoSecrets runs a whole sign-in (send, a wrong code,
 // verify, me, refresh, logout) and checks the JSON log: one line per
