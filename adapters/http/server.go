@@ -35,6 +35,11 @@ type Options struct {
 	// Middleware runs first on every request (for example error tracking
 	// or metrics); it may be empty.
 	Middleware []fiber.Handler
+	// RequestTimeout, when set, is the deadline of the context every
+	// handler passes to the core, so a request whose database stopped
+	// answering (a network partition, not only refused connections) fails
+	// with 503 UNAVAILABLE in bounded time. 0 means no deadline.
+	RequestTimeout time.Duration
 	// MetricsHandler, when set, serves GET /metrics (outside /api/v1, not
 	// enveloped, no auth).
 	MetricsHandler fiber.Handler
@@ -85,8 +90,19 @@ func New(core *app.App, opt Options) *Server {
 		// as a panic they might capture a second time.
 		s.fiber.Use(s.recoverPanics)
 	}
+	if opt.RequestTimeout > 0 {
+		s.fiber.Use(s.requestDeadline)
+	}
 	s.routes()
 	return s
+}
+
+// requestDeadline bounds the context handed to the core by RequestTimeout.
+func (s *Server) requestDeadline(c *fiber.Ctx) error {
+	ctx, cancel := context.WithTimeout(c.UserContext(), s.opt.RequestTimeout)
+	defer cancel()
+	c.SetUserContext(ctx)
+	return c.Next()
 }
 
 // routes registers every route. Each area lives in its own file; the

@@ -30,7 +30,9 @@ type tcpProxy struct {
 	target string
 	mu     sync.Mutex
 	cut    bool
+	hang   bool
 	conns  map[net.Conn]bool
+	held   []net.Conn
 }
 
 func newTCPProxy(t *testing.T, target string) *tcpProxy {
@@ -59,6 +61,11 @@ func (p *tcpProxy) serve() {
 			c.Close()
 			continue
 		}
+		if p.hang { // accept, then never answer: a network partition
+			p.held = append(p.held, c)
+			p.mu.Unlock()
+			continue
+		}
 		p.mu.Unlock()
 		up, err := net.DialTimeout("tcp", p.target, time.Second)
 		if err != nil {
@@ -80,7 +87,25 @@ func (p *tcpProxy) serve() {
 }
 
 func (p *tcpProxy) pipe(dst, src net.Conn) {
-	_, _ = io.Copy(dst, src)
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			p.mu.Lock()
+			hang := p.hang
+			p.mu.Unlock()
+			if hang {
+				// Swallow the bytes: the peer waits for an answer that never comes.
+				continue
+			}
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				break
+			}
+		}
+		if err != nil {
+			break
+		}
+	}
 	dst.Close()
 	src.Close()
 	p.mu.Lock()
@@ -97,13 +122,30 @@ func (p *tcpProxy) Cut() {
 	for c := range p.conns {
 		c.Close()
 	}
+	for _, c := range p.held {
+		c.Close()
+	}
+	p.held = nil
 }
 
-// Restore accepts and forwards connections again.
+// Hang keeps every connection open but forwards nothing, and accepts new
+// connections without answering: the database is partitioned away.
+func (p *tcpProxy) Hang() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.hang = true
+}
+
+// Restore accepts and forwards connections again; held connections are
+// closed, as a healed network would reset them.
 func (p *tcpProxy) Restore() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.cut = false
+	p.cut, p.hang = false, false
+	for _, c := range p.held {
+		c.Close()
+	}
+	p.held = nil
 }
 
 type envelope struct {
@@ -117,10 +159,17 @@ type envelope struct {
 }
 
 // TestDatabaseOutageAndRecovery cuts the database away from a server built
-// from the real adapters and checks the health contract of API.md section
+// from the real adapters, either refusing connections or swallowing every
+// byte (a partition), and checks the health contract of API.md section
 // 2: readiness 503 within 2 s, liveness 200, business routes 503
 // UNAVAILABLE within 2 s, and recovery without a restart.
 func TestDatabaseOutageAndRecovery(t *testing.T) {
+	for _, mode := range []string{"refused", "partitioned"} {
+		t.Run(mode, func(t *testing.T) { testOutage(t, mode) })
+	}
+}
+
+func testOutage(t *testing.T, mode string) {
 	dsn := pgtest.NewDatabase(t)
 	u, err := url.Parse(dsn)
 	if err != nil {
@@ -143,7 +192,10 @@ func TestDatabaseOutageAndRecovery(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httpadapter.New(core, httpadapter.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	srv := httpadapter.New(core, httpadapter.Options{
+		Logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
+		RequestTimeout: requestTimeout,
+	})
 
 	phoneN := 0
 	call := func(method, path string) (int, envelope, time.Duration) {
@@ -181,7 +233,11 @@ func TestDatabaseOutageAndRecovery(t *testing.T) {
 		t.Fatalf("send-otp before the outage = %d, want 201", st)
 	}
 
-	proxy.Cut()
+	if mode == "refused" {
+		proxy.Cut()
+	} else {
+		proxy.Hang()
+	}
 	for i := range 3 { // every request during the outage, not just the first
 		st, env, d := call("GET", readiness)
 		if st != 503 || env.Error.Code != "UNAVAILABLE" || len(env.Error.Details) == 0 || env.Error.Details[0].Field != "database" {

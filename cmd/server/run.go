@@ -25,6 +25,11 @@ import (
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
+// requestTimeout bounds the database work of one request, so that with the
+// database partitioned away business routes answer 503 UNAVAILABLE within
+// the 2 s of ../shared/API.md section 2, as readiness does.
+const requestTimeout = 1500 * time.Millisecond
+
 // shutdownTimeout bounds how long in-flight requests may take to finish.
 const shutdownTimeout = 20 * time.Second
 
@@ -154,6 +159,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		Reporter:       reporter,
 		Middleware:     append(reporter.Middleware(), mtr.Middleware()),
 		MetricsHandler: mtr.Handler(),
+		RequestTimeout: requestTimeout,
 	})
 
 	listenErr := make(chan error, 1)
