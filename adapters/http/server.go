@@ -131,6 +131,10 @@ func (s *Server) Listen(addr string) error { return s.fiber.Listen(addr) }
 // normally until Shutdown.
 func (s *Server) StartDraining() { s.draining.Store(true) }
 
+// Draining reports whether StartDraining was called, for readiness
+// signals outside this adapter (the secondbloom_ready gauge).
+func (s *Server) Draining() bool { return s.draining.Load() }
+
 // Shutdown stops accepting connections and waits, up to ctx's deadline,
 // for in-flight requests to finish.
 func (s *Server) Shutdown(ctx context.Context) error { return s.fiber.ShutdownWithContext(ctx) }

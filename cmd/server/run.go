@@ -150,8 +150,6 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		return err
 	}
 
-	mtr.RegisterReadiness(core.Health.Ready)
-
 	srv := httpadapter.New(core, httpadapter.Options{
 		Version:        version,
 		OTPPerIP:       cfg.RateLimitOTPPerIP,
@@ -160,6 +158,12 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		Middleware:     append(reporter.Middleware(), mtr.Middleware()),
 		MetricsHandler: mtr.Handler(),
 		RequestTimeout: requestTimeout,
+	})
+	mtr.RegisterReadiness(func(ctx context.Context) error {
+		if srv.Draining() {
+			return errors.New("draining for shutdown")
+		}
+		return core.Health.Ready(ctx)
 	})
 
 	listenErr := make(chan error, 1)
