@@ -20,6 +20,7 @@ import (
 	httpadapter "github.com/secondbloom/marketplace/adapters/http"
 	"github.com/secondbloom/marketplace/adapters/jwt"
 	"github.com/secondbloom/marketplace/adapters/memory"
+	"github.com/secondbloom/marketplace/adapters/metrics"
 	"github.com/secondbloom/marketplace/adapters/sentry"
 	"github.com/secondbloom/marketplace/app"
 	"github.com/secondbloom/marketplace/domain/auth"
@@ -336,3 +337,45 @@ func TestEmptyDSNIsANoOp(t *testing.T) {
 }
 
 func slogDiscard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// TestPanicIsReportedOnceWithMetricsInTheChain wires the middleware as
+// cmd/server does (Sentry first, then metrics, which handles errors
+// itself) and checks the panic is still sent exactly once.
+func TestPanicIsReportedOnceWithMetricsInTheChain(t *testing.T) {
+	f := newFakeSentry(t, false)
+	r := newReporter(t, f.dsn(), "production")
+	m := metrics.New()
+	store := memory.New()
+	tokens, _ := jwt.New([]byte(strings.Repeat("k", 32)))
+	core, err := app.New(app.Deps{Tx: store, Repos: store.Repos(), Clock: clock.System{}, Pinger: panickingPinger{},
+		SMS: nopSMS{}, Tokens: tokens, Config: app.Config{CodeHashKey: []byte(strings.Repeat("h", 32))}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := httpadapter.New(core, httpadapter.Options{Logger: slogDiscard(), Reporter: r,
+		Middleware: append(r.Middleware(), m.Middleware()), MetricsHandler: m.Handler()})
+	resp, err := s.App().Test(httptest.NewRequest("GET", "/api/v1/health/readiness", nil), -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 500 {
+		t.Fatalf("readiness with a panicking pinger = %d, want 500", resp.StatusCode)
+	}
+	r.Flush(5 * time.Second)
+	events := f.events()
+	if len(events) != 1 {
+		t.Fatalf("got %d error events, want exactly 1", len(events))
+	}
+	if tags, _ := events[0].Payload["tags"].(map[string]any); tags["route"] != "/api/v1/health/readiness" {
+		t.Errorf("route tag = %v, want /api/v1/health/readiness", tags["route"])
+	}
+	// The metrics middleware saw the 500 too.
+	mresp, err := s.App().Test(httptest.NewRequest("GET", "/metrics", nil), -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(mresp.Body)
+	if !strings.Contains(string(body), `secondbloom_http_requests_total{method="GET",route="/api/v1/health/readiness",status="500"} 1`) {
+		t.Errorf("/metrics does not count the panic as a 500:\n%s", body)
+	}
+}
