@@ -117,3 +117,17 @@ func TestBackupVerifyRestorePruneCommands(t *testing.T) {
 		t.Fatalf("ops backup without a database = %d %q, want 2 naming DATABASE_URL", code, stderr)
 	}
 }
+
+func TestFailuresNeverPrintThePassword(t *testing.T) {
+	env := map[string]string{"DATABASE_URL": "postgres://app:Sup3rSecret@127.0.0.1:1/shop?sslmode=disable", "BACKUP_DIR": t.TempDir()}
+	for _, cmd := range []string{"backup", "seed"} {
+		var out, errOut bytes.Buffer
+		code := run(context.Background(), []string{cmd}, func(k string) string { return env[k] }, &out, &errOut)
+		if code != 1 {
+			t.Fatalf("ops %s against a closed port = exit %d, want 1", cmd, code)
+		}
+		if all := out.String() + errOut.String(); strings.Contains(all, "Sup3rSecret") || !strings.Contains(all, "connection refused") {
+			t.Fatalf("ops %s printed %q: want the cause without the password", cmd, all)
+		}
+	}
+}
