@@ -124,7 +124,9 @@ func TestBackupUnderConcurrentWritesRestoresConsistently(t *testing.T) {
 		wg.Wait()
 		t.Fatalf("Create: %v", err)
 	}
+	mu.Lock()
 	after := len(committed)
+	mu.Unlock()
 	waitFor(after + 100) // writes went on during and after the dump
 	stop()
 	wg.Wait()
