@@ -61,6 +61,7 @@ func rows(t *testing.T, db *sql.DB) map[int64]row {
 // restored data exactly, that every row committed before the backup began
 // is there, and that every restored row equals its source row.
 func TestBackupUnderConcurrentWritesRestoresConsistently(t *testing.T) {
+	requireTools(t)
 	// The real, migrated schema, plus a busy table.
 	srcDSN := pgtest.NewDatabase(t)
 	store, err := postgres.Open(srcDSN, postgres.Options{})

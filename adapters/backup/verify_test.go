@@ -13,6 +13,7 @@ import (
 )
 
 func TestVerifyFindsBrokenStockInvariants(t *testing.T) {
+	requireTools(t)
 	dsn := pgtest.NewDatabase(t)
 	db := open(t, dsn)
 	// No constraints here: the point is a backup whose data is wrong.
@@ -36,6 +37,7 @@ func TestVerifyFindsBrokenStockInvariants(t *testing.T) {
 }
 
 func TestVerifySeededDatabaseAndRejectCorruption(t *testing.T) {
+	requireTools(t)
 	dsn := pgtest.NewDatabase(t)
 	if err := backup.Seed(context.Background(), dsn, 500, 700); err != nil {
 		t.Fatalf("Seed: %v", err)
