@@ -15,7 +15,9 @@ import (
 	httpadapter "github.com/secondbloom/marketplace/adapters/http"
 	"github.com/secondbloom/marketplace/adapters/jwt"
 	"github.com/secondbloom/marketplace/adapters/memory"
+	"github.com/secondbloom/marketplace/adapters/metrics"
 	"github.com/secondbloom/marketplace/adapters/postgres"
+	"github.com/secondbloom/marketplace/adapters/sentry"
 	"github.com/secondbloom/marketplace/adapters/sms"
 	"github.com/secondbloom/marketplace/app"
 	"github.com/secondbloom/marketplace/ports"
@@ -23,6 +25,11 @@ import (
 
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
+
+// requestTimeout bounds the database work of one request, so that with the
+// database partitioned away business routes answer 503 UNAVAILABLE within
+// the 2 s of ../shared/API.md section 2, as readiness does.
+const requestTimeout = 1500 * time.Millisecond
 
 // shutdownTimeout bounds how long in-flight requests may take to finish.
 const shutdownTimeout = 20 * time.Second
@@ -75,12 +82,24 @@ type storage interface {
 
 // serve wires the adapters, starts the server and, when ctx ends, shuts
 // down in order: readiness turns 503, a drain period passes, in-flight
-// requests finish, and the database closes last.
+// requests finish, the database closes, and queued Sentry events are
+// flushed last.
 func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	log.Info("starting", "version", version, "config", cfg)
 	if cfg.jwtSecretGenerated {
 		log.Warn("JWT_SECRET is not set: using a random secret, so tokens die with this process")
 	}
+
+	reporter, err := sentry.New(sentry.Options{
+		DSN:              cfg.SentryDSN,
+		Environment:      cfg.AppEnv,
+		Release:          version,
+		TracesSampleRate: cfg.SentryTracesSampleRate,
+	})
+	if err != nil {
+		return err
+	}
+	mtr := metrics.New()
 
 	var (
 		store   storage
@@ -99,6 +118,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 			return err
 		}
 		closeDB = db.Close
+		mtr.RegisterDBStats(db.Stats)
 		if _, err := db.Migrate(ctx); err != nil {
 			db.Close()
 			return fmt.Errorf("migrate: %w", err)
@@ -111,7 +131,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	}
 
 	repos := store.Repos()
-	products, err := cache.New(repos.Products, cache.Options{SizeMB: cfg.CacheSizeMB})
+	products, err := cache.New(repos.Products, cache.Options{SizeMB: cfg.CacheSizeMB, Counter: mtr.Cache("products")})
 	if err != nil {
 		closeDB()
 		return err
@@ -139,6 +159,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		Pinger:       store,
 		SMS:          sender,
 		Tokens:       tokens,
+		Metrics:      mtr,
 		ProductCache: products,
 		Config: app.Config{
 			AdminPhones:       cfg.AdminPhones,
@@ -161,9 +182,19 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	}
 
 	srv := httpadapter.New(core, httpadapter.Options{
-		Version:  version,
-		OTPPerIP: cfg.RateLimitOTPPerIP,
-		Logger:   log,
+		Version:        version,
+		OTPPerIP:       cfg.RateLimitOTPPerIP,
+		Logger:         log,
+		Reporter:       reporter,
+		Middleware:     append(reporter.Middleware(), mtr.Middleware()),
+		MetricsHandler: mtr.Handler(),
+		RequestTimeout: requestTimeout,
+	})
+	mtr.RegisterReadiness(func(ctx context.Context) error {
+		if srv.Draining() {
+			return errors.New("draining for shutdown")
+		}
+		return core.Health.Ready(ctx)
 	})
 
 	workers, stopWorkers := context.WithCancel(context.Background())
@@ -200,6 +231,9 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	if err := closeDB(); err != nil {
 		log.Error("closing the database", "error", err.Error())
 	}
+	// Last, so errors of the shutdown itself are sent too; bounded so a
+	// dead Sentry cannot hold the exit past the 30 s budget.
+	reporter.Flush(2 * time.Second)
 	log.Info("stopped")
 	return nil
 }
