@@ -30,6 +30,7 @@ type Repos struct {
 	Sessions   SessionRepository
 	Categories CategoryRepository
 	Products   ProductRepository
+	Auctions   AuctionRepository
 }
 
 // Transactor runs work that spans several repositories atomically.

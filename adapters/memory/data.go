@@ -3,6 +3,7 @@ package memory
 import (
 	"time"
 
+	"github.com/secondbloom/marketplace/domain/auction"
 	"github.com/secondbloom/marketplace/domain/auth"
 	"github.com/secondbloom/marketplace/domain/category"
 	"github.com/secondbloom/marketplace/domain/product"
@@ -27,6 +28,13 @@ type data struct {
 	// liveTitles maps seller id + lower-case title to the product id of a
 	// live (not archived) product.
 	liveTitles table[string, string]
+
+	auctions table[string, auction.Fields]
+	// activeAuctions maps a product id to its ACTIVE auction's id.
+	activeAuctions table[string, string]
+	// bids holds each auction's accepted bids in the order accepted, which
+	// is also increasing amount.
+	bids table[string, []auction.Bid]
 }
 
 type refreshEntry struct {
@@ -47,6 +55,10 @@ func newData() *data {
 		products:       table[string, product.Fields]{},
 		productBySlug:  table[string, string]{},
 		liveTitles:     table[string, string]{},
+
+		auctions:       table[string, auction.Fields]{},
+		activeAuctions: table[string, string]{},
+		bids:           table[string, []auction.Bid]{},
 	}
 }
 
@@ -57,5 +69,6 @@ func (s *Store) repos(se *session) ports.Repos {
 		Sessions:   &sessionRepo{se},
 		Categories: &categoryRepo{se},
 		Products:   &productRepo{se},
+		Auctions:   &auctionRepo{se},
 	}
 }

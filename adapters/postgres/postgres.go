@@ -102,6 +102,7 @@ func repos(db bun.IDB) ports.Repos {
 		Sessions:   &sessionRepo{db},
 		Categories: &categoryRepo{db},
 		Products:   &productRepo{db},
+		Auctions:   &auctionRepo{db},
 	}
 }
 

@@ -27,6 +27,7 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("Sessions", func(t *testing.T) { testSessions(t, newStore) })
 	t.Run("Transactor", func(t *testing.T) { testTransactor(t, newStore) })
 	t.Run("Catalog", func(t *testing.T) { testCatalog(t, newStore) })
+	t.Run("Auctions", func(t *testing.T) { testAuctions(t, newStore) })
 }
 
 // t0 is a fixed instant that the suites start their clocks at. Postgres
