@@ -25,6 +25,13 @@ type Config struct {
 	// CodeHashKey keys the hash under which one-time codes are stored. It
 	// must be at least 32 bytes.
 	CodeHashKey []byte
+	// AuctionMinDuration is the shortest auction allowed; 0 means
+	// DefaultAuctionMinDuration.
+	AuctionMinDuration time.Duration
+	// AuctionAntiSnipeWindow: a bid accepted less than this before an
+	// auction's end moves the end to now + window; 0 means
+	// DefaultAuctionAntiSnipeWindow.
+	AuctionAntiSnipeWindow time.Duration
 }
 
 // Deps are the ports the core is built from. Every field is required.
@@ -42,8 +49,9 @@ type Deps struct {
 
 // App is the application core: one service per area.
 type App struct {
-	Auth   *AuthService
-	Health *HealthService
+	Auth     *AuthService
+	Health   *HealthService
+	Auctions *AuctionService
 }
 
 // New returns the core built from d, or an error naming the missing
@@ -52,7 +60,7 @@ func New(d Deps) (*App, error) {
 	switch {
 	case d.Tx == nil:
 		return nil, errors.New("app: Deps.Tx is required")
-	case d.Repos.Users == nil || d.Repos.Challenges == nil || d.Repos.Sessions == nil:
+	case d.Repos.Users == nil || d.Repos.Challenges == nil || d.Repos.Sessions == nil || d.Repos.Auctions == nil:
 		return nil, errors.New("app: Deps.Repos is incomplete")
 	case d.Clock == nil:
 		return nil, errors.New("app: Deps.Clock is required")
@@ -68,9 +76,16 @@ func New(d Deps) (*App, error) {
 	if d.Metrics == nil {
 		d.Metrics = nopMetrics{}
 	}
+	if d.Config.AuctionMinDuration == 0 {
+		d.Config.AuctionMinDuration = DefaultAuctionMinDuration
+	}
+	if d.Config.AuctionAntiSnipeWindow == 0 {
+		d.Config.AuctionAntiSnipeWindow = DefaultAuctionAntiSnipeWindow
+	}
 	return &App{
-		Auth:   newAuthService(d),
-		Health: &HealthService{pinger: d.Pinger},
+		Auth:     newAuthService(d),
+		Health:   &HealthService{pinger: d.Pinger},
+		Auctions: newAuctionService(d),
 	}, nil
 }
 

@@ -88,6 +88,7 @@ func (s *Server) routes() {
 	v1 := s.fiber.Group("/api/v1")
 	s.healthRoutes(v1)
 	s.authRoutes(v1)
+	s.auctionRoutes(v1)
 
 	s.fiber.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 }

@@ -1,0 +1,173 @@
+package http
+
+import (
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/secondbloom/marketplace/app"
+	"github.com/secondbloom/marketplace/domain"
+	"github.com/secondbloom/marketplace/domain/auction"
+	"github.com/secondbloom/marketplace/ports"
+)
+
+func (s *Server) auctionRoutes(r fiber.Router) {
+	g := r.Group("/auctions")
+	g.Post("/", s.authenticate, s.createAuction)
+	g.Get("/", s.listAuctions)
+	g.Get("/:id", s.getAuction)
+	g.Post("/:id/bids", s.authenticate, s.placeBid)
+	g.Get("/:id/bids", s.optionalAuth, s.listBids)
+	g.Post("/:id/cancel", s.authenticate, s.cancelAuction)
+}
+
+type auctionDTO struct {
+	ID           string  `json:"id"`
+	ProductID    string  `json:"productId"`
+	SellerID     string  `json:"sellerId"`
+	Status       string  `json:"status"`
+	StartPrice   int64   `json:"startPrice"`
+	CurrentPrice int64   `json:"currentPrice"`
+	MinIncrement int64   `json:"minIncrement"`
+	MinNextBid   int64   `json:"minNextBid"`
+	BidCount     int     `json:"bidCount"`
+	Currency     string  `json:"currency"`
+	StartsAt     string  `json:"startsAt"`
+	EndsAt       string  `json:"endsAt"`
+	WinnerID     *string `json:"winnerId"`
+	OrderID      *string `json:"orderId"`
+	CreatedAt    string  `json:"createdAt"`
+	UpdatedAt    string  `json:"updatedAt"`
+}
+
+func toAuctionDTO(a *auction.Auction) auctionDTO {
+	return auctionDTO{ID: a.ID(), ProductID: a.ProductID(), SellerID: a.SellerID(), Status: string(a.Status()),
+		StartPrice: a.StartPrice(), CurrentPrice: a.CurrentPrice(), MinIncrement: a.MinIncrement(), MinNextBid: a.MinNextBid(),
+		BidCount: a.BidCount(), Currency: a.Currency(), StartsAt: timestamp(a.StartsAt()), EndsAt: timestamp(a.EndsAt()),
+		WinnerID: emptyToNil(a.WinnerID()), OrderID: emptyToNil(a.OrderID()), CreatedAt: timestamp(a.CreatedAt()),
+		UpdatedAt: timestamp(a.UpdatedAt())}
+}
+
+type bidDTO struct {
+	ID        string `json:"id"`
+	AuctionID string `json:"auctionId"`
+	Amount    int64  `json:"amount"`
+	CreatedAt string `json:"createdAt"`
+}
+
+// publicBidDTO is a bid as anyone may see it: no bidder identity, only
+// whether it is the caller's own.
+type publicBidDTO struct {
+	ID        string `json:"id"`
+	Amount    int64  `json:"amount"`
+	CreatedAt string `json:"createdAt"`
+	IsMine    bool   `json:"isMine"`
+}
+
+func (s *Server) createAuction(c *fiber.Ctx) error {
+	var (
+		in     app.NewAuction
+		endsAt string
+	)
+	if err := decode(c, required("productId", &in.ProductID), required("startPrice", &in.StartPrice),
+		optional("minIncrement", &in.MinIncrement), required("endsAt", &endsAt)); err != nil {
+		return err
+	}
+	var v domain.Validation
+	if !isUUID(in.ProductID) {
+		v.Add("productId", "must be a UUID")
+	}
+	t, err := time.Parse(time.RFC3339Nano, endsAt)
+	if err != nil {
+		v.Add("endsAt", "must be an RFC 3339 timestamp")
+	}
+	in.EndsAt = t
+	if err := v.Err(); err != nil {
+		return err
+	}
+	p, _ := principal(c)
+	a, err := s.core.Auctions.Create(c.UserContext(), p, in)
+	if err != nil {
+		return err
+	}
+	return respond(c, fiber.StatusCreated, toAuctionDTO(a))
+}
+
+func (s *Server) listAuctions(c *fiber.Ctx) error {
+	var v domain.Validation
+	page := pageQuery(c, &v)
+	sort := sortQuery(c, &v, ports.Sort{Field: "endsAt"}, "endsAt")
+	f := ports.AuctionFilter{ProductID: uuidQuery(c, &v, "productId")}
+	if raw := c.Query("status"); raw != "" || queryPresent(c, "status") {
+		f.Status = auction.Status(raw)
+		if !f.Status.Valid() {
+			v.Add("status", "must be ACTIVE, ENDED or CANCELLED")
+		}
+	}
+	if err := v.Err(); err != nil {
+		return err
+	}
+	list, err := s.core.Auctions.List(c.UserContext(), f, sort, page)
+	if err != nil {
+		return err
+	}
+	items := make([]auctionDTO, 0, len(list.Items))
+	for _, a := range list.Items {
+		items = append(items, toAuctionDTO(a))
+	}
+	return respondList(c, items, page.Number, page.Limit, list.Total)
+}
+
+func (s *Server) getAuction(c *fiber.Ctx) error {
+	a, err := s.core.Auctions.Get(c.UserContext(), c.Params("id"))
+	if err != nil {
+		return err
+	}
+	return respond(c, fiber.StatusOK, toAuctionDTO(a))
+}
+
+func (s *Server) placeBid(c *fiber.Ctx) error {
+	var amount int64
+	if err := decode(c, required("amount", &amount)); err != nil {
+		return err
+	}
+	p, _ := principal(c)
+	b, err := s.core.Auctions.PlaceBid(c.UserContext(), p, c.Params("id"), amount)
+	if err != nil {
+		return err
+	}
+	return respond(c, fiber.StatusCreated, bidDTO{ID: b.ID, AuctionID: b.AuctionID, Amount: b.Amount, CreatedAt: timestamp(b.CreatedAt)})
+}
+
+func (s *Server) listBids(c *fiber.Ctx) error {
+	var v domain.Validation
+	page := pageQuery(c, &v)
+	if err := v.Err(); err != nil {
+		return err
+	}
+	list, err := s.core.Auctions.Bids(c.UserContext(), c.Params("id"), page)
+	if err != nil {
+		return err
+	}
+	me, signedIn := principal(c)
+	items := make([]publicBidDTO, 0, len(list.Items))
+	for _, b := range list.Items {
+		items = append(items, publicBidDTO{ID: b.ID, Amount: b.Amount, CreatedAt: timestamp(b.CreatedAt),
+			IsMine: signedIn && b.BidderID == me.UserID})
+	}
+	return respondList(c, items, page.Number, page.Limit, list.Total)
+}
+
+func (s *Server) cancelAuction(c *fiber.Ctx) error {
+	if hasBody(c) {
+		if err := decode(c); err != nil {
+			return err
+		}
+	}
+	p, _ := principal(c)
+	a, err := s.core.Auctions.Cancel(c.UserContext(), p, c.Params("id"))
+	if err != nil {
+		return err
+	}
+	return respond(c, fiber.StatusOK, toAuctionDTO(a))
+}

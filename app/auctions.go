@@ -1,0 +1,211 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/secondbloom/marketplace/domain"
+	"github.com/secondbloom/marketplace/domain/auction"
+	"github.com/secondbloom/marketplace/domain/product"
+	"github.com/secondbloom/marketplace/ports"
+)
+
+// Defaults of the auction settings in Config.
+const (
+	DefaultAuctionMinDuration     = time.Hour
+	DefaultAuctionAntiSnipeWindow = 2 * time.Minute
+)
+
+// AuctionService runs auctions: creating and cancelling them, bidding,
+// and closing them when they are due.
+type AuctionService struct {
+	tx      ports.Transactor
+	repos   ports.Repos
+	clock   ports.Clock
+	metrics ports.Metrics
+	cfg     Config
+}
+
+func newAuctionService(d Deps) *AuctionService {
+	return &AuctionService{tx: d.Tx, repos: d.Repos, clock: d.Clock, metrics: d.Metrics, cfg: d.Config}
+}
+
+// NewAuction is what a seller sends to open an auction.
+type NewAuction struct {
+	ProductID    string
+	StartPrice   int64
+	MinIncrement *int64
+	EndsAt       time.Time
+}
+
+// Create opens an auction of one item of the caller's product. It returns
+// a validation error for bad values (before anything else is checked),
+// product.ErrNotFound when the product does not exist or the caller may not
+// see it, auction.ErrForbidden when it is someone else's,
+// auction.ErrProductNotEligible unless it is ACTIVE with stock, and
+// auction.ErrAlreadyOpen when it already has an open auction.
+func (s *AuctionService) Create(ctx context.Context, p Principal, in NewAuction) (*auction.Auction, error) {
+	now := s.clock.Now()
+	params := auction.NewParams{ID: newID(), ProductID: in.ProductID, SellerID: p.UserID, StartPrice: in.StartPrice,
+		MinIncrement: in.MinIncrement, EndsAt: in.EndsAt}
+	if _, err := auction.New(params, now, s.cfg.AuctionMinDuration); err != nil {
+		return nil, err
+	}
+	var a *auction.Auction
+	err := s.tx.WithinTx(ctx, func(ctx context.Context, r ports.Repos) error {
+		// The product's row lock orders this against orders and edits of
+		// the product, which check for an open auction under the same lock.
+		_, err := r.Products.Update(ctx, in.ProductID, func(pr *product.Product) error {
+			switch {
+			case !pr.VisibleTo(p.UserID, p.Role):
+				return product.ErrNotFound
+			case pr.SellerID() != p.UserID:
+				return auction.ErrForbidden
+			case pr.Status() != product.StatusActive || pr.Quantity() < 1:
+				return auction.ErrProductNotEligible
+			}
+			params.Currency = pr.Currency()
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if a, err = auction.New(params, now, s.cfg.AuctionMinDuration); err != nil {
+			return err
+		}
+		return r.Auctions.Create(ctx, a)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// Get returns the auction with id, or auction.ErrNotFound.
+func (s *AuctionService) Get(ctx context.Context, id string) (*auction.Auction, error) {
+	return s.repos.Auctions.Get(ctx, id)
+}
+
+// AuctionList is one page of auctions and the number of all matches.
+type AuctionList struct {
+	Items []*auction.Auction
+	Total int
+}
+
+// List returns one page of auctions matching f sorted by sort (endsAt
+// unless given).
+func (s *AuctionService) List(ctx context.Context, f ports.AuctionFilter, sort ports.Sort, page ports.Page) (AuctionList, error) {
+	if sort.Field == "" {
+		sort.Field = "endsAt"
+	}
+	items, total, err := s.repos.Auctions.List(ctx, f, sort, page)
+	return AuctionList{Items: items, Total: total}, err
+}
+
+// PlaceBid bids amount on the auction for the caller, on the server's clock
+// read under the auction's lock. It returns auction.ErrNotFound,
+// a validation error for an amount out of range, auction.ErrNotActive,
+// auction.ErrSellerCannotBid, or auction.ErrBidTooLow with minNextBid in
+// its details; nothing is stored then.
+func (s *AuctionService) PlaceBid(ctx context.Context, p Principal, auctionID string, amount int64) (auction.Bid, error) {
+	var bid auction.Bid
+	err := s.tx.WithinTx(ctx, func(ctx context.Context, r ports.Repos) error {
+		_, err := r.Auctions.Update(ctx, auctionID, func(a *auction.Auction) error {
+			var err error
+			bid, err = a.PlaceBid(newID(), p.UserID, amount, s.clock.Now(), s.cfg.AuctionAntiSnipeWindow)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		return r.Auctions.AddBid(ctx, bid)
+	})
+	if err != nil {
+		return auction.Bid{}, err
+	}
+	s.metrics.BidPlaced()
+	return bid, nil
+}
+
+// BidList is one page of an auction's bids, highest first, and their
+// number.
+type BidList struct {
+	Items []auction.Bid
+	Total int
+}
+
+// Bids returns one page of the auction's bids, highest first. It returns
+// auction.ErrNotFound for an unknown auction.
+func (s *AuctionService) Bids(ctx context.Context, auctionID string, page ports.Page) (BidList, error) {
+	if _, err := s.repos.Auctions.Get(ctx, auctionID); err != nil {
+		return BidList{}, err
+	}
+	items, total, err := s.repos.Auctions.ListBids(ctx, auctionID, page)
+	return BidList{Items: items, Total: total}, err
+}
+
+// Cancel cancels an auction without bids for its seller or an ADMIN. It
+// returns auction.ErrNotFound, auction.ErrForbidden, auction.ErrHasBids or
+// auction.ErrInvalidState.
+func (s *AuctionService) Cancel(ctx context.Context, p Principal, id string) (*auction.Auction, error) {
+	return s.repos.Auctions.Update(ctx, id, func(a *auction.Auction) error {
+		return a.Cancel(p.UserID, p.Role, s.clock.Now())
+	})
+}
+
+// CloseDue closes every auction whose endsAt has passed, one per
+// transaction, and returns how many it closed. Several instances may run it
+// at once: each auction is claimed by exactly one of them. It stops at the
+// first error, leaving the auction it was closing ACTIVE for the next run.
+func (s *AuctionService) CloseDue(ctx context.Context) (int, error) {
+	closed := 0
+	for ctx.Err() == nil {
+		err := s.closeNext(ctx)
+		if errors.Is(err, auction.ErrNotFound) {
+			return closed, nil
+		}
+		if err != nil {
+			return closed, err
+		}
+		closed++
+	}
+	return closed, nil
+}
+
+// closeNext closes one due auction. With bids, the winner's order is
+// created and the item taken from stock in the same transaction. It
+// returns auction.ErrNotFound when nothing is due.
+func (s *AuctionService) closeNext(ctx context.Context) error {
+	now := s.clock.Now()
+	var closed *auction.Auction
+	err := s.tx.WithinTx(ctx, func(ctx context.Context, r ports.Repos) error {
+		var orderID string
+		a, err := r.Auctions.UpdateNextDue(ctx, now, func(a *auction.Auction) error {
+			if a.BidCount() > 0 {
+				orderID = newID()
+			}
+			return a.Close(now, orderID)
+		})
+		if err != nil {
+			return err
+		}
+		closed = a
+		if orderID == "" {
+			return nil
+		}
+		return s.createWinnerOrder(ctx, r, a, now)
+	})
+	if err != nil {
+		if domain.KindOf(err) == domain.KindNotFound && closed == nil {
+			return err
+		}
+		return fmt.Errorf("close auction: %w", err)
+	}
+	s.metrics.AuctionClosed(closed.WinnerID() != "")
+	if closed.WinnerID() != "" {
+		s.metrics.OrderCreated()
+	}
+	return nil
+}
