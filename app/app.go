@@ -49,8 +49,10 @@ type Deps struct {
 
 // App is the application core: one service per area.
 type App struct {
-	Auth     *AuthService
-	Health   *HealthService
+	Auth   *AuthService
+	Health *HealthService
+	// Orders needs Deps.Repos.Orders and Deps.Repos.Idempotency.
+	Orders   *OrderService
 	Auctions *AuctionService
 }
 
@@ -85,6 +87,7 @@ func New(d Deps) (*App, error) {
 	return &App{
 		Auth:     newAuthService(d),
 		Health:   &HealthService{pinger: d.Pinger},
+		Orders:   newOrderService(d),
 		Auctions: newAuctionService(d),
 	}, nil
 }

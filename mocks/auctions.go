@@ -43,21 +43,6 @@ func (m *MockAuctionRepository) EXPECT() *MockAuctionRepositoryMockRecorder {
 	return m.recorder
 }
 
-// ActiveForProduct mocks base method.
-func (m *MockAuctionRepository) ActiveForProduct(ctx context.Context, productID string) (*auction.Auction, error) {
-	m.ctrl.T.Helper()
-	ret := m.ctrl.Call(m, "ActiveForProduct", ctx, productID)
-	ret0, _ := ret[0].(*auction.Auction)
-	ret1, _ := ret[1].(error)
-	return ret0, ret1
-}
-
-// ActiveForProduct indicates an expected call of ActiveForProduct.
-func (mr *MockAuctionRepositoryMockRecorder) ActiveForProduct(ctx, productID any) *gomock.Call {
-	mr.mock.ctrl.T.Helper()
-	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "ActiveForProduct", reflect.TypeOf((*MockAuctionRepository)(nil).ActiveForProduct), ctx, productID)
-}
-
 // AddBid mocks base method.
 func (m *MockAuctionRepository) AddBid(ctx context.Context, b auction.Bid) error {
 	m.ctrl.T.Helper()
@@ -99,6 +84,21 @@ func (m *MockAuctionRepository) Get(ctx context.Context, id string) (*auction.Au
 func (mr *MockAuctionRepositoryMockRecorder) Get(ctx, id any) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Get", reflect.TypeOf((*MockAuctionRepository)(nil).Get), ctx, id)
+}
+
+// HasOpenAuction mocks base method.
+func (m *MockAuctionRepository) HasOpenAuction(ctx context.Context, productID string) (bool, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "HasOpenAuction", ctx, productID)
+	ret0, _ := ret[0].(bool)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// HasOpenAuction indicates an expected call of HasOpenAuction.
+func (mr *MockAuctionRepositoryMockRecorder) HasOpenAuction(ctx, productID any) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "HasOpenAuction", reflect.TypeOf((*MockAuctionRepository)(nil).HasOpenAuction), ctx, productID)
 }
 
 // List mocks base method.

@@ -23,12 +23,11 @@ type AuctionRepository interface {
 	// Get returns the auction with id, or auction.ErrNotFound (also for an
 	// id that is not a UUID).
 	Get(ctx context.Context, id string) (*auction.Auction, error)
-	// ActiveForProduct returns the ACTIVE auction of the product, or
-	// auction.ErrNotFound when it has none. Inside a transaction that holds
-	// the product's row lock (ProductRepository.Update) the answer cannot
-	// change before the commit, because creating an auction takes that lock
-	// too.
-	ActiveForProduct(ctx context.Context, productID string) (*auction.Auction, error)
+	// OpenAuctionChecker's HasOpenAuction reports whether the product has
+	// an ACTIVE auction. Inside a transaction that holds the product's row
+	// lock (ProductRepository.Update) the answer cannot change before the
+	// commit, because creating an auction takes that lock too.
+	OpenAuctionChecker
 	// List returns one page of the auctions matching f, sorted by s
 	// (Field "endsAt" or "createdAt"; ties broken by id), and the total
 	// number of matches.

@@ -31,6 +31,14 @@ type Repos struct {
 	Categories CategoryRepository
 	Products   ProductRepository
 	Auctions   AuctionRepository
+	Orders     OrderRepository
+	// Idempotency stores Idempotency-Key outcomes; see
+	// IdempotencyRepository.
+	Idempotency IdempotencyRepository
+	// OpenAuctions answers whether a product is in an open auction; the
+	// storage adapters set it to their auction repository. See
+	// OpenAuctionChecker.
+	OpenAuctions OpenAuctionChecker
 }
 
 // Transactor runs work that spans several repositories atomically.

@@ -78,6 +78,14 @@ func classify(err error) *domain.Error {
 // handleError writes err as the error envelope. Internal errors are logged
 // and reported with their cause; the client sees only a generic message.
 func (s *Server) handleError(c *fiber.Ctx, err error) error {
+	status, body := s.errorResponse(c, err)
+	return c.Status(status).JSON(body)
+}
+
+// errorResponse classifies err into its status and envelope (reporting
+// internal errors). It is handleError without the write, for responses
+// stored under an Idempotency-Key, which must match a direct answer.
+func (s *Server) errorResponse(c *fiber.Ctx, err error) (int, errorBody) {
 	de := classify(err)
 	status, ok := statusOf[de.Kind]
 	if !ok {
@@ -109,5 +117,5 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 	if de.RetryAfterSeconds > 0 {
 		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(de.RetryAfterSeconds))
 	}
-	return c.Status(status).JSON(body)
+	return status, body
 }

@@ -89,6 +89,7 @@ func (s *Server) routes() {
 	s.healthRoutes(v1)
 	s.authRoutes(v1)
 	s.auctionRoutes(v1)
+	s.orderRoutes(v1)
 
 	s.fiber.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 }

@@ -58,17 +58,13 @@ func (r *auctionRepo) Get(ctx context.Context, id string) (*auction.Auction, err
 	return out, err
 }
 
-func (r *auctionRepo) ActiveForProduct(ctx context.Context, productID string) (*auction.Auction, error) {
-	var out *auction.Auction
+func (r *auctionRepo) HasOpenAuction(ctx context.Context, productID string) (bool, error) {
+	var open bool
 	err := r.se.do(func(db *data, _ *session) error {
-		id, ok := db.activeAuctions[productID]
-		if !ok {
-			return auction.ErrNotFound
-		}
-		out = auction.Rehydrate(db.auctions[id])
+		_, open = db.activeAuctions[productID]
 		return nil
 	})
-	return out, err
+	return open, err
 }
 
 func (r *auctionRepo) List(ctx context.Context, f ports.AuctionFilter, s ports.Sort, p ports.Page) ([]*auction.Auction, int, error) {

@@ -6,6 +6,8 @@ import (
 	"github.com/secondbloom/marketplace/domain/auction"
 	"github.com/secondbloom/marketplace/domain/auth"
 	"github.com/secondbloom/marketplace/domain/category"
+	"github.com/secondbloom/marketplace/domain/idempotency"
+	"github.com/secondbloom/marketplace/domain/order"
 	"github.com/secondbloom/marketplace/domain/product"
 	"github.com/secondbloom/marketplace/domain/user"
 	"github.com/secondbloom/marketplace/ports"
@@ -34,7 +36,12 @@ type data struct {
 	activeAuctions table[string, string]
 	// bids holds each auction's accepted bids in the order accepted, which
 	// is also increasing amount.
-	bids table[string, []auction.Bid]
+	bids           table[string, []auction.Bid]
+	orders         table[string, order.Fields]
+	orderByNumber  table[string, string]
+	orderByAuction table[string, string]
+	// idempotency is keyed by idempotency.Scope.String().
+	idempotency table[string, idempotency.Record]
 }
 
 type refreshEntry struct {
@@ -59,6 +66,10 @@ func newData() *data {
 		auctions:       table[string, auction.Fields]{},
 		activeAuctions: table[string, string]{},
 		bids:           table[string, []auction.Bid]{},
+		orders:         table[string, order.Fields]{},
+		orderByNumber:  table[string, string]{},
+		orderByAuction: table[string, string]{},
+		idempotency:    table[string, idempotency.Record]{},
 	}
 }
 
@@ -70,5 +81,9 @@ func (s *Store) repos(se *session) ports.Repos {
 		Categories: &categoryRepo{se},
 		Products:   &productRepo{se},
 		Auctions:   &auctionRepo{se},
+
+		Orders:       &orderRepo{se},
+		Idempotency:  &idempotencyRepo{se},
+		OpenAuctions: &auctionRepo{se},
 	}
 }

@@ -98,12 +98,12 @@ func (r *auctionRepo) Get(ctx context.Context, id string) (*auction.Auction, err
 	return scanAuction(ctx, r.db.NewSelect().Model(row).Where("id = ?", id), row)
 }
 
-func (r *auctionRepo) ActiveForProduct(ctx context.Context, productID string) (*auction.Auction, error) {
+func (r *auctionRepo) HasOpenAuction(ctx context.Context, productID string) (bool, error) {
 	if !isUUID(productID) {
-		return nil, auction.ErrNotFound
+		return false, nil
 	}
-	row := new(auctionRow)
-	return scanAuction(ctx, r.db.NewSelect().Model(row).Where("product_id = ? AND status = 'ACTIVE'", productID), row)
+	open, err := r.db.NewSelect().Model((*auctionRow)(nil)).Where("product_id = ? AND status = 'ACTIVE'", productID).Exists(ctx)
+	return open, translate(err)
 }
 
 func (r *auctionRepo) List(ctx context.Context, f ports.AuctionFilter, s ports.Sort, p ports.Page) ([]*auction.Auction, int, error) {

@@ -103,6 +103,10 @@ func repos(db bun.IDB) ports.Repos {
 		Categories: &categoryRepo{db},
 		Products:   &productRepo{db},
 		Auctions:   &auctionRepo{db},
+
+		Orders:       &orderRepo{db},
+		Idempotency:  &idempotencyRepo{db},
+		OpenAuctions: &auctionRepo{db},
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/secondbloom/marketplace/domain/auction"
+	"github.com/secondbloom/marketplace/domain/order"
 	"github.com/secondbloom/marketplace/domain/product"
 	"github.com/secondbloom/marketplace/domain/user"
 	"github.com/secondbloom/marketplace/ports"
@@ -64,8 +65,11 @@ func testAuctions(t *testing.T, newStore NewStore) {
 			t.Errorf("Get(%q) = %v, want auction.ErrNotFound", id, err)
 		}
 	}
-	if got, err := r.Auctions.ActiveForProduct(ctx, p.ID()); err != nil || got.ID() != a.ID() {
-		t.Errorf("ActiveForProduct = %v, %v, want %s", got, err, a.ID())
+	if open, err := r.Auctions.HasOpenAuction(ctx, p.ID()); err != nil || !open {
+		t.Errorf("HasOpenAuction = %v, %v, want true", open, err)
+	}
+	if open, err := r.Auctions.HasOpenAuction(ctx, newID()); err != nil || open {
+		t.Errorf("HasOpenAuction(other product) = %v, %v, want false", open, err)
 	}
 
 	t.Run("a second open auction for the product is refused", func(t *testing.T) {
@@ -175,20 +179,14 @@ func testAuctions(t *testing.T, newStore NewStore) {
 		}
 		var closed []string
 		for {
-			got, err := r.Auctions.UpdateNextDue(ctx, t0.Add(2*time.Hour), func(a *auction.Auction) error {
-				orderID := ""
-				if a.BidCount() > 0 {
-					orderID = newID()
-				}
-				return a.Close(t0.Add(2*time.Hour), orderID)
-			})
+			a, err := closeNextDue(ctx, st, t0.Add(2*time.Hour))
 			if errors.Is(err, auction.ErrNotFound) {
 				break
 			}
 			if err != nil {
-				t.Fatalf("UpdateNextDue = %v", err)
+				t.Fatalf("closing = %v", err)
 			}
-			closed = append(closed, got.ID())
+			closed = append(closed, a.ID())
 			if len(closed) > 5 {
 				t.Fatal("UpdateNextDue keeps returning closed auctions")
 			}
@@ -198,10 +196,13 @@ func testAuctions(t *testing.T, newStore NewStore) {
 		}
 		got, _ := r.Auctions.Get(ctx, a.ID())
 		if got.Status() != auction.StatusEnded || got.WinnerID() != alice.ID() || got.OrderID() == "" {
-			t.Errorf("closed auction = %+v, want ENDED won by alice with an order", got.Fields())
+			t.Fatalf("closed auction = %+v, want ENDED won by alice with an order", got.Fields())
 		}
-		if _, err := r.Auctions.ActiveForProduct(ctx, p.ID()); !errors.Is(err, auction.ErrNotFound) {
-			t.Errorf("ActiveForProduct after close = %v, want auction.ErrNotFound", err)
+		if o, err := r.Orders.Get(ctx, got.OrderID()); err != nil || o.AuctionID() != a.ID() || o.UnitPrice() != 1500 || o.BuyerID() != alice.ID() {
+			t.Errorf("winner's order = %+v, %v, want alice's at 1500 for the auction", o, err)
+		}
+		if open, err := r.Auctions.HasOpenAuction(ctx, p.ID()); err != nil || open {
+			t.Errorf("HasOpenAuction after close = %v, %v, want false", open, err)
 		}
 		// Once ended, a new auction of the product may open.
 		NewAuction(t, r, p, 1000, time.Hour)
@@ -243,6 +244,33 @@ func testAuctions(t *testing.T, newStore NewStore) {
 			t.Errorf("stored bids %d, count %d, price %d; want 1, 1, 700", total, got.BidCount(), got.CurrentPrice())
 		}
 	})
+}
+
+// closeNextDue closes the next due auction the way the core does: with
+// bids, the winner's order is stored in the same transaction.
+func closeNextDue(ctx context.Context, st Store, now time.Time) (*auction.Auction, error) {
+	var closed *auction.Auction
+	err := st.WithinTx(ctx, func(ctx context.Context, r ports.Repos) error {
+		var err error
+		closed, err = r.Auctions.UpdateNextDue(ctx, now, func(a *auction.Auction) error {
+			orderID := ""
+			if a.BidCount() > 0 {
+				orderID = newID()
+			}
+			return a.Close(now, orderID)
+		})
+		if err != nil || closed.OrderID() == "" {
+			return err
+		}
+		o, err := order.NewFromAuction(order.AuctionParams{ID: closed.OrderID(), Number: order.FormatNumber(now, []byte(newID()[30:])),
+			AuctionID: closed.ID(), ProductID: closed.ProductID(), SellerID: closed.SellerID(), WinnerID: closed.WinnerID(),
+			Amount: closed.CurrentPrice(), Currency: closed.Currency()}, now)
+		if err != nil {
+			return err
+		}
+		return r.Orders.Create(ctx, o)
+	})
+	return closed, err
 }
 
 // archived returns p's fields with status ARCHIVED.

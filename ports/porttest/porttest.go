@@ -28,6 +28,8 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("Transactor", func(t *testing.T) { testTransactor(t, newStore) })
 	t.Run("Catalog", func(t *testing.T) { testCatalog(t, newStore) })
 	t.Run("Auctions", func(t *testing.T) { testAuctions(t, newStore) })
+	t.Run("Orders", func(t *testing.T) { testOrders(t, newStore) })
+	t.Run("Idempotency", func(t *testing.T) { testIdempotency(t, newStore) })
 }
 
 // t0 is a fixed instant that the suites start their clocks at. Postgres

@@ -32,6 +32,13 @@ CREATE INDEX auctions_ends_at_idx ON auctions (ends_at, id);
 CREATE INDEX auctions_created_at_idx ON auctions (created_at, id);
 CREATE UNIQUE INDEX auctions_order_id_idx ON auctions (order_id) WHERE order_id IS NOT NULL;
 
+-- The winner's order must exist. The closing transaction updates the
+-- auction before it inserts the order, so the key is checked at commit.
+-- (orders.auction_id has no foreign key: the orders suite stores orders of
+-- made-up auctions; orders_auction_idx keeps one order per auction.)
+ALTER TABLE auctions ADD CONSTRAINT auctions_order_id_fkey
+    FOREIGN KEY (order_id) REFERENCES orders (id) DEFERRABLE INITIALLY DEFERRED;
+
 CREATE TABLE bids (
     id          uuid PRIMARY KEY,
     auction_id  uuid NOT NULL REFERENCES auctions (id),

@@ -1,0 +1,220 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/secondbloom/marketplace/domain/idempotency"
+	"github.com/secondbloom/marketplace/domain/order"
+	"github.com/secondbloom/marketplace/ports"
+)
+
+var (
+	_ ports.OrderRepository       = (*orderRepo)(nil)
+	_ ports.IdempotencyRepository = (*idempotencyRepo)(nil)
+)
+
+type orderRow struct {
+	bun.BaseModel `bun:"table:orders"`
+
+	ID              string    `bun:"id,pk,type:uuid"`
+	Number          string    `bun:"number"`
+	ProductID       string    `bun:"product_id,type:uuid"`
+	SellerID        string    `bun:"seller_id,type:uuid"`
+	BuyerID         string    `bun:"buyer_id,type:uuid"`
+	Quantity        int       `bun:"quantity"`
+	UnitPrice       int64     `bun:"unit_price"`
+	TotalPrice      int64     `bun:"total_price"`
+	Currency        string    `bun:"currency"`
+	Status          string    `bun:"status"`
+	PaymentStatus   string    `bun:"payment_status"`
+	ShippingAddress string    `bun:"shipping_address"`
+	Notes           string    `bun:"notes"`
+	CancelReason    string    `bun:"cancel_reason"`
+	AuctionID       *string   `bun:"auction_id,type:uuid"`
+	CreatedAt       time.Time `bun:"created_at"`
+	UpdatedAt       time.Time `bun:"updated_at"`
+}
+
+func orderToRow(o *order.Order) *orderRow {
+	f := o.Fields()
+	return &orderRow{ID: f.ID, Number: f.Number, ProductID: f.ProductID, SellerID: f.SellerID, BuyerID: f.BuyerID,
+		Quantity: f.Quantity, UnitPrice: f.UnitPrice, TotalPrice: f.TotalPrice, Currency: f.Currency, Status: string(f.Status),
+		PaymentStatus: string(f.PaymentStatus), ShippingAddress: f.ShippingAddress, Notes: f.Notes, CancelReason: f.CancelReason,
+		AuctionID: nullString(f.AuctionID), CreatedAt: f.CreatedAt, UpdatedAt: f.UpdatedAt}
+}
+
+func (r *orderRow) toDomain() *order.Order {
+	return order.Rehydrate(order.Fields{ID: r.ID, Number: r.Number, ProductID: r.ProductID, SellerID: r.SellerID,
+		BuyerID: r.BuyerID, Quantity: r.Quantity, UnitPrice: r.UnitPrice, TotalPrice: r.TotalPrice, Currency: r.Currency,
+		Status: order.Status(r.Status), PaymentStatus: order.PaymentStatus(r.PaymentStatus), ShippingAddress: r.ShippingAddress,
+		Notes: r.Notes, CancelReason: r.CancelReason, AuctionID: deref(r.AuctionID), CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt})
+}
+
+type orderRepo struct{ db bun.IDB }
+
+// Create inserts with ON CONFLICT (number) DO NOTHING, so a number clash
+// leaves the transaction usable for a retry with another number.
+func (r *orderRepo) Create(ctx context.Context, o *order.Order) error {
+	res, err := r.db.NewInsert().Model(orderToRow(o)).On("CONFLICT (number) DO NOTHING").Exec(ctx)
+	if err != nil {
+		if sqlState(err) == uniqueViolation && constraintName(err) == "orders_auction_idx" {
+			return order.ErrAuctionOrdered
+		}
+		return translate(err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return translate(err)
+	} else if n == 0 {
+		return order.ErrNumberTaken
+	}
+	return nil
+}
+
+func (r *orderRepo) get(ctx context.Context, db bun.IDB, id string, lock bool) (*order.Order, error) {
+	row := new(orderRow)
+	q := db.NewSelect().Model(row).Where("id = ?", id)
+	if lock {
+		q = q.For("UPDATE")
+	}
+	if err := q.Scan(ctx); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, order.ErrNotFound
+		}
+		return nil, translate(err)
+	}
+	return row.toDomain(), nil
+}
+
+func (r *orderRepo) Get(ctx context.Context, id string) (*order.Order, error) {
+	if !isUUID(id) {
+		return nil, order.ErrNotFound
+	}
+	return r.get(ctx, r.db, id, false)
+}
+
+func (r *orderRepo) Update(ctx context.Context, id string, fn func(*order.Order) error) (*order.Order, error) {
+	if !isUUID(id) {
+		return nil, order.ErrNotFound
+	}
+	var out *order.Order
+	err := inTx(ctx, r.db, func(ctx context.Context, tx bun.IDB) error {
+		o, err := r.get(ctx, tx, id, true)
+		if err != nil {
+			return err
+		}
+		if err := fn(o); err != nil {
+			return err
+		}
+		if _, err := tx.NewUpdate().Model(orderToRow(o)).WherePK().Exec(ctx); err != nil {
+			return translate(err)
+		}
+		out = o
+		return nil
+	})
+	return out, err
+}
+
+// orderSortColumns maps the port's sort fields to columns; anything else
+// sorts by creation.
+var orderSortColumns = map[string]string{
+	ports.OrderSortCreatedAt:  "created_at",
+	ports.OrderSortUpdatedAt:  "updated_at",
+	ports.OrderSortTotalPrice: "total_price",
+}
+
+func (r *orderRepo) List(ctx context.Context, f ports.OrderFilter, p ports.Page, s ports.Sort) ([]*order.Order, int, error) {
+	var rows []orderRow
+	q := r.db.NewSelect().Model(&rows)
+	if f.BuyerID != "" {
+		if !isUUID(f.BuyerID) {
+			return []*order.Order{}, 0, nil
+		}
+		q = q.Where("buyer_id = ?", f.BuyerID)
+	}
+	if f.SellerID != "" {
+		if !isUUID(f.SellerID) {
+			return []*order.Order{}, 0, nil
+		}
+		q = q.Where("seller_id = ?", f.SellerID)
+	}
+	if f.Status != "" {
+		q = q.Where("status = ?", string(f.Status))
+	}
+	col, ok := orderSortColumns[s.Field]
+	if !ok {
+		col = "created_at"
+	}
+	dir := " ASC"
+	if s.Desc {
+		dir = " DESC"
+	}
+	q = q.OrderExpr(col + dir).OrderExpr("id" + dir).Limit(p.Limit).Offset(p.Offset())
+	total, err := q.ScanAndCount(ctx)
+	if err != nil {
+		return nil, 0, translate(err)
+	}
+	out := make([]*order.Order, 0, len(rows))
+	for i := range rows {
+		out = append(out, rows[i].toDomain())
+	}
+	return out, total, nil
+}
+
+type idempotencyRow struct {
+	bun.BaseModel `bun:"table:idempotency_keys"`
+
+	UserID      string    `bun:"user_id,pk,type:uuid"`
+	Route       string    `bun:"route,pk"`
+	Key         string    `bun:"key,pk"`
+	Fingerprint []byte    `bun:"fingerprint"`
+	Status      int       `bun:"status"`
+	Body        []byte    `bun:"body"`
+	CreatedAt   time.Time `bun:"created_at"`
+}
+
+type idempotencyRepo struct{ db bun.IDB }
+
+// Lock takes a transaction-scoped advisory lock named by a 64-bit hash of
+// the scope. pg_try_ never waits: a holder means the first request is still
+// running. Outside a transaction the lock would end with the statement,
+// hence the port's rule that callers use WithinTx.
+func (r *idempotencyRepo) Lock(ctx context.Context, s idempotency.Scope) error {
+	var ok bool
+	if err := r.db.NewRaw("SELECT pg_try_advisory_xact_lock(hashtextextended(?, 0))", s.String()).Scan(ctx, &ok); err != nil {
+		return translate(err)
+	}
+	if !ok {
+		return idempotency.ErrKeyInUse
+	}
+	return nil
+}
+
+func (r *idempotencyRepo) Get(ctx context.Context, s idempotency.Scope) (idempotency.Record, error) {
+	if !isUUID(s.UserID) {
+		return idempotency.Record{}, idempotency.ErrNotFound
+	}
+	row := new(idempotencyRow)
+	err := r.db.NewSelect().Model(row).Where("user_id = ? AND route = ? AND key = ?", s.UserID, s.Route, s.Key).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return idempotency.Record{}, idempotency.ErrNotFound
+	}
+	if err != nil {
+		return idempotency.Record{}, translate(err)
+	}
+	return idempotency.Record{Scope: s, Fingerprint: row.Fingerprint, Status: row.Status, Body: row.Body, CreatedAt: row.CreatedAt.UTC()}, nil
+}
+
+func (r *idempotencyRepo) Save(ctx context.Context, rec idempotency.Record) error {
+	row := &idempotencyRow{UserID: rec.Scope.UserID, Route: rec.Scope.Route, Key: rec.Scope.Key,
+		Fingerprint: rec.Fingerprint, Status: rec.Status, Body: rec.Body, CreatedAt: rec.CreatedAt}
+	_, err := r.db.NewInsert().Model(row).Exec(ctx)
+	if sqlState(err) == uniqueViolation {
+		return idempotency.ErrKeyInUse
+	}
+	return translate(err)
+}

@@ -1,0 +1,338 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/secondbloom/marketplace/domain"
+	"github.com/secondbloom/marketplace/domain/order"
+	"github.com/secondbloom/marketplace/domain/product"
+	"github.com/secondbloom/marketplace/ports"
+)
+
+// OrderService places orders and moves them through their lifecycle.
+type OrderService struct {
+	tx      ports.Transactor
+	repos   ports.Repos
+	clock   ports.Clock
+	metrics ports.Metrics
+	idem    *idempotencyGuard
+}
+
+func newOrderService(d Deps) *OrderService {
+	return &OrderService{tx: d.Tx, repos: d.Repos, clock: d.Clock, metrics: d.Metrics, idem: newIdempotencyGuard(d.Tx, d.Clock)}
+}
+
+// PlaceOrder is a buyer's request. Prices are not part of it: they come
+// from the product.
+type PlaceOrder struct {
+	ProductID string
+	// Quantity is 1..100; the HTTP adapter fills in the default 1.
+	Quantity        int
+	ShippingAddress string
+	Notes           string
+}
+
+// validate checks what can be checked without the store, so a bad request
+// takes no lock and is never stored under an idempotency key.
+func (in PlaceOrder) validate() error {
+	var v domain.Validation
+	if _, err := uuid.Parse(in.ProductID); err != nil || len(in.ProductID) != 36 {
+		v.Add("productId", "must be a UUID")
+	}
+	if in.Quantity < order.MinQuantity || in.Quantity > order.MaxQuantity {
+		v.Add("quantity", "must be an integer from 1 to 100")
+	}
+	_, err := order.CleanText(in.ShippingAddress, order.MaxShippingAddressLength)
+	v.Merge("shippingAddress", err)
+	_, err = order.CleanText(in.Notes, order.MaxNotesLength)
+	v.Merge("notes", err)
+	return v.Err()
+}
+
+// fingerprint identifies the request's meaning for idempotency: the same
+// values (after defaults) are the same request however the JSON is spaced
+// or ordered.
+func (in PlaceOrder) fingerprint() []byte {
+	b, _ := json.Marshal([]any{in.ProductID, in.Quantity, in.ShippingAddress, in.Notes})
+	sum := sha256.Sum256(b)
+	return sum[:]
+}
+
+// Place takes stock of the product and stores a PENDING order in one
+// transaction. It returns a validation error for bad input,
+// product.ErrNotAvailable when the product is missing or not ACTIVE,
+// order.ErrOwnProduct for the seller's own product,
+// order.ErrProductInAuction while the product is in an open auction, and
+// product.ErrOutOfStock when too few are left. Nothing is changed then.
+func (s *OrderService) Place(ctx context.Context, p Principal, in PlaceOrder) (*order.Order, error) {
+	if err := in.validate(); err != nil {
+		return nil, err
+	}
+	var o *order.Order
+	err := s.tx.WithinTx(ctx, func(ctx context.Context, r ports.Repos) error {
+		var refused, err error
+		o, refused, err = s.place(ctx, r, p.UserID, in)
+		if err != nil {
+			return err
+		}
+		return refused
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.metrics.OrderCreated()
+	return o, nil
+}
+
+// PlaceIdempotent is Place under an Idempotency-Key. render turns the
+// outcome (the order, or the refusal Place would return) into the
+// response, which is stored with the key in the order's transaction. A
+// retry with the same key and request gets the stored response with
+// Replayed set and changes nothing. It returns the validation errors of
+// Place (which are never stored), idempotency.ErrInvalidKey,
+// idempotency.ErrKeyInUse while a request with the key runs, and
+// idempotency.ErrKeyReused when the key was used with another request.
+func (s *OrderService) PlaceIdempotent(ctx context.Context, p Principal, in PlaceOrder, idem Idempotency,
+	render func(o *order.Order, refused error) (Response, error),
+) (Response, error) {
+	if err := in.validate(); err != nil {
+		return Response{}, err
+	}
+	var o *order.Order
+	resp, fresh, err := s.idem.run(ctx, p.UserID, idem, in.fingerprint(),
+		func(ctx context.Context, r ports.Repos) (refused, err error) {
+			o, refused, err = s.place(ctx, r, p.UserID, in)
+			return refused, err
+		},
+		func(refused error) (Response, error) { return render(o, refused) },
+	)
+	if err != nil {
+		return Response{}, err
+	}
+	if fresh {
+		s.metrics.OrderCreated()
+	}
+	return resp, nil
+}
+
+// maxNumberTries bounds the retries on an order-number clash; with 40
+// random bits per day, even one retry is rare.
+const maxNumberTries = 5
+
+// place does the work of Place inside r's transaction. refused is a
+// business refusal reached before anything was written; err is anything
+// else and must roll the transaction back.
+func (s *OrderService) place(ctx context.Context, r ports.Repos, buyerID string, in PlaceOrder) (o *order.Order, refused, err error) {
+	now := s.clock.Now()
+	var snapshot *product.Product
+	_, err = r.Products.Update(ctx, in.ProductID, func(p *product.Product) error {
+		refused = s.reserve(ctx, r, p, buyerID, in.Quantity, now)
+		snapshot = p
+		return refused
+	})
+	if refused != nil {
+		return nil, refused, nil
+	}
+	if errors.Is(err, product.ErrNotFound) {
+		return nil, product.ErrNotAvailable, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	for try := 1; ; try++ {
+		number, err := newOrderNumber(now)
+		if err != nil {
+			return nil, nil, err
+		}
+		o, err = order.New(order.NewParams{ID: newID(), Number: number, ProductID: snapshot.ID(), SellerID: snapshot.SellerID(),
+			BuyerID: buyerID, Quantity: in.Quantity, UnitPrice: snapshot.Price(), Currency: snapshot.Currency(),
+			ShippingAddress: in.ShippingAddress, Notes: in.Notes}, now)
+		if err != nil {
+			return nil, nil, err
+		}
+		err = r.Orders.Create(ctx, o)
+		if errors.Is(err, order.ErrNumberTaken) && try < maxNumberTries {
+			continue
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		return o, nil, nil
+	}
+}
+
+// reserve applies the ordering rules to the locked product and takes the
+// stock. The auction check runs under the product's row lock, so an
+// auction opened concurrently (which locks the product too) cannot slip in
+// between.
+func (s *OrderService) reserve(ctx context.Context, r ports.Repos, p *product.Product, buyerID string, qty int, now time.Time) error {
+	if p.Status() != product.StatusActive {
+		return product.ErrNotAvailable
+	}
+	if p.SellerID() == buyerID {
+		return order.ErrOwnProduct
+	}
+	if r.OpenAuctions != nil {
+		open, err := r.OpenAuctions.HasOpenAuction(ctx, p.ID())
+		if err != nil {
+			return fmt.Errorf("check open auction: %w", err)
+		}
+		if open {
+			return order.ErrProductInAuction
+		}
+	}
+	return p.Reserve(qty, now)
+}
+
+// newOrderNumber draws a fresh order number.
+func newOrderNumber(now time.Time) (string, error) {
+	b := make([]byte, order.NumberRandomBytes)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("order number: %w", err)
+	}
+	return order.FormatNumber(now, b), nil
+}
+
+// Get returns the order with id if the caller may see it (buyer, seller,
+// ADMIN), or order.ErrNotFound.
+func (s *OrderService) Get(ctx context.Context, p Principal, id string) (*order.Order, error) {
+	o, err := s.repos.Orders.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !o.VisibleTo(p.UserID, p.Role) {
+		return nil, order.ErrNotFound
+	}
+	return o, nil
+}
+
+// ListOrders selects the caller's orders.
+type ListOrders struct {
+	// Role is "buyer" (orders the caller placed; the default) or "seller"
+	// (orders of the caller's products).
+	Role string
+	// Status filters by status when not empty.
+	Status string
+	// Page is 1 or more; Limit 1..100.
+	Page, Limit int
+	// Sort is createdAt, updatedAt or totalPrice, with a leading "-" for
+	// descending; empty means -createdAt.
+	Sort string
+}
+
+// List returns one page of the caller's orders and the total count. It
+// returns a validation error naming each bad parameter.
+func (s *OrderService) List(ctx context.Context, p Principal, q ListOrders) ([]*order.Order, int, error) {
+	var v domain.Validation
+	f := ports.OrderFilter{}
+	switch q.Role {
+	case "", "buyer":
+		f.BuyerID = p.UserID
+	case "seller":
+		f.SellerID = p.UserID
+	default:
+		v.Add("role", "must be buyer or seller")
+	}
+	if q.Status != "" {
+		if st := order.Status(q.Status); st.Valid() {
+			f.Status = st
+		} else {
+			v.Add("status", "must be PENDING, CONFIRMED, SHIPPED, DELIVERED or CANCELLED")
+		}
+	}
+	if q.Page < 1 {
+		v.Add("page", "must be an integer of at least 1")
+	}
+	if q.Limit < 1 || q.Limit > 100 {
+		v.Add("limit", "must be an integer from 1 to 100")
+	}
+	sort := ports.Sort{Field: ports.OrderSortCreatedAt, Desc: true}
+	if q.Sort != "" {
+		sort = ports.Sort{Field: q.Sort}
+		if q.Sort[0] == '-' {
+			sort = ports.Sort{Field: q.Sort[1:], Desc: true}
+		}
+		switch sort.Field {
+		case ports.OrderSortCreatedAt, ports.OrderSortUpdatedAt, ports.OrderSortTotalPrice:
+		default:
+			v.Add("sort", "must be createdAt, updatedAt or totalPrice, optionally prefixed with -")
+		}
+	}
+	if err := v.Err(); err != nil {
+		return nil, 0, err
+	}
+	return s.repos.Orders.List(ctx, f, ports.Page{Number: q.Page, Limit: q.Limit}, sort)
+}
+
+// transition applies change to the order under its row lock. A caller who
+// may not see the order gets order.ErrNotFound; change's own errors
+// (order.ErrForbidden, order.ErrInvalidState) are returned unchanged.
+func (s *OrderService) transition(ctx context.Context, p Principal, id string, change func(o *order.Order, now time.Time) error) (*order.Order, error) {
+	now := s.clock.Now()
+	return s.repos.Orders.Update(ctx, id, func(o *order.Order) error {
+		if !o.VisibleTo(p.UserID, p.Role) {
+			return order.ErrNotFound
+		}
+		return change(o, now)
+	})
+}
+
+// Confirm is the seller's acceptance; see order.Order.Confirm.
+func (s *OrderService) Confirm(ctx context.Context, p Principal, id string) (*order.Order, error) {
+	return s.transition(ctx, p, id, func(o *order.Order, now time.Time) error { return o.Confirm(p.UserID, now) })
+}
+
+// Ship records the dispatch; see order.Order.Ship.
+func (s *OrderService) Ship(ctx context.Context, p Principal, id string) (*order.Order, error) {
+	return s.transition(ctx, p, id, func(o *order.Order, now time.Time) error { return o.Ship(p.UserID, now) })
+}
+
+// Deliver records the buyer's receipt; see order.Order.Deliver.
+func (s *OrderService) Deliver(ctx context.Context, p Principal, id string) (*order.Order, error) {
+	return s.transition(ctx, p, id, func(o *order.Order, now time.Time) error { return o.Deliver(p.UserID, now) })
+}
+
+// MarkPaid records the payment; see order.Order.MarkPaid.
+func (s *OrderService) MarkPaid(ctx context.Context, p Principal, id string) (*order.Order, error) {
+	return s.transition(ctx, p, id, func(o *order.Order, now time.Time) error { return o.MarkPaid(p.UserID, p.Role, now) })
+}
+
+// Cancel cancels the order and gives its quantity back to the product in
+// the same transaction. The order's row lock makes concurrent cancels run
+// one after the other, and only the first finds the order cancellable, so
+// stock comes back exactly once. It returns order.ErrNotFound,
+// order.ErrForbidden, order.ErrInvalidState or a validation error for a
+// bad reason; nothing changes then.
+func (s *OrderService) Cancel(ctx context.Context, p Principal, id, reason string) (*order.Order, error) {
+	now := s.clock.Now()
+	var o *order.Order
+	err := s.tx.WithinTx(ctx, func(ctx context.Context, r ports.Repos) error {
+		var qty int
+		var err error
+		o, err = r.Orders.Update(ctx, id, func(o *order.Order) error {
+			if !o.VisibleTo(p.UserID, p.Role) {
+				return order.ErrNotFound
+			}
+			qty, err = o.Cancel(p.UserID, reason, now)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		_, err = r.Products.Update(ctx, o.ProductID(), func(pr *product.Product) error { return pr.Release(qty, now) })
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.metrics.OrderCancelled()
+	return o, nil
+}
