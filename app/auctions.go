@@ -2,12 +2,15 @@ package app
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/secondbloom/marketplace/domain"
 	"github.com/secondbloom/marketplace/domain/auction"
+	"github.com/secondbloom/marketplace/domain/money"
 	"github.com/secondbloom/marketplace/domain/product"
 	"github.com/secondbloom/marketplace/ports"
 )
@@ -26,10 +29,12 @@ type AuctionService struct {
 	clock   ports.Clock
 	metrics ports.Metrics
 	cfg     Config
+	idem    *idempotencyGuard
 }
 
 func newAuctionService(d Deps) *AuctionService {
-	return &AuctionService{tx: d.Tx, repos: d.Repos, clock: d.Clock, metrics: d.Metrics, cfg: d.Config}
+	return &AuctionService{tx: d.Tx, repos: d.Repos, clock: d.Clock, metrics: d.Metrics, cfg: d.Config,
+		idem: newIdempotencyGuard(d.Tx, d.Clock)}
 }
 
 // NewAuction is what a seller sends to open an auction.
@@ -105,28 +110,94 @@ func (s *AuctionService) List(ctx context.Context, f ports.AuctionFilter, sort p
 }
 
 // PlaceBid bids amount on the auction for the caller, on the server's clock
-// read under the auction's lock. It returns auction.ErrNotFound,
-// a validation error for an amount out of range, auction.ErrNotActive,
+// read under the auction's lock. It returns a validation error for an
+// amount out of range, auction.ErrNotFound, auction.ErrNotActive,
 // auction.ErrSellerCannotBid, or auction.ErrBidTooLow with minNextBid in
 // its details; nothing is stored then.
 func (s *AuctionService) PlaceBid(ctx context.Context, p Principal, auctionID string, amount int64) (auction.Bid, error) {
+	if err := validateBidAmount(amount); err != nil {
+		return auction.Bid{}, err
+	}
 	var bid auction.Bid
 	err := s.tx.WithinTx(ctx, func(ctx context.Context, r ports.Repos) error {
-		_, err := r.Auctions.Update(ctx, auctionID, func(a *auction.Auction) error {
-			var err error
-			bid, err = a.PlaceBid(newID(), p.UserID, amount, s.clock.Now(), s.cfg.AuctionAntiSnipeWindow)
-			return err
-		})
+		var refused, err error
+		bid, refused, err = s.placeBid(ctx, r, p.UserID, auctionID, amount)
 		if err != nil {
 			return err
 		}
-		return r.Auctions.AddBid(ctx, bid)
+		return refused
 	})
 	if err != nil {
 		return auction.Bid{}, err
 	}
 	s.metrics.BidPlaced()
 	return bid, nil
+}
+
+// BidRoute names the bid route in idempotency scopes.
+const BidRoute = "POST /api/v1/auctions/{id}/bids"
+
+// PlaceBidIdempotent is PlaceBid under an Idempotency-Key, scoped to the
+// caller and BidRoute; the auction id is part of the request, so one key
+// used on two auctions is a reused key. render turns the outcome (the bid,
+// or the refusal PlaceBid would return) into the response, which is stored
+// with the key in the bid's transaction; a retry gets it back with Replayed
+// set and changes nothing. It returns the validation errors of PlaceBid
+// (never stored), idempotency.ErrInvalidKey, idempotency.ErrKeyInUse while
+// a request with the key runs, and idempotency.ErrKeyReused when the key
+// was used with another request.
+func (s *AuctionService) PlaceBidIdempotent(ctx context.Context, p Principal, auctionID string, amount int64, key string,
+	render func(b auction.Bid, refused error) (Response, error),
+) (Response, error) {
+	if err := validateBidAmount(amount); err != nil {
+		return Response{}, err
+	}
+	fp, _ := json.Marshal([]any{auctionID, amount})
+	sum := sha256.Sum256(fp)
+	var bid auction.Bid
+	resp, fresh, err := s.idem.run(ctx, p.UserID, Idempotency{Key: key, Route: BidRoute}, sum[:],
+		func(ctx context.Context, r ports.Repos) (refused, err error) {
+			bid, refused, err = s.placeBid(ctx, r, p.UserID, auctionID, amount)
+			return refused, err
+		},
+		func(refused error) (Response, error) { return render(bid, refused) },
+	)
+	if err != nil {
+		return Response{}, err
+	}
+	if fresh {
+		s.metrics.BidPlaced()
+	}
+	return resp, nil
+}
+
+func validateBidAmount(amount int64) error {
+	if amount < 1 || amount > money.MaxAmount {
+		return domain.Invalid("amount", "must be an integer from 1 to 10^15 minor units")
+	}
+	return nil
+}
+
+// placeBid does the work of PlaceBid in r's transaction. refused is a
+// business refusal reached before anything was written; err is anything
+// else and must roll the transaction back.
+func (s *AuctionService) placeBid(ctx context.Context, r ports.Repos, bidderID, auctionID string, amount int64) (bid auction.Bid, refused, err error) {
+	_, err = r.Auctions.Update(ctx, auctionID, func(a *auction.Auction) error {
+		bid, refused = a.PlaceBid(newID(), bidderID, amount, s.clock.Now(), s.cfg.AuctionAntiSnipeWindow)
+		return refused
+	})
+	switch {
+	case refused != nil:
+		return auction.Bid{}, refused, nil
+	case errors.Is(err, auction.ErrNotFound):
+		return auction.Bid{}, err, nil
+	case err != nil:
+		return auction.Bid{}, nil, err
+	}
+	if err := r.Auctions.AddBid(ctx, bid); err != nil {
+		return auction.Bid{}, nil, err
+	}
+	return bid, nil, nil
 }
 
 // BidList is one page of an auction's bids, highest first, and their
@@ -197,10 +268,10 @@ func (s *AuctionService) closeNext(ctx context.Context) error {
 		}
 		return s.createWinnerOrder(ctx, r, a, now)
 	})
+	if errors.Is(err, auction.ErrNotFound) && closed == nil {
+		return err
+	}
 	if err != nil {
-		if domain.KindOf(err) == domain.KindNotFound && closed == nil {
-			return err
-		}
 		return fmt.Errorf("close auction: %w", err)
 	}
 	s.metrics.AuctionClosed(closed.WinnerID() != "")
@@ -208,4 +279,28 @@ func (s *AuctionService) closeNext(ctx context.Context) error {
 		s.metrics.OrderCreated()
 	}
 	return nil
+}
+
+// CloseInterval is how often RunCloser looks for due auctions, which
+// bounds the delay between an auction's endsAt and its close to about
+// one interval plus the time the close takes.
+const CloseInterval = time.Second
+
+// RunCloser closes due auctions every interval until ctx ends, and returns
+// then; a close in progress finishes or rolls back with ctx. Failures are
+// passed to onError (never nil) and retried at the next tick. Several
+// server instances may run it at once.
+func (s *AuctionService) RunCloser(ctx context.Context, interval time.Duration, onError func(error)) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if _, err := s.CloseDue(ctx); err != nil && ctx.Err() == nil {
+			onError(err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

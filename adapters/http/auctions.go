@@ -55,6 +55,10 @@ type bidDTO struct {
 	CreatedAt string `json:"createdAt"`
 }
 
+func toBidDTO(b auction.Bid) bidDTO {
+	return bidDTO{ID: b.ID, AuctionID: b.AuctionID, Amount: b.Amount, CreatedAt: timestamp(b.CreatedAt)}
+}
+
 // publicBidDTO is a bid as anyone may see it: no bidder identity, only
 // whether it is the caller's own.
 type publicBidDTO struct {
@@ -132,11 +136,33 @@ func (s *Server) placeBid(c *fiber.Ctx) error {
 		return err
 	}
 	p, _ := principal(c)
-	b, err := s.core.Auctions.PlaceBid(c.UserContext(), p, c.Params("id"), amount)
+	key, has := c.GetReqHeaders()[HeaderIdempotencyKey]
+	if !has {
+		b, err := s.core.Auctions.PlaceBid(c.UserContext(), p, c.Params("id"), amount)
+		if err != nil {
+			return err
+		}
+		return respond(c, fiber.StatusCreated, toBidDTO(b))
+	}
+	if len(key) != 1 {
+		return domain.Invalid(HeaderIdempotencyKey, "must be sent once")
+	}
+	resp, err := s.core.Auctions.PlaceBidIdempotent(c.UserContext(), p, c.Params("id"), amount, key[0],
+		func(b auction.Bid, refused error) (app.Response, error) {
+			if refused != nil {
+				status, body := s.errorResponse(c, refused)
+				return renderJSON(status, body)
+			}
+			return renderJSON(fiber.StatusCreated, okBody{Success: true, Data: toBidDTO(b)})
+		})
 	if err != nil {
 		return err
 	}
-	return respond(c, fiber.StatusCreated, bidDTO{ID: b.ID, AuctionID: b.AuctionID, Amount: b.Amount, CreatedAt: timestamp(b.CreatedAt)})
+	if resp.Replayed {
+		c.Set(HeaderIdempotentReplayed, "true")
+	}
+	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
+	return c.Status(resp.Status).Send(resp.Body)
 }
 
 func (s *Server) listBids(c *fiber.Ctx) error {

@@ -122,6 +122,9 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 			AdminPhones: cfg.AdminPhones,
 			TestCodes:   cfg.OTPTestCodes,
 			CodeHashKey: deriveKey(cfg.JWTSecret, "otp-code-hash"),
+
+			AuctionMinDuration:     cfg.AuctionMinDuration,
+			AuctionAntiSnipeWindow: cfg.AuctionAntiSnipeWindow,
 		},
 	})
 	if err != nil {
@@ -135,12 +138,28 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		Logger:   log,
 	})
 
+	// The auction closer runs until shutdown, and stops before the
+	// database closes.
+	closerCtx, stopCloser := context.WithCancel(context.WithoutCancel(ctx))
+	closerDone := make(chan struct{})
+	go func() {
+		defer close(closerDone)
+		core.Auctions.RunCloser(closerCtx, app.CloseInterval, func(err error) {
+			log.Error("closing auctions", "error", err.Error())
+		})
+	}()
+	stopWorkers := func() {
+		stopCloser()
+		<-closerDone
+	}
+
 	listenErr := make(chan error, 1)
 	go func() { listenErr <- srv.Listen(cfg.addr()) }()
 	log.Info("listening", "addr", cfg.addr())
 
 	select {
 	case err := <-listenErr:
+		stopWorkers()
 		closeDB()
 		return fmt.Errorf("listen: %w", err)
 	case <-ctx.Done():
@@ -154,6 +173,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		log.Error("http shutdown", "error", err.Error())
 	}
+	stopWorkers()
 	if err := closeDB(); err != nil {
 		log.Error("closing the database", "error", err.Error())
 	}
