@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -273,6 +274,20 @@ func (e *Env) Do(t testing.TB, req Request) *Response {
 		}
 	}
 	return out
+}
+
+// Listen serves the environment on a real loopback listener until t ends
+// and returns its base URL, for what app.Test cannot show (oversized
+// bodies are refused by the HTTP server itself).
+func (e *Env) Listen(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = e.Server.App().Listener(ln) }()
+	t.Cleanup(func() { _ = e.Server.Shutdown(context.Background()) })
+	return "http://" + ln.Addr().String()
 }
 
 // Post sends a JSON body with an optional bearer token.

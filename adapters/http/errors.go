@@ -106,7 +106,13 @@ func (s *Server) errorResponse(c *fiber.Ctx, err error) (int, errorBody) {
 	case status >= 500:
 		msg = "internal error"
 	}
-	body := errorBody{Error: errorInfo{Code: de.Code, Message: msg}, RequestID: requestID(c)}
+	id := requestID(c)
+	if id == "" {
+		// Fasthttp refuses oversized bodies before any middleware runs.
+		id = newRequestID()
+		c.Set(HeaderRequestID, id)
+	}
+	body := errorBody{Error: errorInfo{Code: de.Code, Message: msg}, RequestID: id}
 	for _, d := range de.Details {
 		m := map[string]any{"field": d.Field, "message": d.Message}
 		for k, v := range d.Data {

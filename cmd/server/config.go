@@ -36,6 +36,8 @@ type config struct {
 	DemoData               bool
 	ShutdownDrain          time.Duration
 	DBMaxConns             int
+	SMSWebhookURL          string
+	SMSWebhookToken        string
 }
 
 // loadConfig reads the environment through getenv and validates every
@@ -102,6 +104,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 		DemoData:               boolean("DEMO_DATA", false),
 		ShutdownDrain:          duration("SHUTDOWN_DRAIN", 3*time.Second, 0),
 		DBMaxConns:             integer("DB_MAX_CONNS", 20, 1, 1000),
+		SMSWebhookURL:          str("SMS_WEBHOOK_URL", ""),
+		SMSWebhookToken:        str("SMS_WEBHOOK_TOKEN", ""),
 	}
 	switch c.AppEnv {
 	case "development", "test", "production":
@@ -177,6 +181,12 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 	}
 
+	if c.SMSWebhookURL != "" {
+		if u, err := url.Parse(c.SMSWebhookURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			bad("SMS_WEBHOOK_URL", "must be an http(s) URL")
+		}
+	}
+
 	switch strings.ToLower(str("LOG_LEVEL", "info")) {
 	case "debug":
 		c.LogLevel = slog.LevelDebug
@@ -223,6 +233,7 @@ func (c config) LogValue() slog.Value {
 		slog.String("auctionAntiSnipeWindow", c.AuctionAntiSnipeWindow.String()),
 		slog.Int("rateLimitOtpPerIp", c.RateLimitOTPPerIP),
 		slog.Bool("sentry", c.SentryDSN != ""),
+		slog.Bool("smsWebhook", c.SMSWebhookURL != ""),
 		slog.Float64("sentryTracesSampleRate", c.SentryTracesSampleRate),
 		slog.Int("cacheSizeMb", c.CacheSizeMB),
 		slog.Bool("demoData", c.DemoData),

@@ -101,7 +101,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		store = db
 	}
 
-	sender, err := sms.NewConsole(os.Stdout, cfg.AppEnv)
+	sender, err := smsSender(cfg, log)
 	if err != nil {
 		closeDB()
 		return err
@@ -179,6 +179,22 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// smsSender picks the SMS gateway: the webhook when configured, otherwise
+// the console outside production. A production server without a gateway
+// still serves everything else; send-otp answers 503 until one is set.
+func smsSender(cfg config, log *slog.Logger) (ports.SMSSender, error) {
+	switch {
+	case cfg.SMSWebhookURL != "":
+		return sms.NewWebhook(cfg.SMSWebhookURL, cfg.SMSWebhookToken)
+	case cfg.AppEnv == "production":
+		log.Error("SMS_WEBHOOK_URL is not set: sign-in codes cannot be delivered and send-otp will answer 503")
+		return sms.Unconfigured{}, nil
+	default:
+		log.Warn("SMS_WEBHOOK_URL is not set: sign-in codes are printed to this console instead of being sent")
+		return sms.NewConsole(os.Stdout, cfg.AppEnv)
+	}
 }
 
 // deriveKey derives a purpose-bound key from the master secret, so the

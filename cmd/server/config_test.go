@@ -1,0 +1,88 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestLoadConfigDefaults(t *testing.T) {
+	c, err := loadConfig(env(nil))
+	if err != nil {
+		t.Fatalf("loadConfig(empty) error = %v", err)
+	}
+	if c.Port != 3000 || c.AppEnv != "development" || c.DatabaseURL != "" || !c.ProductModeration ||
+		c.AuctionMinDuration != time.Hour || c.AuctionAntiSnipeWindow != 2*time.Minute || c.RateLimitOTPPerIP != 30 ||
+		c.SentryTracesSampleRate != 1.0 || c.CacheSizeMB != 64 || c.DemoData || len(c.JWTSecret) < 32 || !c.jwtSecretGenerated {
+		t.Errorf("defaults = %+v", c)
+	}
+}
+
+func TestLoadConfigProduction(t *testing.T) {
+	c, err := loadConfig(env(map[string]string{"APP_ENV": "production", "JWT_SECRET": strings.Repeat("s", 32)}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.SentryTracesSampleRate != 0.1 {
+		t.Errorf("production traces sample rate = %v, want 0.1", c.SentryTracesSampleRate)
+	}
+}
+
+func TestLoadConfigRefusesBadValues(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"port", map[string]string{"PORT": "70000"}, "PORT"},
+		{"port not a number", map[string]string{"PORT": "http"}, "PORT"},
+		{"app env", map[string]string{"APP_ENV": "staging"}, "APP_ENV"},
+		{"short secret", map[string]string{"JWT_SECRET": "short"}, "JWT_SECRET"},
+		{"no secret in production", map[string]string{"APP_ENV": "production"}, "JWT_SECRET"},
+		{"test codes in production", map[string]string{"APP_ENV": "production", "JWT_SECRET": strings.Repeat("s", 32), "OTP_TEST_CODES": "+998900000001=123456"}, "OTP_TEST_CODES"},
+		{"malformed test codes", map[string]string{"OTP_TEST_CODES": "+998900000001:123456"}, "OTP_TEST_CODES"},
+		{"admin phones", map[string]string{"ADMIN_PHONES": "+998901234567,12"}, "ADMIN_PHONES"},
+		{"moderation", map[string]string{"PRODUCT_MODERATION": "maybe"}, "PRODUCT_MODERATION"},
+		{"auction duration", map[string]string{"AUCTION_MIN_DURATION": "1 hour"}, "AUCTION_MIN_DURATION"},
+		{"sample rate", map[string]string{"SENTRY_TRACES_SAMPLE_RATE": "2"}, "SENTRY_TRACES_SAMPLE_RATE"},
+		{"sentry dsn", map[string]string{"SENTRY_DSN": "not a dsn"}, "SENTRY_DSN"},
+		{"log level", map[string]string{"LOG_LEVEL": "loud"}, "LOG_LEVEL"},
+		{"cache size", map[string]string{"CACHE_SIZE_MB": "0"}, "CACHE_SIZE_MB"},
+		{"sms webhook", map[string]string{"SMS_WEBHOOK_URL": "smtp://x"}, "SMS_WEBHOOK_URL"},
+		{"database url", map[string]string{"DATABASE_URL": "mysql://root:hunter2@db/x"}, "DATABASE_URL"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := loadConfig(env(tc.env))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("loadConfig(%v) error = %v, want one naming %s", tc.env, err, tc.want)
+			}
+			if strings.Contains(err.Error(), "hunter2") {
+				t.Errorf("the error echoes a password: %v", err)
+			}
+		})
+	}
+}
+
+func TestConfigLogValueHidesSecrets(t *testing.T) {
+	c, err := loadConfig(env(map[string]string{
+		"DATABASE_URL":   "postgres://app:hunter2@db.internal:5432/sb",
+		"JWT_SECRET":     "a-very-secret-value-of-32-bytes-or-more",
+		"SENTRY_DSN":     "https://publickey@sentry.example/7",
+		"OTP_TEST_CODES": "+998900000001=123456",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	printed := c.LogValue().String()
+	for _, secret := range []string{"hunter2", "a-very-secret", "publickey", "123456"} {
+		if strings.Contains(printed, secret) {
+			t.Errorf("config log value contains %q: %s", secret, printed)
+		}
+	}
+	if !strings.Contains(printed, "db.internal") {
+		t.Errorf("config log value lost the database host: %s", printed)
+	}
+}
