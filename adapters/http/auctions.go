@@ -12,9 +12,9 @@ import (
 )
 
 func (s *Server) auctionRoutes(r fiber.Router) {
+	r.Post("/auctions", s.authenticate, s.createAuction)
+	r.Get("/auctions", s.listAuctions)
 	g := r.Group("/auctions")
-	g.Post("/", s.authenticate, s.createAuction)
-	g.Get("/", s.listAuctions)
 	g.Get("/:id", s.getAuction)
 	g.Post("/:id/bids", s.authenticate, s.placeBid)
 	g.Get("/:id/bids", s.optionalAuth, s.listBids)
