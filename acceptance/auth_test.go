@@ -197,6 +197,31 @@ func TestSignIn(t *testing.T) {
 			}
 		})
 
+		t.Run("twenty devices racing one code: exactly one signs in", func(t *testing.T) {
+			p := "+998901110012"
+			e.Post(t, "/api/v1/auth/send-otp", "", map[string]string{"phoneNumber": p})
+			code := e.SMS.LastCode(p)
+			var (
+				wg    sync.WaitGroup
+				mu    sync.Mutex
+				codes = map[int]int{}
+			)
+			for i := 0; i < 20; i++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					r := e.Post(t, "/api/v1/auth/verify-otp", "", map[string]string{"phoneNumber": p, "code": code})
+					mu.Lock()
+					codes[r.Status]++
+					mu.Unlock()
+				}()
+			}
+			wg.Wait()
+			if codes[201] != 1 || codes[401] != 19 {
+				t.Errorf("statuses of 20 concurrent verifications = %v, want one 201 and nineteen 401", codes)
+			}
+		})
+
 		t.Run("codes and tokens never reach the log", func(t *testing.T) {
 			s := e.SignIn(t, "+998901110011")
 			logs := e.Log.String()

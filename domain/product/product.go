@@ -150,7 +150,7 @@ func (p *Product) Reserve(qty int, now time.Time) error {
 // Release returns qty to stock (a cancelled order), in any status. It
 // returns a validation error if the result would exceed MaxQuantity.
 func (p *Product) Release(qty int, now time.Time) error {
-	if qty < 1 || p.quantity+qty > MaxQuantity {
+	if qty < 1 || qty > MaxQuantity-p.quantity { // p.quantity+qty could overflow
 		return domain.Invalid("quantity", "cannot be released")
 	}
 	p.quantity += qty

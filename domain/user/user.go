@@ -4,6 +4,7 @@ package user
 import (
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/secondbloom/marketplace/domain"
@@ -118,7 +119,7 @@ func validName(s string) string {
 		return "must be at most 100 characters"
 	}
 	for _, r := range s {
-		if r < 0x20 || r == 0x7f {
+		if unicode.IsControl(r) { // C0, DEL and the C1 range U+0080..U+009F
 			return "must not contain control characters"
 		}
 	}
@@ -129,7 +130,9 @@ func validName(s string) string {
 var ErrPhoneTaken = domain.New(domain.KindConflict, domain.CodeConflict, "a user with this phone already exists")
 
 // ErrInvalidRole is returned by SetRole for an unknown role.
-var ErrInvalidRole = domain.Invalid("role", "must be USER, MODERATOR or ADMIN")
+// Its message is its own, so errors.Is tells it from other validation errors.
+var ErrInvalidRole = domain.New(domain.KindInvalid, domain.CodeValidationFailed, "invalid role").
+	WithDetails(domain.Detail{Field: "role", Message: "must be USER, MODERATOR or ADMIN"})
 
 // SetRole changes the user's role (an operator's action; there is no API
 // for it). It returns ErrInvalidRole for an unknown role.
