@@ -138,6 +138,11 @@ func (s *OrderService) place(ctx context.Context, r ports.Repos, buyerID string,
 		snapshot = p
 		return refused
 	})
+	if refused != nil && !isRefusal(refused) {
+		// A failure of the store (say, the auction check) is no answer
+		// to the request: roll back and store nothing.
+		return nil, nil, refused
+	}
 	if refused != nil {
 		return nil, refused, nil
 	}
@@ -190,6 +195,17 @@ func (s *OrderService) reserve(ctx context.Context, r ports.Repos, p *product.Pr
 		}
 	}
 	return p.Reserve(qty, now)
+}
+
+// isRefusal reports whether err is a business answer to the request (not
+// found, forbidden, a conflict with the current state), which is stored
+// under an Idempotency-Key and replayed, rather than a failure.
+func isRefusal(err error) bool {
+	switch domain.KindOf(err) {
+	case domain.KindNotFound, domain.KindForbidden, domain.KindConflict:
+		return true
+	}
+	return false
 }
 
 // newOrderNumber draws a fresh order number.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"strconv"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -20,15 +21,14 @@ const (
 )
 
 func (s *Server) orderRoutes(r fiber.Router) {
-	g := r.Group("/orders", s.authenticate)
-	g.Post("/", s.placeOrder)
-	g.Get("/", s.listOrders)
-	g.Get("/:id", s.getOrder)
-	g.Post("/:id/confirm", s.orderTransition((*app.OrderService).Confirm))
-	g.Post("/:id/ship", s.orderTransition((*app.OrderService).Ship))
-	g.Post("/:id/deliver", s.orderTransition((*app.OrderService).Deliver))
-	g.Post("/:id/mark-paid", s.orderTransition((*app.OrderService).MarkPaid))
-	g.Post("/:id/cancel", s.cancelOrder)
+	r.Post("/orders", s.authenticate, s.placeOrder)
+	r.Get("/orders", s.authenticate, s.listOrders)
+	r.Get("/orders/:id", s.authenticate, s.getOrder)
+	r.Post("/orders/:id/confirm", s.authenticate, s.orderTransition((*app.OrderService).Confirm))
+	r.Post("/orders/:id/ship", s.authenticate, s.orderTransition((*app.OrderService).Ship))
+	r.Post("/orders/:id/deliver", s.authenticate, s.orderTransition((*app.OrderService).Deliver))
+	r.Post("/orders/:id/mark-paid", s.authenticate, s.orderTransition((*app.OrderService).MarkPaid))
+	r.Post("/orders/:id/cancel", s.authenticate, s.cancelOrder)
 }
 
 type orderDTO struct {
@@ -92,7 +92,7 @@ func (s *Server) placeOrder(c *fiber.Ctx) error {
 		return domain.Invalid(HeaderIdempotencyKey, "must be sent once")
 	}
 	resp, err := s.core.Orders.PlaceIdempotent(c.UserContext(), p, in,
-		app.Idempotency{Key: key[0], Route: idempotencyRouteOrderPost},
+		app.Idempotency{Key: strings.Clone(key[0]), Route: idempotencyRouteOrderPost},
 		func(o *order.Order, refused error) (app.Response, error) {
 			if refused != nil {
 				status, body := s.errorResponse(c, refused)
@@ -122,7 +122,7 @@ func renderJSON(status int, v any) (app.Response, error) {
 
 func (s *Server) getOrder(c *fiber.Ctx) error {
 	p, _ := principal(c)
-	o, err := s.core.Orders.Get(c.UserContext(), p, c.Params("id"))
+	o, err := s.core.Orders.Get(c.UserContext(), p, orderID(c))
 	if err != nil {
 		return err
 	}
@@ -167,7 +167,7 @@ func (s *Server) orderTransition(do func(*app.OrderService, context.Context, app
 			return err
 		}
 		p, _ := principal(c)
-		o, err := do(s.core.Orders, c.UserContext(), p, c.Params("id"))
+		o, err := do(s.core.Orders, c.UserContext(), p, orderID(c))
 		if err != nil {
 			return err
 		}
@@ -185,9 +185,14 @@ func (s *Server) cancelOrder(c *fiber.Ctx) error {
 	if reason != nil {
 		r = *reason
 	}
-	o, err := s.core.Orders.Cancel(c.UserContext(), p, c.Params("id"), r)
+	o, err := s.core.Orders.Cancel(c.UserContext(), p, orderID(c), r)
 	if err != nil {
 		return err
 	}
 	return respond(c, fiber.StatusOK, toOrderDTO(o))
 }
+
+// orderID returns the :id path parameter as a string of its own: Fiber's
+// values point into a buffer that is reused after the handler returns, and
+// the core may keep the id (a memory store uses it as a map key).
+func orderID(c *fiber.Ctx) string { return strings.Clone(c.Params("id")) }

@@ -61,7 +61,9 @@ func (r *orderRepo) Update(ctx context.Context, id string, fn func(*order.Order)
 		if err := fn(o); err != nil {
 			return err
 		}
-		db.orders.put(log, id, o.Fields())
+		// Key by the stored id, never the argument: callers may pass a
+		// string whose bytes are reused later (Fiber's path parameters).
+		db.orders.put(log, f.ID, o.Fields())
 		out = o
 		return nil
 	})

@@ -1,0 +1,202 @@
+// Command orderload measures POST /api/v1/orders of a running server on
+// PostgreSQL. It signs in a seller and b buyers with fixed test codes, stocks
+// p products for the seller directly in the database (the catalog routes
+// are another area's), then has c concurrent clients place orders of
+// quantity 1 for d and prints throughput, latency percentiles and the
+// status counts.
+//
+//	createdb -h 127.0.0.1 -U postgres sb_load
+//	DATABASE_URL=postgres://postgres@127.0.0.1:5432/sb_load?sslmode=disable \
+//	  OTP_TEST_CODES="$(go run ./cmd/orderload -print-codes -b 50)" \
+//	  RATE_LIMIT_OTP_PER_IP=1000000 LOG_LEVEL=warn ./bin/server &
+//	go run ./cmd/orderload -dsn postgres://postgres@127.0.0.1:5432/sb_load?sslmode=disable -b 50 -p 500 -c 32 -d 20s
+//
+// -p 1 measures one hot product, whose row lock serializes every order.
+// It is a measuring tool for this machine, not part of the product.
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/secondbloom/marketplace/adapters/postgres"
+	"github.com/secondbloom/marketplace/domain/category"
+	"github.com/secondbloom/marketplace/domain/product"
+)
+
+const code = "246810"
+
+func main() {
+	base := flag.String("url", "http://127.0.0.1:3000", "server base URL")
+	dsn := flag.String("dsn", "", "DATABASE_URL of the server, to stock products (required unless -print-codes)")
+	buyers := flag.Int("b", 50, "buyers")
+	products := flag.Int("p", 500, "products to spread orders over (1 = one hot product)")
+	c := flag.Int("c", 32, "concurrent clients")
+	d := flag.Duration("d", 20*time.Second, "how long to send orders")
+	prefix := flag.Int("prefix", 99894, "first digits of the phone numbers")
+	printCodes := flag.Bool("print-codes", false, "print the OTP_TEST_CODES value for the phones and exit")
+	flag.Parse()
+
+	phones := make([]string, *buyers+1) // phones[0] is the seller
+	for i := range phones {
+		phones[i] = fmt.Sprintf("+%d%07d", *prefix, i)
+	}
+	if *printCodes {
+		var parts []string
+		for _, p := range phones {
+			parts = append(parts, p+"="+code)
+		}
+		fmt.Println(strings.Join(parts, ","))
+		return
+	}
+	if *dsn == "" {
+		fail(fmt.Errorf("-dsn is required"))
+	}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *c}, Timeout: 30 * time.Second}
+
+	tokens := make([]string, len(phones))
+	ids := make([]string, len(phones))
+	for i, p := range phones {
+		var err error
+		tokens[i], ids[i], err = signIn(client, *base, p)
+		if err != nil {
+			fail(err)
+		}
+	}
+	pids, err := stock(ids[0], *products)
+	if err != nil {
+		fail(err)
+	}
+
+	var (
+		mu       sync.Mutex
+		lat      []time.Duration
+		statuses = map[int]int{}
+		wg       sync.WaitGroup
+	)
+	deadline := time.Now().Add(*d)
+	start := time.Now()
+	for w := 0; w < *c; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rnd := rand.New(rand.NewPCG(uint64(w), 7))
+			for time.Now().Before(deadline) {
+				b := 1 + rnd.IntN(*buyers)
+				body := fmt.Sprintf(`{"productId":%q,"quantity":1}`, pids[rnd.IntN(len(pids))])
+				req, _ := http.NewRequest(http.MethodPost, *base+"/api/v1/orders", strings.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Authorization", "Bearer "+tokens[b])
+				t0 := time.Now()
+				resp, err := client.Do(req)
+				el := time.Since(t0)
+				status := 0
+				if err == nil {
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					status = resp.StatusCode
+				}
+				mu.Lock()
+				statuses[status]++
+				if status == http.StatusCreated {
+					lat = append(lat, el)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	pct := func(p float64) time.Duration {
+		if len(lat) == 0 {
+			return 0
+		}
+		return lat[min(len(lat)-1, int(p*float64(len(lat))))]
+	}
+	fmt.Printf("POST /api/v1/orders: %d products, %d buyers, %d clients, %s\n", len(pids), *buyers, *c, elapsed.Round(time.Millisecond))
+	fmt.Printf("  created %d  => %.0f orders/s\n", len(lat), float64(len(lat))/elapsed.Seconds())
+	fmt.Printf("  latency of 201s: p50 %s  p90 %s  p99 %s  max %s\n", pct(.50).Round(time.Microsecond), pct(.90).Round(time.Microsecond),
+		pct(.99).Round(time.Microsecond), pct(1).Round(time.Microsecond))
+	fmt.Printf("  statuses: %v (0 = transport error)\n", statuses)
+}
+
+func signIn(client *http.Client, base, phone string) (token, userID string, err error) {
+	do := func(path, body string, want int) (map[string]any, error) {
+		resp, err := client.Post(base+path, "application/json", bytes.NewBufferString(body))
+		if err != nil {
+			return nil, err
+		}
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != want {
+			return nil, fmt.Errorf("%s for %s: %d %s", path, phone, resp.StatusCode, raw)
+		}
+		var out struct {
+			Data map[string]any `json:"data"`
+		}
+		return out.Data, json.Unmarshal(raw, &out)
+	}
+	if _, err := do("/api/v1/auth/send-otp", fmt.Sprintf(`{"phoneNumber":%q}`, phone), http.StatusCreated); err != nil {
+		return "", "", err
+	}
+	data, err := do("/api/v1/auth/verify-otp", fmt.Sprintf(`{"phoneNumber":%q,"code":%q}`, phone, code), http.StatusCreated)
+	if err != nil {
+		return "", "", err
+	}
+	u, _ := data["user"].(map[string]any)
+	return fmt.Sprint(data["accessToken"]), fmt.Sprint(u["id"]), nil
+}
+
+// stock stores n ACTIVE products of the seller with the largest stock a
+// listing may have, so no order of the run is refused for stock.
+func stock(sellerID string, n int) ([]string, error) {
+	db, err := postgres.Open(flag.Lookup("dsn").Value.String(), postgres.Options{MaxOpenConns: 4})
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	ctx := context.Background()
+	r := db.Repos()
+	now := time.Now()
+	suffix := uuid.Must(uuid.NewV7()).String()
+	cat, err := category.New(uuid.Must(uuid.NewV7()).String(), "Load", "load-"+suffix, "", 0, now)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.Categories.Create(ctx, cat); err != nil {
+		return nil, err
+	}
+	ids := make([]string, n)
+	for i := range ids {
+		id := uuid.Must(uuid.NewV7()).String()
+		p, err := product.New(product.NewParams{ID: id, Slug: "load-" + id, Title: fmt.Sprintf("Load bouquet %d %s", i, suffix),
+			Price: 150000, Quantity: product.MaxQuantity, CategoryID: cat.ID(), SellerID: sellerID, Publish: true}, now)
+		if err != nil {
+			return nil, err
+		}
+		if err := r.Products.Create(ctx, p); err != nil {
+			return nil, err
+		}
+		ids[i] = id
+	}
+	return ids, nil
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "orderload:", err)
+	os.Exit(1)
+}
