@@ -52,7 +52,9 @@ type App struct {
 	Auth   *AuthService
 	Health *HealthService
 	// Orders needs Deps.Repos.Orders and Deps.Repos.Idempotency.
-	Orders   *OrderService
+	Orders *OrderService
+	// Auctions needs Deps.Repos.Auctions, Products, Orders and
+	// Idempotency.
 	Auctions *AuctionService
 }
 
@@ -62,7 +64,7 @@ func New(d Deps) (*App, error) {
 	switch {
 	case d.Tx == nil:
 		return nil, errors.New("app: Deps.Tx is required")
-	case d.Repos.Users == nil || d.Repos.Challenges == nil || d.Repos.Sessions == nil || d.Repos.Auctions == nil:
+	case d.Repos.Users == nil || d.Repos.Challenges == nil || d.Repos.Sessions == nil:
 		return nil, errors.New("app: Deps.Repos is incomplete")
 	case d.Clock == nil:
 		return nil, errors.New("app: Deps.Clock is required")

@@ -18,7 +18,8 @@ import (
 	"github.com/secondbloom/marketplace/ports"
 )
 
-var now = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+// auctionNow is the mocked clock's time in the auction tests.
+var auctionNow = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 
 // auctionFixture is the core built on mocks; Tx runs its closure with the
 // same mock repositories, so the test sees every call made in it.
@@ -31,21 +32,21 @@ type auctionFixture struct {
 	tx       *mocks.MockTransactor
 }
 
-// newAuctionFixture is newAuctionFixtureAt with the clock at now.
-func newAuctionFixture(t *testing.T) *auctionFixture { return newAuctionFixtureAt(t, now) }
+// newAuctionFixture is newAuctionFixtureAt with the clock at auctionNow.
+func newAuctionFixture(t *testing.T) *auctionFixture { return newAuctionFixtureAt(t, auctionNow) }
 
 const (
-	sellerID = "01936f8e-0000-7000-8000-000000000001"
-	aliceID  = "01936f8e-0000-7000-8000-000000000002"
-	bobID    = "01936f8e-0000-7000-8000-000000000003"
-	prodID   = "01936f8e-0000-7000-8000-0000000000aa"
+	auctionSellerID = "01936f8e-0000-7000-8000-000000000001"
+	aliceID         = "01936f8e-0000-7000-8000-000000000002"
+	bobID           = "01936f8e-0000-7000-8000-000000000003"
+	prodID          = "01936f8e-0000-7000-8000-0000000000aa"
 )
 
 func openAuction(t *testing.T, bids ...int64) *auction.Auction {
 	t.Helper()
 	inc := int64(10)
-	a, err := auction.New(auction.NewParams{ID: "01936f8e-0000-7000-8000-0000000000bb", ProductID: prodID, SellerID: sellerID,
-		StartPrice: 1000, MinIncrement: &inc, EndsAt: now.Add(2 * time.Hour)}, now.Add(-time.Hour), time.Hour)
+	a, err := auction.New(auction.NewParams{ID: "01936f8e-0000-7000-8000-0000000000bb", ProductID: prodID, SellerID: auctionSellerID,
+		StartPrice: 1000, MinIncrement: &inc, EndsAt: auctionNow.Add(2 * time.Hour)}, auctionNow.Add(-time.Hour), time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +55,7 @@ func openAuction(t *testing.T, bids ...int64) *auction.Auction {
 		if i%2 == 1 {
 			who = bobID
 		}
-		if _, err := a.PlaceBid("b", who, amount, now.Add(-time.Minute*30), time.Minute); err != nil {
+		if _, err := a.PlaceBid("b", who, amount, auctionNow.Add(-time.Minute*30), time.Minute); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -77,8 +78,8 @@ func TestPlaceBidStoresTheBidAndCountsIt(t *testing.T) {
 	a := openAuction(t)
 	f.auctions.EXPECT().Update(gomock.Any(), a.ID(), gomock.Any()).DoAndReturn(updating(a))
 	f.auctions.EXPECT().AddBid(gomock.Any(), gomock.Any()).DoAndReturn(func(_ context.Context, b auction.Bid) error {
-		if b.AuctionID != a.ID() || b.BidderID != aliceID || b.Amount != 1000 || !b.CreatedAt.Equal(now) || b.ID == "" {
-			t.Errorf("AddBid(%+v), want alice's bid of 1000 at now", b)
+		if b.AuctionID != a.ID() || b.BidderID != aliceID || b.Amount != 1000 || !b.CreatedAt.Equal(auctionNow) || b.ID == "" {
+			t.Errorf("AddBid(%+v), want alice's bid of 1000 at auctionNow", b)
 		}
 		return nil
 	})
@@ -97,7 +98,7 @@ func TestPlaceBidRefusedStoresNothing(t *testing.T) {
 		wantErr error
 	}{
 		{"below the minimum next bid", aliceID, 1005, auction.ErrBidTooLow},
-		{"by the seller", sellerID, 5000, auction.ErrSellerCannotBid},
+		{"by the seller", auctionSellerID, 5000, auction.ErrSellerCannotBid},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -133,10 +134,10 @@ func TestCreateAuctionRefusals(t *testing.T) {
 		caller  app.Principal
 		wantErr error
 	}{
-		{"someone else's product", listing(sellerID, "ACTIVE", 1), app.Principal{UserID: aliceID, Role: user.RoleUser}, auction.ErrForbidden},
-		{"someone else's pending product is invisible", listing(sellerID, "PENDING", 1), app.Principal{UserID: aliceID, Role: user.RoleUser}, product.ErrNotFound},
-		{"own pending product", listing(sellerID, "PENDING", 1), app.Principal{UserID: sellerID, Role: user.RoleUser}, auction.ErrProductNotEligible},
-		{"own product out of stock", listing(sellerID, "ACTIVE", 0), app.Principal{UserID: sellerID, Role: user.RoleUser}, auction.ErrProductNotEligible},
+		{"someone else's product", listing(auctionSellerID, "ACTIVE", 1), app.Principal{UserID: aliceID, Role: user.RoleUser}, auction.ErrForbidden},
+		{"someone else's pending product is invisible", listing(auctionSellerID, "PENDING", 1), app.Principal{UserID: aliceID, Role: user.RoleUser}, product.ErrNotFound},
+		{"own pending product", listing(auctionSellerID, "PENDING", 1), app.Principal{UserID: auctionSellerID, Role: user.RoleUser}, auction.ErrProductNotEligible},
+		{"own product out of stock", listing(auctionSellerID, "ACTIVE", 0), app.Principal{UserID: auctionSellerID, Role: user.RoleUser}, auction.ErrProductNotEligible},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -146,7 +147,7 @@ func TestCreateAuctionRefusals(t *testing.T) {
 					return nil, fn(tc.p)
 				})
 			// No Auctions.Create: gomock fails on unexpected calls.
-			_, err := f.core.Auctions.Create(context.Background(), tc.caller, app.NewAuction{ProductID: prodID, StartPrice: 100, EndsAt: now.Add(2 * time.Hour)})
+			_, err := f.core.Auctions.Create(context.Background(), tc.caller, app.NewAuction{ProductID: prodID, StartPrice: 100, EndsAt: auctionNow.Add(2 * time.Hour)})
 			if !errors.Is(err, tc.wantErr) {
 				t.Errorf("Create = %v, want %v", err, tc.wantErr)
 			}
@@ -154,7 +155,7 @@ func TestCreateAuctionRefusals(t *testing.T) {
 	}
 	t.Run("bad values never reach the store", func(t *testing.T) {
 		f := newAuctionFixture(t)
-		_, err := f.core.Auctions.Create(context.Background(), app.Principal{UserID: sellerID}, app.NewAuction{ProductID: prodID, StartPrice: 100, EndsAt: now.Add(time.Minute)})
+		_, err := f.core.Auctions.Create(context.Background(), app.Principal{UserID: auctionSellerID}, app.NewAuction{ProductID: prodID, StartPrice: 100, EndsAt: auctionNow.Add(time.Minute)})
 		if domain.KindOf(err) != domain.KindInvalid {
 			t.Errorf("Create(endsAt too soon) = %v, want a validation error", err)
 		}
@@ -163,7 +164,7 @@ func TestCreateAuctionRefusals(t *testing.T) {
 
 func TestCloseDueCreatesTheWinnersOrderInTheSameTransaction(t *testing.T) {
 	a := openAuction(t, 1000, 1200)
-	closeNow := now.Add(3 * time.Hour)
+	closeNow := auctionNow.Add(3 * time.Hour)
 	f := newAuctionFixtureAt(t, closeNow)
 	gomock.InOrder(
 		f.auctions.EXPECT().UpdateNextDue(gomock.Any(), closeNow, gomock.Any()).DoAndReturn(
@@ -172,7 +173,7 @@ func TestCloseDueCreatesTheWinnersOrderInTheSameTransaction(t *testing.T) {
 			}),
 		f.products.EXPECT().Update(gomock.Any(), prodID, gomock.Any()).DoAndReturn(
 			func(_ context.Context, _ string, fn func(*product.Product) error) (*product.Product, error) {
-				p := product.Rehydrate(product.Fields{ID: prodID, SellerID: sellerID, Status: product.StatusActive, Quantity: 2, Price: 1, Currency: "UZS"})
+				p := product.Rehydrate(product.Fields{ID: prodID, SellerID: auctionSellerID, Status: product.StatusActive, Quantity: 2, Price: 1, Currency: "UZS"})
 				if err := fn(p); err != nil {
 					t.Fatalf("Reserve in close = %v", err)
 				}
@@ -198,7 +199,7 @@ func TestCloseDueCreatesTheWinnersOrderInTheSameTransaction(t *testing.T) {
 }
 
 func TestCloseDueWithoutBidsCreatesNoOrder(t *testing.T) {
-	f := newAuctionFixtureAt(t, now.Add(3*time.Hour))
+	f := newAuctionFixtureAt(t, auctionNow.Add(3*time.Hour))
 	a := openAuction(t)
 	f.auctions.EXPECT().UpdateNextDue(gomock.Any(), gomock.Any(), gomock.Any()).DoAndReturn(
 		func(ctx context.Context, _ time.Time, fn func(*auction.Auction) error) (*auction.Auction, error) {
@@ -212,7 +213,7 @@ func TestCloseDueWithoutBidsCreatesNoOrder(t *testing.T) {
 }
 
 func TestCloseDueStopsAndCountsNothingWhenTheOrderFails(t *testing.T) {
-	f := newAuctionFixtureAt(t, now.Add(3*time.Hour))
+	f := newAuctionFixtureAt(t, auctionNow.Add(3*time.Hour))
 	a := openAuction(t, 1000)
 	boom := errors.New("database gone")
 	f.auctions.EXPECT().UpdateNextDue(gomock.Any(), gomock.Any(), gomock.Any()).DoAndReturn(

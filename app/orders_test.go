@@ -80,7 +80,7 @@ func stored(qty int, out **product.Product) func(context.Context, string, func(*
 	}
 }
 
-var buyer = app.Principal{UserID: buyerID, Role: user.RoleUser}
+var orderBuyer = app.Principal{UserID: buyerID, Role: user.RoleUser}
 
 func TestPlaceStoresTheOrderAtTheProductPrice(t *testing.T) {
 	f := newOrderFixture(t)
@@ -94,7 +94,7 @@ func TestPlaceStoresTheOrderAtTheProductPrice(t *testing.T) {
 	})
 	f.metrics.EXPECT().OrderCreated().Times(1)
 
-	o, err := f.core.Orders.Place(context.Background(), buyer, app.PlaceOrder{ProductID: productID, Quantity: 2, Notes: "  leave at the door "})
+	o, err := f.core.Orders.Place(context.Background(), orderBuyer, app.PlaceOrder{ProductID: productID, Quantity: 2, Notes: "  leave at the door "})
 	if err != nil {
 		t.Fatalf("Place = %v, want nil", err)
 	}
@@ -103,7 +103,7 @@ func TestPlaceStoresTheOrderAtTheProductPrice(t *testing.T) {
 	}
 	if o.BuyerID() != buyerID || o.SellerID() != sellerID || o.UnitPrice() != 150000 || o.TotalPrice() != 300000 ||
 		o.Status() != order.StatusPending || o.Notes() != "leave at the door" {
-		t.Errorf("order = %+v, want buyer %s, seller %s, 2 x 150000, PENDING, trimmed notes", o.Fields(), buyerID, sellerID)
+		t.Errorf("order = %+v, want orderBuyer %s, seller %s, 2 x 150000, PENDING, trimmed notes", o.Fields(), buyerID, sellerID)
 	}
 	if reserved.Quantity() != 3 {
 		t.Errorf("stock after ordering 2 of 5 = %d, want 3", reserved.Quantity())
@@ -115,7 +115,7 @@ func TestPlaceUnknownProductIsNotFound(t *testing.T) {
 	f.products.EXPECT().Update(gomock.Any(), productID, gomock.Any()).Return(nil, product.ErrNotFound)
 	// No order is stored and nothing is counted: the mocks fail on any
 	// call of Orders.Create or Metrics.OrderCreated.
-	_, err := f.core.Orders.Place(context.Background(), buyer, app.PlaceOrder{ProductID: productID, Quantity: 1})
+	_, err := f.core.Orders.Place(context.Background(), orderBuyer, app.PlaceOrder{ProductID: productID, Quantity: 1})
 	if domain.KindOf(err) != domain.KindNotFound {
 		t.Errorf("Place(unknown product) = %v, want a not-found error", err)
 	}
@@ -162,7 +162,7 @@ func TestPlaceRetriesANumberClash(t *testing.T) {
 		return nil
 	})
 	f.metrics.EXPECT().OrderCreated()
-	o, err := f.core.Orders.Place(context.Background(), buyer, app.PlaceOrder{ProductID: productID, Quantity: 1})
+	o, err := f.core.Orders.Place(context.Background(), orderBuyer, app.PlaceOrder{ProductID: productID, Quantity: 1})
 	if err != nil || len(numbers) != 2 || numbers[0] == numbers[1] || o.Number() != numbers[1] {
 		t.Errorf("Place after a clash = %v, numbers tried %v; want success with a second, different number", err, numbers)
 	}
@@ -175,7 +175,7 @@ func TestPlaceRejectsBadInputWithoutTouchingTheStore(t *testing.T) {
 		{ProductID: productID, Quantity: 0},
 		{ProductID: productID, Quantity: 101},
 	} {
-		if _, err := f.core.Orders.Place(context.Background(), buyer, in); domain.KindOf(err) != domain.KindInvalid {
+		if _, err := f.core.Orders.Place(context.Background(), orderBuyer, in); domain.KindOf(err) != domain.KindInvalid {
 			t.Errorf("Place(%+v) = %v, want a validation error", in, err)
 		}
 	}
@@ -190,7 +190,7 @@ func TestCancelReleasesTheStockAndCounts(t *testing.T) {
 	var released *product.Product
 	f.products.EXPECT().Update(gomock.Any(), productID, gomock.Any()).DoAndReturn(stored(1, &released))
 	f.metrics.EXPECT().OrderCancelled()
-	if _, err := f.core.Orders.Cancel(context.Background(), buyer, "o1", ""); err != nil {
+	if _, err := f.core.Orders.Cancel(context.Background(), orderBuyer, "o1", ""); err != nil {
 		t.Fatalf("Cancel = %v", err)
 	}
 	if released.Quantity() != 5 {
@@ -220,7 +220,7 @@ func TestPlaceIdempotentStoresNoFailure(t *testing.T) {
 	f.idem.EXPECT().Get(gomock.Any(), gomock.Any()).Return(idempotency.Record{}, idempotency.ErrNotFound)
 	// No Save: the mock fails on one.
 	rendered := false
-	_, err := f.core.Orders.PlaceIdempotent(context.Background(), buyer, app.PlaceOrder{ProductID: productID, Quantity: 1},
+	_, err := f.core.Orders.PlaceIdempotent(context.Background(), orderBuyer, app.PlaceOrder{ProductID: productID, Quantity: 1},
 		app.Idempotency{Key: "k1", Route: "POST /api/v1/orders"},
 		func(*order.Order, error) (app.Response, error) {
 			rendered = true
@@ -243,7 +243,7 @@ func TestPlaceIdempotentStoresTheRenderedResponse(t *testing.T) {
 	f.idem.EXPECT().Get(gomock.Any(), scope).Return(idempotency.Record{}, idempotency.ErrNotFound)
 	var saved idempotency.Record
 	f.idem.EXPECT().Save(gomock.Any(), gomock.Any()).DoAndReturn(func(_ context.Context, r idempotency.Record) error { saved = r; return nil })
-	resp, err := f.core.Orders.PlaceIdempotent(context.Background(), buyer, app.PlaceOrder{ProductID: productID, Quantity: 1},
+	resp, err := f.core.Orders.PlaceIdempotent(context.Background(), orderBuyer, app.PlaceOrder{ProductID: productID, Quantity: 1},
 		app.Idempotency{Key: "k2", Route: "POST /api/v1/orders"},
 		func(o *order.Order, refused error) (app.Response, error) {
 			return app.Response{Status: 201, Body: []byte(o.Number())}, nil
