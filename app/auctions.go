@@ -182,6 +182,17 @@ func validateBidAmount(amount int64) error {
 // business refusal reached before anything was written; err is anything
 // else and must roll the transaction back.
 func (s *AuctionService) placeBid(ctx context.Context, r ports.Repos, bidderID, auctionID string, amount int64) (bid auction.Bid, refused, err error) {
+	// A bid below the minimum next bid of the last committed state, or by
+	// the seller, can never succeed (minNextBid only grows), so it is
+	// refused without queueing for the auction's lock. On a hot auction
+	// most bids are such.
+	if cur, err := r.Auctions.Get(ctx, auctionID); err == nil {
+		probe := auction.Rehydrate(cur.Fields()) // trying a bid changes the auction
+		_, err := probe.PlaceBid("", bidderID, amount, s.clock.Now(), s.cfg.AuctionAntiSnipeWindow)
+		if errors.Is(err, auction.ErrBidTooLow) || errors.Is(err, auction.ErrSellerCannotBid) {
+			return auction.Bid{}, err, nil
+		}
+	}
 	_, err = r.Auctions.Update(ctx, auctionID, func(a *auction.Auction) error {
 		bid, refused = a.PlaceBid(newID(), bidderID, amount, s.clock.Now(), s.cfg.AuctionAntiSnipeWindow)
 		return refused

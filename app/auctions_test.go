@@ -76,6 +76,7 @@ func updating(a *auction.Auction) func(context.Context, string, func(*auction.Au
 func TestPlaceBidStoresTheBidAndCountsIt(t *testing.T) {
 	f := newAuctionFixture(t)
 	a := openAuction(t)
+	f.auctions.EXPECT().Get(gomock.Any(), a.ID()).Return(a, nil)
 	f.auctions.EXPECT().Update(gomock.Any(), a.ID(), gomock.Any()).DoAndReturn(updating(a))
 	f.auctions.EXPECT().AddBid(gomock.Any(), gomock.Any()).DoAndReturn(func(_ context.Context, b auction.Bid) error {
 		if b.AuctionID != a.ID() || b.BidderID != aliceID || b.Amount != 1000 || !b.CreatedAt.Equal(auctionNow) || b.ID == "" {
@@ -104,13 +105,27 @@ func TestPlaceBidRefusedStoresNothing(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newAuctionFixture(t)
 			a := openAuction(t, 1000)
-			f.auctions.EXPECT().Update(gomock.Any(), a.ID(), gomock.Any()).DoAndReturn(updating(a))
-			// No AddBid and no BidPlaced: gomock fails on unexpected calls.
+			f.auctions.EXPECT().Get(gomock.Any(), a.ID()).Return(a, nil)
+			// Refused from the committed state: no lock (Update), no AddBid
+			// and no BidPlaced; gomock fails on unexpected calls.
 			_, err := f.core.Auctions.PlaceBid(context.Background(), app.Principal{UserID: tc.bidder}, a.ID(), tc.amount)
 			if !errors.Is(err, tc.wantErr) {
 				t.Fatalf("PlaceBid(%d) = %v, want %v", tc.amount, err, tc.wantErr)
 			}
 		})
+	}
+}
+
+func TestPlaceBidOvertakenUnderTheLockIsTooLow(t *testing.T) {
+	f := newAuctionFixture(t)
+	seen := openAuction(t, 1000)         // the committed state read first
+	locked := openAuction(t, 1000, 1500) // a faster bidder committed meanwhile
+	f.auctions.EXPECT().Get(gomock.Any(), seen.ID()).Return(seen, nil)
+	f.auctions.EXPECT().Update(gomock.Any(), seen.ID(), gomock.Any()).DoAndReturn(updating(locked))
+	_, err := f.core.Auctions.PlaceBid(context.Background(), app.Principal{UserID: aliceID}, seen.ID(), 1200)
+	var de *domain.Error
+	if !errors.As(err, &de) || de.Code != domain.CodeBidTooLow || de.Details[0].Data["minNextBid"] != int64(1510) {
+		t.Fatalf("PlaceBid(1200) = %#v, want BID_TOO_LOW with minNextBid 1510", err)
 	}
 }
 
