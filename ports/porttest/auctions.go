@@ -177,6 +177,23 @@ func testAuctions(t *testing.T, newStore NewStore) {
 		if _, err := r.Auctions.UpdateNextDue(ctx, t0.Add(29*time.Minute), noop); !errors.Is(err, auction.ErrNotFound) {
 			t.Fatalf("UpdateNextDue before any end = %v, want auction.ErrNotFound", err)
 		}
+		// A close that fails mid-way (here: after the auction was marked
+		// ENDED, before the commit) leaves the auction ACTIVE and due.
+		boom := errors.New("crash mid-close")
+		err := st.WithinTx(ctx, func(ctx context.Context, r ports.Repos) error {
+			if _, err := r.Auctions.UpdateNextDue(ctx, t0.Add(2*time.Hour), func(a *auction.Auction) error {
+				return a.Close(t0.Add(2*time.Hour), newID())
+			}); err != nil {
+				return err
+			}
+			return boom
+		})
+		if !errors.Is(err, boom) {
+			t.Fatalf("failed close = %v, want boom", err)
+		}
+		if got, _ := r.Auctions.Get(ctx, a.ID()); got.Status() != auction.StatusActive || got.OrderID() != "" {
+			t.Fatalf("after a failed close: %s with order %q, want ACTIVE without order", got.Status(), got.OrderID())
+		}
 		var closed []string
 		for {
 			a, err := closeNextDue(ctx, st, t0.Add(2*time.Hour))
