@@ -56,6 +56,9 @@ type App struct {
 	// Auctions needs Deps.Repos.Auctions, Products, Orders and
 	// Idempotency.
 	Auctions *AuctionService
+
+	repos ports.Repos
+	clock ports.Clock
 }
 
 // New returns the core built from d, or an error naming the missing
@@ -91,6 +94,8 @@ func New(d Deps) (*App, error) {
 		Health:   &HealthService{pinger: d.Pinger},
 		Orders:   newOrderService(d),
 		Auctions: newAuctionService(d),
+		repos:    d.Repos,
+		clock:    d.Clock,
 	}, nil
 }
 

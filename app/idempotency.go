@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"time"
 
 	"github.com/secondbloom/marketplace/domain/idempotency"
 	"github.com/secondbloom/marketplace/ports"
@@ -14,7 +15,10 @@ type Idempotency struct {
 	// Key is the client's key, 1..255 printable ASCII characters.
 	Key string
 	// Route names the route, method included (for example
-	// "POST /api/v1/orders"), so one key may be used on two routes.
+	// "POST /api/v1/orders"), so one key may be used on two routes. Where
+	// the path carries an id that the body does not (a bid's auction), use
+	// the concrete path or put the id in the fingerprint, or a key reused
+	// on another auction would replay the first auction's answer.
 	Route string
 }
 
@@ -28,7 +32,16 @@ type Response struct {
 	Replayed bool
 }
 
-// idempotencyGuard runs work at most once per key (API.md section 1).
+// PurgeIdempotencyKeys deletes the Idempotency-Key records older than
+// idempotency.Retention plus an hour of margin, and returns how many it
+// deleted. The server calls it periodically; it returns the store's error.
+func (a *App) PurgeIdempotencyKeys(ctx context.Context) (int, error) {
+	return a.repos.Idempotency.DeleteBefore(ctx, a.clock.Now().Add(-idempotency.Retention-time.Hour))
+}
+
+// idempotencyGuard runs work at most once per key (API.md section 1). A
+// service that accepts Idempotency-Key holds one (see OrderService) and
+// calls run with its work and the adapter's render function.
 //
 // Two layers keep a second request with a key out while the first runs: an
 // in-process set, which answers at once on any store (the memory store

@@ -18,7 +18,7 @@ import (
 	"github.com/secondbloom/marketplace/ports"
 )
 
-var now = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+var orderNow = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 
 const (
 	productID = "0193a1b2-0000-7000-8000-000000000001"
@@ -55,7 +55,7 @@ func newOrderFixture(t *testing.T) *orderFixture {
 	tx.EXPECT().WithinTx(gomock.Any(), gomock.Any()).AnyTimes().DoAndReturn(
 		func(ctx context.Context, fn func(context.Context, ports.Repos) error) error { return fn(ctx, repos) })
 	clk := mocks.NewMockClock(ctrl)
-	clk.EXPECT().Now().AnyTimes().Return(now)
+	clk.EXPECT().Now().AnyTimes().Return(orderNow)
 	core, err := app.New(app.Deps{Tx: tx, Repos: repos, Clock: clk, Pinger: mocks.NewMockPinger(ctrl),
 		SMS: mocks.NewMockSMSSender(ctrl), Tokens: mocks.NewMockTokenIssuer(ctrl), Metrics: f.metrics,
 		Config: app.Config{CodeHashKey: make([]byte, 32)}})
@@ -71,7 +71,7 @@ func newOrderFixture(t *testing.T) *orderFixture {
 func stored(qty int, out **product.Product) func(context.Context, string, func(*product.Product) error) (*product.Product, error) {
 	return func(_ context.Context, id string, fn func(*product.Product) error) (*product.Product, error) {
 		p := product.Rehydrate(product.Fields{ID: id, Slug: "roses", Title: "Roses", Price: 150000, Currency: "UZS",
-			Quantity: qty, CategoryID: "c", SellerID: sellerID, Status: product.StatusActive, CreatedAt: now, UpdatedAt: now})
+			Quantity: qty, CategoryID: "c", SellerID: sellerID, Status: product.StatusActive, CreatedAt: orderNow, UpdatedAt: orderNow})
 		if err := fn(p); err != nil {
 			return nil, err
 		}
@@ -184,7 +184,7 @@ func TestPlaceRejectsBadInputWithoutTouchingTheStore(t *testing.T) {
 func TestCancelReleasesTheStockAndCounts(t *testing.T) {
 	f := newOrderFixture(t)
 	o, _ := order.New(order.NewParams{ID: "o1", Number: "SB-20261126-AAAAAAAA", ProductID: productID, SellerID: sellerID,
-		BuyerID: buyerID, Quantity: 4, UnitPrice: 10, Currency: "UZS"}, now)
+		BuyerID: buyerID, Quantity: 4, UnitPrice: 10, Currency: "UZS"}, orderNow)
 	f.orders.EXPECT().Update(gomock.Any(), "o1", gomock.Any()).DoAndReturn(
 		func(_ context.Context, _ string, fn func(*order.Order) error) (*order.Order, error) { return o, fn(o) })
 	var released *product.Product
@@ -201,7 +201,7 @@ func TestCancelReleasesTheStockAndCounts(t *testing.T) {
 func TestOrdersOfOthersAreNotFound(t *testing.T) {
 	f := newOrderFixture(t)
 	o, _ := order.New(order.NewParams{ID: "o1", Number: "SB-20261126-AAAAAAAA", ProductID: productID, SellerID: sellerID,
-		BuyerID: buyerID, Quantity: 1, UnitPrice: 10, Currency: "UZS"}, now)
+		BuyerID: buyerID, Quantity: 1, UnitPrice: 10, Currency: "UZS"}, orderNow)
 	f.orders.EXPECT().Get(gomock.Any(), "o1").Return(o, nil).Times(2)
 	if _, err := f.core.Orders.Get(context.Background(), app.Principal{UserID: "stranger", Role: user.RoleModerator}, "o1"); !errors.Is(err, order.ErrNotFound) {
 		t.Errorf("Get by a stranger = %v, want order.ErrNotFound", err)
@@ -251,7 +251,7 @@ func TestPlaceIdempotentStoresTheRenderedResponse(t *testing.T) {
 	if err != nil || resp.Replayed || resp.Status != 201 {
 		t.Fatalf("PlaceIdempotent = %+v, %v; want a fresh 201", resp, err)
 	}
-	if saved.Scope != scope || saved.Status != 201 || string(saved.Body) != string(resp.Body) || len(saved.Fingerprint) != 32 || !saved.CreatedAt.Equal(now) {
+	if saved.Scope != scope || saved.Status != 201 || string(saved.Body) != string(resp.Body) || len(saved.Fingerprint) != 32 || !saved.CreatedAt.Equal(orderNow) {
 		t.Errorf("saved record = %+v, want the rendered response under %+v", saved, scope)
 	}
 }

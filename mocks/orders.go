@@ -12,6 +12,7 @@ package mocks
 import (
 	context "context"
 	reflect "reflect"
+	time "time"
 
 	idempotency "github.com/secondbloom/marketplace/domain/idempotency"
 	order "github.com/secondbloom/marketplace/domain/order"
@@ -164,6 +165,21 @@ func NewMockIdempotencyRepository(ctrl *gomock.Controller) *MockIdempotencyRepos
 // EXPECT returns an object that allows the caller to indicate expected use.
 func (m *MockIdempotencyRepository) EXPECT() *MockIdempotencyRepositoryMockRecorder {
 	return m.recorder
+}
+
+// DeleteBefore mocks base method.
+func (m *MockIdempotencyRepository) DeleteBefore(ctx context.Context, t time.Time) (int, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "DeleteBefore", ctx, t)
+	ret0, _ := ret[0].(int)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// DeleteBefore indicates an expected call of DeleteBefore.
+func (mr *MockIdempotencyRepositoryMockRecorder) DeleteBefore(ctx, t any) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "DeleteBefore", reflect.TypeOf((*MockIdempotencyRepository)(nil).DeleteBefore), ctx, t)
 }
 
 // Get mocks base method.

@@ -4,6 +4,7 @@ package ports
 
 import (
 	"context"
+	"time"
 
 	"github.com/secondbloom/marketplace/domain/idempotency"
 	"github.com/secondbloom/marketplace/domain/order"
@@ -49,7 +50,10 @@ type OrderRepository interface {
 // OpenAuctionChecker tells whether a product is in an open auction. It is
 // the hook through which the auctions area keeps auctioned products from
 // being ordered directly: Repos.OpenAuctions may be nil until an adapter
-// stores auctions, and then no product is in one.
+// stores auctions, and then no product is in one. An adapter that stores
+// auctions sets it in its repos function (the auction repository can
+// implement it), and the order service then answers
+// order.ErrProductInAuction (409 INVALID_STATE).
 type OpenAuctionChecker interface {
 	// HasOpenAuction reports whether the product has an ACTIVE auction. The
 	// order service calls it while it holds the product's row lock, so an
@@ -58,7 +62,7 @@ type OpenAuctionChecker interface {
 }
 
 // IdempotencyRepository stores the outcomes of requests made with an
-// Idempotency-Key. Every method must be called inside
+// Idempotency-Key. Lock, Get and Save must be called inside
 // Transactor.WithinTx: the key is claimed in the same transaction as the
 // work it guards, so a crash cannot separate them.
 type IdempotencyRepository interface {
@@ -72,4 +76,8 @@ type IdempotencyRepository interface {
 	// scope already has one (which Lock and Get make impossible in correct
 	// callers).
 	Save(ctx context.Context, r idempotency.Record) error
+	// DeleteBefore removes the records created before t and returns how
+	// many it removed; it keeps the table bounded. It may run outside
+	// WithinTx.
+	DeleteBefore(ctx context.Context, t time.Time) (int, error)
 }

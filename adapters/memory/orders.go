@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"slices"
+	"time"
 
 	"github.com/secondbloom/marketplace/domain/idempotency"
 	"github.com/secondbloom/marketplace/domain/order"
@@ -143,6 +144,20 @@ func (r *idempotencyRepo) Save(ctx context.Context, rec idempotency.Record) erro
 		db.idempotency.put(log, rec.Scope.String(), copyRecord(rec))
 		return nil
 	})
+}
+
+func (r *idempotencyRepo) DeleteBefore(ctx context.Context, t time.Time) (int, error) {
+	n := 0
+	err := r.se.do(func(db *data, log *session) error {
+		for k, rec := range db.idempotency {
+			if rec.CreatedAt.Before(t) {
+				db.idempotency.del(log, k)
+				n++
+			}
+		}
+		return nil
+	})
+	return n, err
 }
 
 func copyRecord(r idempotency.Record) idempotency.Record {

@@ -209,6 +209,15 @@ func (r *idempotencyRepo) Get(ctx context.Context, s idempotency.Scope) (idempot
 	return idempotency.Record{Scope: s, Fingerprint: row.Fingerprint, Status: row.Status, Body: row.Body, CreatedAt: row.CreatedAt.UTC()}, nil
 }
 
+func (r *idempotencyRepo) DeleteBefore(ctx context.Context, t time.Time) (int, error) {
+	res, err := r.db.NewDelete().Model((*idempotencyRow)(nil)).Where("created_at < ?", t).Exec(ctx)
+	if err != nil {
+		return 0, translate(err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), translate(err)
+}
+
 func (r *idempotencyRepo) Save(ctx context.Context, rec idempotency.Record) error {
 	row := &idempotencyRow{UserID: rec.Scope.UserID, Route: rec.Scope.Route, Key: rec.Scope.Key,
 		Fingerprint: rec.Fingerprint, Status: rec.Status, Body: rec.Body, CreatedAt: rec.CreatedAt}

@@ -138,18 +138,24 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		Logger:   log,
 	})
 
-	// The auction closer runs until shutdown, and stops before the
-	// database closes.
-	closerCtx, stopCloser := context.WithCancel(context.WithoutCancel(ctx))
+	// Background workers run until shutdown and stop before the database
+	// closes: the auction closer and the purge of old idempotency keys.
+	workers, stopWorkerCtx := context.WithCancel(context.Background())
+	purged := make(chan struct{})
+	go func() {
+		defer close(purged)
+		purgeIdempotencyKeys(workers, core, log, time.Hour)
+	}()
 	closerDone := make(chan struct{})
 	go func() {
 		defer close(closerDone)
-		core.Auctions.RunCloser(closerCtx, app.CloseInterval, func(err error) {
+		core.Auctions.RunCloser(workers, app.CloseInterval, func(err error) {
 			log.Error("closing auctions", "error", err.Error())
 		})
 	}()
 	stopWorkers := func() {
-		stopCloser()
+		stopWorkerCtx()
+		<-purged
 		<-closerDone
 	}
 
@@ -203,4 +209,24 @@ func deriveKey(secret []byte, purpose string) []byte {
 	m := hmac.New(sha256.New, secret)
 	m.Write([]byte(purpose))
 	return m.Sum(nil)
+}
+
+// purgeIdempotencyKeys deletes expired Idempotency-Key records every
+// interval until ctx ends. Every instance may run it: deletes of the same
+// rows are harmless.
+func purgeIdempotencyKeys(ctx context.Context, core *app.App, log *slog.Logger, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := core.PurgeIdempotencyKeys(ctx); err != nil && ctx.Err() == nil {
+				log.Warn("purging idempotency keys", "error", err.Error())
+			} else if n > 0 {
+				log.Info("purged idempotency keys", "deleted", n)
+			}
+		}
+	}
 }

@@ -229,6 +229,10 @@ type AuctionParams struct {
 // NewFromAuction returns the PENDING order of an auction's winner: quantity
 // 1 at the winning amount. It returns the errors of New, and a validation
 // error when AuctionID is empty.
+//
+// The order does not take stock by itself: the caller reserves the one item
+// (product.Reserve) in the same transaction that stores the order, because
+// cancelling any order gives its quantity back to the product.
 func NewFromAuction(p AuctionParams, now time.Time) (*Order, error) {
 	if p.AuctionID == "" {
 		return nil, domain.Invalid("auctionId", "is required")

@@ -300,4 +300,25 @@ func testIdempotency(t *testing.T, newStore NewStore) {
 			t.Errorf("Save(existing scope) = %v, want idempotency.ErrKeyInUse", err)
 		}
 	})
+	t.Run("old records are purged, recent ones kept", func(t *testing.T) {
+		newer := rec
+		newer.Scope.Key = "key-2"
+		newer.CreatedAt = t0.Add(time.Hour)
+		if err := st.WithinTx(ctx, func(ctx context.Context, r ports.Repos) error { return r.Idempotency.Save(ctx, newer) }); err != nil {
+			t.Fatal(err)
+		}
+		n, err := st.Repos().Idempotency.DeleteBefore(ctx, t0.Add(time.Minute))
+		if err != nil || n != 1 {
+			t.Errorf("DeleteBefore = %d, %v; want 1 record removed", n, err)
+		}
+		_ = st.WithinTx(ctx, func(ctx context.Context, r ports.Repos) error {
+			if _, err := r.Idempotency.Get(ctx, scope); !errors.Is(err, idempotency.ErrNotFound) {
+				t.Errorf("Get(purged) = %v, want idempotency.ErrNotFound", err)
+			}
+			if _, err := r.Idempotency.Get(ctx, newer.Scope); err != nil {
+				t.Errorf("Get(recent) = %v, want the record", err)
+			}
+			return nil
+		})
+	})
 }

@@ -53,7 +53,12 @@ func NewDatabase(t testing.TB) string {
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	name := "sb_test_" + hex.EncodeToString(b)
-	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+	// CREATE DATABASE waits for a checkpoint, which takes far longer than
+	// the ping when many test packages create databases at once on a busy
+	// machine; give it its own, generous bound.
+	createCtx, cancelCreate := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancelCreate()
+	if _, err := admin.ExecContext(createCtx, "CREATE DATABASE "+name); err != nil {
 		admin.Close()
 		t.Fatalf("create database: %v", err)
 	}
