@@ -34,7 +34,10 @@ test-alerts: ## Unit-test the Prometheus alert rules with promtool (required und
 
 .PHONY: cover
 cover: ## Print test coverage per package
-	$(GO) test -count=1 -coverprofile=coverage.out $(PKGS) | awk '/coverage:/ {print $$2, $$5}' | column -t
+	@set -o pipefail; $(GO) test -count=1 -coverprofile=coverage.out $(PKGS) | awk '/coverage:/ { \
+		pkg = ($$1 == "ok" || $$1 == "FAIL") ? $$2 : $$1; cov = "n/a"; \
+		for (i = 1; i <= NF; i++) { if ($$i ~ /%$$/) cov = $$i; if ($$i == "[no") cov = "no-statements" } \
+		print pkg, cov }' | column -t
 	@echo "total: $$($(GO) tool cover -func=coverage.out | tail -1 | awk '{print $$3}')"
 
 .PHONY: generate

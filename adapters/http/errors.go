@@ -94,9 +94,12 @@ func (s *Server) errorResponse(c *fiber.Ctx, err error) (int, errorBody) {
 	if status >= 500 && de.Kind != domain.KindUnavailable {
 		s.reportInternal(c, err)
 	}
-	if status >= 500 {
+	// A handler may have stored a deeper cause (readiness stores the ping
+	// error) than the domain error it returns; keep it for the log.
+	if _, set := c.Locals(localsCause).(error); status >= 500 && !set {
 		c.Locals(localsCause, err)
 	}
+	c.Locals(localsErrorCode, de.Code)
 	// A 5xx message is fixed text: wrapped causes (driver messages, DSNs)
 	// stay in the logs.
 	msg := de.Message

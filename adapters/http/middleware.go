@@ -22,6 +22,7 @@ const (
 	localsRequestID = "requestID"
 	localsPrincipal = "principal"
 	localsCause     = "errorCause"
+	localsErrorCode = "errorCode"
 )
 
 // HeaderRequestID carries the request id both ways.
@@ -134,6 +135,9 @@ func (s *Server) logRequests(c *fiber.Ctx) error {
 	}
 	if p, ok := c.Locals(localsPrincipal).(app.Principal); ok {
 		attrs = append(attrs, slog.String("userId", p.UserID))
+	}
+	if code, ok := c.Locals(localsErrorCode).(string); ok && status >= 400 {
+		attrs = append(attrs, slog.String("errorCode", code))
 	}
 	if cause, ok := c.Locals(localsCause).(error); ok && status >= 500 {
 		attrs = append(attrs, slog.String("error", cause.Error()))

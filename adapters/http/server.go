@@ -35,6 +35,14 @@ type Options struct {
 	// Middleware runs first on every request (for example error tracking
 	// or metrics); it may be empty.
 	Middleware []fiber.Handler
+	// RequestTimeout, when set, is the deadline of the context every
+	// handler passes to the core, so a request whose database stopped
+	// answering (a network partition, not only refused connections) fails
+	// with 503 UNAVAILABLE in bounded time. 0 means no deadline.
+	RequestTimeout time.Duration
+	// MetricsHandler, when set, serves GET /metrics (outside /api/v1, not
+	// enveloped, no auth).
+	MetricsHandler fiber.Handler
 	// ProxyHeader, when set, names the header holding the client IP (for
 	// example X-Forwarded-For behind a trusted proxy).
 	ProxyHeader string
@@ -67,23 +75,47 @@ func New(core *app.App, opt Options) *Server {
 		BodyLimit:             BodyLimit,
 		DisableStartupMessage: true,
 		ErrorHandler:          s.handleError,
-		ProxyHeader:           opt.ProxyHeader,
-		ReadTimeout:           30 * time.Second,
-		WriteTimeout:          30 * time.Second,
-		IdleTimeout:           2 * time.Minute,
+		// Values from the request (params, headers, body) are copied, so
+		// nothing the core keeps can be overwritten when fasthttp reuses
+		// its buffers for the next request.
+		Immutable:    true,
+		ProxyHeader:  opt.ProxyHeader,
+		ReadTimeout:  30 * time.Second,
+		WriteTimeout: 30 * time.Second,
+		IdleTimeout:  2 * time.Minute,
 	})
 	s.fiber.Use(s.requestIDs, s.logRequests, s.recoverPanics)
 	for _, m := range opt.Middleware {
 		s.fiber.Use(m)
 	}
+	if len(opt.Middleware) > 0 {
+		// Recover again inside the middleware, so a handler's panic reaches
+		// them (and the error tracker) as an ordinary 500 error rather than
+		// as a panic they might capture a second time.
+		s.fiber.Use(s.recoverPanics)
+	}
+	if opt.RequestTimeout > 0 {
+		s.fiber.Use(s.requestDeadline)
+	}
 	s.routes()
 	return s
+}
+
+// requestDeadline bounds the context handed to the core by RequestTimeout.
+func (s *Server) requestDeadline(c *fiber.Ctx) error {
+	ctx, cancel := context.WithTimeout(c.UserContext(), s.opt.RequestTimeout)
+	defer cancel()
+	c.SetUserContext(ctx)
+	return c.Next()
 }
 
 // routes registers every route. Each area lives in its own file; the
 // OpenAPI test checks this list against openapi.json.
 func (s *Server) routes() {
 	s.fiber.Get("/api/v1/openapi.json", s.openAPI)
+	if s.opt.MetricsHandler != nil {
+		s.fiber.Get("/metrics", s.opt.MetricsHandler)
+	}
 
 	v1 := s.fiber.Group("/api/v1")
 	s.healthRoutes(v1)
@@ -104,6 +136,10 @@ func (s *Server) Listen(addr string) error { return s.fiber.Listen(addr) }
 // stop sending traffic before the server stops. Requests keep being served
 // normally until Shutdown.
 func (s *Server) StartDraining() { s.draining.Store(true) }
+
+// Draining reports whether StartDraining was called, for readiness
+// signals outside this adapter (the secondbloom_ready gauge).
+func (s *Server) Draining() bool { return s.draining.Load() }
 
 // Shutdown stops accepting connections and waits, up to ctx's deadline,
 // for in-flight requests to finish.

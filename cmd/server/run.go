@@ -14,7 +14,9 @@ import (
 	httpadapter "github.com/secondbloom/marketplace/adapters/http"
 	"github.com/secondbloom/marketplace/adapters/jwt"
 	"github.com/secondbloom/marketplace/adapters/memory"
+	"github.com/secondbloom/marketplace/adapters/metrics"
 	"github.com/secondbloom/marketplace/adapters/postgres"
+	"github.com/secondbloom/marketplace/adapters/sentry"
 	"github.com/secondbloom/marketplace/adapters/sms"
 	"github.com/secondbloom/marketplace/app"
 	"github.com/secondbloom/marketplace/ports"
@@ -22,6 +24,11 @@ import (
 
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
+
+// requestTimeout bounds the database work of one request, so that with the
+// database partitioned away business routes answer 503 UNAVAILABLE within
+// the 2 s of ../shared/API.md section 2, as readiness does.
+const requestTimeout = 1500 * time.Millisecond
 
 // shutdownTimeout bounds how long in-flight requests may take to finish.
 const shutdownTimeout = 20 * time.Second
@@ -74,12 +81,24 @@ type storage interface {
 
 // serve wires the adapters, starts the server and, when ctx ends, shuts
 // down in order: readiness turns 503, a drain period passes, in-flight
-// requests finish, and the database closes last.
+// requests finish, the database closes, and queued Sentry events are
+// flushed last.
 func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	log.Info("starting", "version", version, "config", cfg)
 	if cfg.jwtSecretGenerated {
 		log.Warn("JWT_SECRET is not set: using a random secret, so tokens die with this process")
 	}
+
+	reporter, err := sentry.New(sentry.Options{
+		DSN:              cfg.SentryDSN,
+		Environment:      cfg.AppEnv,
+		Release:          version,
+		TracesSampleRate: cfg.SentryTracesSampleRate,
+	})
+	if err != nil {
+		return err
+	}
+	mtr := metrics.New()
 
 	var (
 		store   storage
@@ -94,6 +113,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 			return err
 		}
 		closeDB = db.Close
+		mtr.RegisterDBStats(db.Stats)
 		if _, err := db.Migrate(ctx); err != nil {
 			db.Close()
 			return fmt.Errorf("migrate: %w", err)
@@ -112,12 +132,13 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		return err
 	}
 	core, err := app.New(app.Deps{
-		Tx:     store,
-		Repos:  store.Repos(),
-		Clock:  clock.System{},
-		Pinger: store,
-		SMS:    sender,
-		Tokens: tokens,
+		Tx:      store,
+		Repos:   store.Repos(),
+		Clock:   clock.System{},
+		Pinger:  store,
+		SMS:     sender,
+		Tokens:  tokens,
+		Metrics: mtr,
 		Config: app.Config{
 			AdminPhones: cfg.AdminPhones,
 			TestCodes:   cfg.OTPTestCodes,
@@ -133,9 +154,19 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	}
 
 	srv := httpadapter.New(core, httpadapter.Options{
-		Version:  version,
-		OTPPerIP: cfg.RateLimitOTPPerIP,
-		Logger:   log,
+		Version:        version,
+		OTPPerIP:       cfg.RateLimitOTPPerIP,
+		Logger:         log,
+		Reporter:       reporter,
+		Middleware:     append(reporter.Middleware(), mtr.Middleware()),
+		MetricsHandler: mtr.Handler(),
+		RequestTimeout: requestTimeout,
+	})
+	mtr.RegisterReadiness(func(ctx context.Context) error {
+		if srv.Draining() {
+			return errors.New("draining for shutdown")
+		}
+		return core.Health.Ready(ctx)
 	})
 
 	// Background workers run until shutdown and stop before the database
@@ -183,6 +214,9 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	if err := closeDB(); err != nil {
 		log.Error("closing the database", "error", err.Error())
 	}
+	// Last, so errors of the shutdown itself are sent too; bounded so a
+	// dead Sentry cannot hold the exit past the 30 s budget.
+	reporter.Flush(2 * time.Second)
 	log.Info("stopped")
 	return nil
 }
