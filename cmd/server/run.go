@@ -181,7 +181,10 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	go func() {
 		defer close(closerDone)
 		core.Auctions.RunCloser(workers, app.CloseInterval, func(err error) {
+			// The auction stays ACTIVE and is retried at the next tick; a
+			// failure that repeats is a bug or an outage worth an alert.
 			log.Error("closing auctions", "error", err.Error())
+			reporter.Report(workers, err, map[string]string{"worker": "auction-closer"})
 		})
 	}()
 	stopWorkers := func() {
