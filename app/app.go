@@ -29,8 +29,8 @@ type Config struct {
 	// DefaultAuctionMinDuration.
 	AuctionMinDuration time.Duration
 	// AuctionAntiSnipeWindow: a bid accepted less than this before an
-	// auction's end moves the end to now + window; 0 means
-	// DefaultAuctionAntiSnipeWindow.
+	// auction's end moves the end to now + window; 0 turns that off.
+	// cmd/server passes AUCTION_ANTI_SNIPE_WINDOW (default 2m).
 	AuctionAntiSnipeWindow time.Duration
 }
 
@@ -85,9 +85,6 @@ func New(d Deps) (*App, error) {
 	}
 	if d.Config.AuctionMinDuration == 0 {
 		d.Config.AuctionMinDuration = DefaultAuctionMinDuration
-	}
-	if d.Config.AuctionAntiSnipeWindow == 0 {
-		d.Config.AuctionAntiSnipeWindow = DefaultAuctionAntiSnipeWindow
 	}
 	return &App{
 		Auth:     newAuthService(d),

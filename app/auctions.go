@@ -15,11 +15,8 @@ import (
 	"github.com/secondbloom/marketplace/ports"
 )
 
-// Defaults of the auction settings in Config.
-const (
-	DefaultAuctionMinDuration     = time.Hour
-	DefaultAuctionAntiSnipeWindow = 2 * time.Minute
-)
+// DefaultAuctionMinDuration is used when Config.AuctionMinDuration is 0.
+const DefaultAuctionMinDuration = time.Hour
 
 // AuctionService runs auctions: creating and cancelling them, bidding,
 // and closing them when they are due.
