@@ -465,6 +465,12 @@ func TestAuctions(t *testing.T) {
 					t.Errorf("GET /auctions?%s = %s, want 400", q, r)
 				}
 			}
+			if r := e.Get(t, "/api/v1/auctions/"+strings.ToUpper(a["id"].(string)), ""); r.Status != 200 || r.Data()["id"] != a["id"] {
+				t.Errorf("GET /auctions/{upper-case id} = %s, want the auction", r)
+			}
+			if up := e.Get(t, "/api/v1/auctions?productId="+strings.ToUpper(p.ID()), "").List(); len(up) != 1 {
+				t.Errorf("?productId in upper case = %v, want the mimosa auction", up)
+			}
 			if r := e.Get(t, "/api/v1/auctions/not-a-uuid", ""); r.Status != 404 {
 				t.Errorf("GET /auctions/not-a-uuid = %s, want 404", r)
 			}

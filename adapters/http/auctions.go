@@ -1,6 +1,7 @@
 package http
 
 import (
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -78,9 +79,10 @@ func (s *Server) createAuction(c *fiber.Ctx) error {
 		return err
 	}
 	var v domain.Validation
-	if !isUUID(in.ProductID) {
+	if !looksLikeUUID(in.ProductID) {
 		v.Add("productId", "must be a UUID")
 	}
+	in.ProductID = strings.ToLower(in.ProductID)
 	t, err := time.Parse(time.RFC3339Nano, endsAt)
 	if err != nil {
 		v.Add("endsAt", "must be an RFC 3339 timestamp")
@@ -123,7 +125,7 @@ func (s *Server) listAuctions(c *fiber.Ctx) error {
 }
 
 func (s *Server) getAuction(c *fiber.Ctx) error {
-	a, err := s.core.Auctions.Get(c.UserContext(), c.Params("id"))
+	a, err := s.core.Auctions.Get(c.UserContext(), auctionID(c))
 	if err != nil {
 		return err
 	}
@@ -138,7 +140,7 @@ func (s *Server) placeBid(c *fiber.Ctx) error {
 	p, _ := principal(c)
 	key, has := c.GetReqHeaders()[HeaderIdempotencyKey]
 	if !has {
-		b, err := s.core.Auctions.PlaceBid(c.UserContext(), p, c.Params("id"), amount)
+		b, err := s.core.Auctions.PlaceBid(c.UserContext(), p, auctionID(c), amount)
 		if err != nil {
 			return err
 		}
@@ -147,7 +149,7 @@ func (s *Server) placeBid(c *fiber.Ctx) error {
 	if len(key) != 1 {
 		return domain.Invalid(HeaderIdempotencyKey, "must be sent once")
 	}
-	resp, err := s.core.Auctions.PlaceBidIdempotent(c.UserContext(), p, c.Params("id"), amount, key[0],
+	resp, err := s.core.Auctions.PlaceBidIdempotent(c.UserContext(), p, auctionID(c), amount, key[0],
 		func(b auction.Bid, refused error) (app.Response, error) {
 			if refused != nil {
 				status, body := s.errorResponse(c, refused)
@@ -171,7 +173,7 @@ func (s *Server) listBids(c *fiber.Ctx) error {
 	if err := v.Err(); err != nil {
 		return err
 	}
-	list, err := s.core.Auctions.Bids(c.UserContext(), c.Params("id"), page)
+	list, err := s.core.Auctions.Bids(c.UserContext(), auctionID(c), page)
 	if err != nil {
 		return err
 	}
@@ -191,7 +193,7 @@ func (s *Server) cancelAuction(c *fiber.Ctx) error {
 		}
 	}
 	p, _ := principal(c)
-	a, err := s.core.Auctions.Cancel(c.UserContext(), p, c.Params("id"))
+	a, err := s.core.Auctions.Cancel(c.UserContext(), p, auctionID(c))
 	if err != nil {
 		return err
 	}

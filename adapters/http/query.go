@@ -56,6 +56,10 @@ func sortQuery(c *fiber.Ctx, v *domain.Validation, def ports.Sort, allowed ...st
 	return def
 }
 
+// auctionID returns the :id of the route in canonical lower case, so the
+// memory store (keyed by string) and Postgres (uuid type) agree.
+func auctionID(c *fiber.Ctx) string { return strings.ToLower(c.Params("id")) }
+
 // queryPresent reports whether the query string names key, even with an
 // empty value.
 func queryPresent(c *fiber.Ctx, key string) bool {
@@ -66,14 +70,16 @@ func queryPresent(c *fiber.Ctx, key string) bool {
 // UUID.
 func uuidQuery(c *fiber.Ctx, v *domain.Validation, key string) string {
 	raw := c.Query(key)
-	if (raw != "" || queryPresent(c, key)) && !isUUID(raw) {
+	if (raw != "" || queryPresent(c, key)) && !looksLikeUUID(raw) {
 		v.Add(key, "must be a UUID")
 	}
-	return raw
+	return strings.ToLower(raw)
 }
 
-// isUUID reports whether s has the textual form of a UUID.
-func isUUID(s string) bool {
+// looksLikeUUID reports whether s has the textual form of a UUID. (The
+// catalog area brings an equivalent isUUID; once both are on main one of
+// them can go.)
+func looksLikeUUID(s string) bool {
 	if len(s) != 36 {
 		return false
 	}
