@@ -217,3 +217,89 @@ func TestFiveClosersRacingProduceExactlyOneOrderPerAuction(t *testing.T) {
 		}
 	}
 }
+
+// TestBidsRacingTheCloseAreAllInTheWinnersOrder races bidders (whose
+// server clock still reads just before endsAt) against closers (whose clock
+// reads endsAt): whichever order the row lock gives them, every accepted bid
+// is stored, none is accepted after the close, and the winner's order is at
+// the highest accepted amount.
+func TestBidsRacingTheCloseAreAllInTheWinnersOrder(t *testing.T) {
+	// Round r's auction ends at endsAt + r*3h. The bidders' clock opens it
+	// 2 h before, then stands 1 ms before its end; the closers' clock
+	// stands at its end.
+	endsAt := time.Now().UTC().Truncate(time.Second).Add(2 * time.Hour)
+	beforeEnd := clock.NewFake(endsAt.Add(-2 * time.Hour))
+	atEnd := clock.NewFake(endsAt)
+	noSnipe := func(c *app.Config) { c.AuctionAntiSnipeWindow = 0 }
+	bidEnv := testenv.New(t, testenv.Postgres, testenv.Options{Clock: beforeEnd, Configure: noSnipe})
+	var closers []*testenv.Env
+	for range 3 {
+		closers = append(closers, testenv.NewOnStore(t, testenv.Postgres, bidEnv.Store, testenv.Options{Clock: atEnd, Configure: noSnipe}))
+	}
+	ctx := context.Background()
+	for round := range 5 {
+		_, a, bidders := raceSetup(t, bidEnv, 10, 1, 1000, endsAt, 5000+100*round)
+		beforeEnd.Advance(2*time.Hour - time.Millisecond)
+		var (
+			wg       sync.WaitGroup
+			mu       sync.Mutex
+			accepted []auction.Bid
+			start    = make(chan struct{})
+		)
+		for i, b := range bidders {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				bid, err := bidEnv.Core.Auctions.PlaceBid(ctx, b, a.ID(), 1000+int64(i)*10)
+				switch {
+				case err == nil:
+					mu.Lock()
+					accepted = append(accepted, bid)
+					mu.Unlock()
+				case errors.Is(err, auction.ErrBidTooLow), errors.Is(err, auction.ErrNotActive):
+				default:
+					t.Errorf("PlaceBid = %v", err)
+				}
+			}()
+		}
+		for _, c := range closers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				if _, err := c.Core.Auctions.CloseDue(ctx); err != nil {
+					t.Errorf("CloseDue: %v", err)
+				}
+			}()
+		}
+		close(start)
+		wg.Wait()
+		// A closer that found the auction locked by a bid skipped it; the
+		// next tick closes it.
+		if _, err := closers[0].Core.Auctions.CloseDue(ctx); err != nil {
+			t.Fatalf("next tick: %v", err)
+		}
+		endsAt = endsAt.Add(3 * time.Hour)
+		beforeEnd.Advance(time.Hour + time.Millisecond)
+		atEnd.Advance(3 * time.Hour)
+
+		got, _ := bidEnv.Core.Auctions.Get(ctx, a.ID())
+		stored, _ := bidEnv.Core.Auctions.Bids(ctx, a.ID(), ports.Page{Number: 1, Limit: 100})
+		if got.Status() != auction.StatusEnded || got.BidCount() != len(accepted) || stored.Total != len(accepted) {
+			t.Fatalf("round %d: %s with bidCount %d, %d stored, %d accepted; want ENDED and all equal", round, got.Status(), got.BidCount(), stored.Total, len(accepted))
+		}
+		if len(accepted) == 0 {
+			if got.WinnerID() != "" || got.OrderID() != "" {
+				t.Errorf("round %d: no bids but winner %q, order %q", round, got.WinnerID(), got.OrderID())
+			}
+			continue
+		}
+		top := stored.Items[0]
+		o, err := bidEnv.Core.Orders.Get(ctx, app.Principal{UserID: top.BidderID, Role: user.RoleUser}, got.OrderID())
+		if err != nil || got.WinnerID() != top.BidderID || o.UnitPrice() != top.Amount || got.CurrentPrice() != top.Amount {
+			t.Errorf("round %d: winner %s at %d, order %+v (%v); want the top bid %s at %d", round, got.WinnerID(), got.CurrentPrice(), o, err, top.BidderID, top.Amount)
+		}
+		t.Logf("round %d: %d bids accepted before the close", round, len(accepted))
+	}
+}

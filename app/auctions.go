@@ -179,14 +179,18 @@ func validateBidAmount(amount int64) error {
 // business refusal reached before anything was written; err is anything
 // else and must roll the transaction back.
 func (s *AuctionService) placeBid(ctx context.Context, r ports.Repos, bidderID, auctionID string, amount int64) (bid auction.Bid, refused, err error) {
-	// A bid below the minimum next bid of the last committed state, or by
-	// the seller, can never succeed (minNextBid only grows), so it is
-	// refused without queueing for the auction's lock. On a hot auction
-	// most bids are such.
+	// A bid that the last committed state already refuses is refused
+	// without queueing for the auction's lock: below the minimum next bid
+	// (which only grows), by the seller, or after the end. On a hot auction
+	// most bids are such, and after endsAt this keeps late bids from
+	// holding the lock the closer needs (it skips locked auctions). A bid
+	// refused as late here could only have been saved by another bid,
+	// running at the same moment, moving endsAt: a tie either outcome of
+	// which is fair.
 	if cur, err := r.Auctions.Get(ctx, auctionID); err == nil {
 		probe := auction.Rehydrate(cur.Fields()) // trying a bid changes the auction
 		_, err := probe.PlaceBid("", bidderID, amount, s.clock.Now(), s.cfg.AuctionAntiSnipeWindow)
-		if errors.Is(err, auction.ErrBidTooLow) || errors.Is(err, auction.ErrSellerCannotBid) {
+		if errors.Is(err, auction.ErrBidTooLow) || errors.Is(err, auction.ErrSellerCannotBid) || errors.Is(err, auction.ErrNotActive) {
 			return auction.Bid{}, err, nil
 		}
 	}
