@@ -116,6 +116,18 @@ func TestPlaceBidRefusedStoresNothing(t *testing.T) {
 	}
 }
 
+func TestPlaceBidAfterTheEndTakesNoLock(t *testing.T) {
+	f := newAuctionFixture(t)
+	fields := openAuction(t, 1000).Fields()
+	fields.EndsAt = auctionNow // the clock reads exactly endsAt
+	ended := auction.Rehydrate(fields)
+	f.auctions.EXPECT().Get(gomock.Any(), ended.ID()).Return(ended, nil)
+	// No Update: a late bid must not hold the lock the closer skips.
+	if _, err := f.core.Auctions.PlaceBid(context.Background(), app.Principal{UserID: bobID}, ended.ID(), 5000); !errors.Is(err, auction.ErrNotActive) {
+		t.Fatalf("PlaceBid at endsAt = %v, want auction.ErrNotActive", err)
+	}
+}
+
 func TestPlaceBidOvertakenUnderTheLockIsTooLow(t *testing.T) {
 	f := newAuctionFixture(t)
 	seen := openAuction(t, 1000)         // the committed state read first
