@@ -18,6 +18,10 @@
 //	  RATE_LIMIT_OTP_PER_IP=1000000 LOG_LEVEL=warn ./bin/server &
 //	go run ./cmd/bidload -dsn postgres://postgres@127.0.0.1:5432/sb_bidload?sslmode=disable -b 50 -c 32 -d 20s -n 20
 //
+// With -hot-end the hot auction ends halfway through the run (bids keep
+// coming and are refused with 409 AUCTION_NOT_ACTIVE) and the delay of its
+// close under that load is printed.
+//
 // It is a measuring tool for this machine, not part of the product.
 package main
 
@@ -55,6 +59,7 @@ func main() {
 	n := flag.Int("n", 20, "short auctions whose close delay is measured (0 skips)")
 	prefix := flag.Int("prefix", 99895, "first digits of the phone numbers")
 	printCodes := flag.Bool("print-codes", false, "print the OTP_TEST_CODES value for the phones and exit")
+	hotEnd := flag.Bool("hot-end", false, "end the hot auction halfway through the run and measure its close under the load")
 	flag.Parse()
 
 	phones := make([]string, *bidders+1) // phones[0] is the seller
@@ -86,11 +91,22 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
-	hot, err := openAuction(client, *base, tokens[0], pids[0], time.Now().Add(*d+time.Minute))
+	hotEndsAt := time.Now().Add(*d + time.Minute).UTC().Truncate(time.Millisecond)
+	if *hotEnd {
+		hotEndsAt = time.Now().Add(*d / 2).UTC().Truncate(time.Millisecond)
+	}
+	hot, err := openAuction(client, *base, tokens[0], pids[0], hotEndsAt)
 	if err != nil {
 		fail(err)
 	}
 	bidHot(client, *base, hot, tokens[1:], *c, *d)
+	if *hotEnd {
+		a, err := getAuction(client, *base, hot)
+		if err != nil || a.Status != "ENDED" {
+			fail(fmt.Errorf("hot auction not ENDED at the end of the run: %+v %v", a, err))
+		}
+		fmt.Printf("hot auction closed %s after its endsAt, under the load (endsAt %s)\n", a.UpdatedAt.Sub(a.EndsAt).Round(time.Millisecond), a.EndsAt.Format(time.RFC3339Nano))
+	}
 	if *n > 0 {
 		measureClose(client, *base, tokens, pids[1:])
 	}
