@@ -5,10 +5,13 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
 
+	"github.com/secondbloom/marketplace/domain"
 	"github.com/secondbloom/marketplace/domain/auth"
 	"github.com/secondbloom/marketplace/domain/phone"
 	"github.com/secondbloom/marketplace/ports"
@@ -88,7 +91,7 @@ func New(d Deps) (*App, error) {
 	}
 	return &App{
 		Auth:     newAuthService(d),
-		Health:   &HealthService{pinger: d.Pinger},
+		Health:   newHealthService(d.Pinger),
 		Orders:   newOrderService(d),
 		Auctions: newAuctionService(d),
 		repos:    d.Repos,
@@ -102,15 +105,90 @@ func newID() string { return uuid.Must(uuid.NewV7()).String() }
 // ReadinessTimeout bounds the database ping of a readiness check.
 const ReadinessTimeout = time.Second
 
-// HealthService answers liveness and readiness questions.
-type HealthService struct{ pinger ports.Pinger }
+// HealthService answers liveness and readiness questions, and acts as a
+// circuit breaker for the store: while Watch sees the store down, work
+// guarded by Guard is cancelled at once instead of hanging on a dead
+// connection.
+type HealthService struct {
+	pinger ports.Pinger
+
+	mu    sync.Mutex
+	down  bool
+	epoch context.Context
+	fail  context.CancelCauseFunc
+}
+
+func newHealthService(p ports.Pinger) *HealthService {
+	h := &HealthService{pinger: p}
+	h.epoch, h.fail = context.WithCancelCause(context.Background())
+	return h
+}
 
 // Ready pings the store within ReadinessTimeout. It returns nil when the
-// store answers, or an error wrapping domain.ErrUnavailable.
+// store answers, or an error wrapping domain.ErrUnavailable. The answer
+// also sets the breaker (see Guard), so readiness and business routes
+// never disagree about the store.
 func (h *HealthService) Ready(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, ReadinessTimeout)
+	pctx, cancel := context.WithTimeout(ctx, ReadinessTimeout)
 	defer cancel()
-	return h.pinger.Ping(ctx)
+	err := h.pinger.Ping(pctx)
+	if ctx.Err() != nil {
+		// The caller gave up; that says nothing about the store.
+		return ctx.Err()
+	}
+	if err != nil && !errors.Is(err, domain.ErrUnavailable) {
+		err = fmt.Errorf("%w: %v", domain.ErrUnavailable, err)
+	}
+	h.record(err)
+	return err
+}
+
+// Watch pings the store every interval until ctx ends. When a ping fails,
+// every context handed out by Guard is cancelled with a cause wrapping
+// domain.ErrUnavailable, and new ones start cancelled until a ping
+// succeeds again.
+func (h *HealthService) Watch(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		_ = h.Ready(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (h *HealthService) record(err error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	switch {
+	case err != nil && !h.down:
+		h.down = true
+		h.fail(err)
+	case err == nil && h.down:
+		h.down = false
+		h.epoch, h.fail = context.WithCancelCause(context.Background())
+	}
+}
+
+// Guard returns a context derived from parent that is cancelled, with a
+// cause wrapping domain.ErrUnavailable, as soon as Watch finds the store
+// down (at once if it is down already). Call the returned function when
+// the work is done.
+func (h *HealthService) Guard(parent context.Context) (context.Context, func()) {
+	h.mu.Lock()
+	epoch := h.epoch
+	h.mu.Unlock()
+	ctx, cancel := context.WithCancelCause(parent)
+	if epoch.Err() != nil {
+		// AfterFunc would cancel asynchronously; the caller must see it now.
+		cancel(context.Cause(epoch))
+		return ctx, func() {}
+	}
+	stop := context.AfterFunc(epoch, func() { cancel(context.Cause(epoch)) })
+	return ctx, func() { stop(); cancel(nil) }
 }
 
 // nopMetrics counts nothing; it stands in when Deps.Metrics is nil.

@@ -1,7 +1,9 @@
 package http
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"strconv"
 
 	"github.com/gofiber/fiber/v2"
@@ -86,6 +88,10 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 // internal errors). It is handleError without the write, for responses
 // stored under an Idempotency-Key, which must match a direct answer.
 func (s *Server) errorResponse(c *fiber.Ctx, err error) (int, errorBody) {
+	if errors.Is(err, context.Canceled) && errors.Is(context.Cause(c.UserContext()), domain.ErrUnavailable) {
+		// The store's circuit breaker cut the request short.
+		err = fmt.Errorf("%w: %v", domain.ErrUnavailable, context.Cause(c.UserContext()))
+	}
 	de := classify(err)
 	status, ok := statusOf[de.Kind]
 	if !ok {

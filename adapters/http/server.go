@@ -109,6 +109,16 @@ func (s *Server) requestDeadline(c *fiber.Ctx) error {
 	return c.Next()
 }
 
+// guardStore hands the core a context that the store's circuit breaker
+// cancels when the database goes away, so requests fail with 503 at once
+// instead of hanging on dead connections.
+func (s *Server) guardStore(c *fiber.Ctx) error {
+	ctx, done := s.core.Health.Guard(c.UserContext())
+	defer done()
+	c.SetUserContext(ctx)
+	return c.Next()
+}
+
 // routes registers every route. Each area lives in its own file; the
 // OpenAPI test checks this list against openapi.json.
 func (s *Server) routes() {
@@ -119,6 +129,9 @@ func (s *Server) routes() {
 
 	v1 := s.fiber.Group("/api/v1")
 	s.healthRoutes(v1)
+	// Routes after this point touch the store; health routes must not be
+	// cut short by the breaker, whose state they report.
+	v1.Use(s.guardStore)
 	s.authRoutes(v1)
 	s.auctionRoutes(v1)
 	s.orderRoutes(v1)

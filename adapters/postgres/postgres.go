@@ -41,6 +41,13 @@ type Options struct {
 // Store is a PostgreSQL database reached through Bun.
 type Store struct {
 	db *bun.DB
+	// ping is a one-connection pool of its own, so a readiness check
+	// measures the database and not the queue for the main pool under
+	// load.
+	ping *sql.DB
+	// conns tracks the main pool's sockets, for Ping to sever them when the
+	// database stops answering.
+	conns *connTracker
 }
 
 // Open connects to the database at dsn. It does not ping; call Ping or
@@ -49,10 +56,13 @@ func Open(dsn string, opt Options) (*Store, error) {
 	if opt.StatementTimeout == 0 {
 		opt.StatementTimeout = 5 * time.Second
 	}
+	conns := newConnTracker(time.Second)
 	connector := pgdriver.NewConnector(
 		pgdriver.WithDSN(dsn),
 		pgdriver.WithTimeout(opt.StatementTimeout),
 		pgdriver.WithDialTimeout(time.Second),
+		pgdriver.WithTracing(false),
+		func(c *pgdriver.Config) { c.Dialer = conns.dial },
 	)
 	sqldb := sql.OpenDB(connector)
 	if opt.MaxOpenConns > 0 {
@@ -60,7 +70,14 @@ func Open(dsn string, opt Options) (*Store, error) {
 		sqldb.SetMaxIdleConns(opt.MaxOpenConns)
 	}
 	sqldb.SetConnMaxIdleTime(5 * time.Minute)
-	return &Store{db: bun.NewDB(sqldb, pgdialect.New())}, nil
+	ping := sql.OpenDB(pgdriver.NewConnector(
+		pgdriver.WithDSN(dsn),
+		pgdriver.WithTimeout(opt.StatementTimeout),
+		pgdriver.WithDialTimeout(time.Second),
+	))
+	ping.SetMaxOpenConns(1)
+	ping.SetMaxIdleConns(1)
+	return &Store{db: bun.NewDB(sqldb, pgdialect.New()), ping: ping, conns: conns}, nil
 }
 
 // DB returns the underlying Bun database, for operational commands and
@@ -70,16 +87,23 @@ func (s *Store) DB() *bun.DB { return s.db }
 // Stats returns the connection pool statistics.
 func (s *Store) Stats() sql.DBStats { return s.db.Stats() }
 
-// Close closes the connection pool.
-func (s *Store) Close() error { return s.db.Close() }
+// Close closes the connection pools.
+func (s *Store) Close() error { return errors.Join(s.db.Close(), s.ping.Close()) }
 
-// Ping checks that the database answers. It returns an error wrapping
-// domain.ErrUnavailable otherwise.
+// Ping checks that the database answers, on a connection of its own. It
+// returns an error wrapping domain.ErrUnavailable otherwise, and then also
+// severs every connection of the main pool, so requests waiting on a
+// database that stopped answering fail now instead of at their read
+// timeout.
 func (s *Store) Ping(ctx context.Context) error {
-	if err := s.db.PingContext(ctx); err != nil {
-		return fmt.Errorf("%w: ping: %v", domain.ErrUnavailable, err)
+	err := s.ping.PingContext(ctx)
+	if err == nil {
+		return nil
 	}
-	return nil
+	if !errors.Is(ctx.Err(), context.Canceled) {
+		s.conns.severAll()
+	}
+	return fmt.Errorf("%w: ping: %v", domain.ErrUnavailable, err)
 }
 
 // Repos returns repositories that run outside any transaction; their

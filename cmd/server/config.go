@@ -38,6 +38,7 @@ type config struct {
 	DBMaxConns             int
 	SMSWebhookURL          string
 	SMSWebhookToken        string
+	RequestTimeout         time.Duration
 }
 
 // loadConfig reads the environment through getenv and validates every
@@ -106,6 +107,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		DBMaxConns:             integer("DB_MAX_CONNS", 20, 1, 1000),
 		SMSWebhookURL:          str("SMS_WEBHOOK_URL", ""),
 		SMSWebhookToken:        str("SMS_WEBHOOK_TOKEN", ""),
+		RequestTimeout:         duration("REQUEST_TIMEOUT", 10*time.Second, 100*time.Millisecond),
 	}
 	switch c.AppEnv {
 	case "development", "test", "production":

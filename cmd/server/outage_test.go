@@ -192,10 +192,10 @@ func testOutage(t *testing.T, mode string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httpadapter.New(core, httpadapter.Options{
-		Logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
-		RequestTimeout: requestTimeout,
-	})
+	srv := httpadapter.New(core, httpadapter.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	watch, stopWatch := context.WithCancel(context.Background())
+	defer stopWatch()
+	go core.Health.Watch(watch, storeWatchInterval)
 
 	phoneN := 0
 	call := func(method, path string) (int, envelope, time.Duration) {

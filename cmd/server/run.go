@@ -25,10 +25,10 @@ import (
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
-// requestTimeout bounds the database work of one request, so that with the
-// database partitioned away business routes answer 503 UNAVAILABLE within
-// the 2 s of ../shared/API.md section 2, as readiness does.
-const requestTimeout = 1500 * time.Millisecond
+// storeWatchInterval is how often the store's circuit breaker pings the
+// database. With the 1 s ping timeout, a request stuck on a database that
+// went away is cut short within 1.5 s, inside the 2 s of API.md section 2.
+const storeWatchInterval = 500 * time.Millisecond
 
 // shutdownTimeout bounds how long in-flight requests may take to finish.
 const shutdownTimeout = 20 * time.Second
@@ -160,7 +160,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		Reporter:       reporter,
 		Middleware:     append(reporter.Middleware(), mtr.Middleware()),
 		MetricsHandler: mtr.Handler(),
-		RequestTimeout: requestTimeout,
+		RequestTimeout: cfg.RequestTimeout,
 	})
 	mtr.RegisterReadiness(func(ctx context.Context) error {
 		if srv.Draining() {
@@ -170,12 +170,18 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	})
 
 	// Background workers run until shutdown and stop before the database
-	// closes: the auction closer and the purge of old idempotency keys.
+	// closes: the purge of old idempotency keys, the store watch and the
+	// auction closer.
 	workers, stopWorkerCtx := context.WithCancel(context.Background())
 	purged := make(chan struct{})
 	go func() {
 		defer close(purged)
 		purgeIdempotencyKeys(workers, core, log, time.Hour)
+	}()
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		core.Health.Watch(workers, storeWatchInterval)
 	}()
 	closerDone := make(chan struct{})
 	go func() {
@@ -190,6 +196,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	stopWorkers := func() {
 		stopWorkerCtx()
 		<-purged
+		<-watched
 		<-closerDone
 	}
 
