@@ -103,7 +103,7 @@ func TestPlaceStoresTheOrderAtTheProductPrice(t *testing.T) {
 	}
 	if o.BuyerID() != buyerID || o.SellerID() != sellerID || o.UnitPrice() != 150000 || o.TotalPrice() != 300000 ||
 		o.Status() != order.StatusPending || o.Notes() != "leave at the door" {
-		t.Errorf("order = %+v, want orderBuyer %s, seller %s, 2 x 150000, PENDING, trimmed notes", o.Fields(), buyerID, sellerID)
+		t.Errorf("order = %+v, want buyer %s, seller %s, 2 x 150000, PENDING, trimmed notes", o.Fields(), buyerID, sellerID)
 	}
 	if reserved.Quantity() != 3 {
 		t.Errorf("stock after ordering 2 of 5 = %d, want 3", reserved.Quantity())
