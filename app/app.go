@@ -33,6 +33,13 @@ type Config struct {
 	// product back to PENDING. The server turns it on unless
 	// PRODUCT_MODERATION=false.
 	ProductModeration bool
+	// AuctionMinDuration is the shortest auction allowed; 0 means
+	// DefaultAuctionMinDuration.
+	AuctionMinDuration time.Duration
+	// AuctionAntiSnipeWindow: a bid accepted less than this before an
+	// auction's end moves the end to now + window; 0 turns that off.
+	// cmd/server passes AUCTION_ANTI_SNIPE_WINDOW (default 2m).
+	AuctionAntiSnipeWindow time.Duration
 }
 
 // Deps are the ports the core is built from. Every field is required.
@@ -58,6 +65,9 @@ type App struct {
 	Catalog *CatalogService
 	// Orders needs Deps.Repos.Orders and Deps.Repos.Idempotency.
 	Orders *OrderService
+	// Auctions needs Deps.Repos.Auctions, Products, Orders and
+	// Idempotency.
+	Auctions *AuctionService
 
 	repos ports.Repos
 	clock ports.Clock
@@ -85,13 +95,17 @@ func New(d Deps) (*App, error) {
 	if d.Metrics == nil {
 		d.Metrics = nopMetrics{}
 	}
+	if d.Config.AuctionMinDuration == 0 {
+		d.Config.AuctionMinDuration = DefaultAuctionMinDuration
+	}
 	return &App{
-		Auth:    newAuthService(d),
-		Health:  newHealthService(d.Pinger),
-		Catalog: newCatalogService(d),
-		Orders:  newOrderService(d),
-		repos:   d.Repos,
-		clock:   d.Clock,
+		Auth:     newAuthService(d),
+		Health:   newHealthService(d.Pinger),
+		Catalog:  newCatalogService(d),
+		Orders:   newOrderService(d),
+		Auctions: newAuctionService(d),
+		repos:    d.Repos,
+		clock:    d.Clock,
 	}, nil
 }
 

@@ -51,8 +51,11 @@ type ProductRepository interface {
 	GetBySlug(ctx context.Context, slug string) (*product.Product, error)
 	// Update loads the product with id under a row lock, calls fn, and
 	// stores the result if fn returns nil. It returns product.ErrNotFound,
-	// or fn's error unchanged (storing nothing). Updates of different
-	// products never wait on each other.
+	// product.ErrInvalidState when the product has an ACTIVE auction and
+	// fn would take it out of ACTIVE or leave it without stock (the
+	// auction's winner must be able to take one item), or fn's error
+	// unchanged (storing nothing). Updates of different products never wait
+	// on each other.
 	Update(ctx context.Context, id string, fn func(p *product.Product) error) (*product.Product, error)
 	// List returns one page of the products f matches, in order s (with the
 	// id as tie-breaker, so pages never overlap), and the total count of

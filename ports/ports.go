@@ -30,11 +30,13 @@ type Repos struct {
 	Sessions   SessionRepository
 	Categories CategoryRepository
 	Products   ProductRepository
+	Auctions   AuctionRepository
 	Orders     OrderRepository
 	// Idempotency stores Idempotency-Key outcomes; see
 	// IdempotencyRepository.
 	Idempotency IdempotencyRepository
-	// OpenAuctions is nil until auctions are stored; see
+	// OpenAuctions answers whether a product is in an open auction; the
+	// storage adapters set it to their auction repository. See
 	// OpenAuctionChecker.
 	OpenAuctions OpenAuctionChecker
 	// ProductUsage tells whether open orders need a product (see

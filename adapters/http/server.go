@@ -134,6 +134,7 @@ func (s *Server) routes() {
 	v1.Use(s.guardStore)
 	s.authRoutes(v1)
 	s.catalogRoutes(v1)
+	s.auctionRoutes(v1)
 	s.orderRoutes(v1)
 
 	s.fiber.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })

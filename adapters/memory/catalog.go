@@ -109,6 +109,11 @@ func (r *productRepo) Update(ctx context.Context, id string, fn func(*product.Pr
 			return err
 		}
 		f := p.Fields()
+		if _, inAuction := db.activeAuctions[id]; inAuction && (f.Status != product.StatusActive || f.Quantity < 1) {
+			// An open auction needs its product ACTIVE with an item to sell
+			// (the trigger products_in_open_auction in Postgres).
+			return product.ErrInvalidState
+		}
 		if old.Status != product.StatusArchived {
 			db.liveTitles.del(log, titleKey(old))
 		}

@@ -3,6 +3,7 @@ package memory
 import (
 	"time"
 
+	"github.com/secondbloom/marketplace/domain/auction"
 	"github.com/secondbloom/marketplace/domain/auth"
 	"github.com/secondbloom/marketplace/domain/category"
 	"github.com/secondbloom/marketplace/domain/idempotency"
@@ -30,6 +31,12 @@ type data struct {
 	// live (not archived) product.
 	liveTitles table[string, string]
 
+	auctions table[string, auction.Fields]
+	// activeAuctions maps a product id to its ACTIVE auction's id.
+	activeAuctions table[string, string]
+	// bids holds each auction's accepted bids in the order accepted, which
+	// is also increasing amount.
+	bids           table[string, []auction.Bid]
 	orders         table[string, order.Fields]
 	orderByNumber  table[string, string]
 	orderByAuction table[string, string]
@@ -56,6 +63,9 @@ func newData() *data {
 		productBySlug:  table[string, string]{},
 		liveTitles:     table[string, string]{},
 
+		auctions:       table[string, auction.Fields]{},
+		activeAuctions: table[string, string]{},
+		bids:           table[string, []auction.Bid]{},
 		orders:         table[string, order.Fields]{},
 		orderByNumber:  table[string, string]{},
 		orderByAuction: table[string, string]{},
@@ -70,9 +80,11 @@ func (s *Store) repos(se *session) ports.Repos {
 		Sessions:   &sessionRepo{se},
 		Categories: &categoryRepo{se},
 		Products:   &productRepo{se},
+		Auctions:   &auctionRepo{se},
 
 		Orders:       &orderRepo{se},
 		ProductUsage: &productUsage{se},
 		Idempotency:  &idempotencyRepo{se},
+		OpenAuctions: &auctionRepo{se},
 	}
 }

@@ -124,6 +124,10 @@ func productWriteError(err error) error {
 		return product.ErrSlugTaken
 	case fkViolation:
 		return category.ErrNotFound
+	case checkViolation:
+		if constraintName(err) == "products_in_open_auction" {
+			return product.ErrInvalidState
+		}
 	}
 	return translate(err)
 }

@@ -136,10 +136,12 @@ func repos(db bun.IDB, s *Store, changed *productChanges) ports.Repos {
 		Sessions:   &sessionRepo{db},
 		Categories: &categoryRepo{db},
 		Products:   &productRepo{db: db, store: s, changed: changed},
+		Auctions:   &auctionRepo{db},
 
 		Orders:       &orderRepo{db},
 		ProductUsage: &productUsage{db},
 		Idempotency:  &idempotencyRepo{db},
+		OpenAuctions: &auctionRepo{db},
 	}
 }
 

@@ -166,6 +166,9 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 			TestCodes:         cfg.OTPTestCodes,
 			CodeHashKey:       deriveKey(cfg.JWTSecret, "otp-code-hash"),
 			ProductModeration: cfg.ProductModeration,
+
+			AuctionMinDuration:     cfg.AuctionMinDuration,
+			AuctionAntiSnipeWindow: cfg.AuctionAntiSnipeWindow,
 		},
 	})
 	if err != nil {
@@ -197,7 +200,10 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		return core.Health.Ready(ctx)
 	})
 
-	workers, stopWorkers := context.WithCancel(context.Background())
+	// Background workers run until shutdown and stop before the database
+	// closes: the purge of old idempotency keys, the store watch and the
+	// auction closer.
+	workers, stopWorkerCtx := context.WithCancel(context.Background())
 	purged := make(chan struct{})
 	go func() {
 		defer close(purged)
@@ -208,6 +214,22 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		defer close(watched)
 		core.Health.Watch(workers, storeWatchInterval)
 	}()
+	closerDone := make(chan struct{})
+	go func() {
+		defer close(closerDone)
+		core.Auctions.RunCloser(workers, app.CloseInterval, func(err error) {
+			// The auction stays ACTIVE and is retried at the next tick; a
+			// failure that repeats is a bug or an outage worth an alert.
+			log.Error("closing auctions", "error", err.Error())
+			reporter.Report(workers, err, map[string]string{"worker": "auction-closer"})
+		})
+	}()
+	stopWorkers := func() {
+		stopWorkerCtx()
+		<-purged
+		<-watched
+		<-closerDone
+	}
 
 	listenErr := make(chan error, 1)
 	go func() { listenErr <- srv.Listen(cfg.addr()) }()
@@ -216,8 +238,6 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	select {
 	case err := <-listenErr:
 		stopWorkers()
-		<-purged
-		<-watched
 		closeDB()
 		return fmt.Errorf("listen: %w", err)
 	case <-ctx.Done():
@@ -233,8 +253,6 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	}
 	stopListening()
 	stopWorkers()
-	<-purged
-	<-watched
 	if err := closeDB(); err != nil {
 		log.Error("closing the database", "error", err.Error())
 	}

@@ -30,6 +30,7 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("CategoryWrites", func(t *testing.T) { testCategoryWrites(t, newStore) })
 	t.Run("ProductList", func(t *testing.T) { testProductList(t, newStore) })
 	t.Run("ProductCreateRaces", func(t *testing.T) { testProductCreateRaces(t, newStore) })
+	t.Run("Auctions", func(t *testing.T) { testAuctions(t, newStore) })
 	t.Run("Orders", func(t *testing.T) { testOrders(t, newStore) })
 	t.Run("Idempotency", func(t *testing.T) { testIdempotency(t, newStore) })
 }

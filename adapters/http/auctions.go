@@ -1,0 +1,201 @@
+package http
+
+import (
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/secondbloom/marketplace/app"
+	"github.com/secondbloom/marketplace/domain"
+	"github.com/secondbloom/marketplace/domain/auction"
+	"github.com/secondbloom/marketplace/ports"
+)
+
+func (s *Server) auctionRoutes(r fiber.Router) {
+	r.Post("/auctions", s.authenticate, s.createAuction)
+	r.Get("/auctions", s.listAuctions)
+	g := r.Group("/auctions")
+	g.Get("/:id", s.getAuction)
+	g.Post("/:id/bids", s.authenticate, s.placeBid)
+	g.Get("/:id/bids", s.optionalAuth, s.listBids)
+	g.Post("/:id/cancel", s.authenticate, s.cancelAuction)
+}
+
+type auctionDTO struct {
+	ID           string  `json:"id"`
+	ProductID    string  `json:"productId"`
+	SellerID     string  `json:"sellerId"`
+	Status       string  `json:"status"`
+	StartPrice   int64   `json:"startPrice"`
+	CurrentPrice int64   `json:"currentPrice"`
+	MinIncrement int64   `json:"minIncrement"`
+	MinNextBid   int64   `json:"minNextBid"`
+	BidCount     int     `json:"bidCount"`
+	Currency     string  `json:"currency"`
+	StartsAt     string  `json:"startsAt"`
+	EndsAt       string  `json:"endsAt"`
+	WinnerID     *string `json:"winnerId"`
+	OrderID      *string `json:"orderId"`
+	CreatedAt    string  `json:"createdAt"`
+	UpdatedAt    string  `json:"updatedAt"`
+}
+
+func toAuctionDTO(a *auction.Auction) auctionDTO {
+	return auctionDTO{ID: a.ID(), ProductID: a.ProductID(), SellerID: a.SellerID(), Status: string(a.Status()),
+		StartPrice: a.StartPrice(), CurrentPrice: a.CurrentPrice(), MinIncrement: a.MinIncrement(), MinNextBid: a.MinNextBid(),
+		BidCount: a.BidCount(), Currency: a.Currency(), StartsAt: timestamp(a.StartsAt()), EndsAt: timestamp(a.EndsAt()),
+		WinnerID: emptyToNil(a.WinnerID()), OrderID: emptyToNil(a.OrderID()), CreatedAt: timestamp(a.CreatedAt()),
+		UpdatedAt: timestamp(a.UpdatedAt())}
+}
+
+type bidDTO struct {
+	ID        string `json:"id"`
+	AuctionID string `json:"auctionId"`
+	Amount    int64  `json:"amount"`
+	CreatedAt string `json:"createdAt"`
+}
+
+func toBidDTO(b auction.Bid) bidDTO {
+	return bidDTO{ID: b.ID, AuctionID: b.AuctionID, Amount: b.Amount, CreatedAt: timestamp(b.CreatedAt)}
+}
+
+// publicBidDTO is a bid as anyone may see it: no bidder identity, only
+// whether it is the caller's own.
+type publicBidDTO struct {
+	ID        string `json:"id"`
+	Amount    int64  `json:"amount"`
+	CreatedAt string `json:"createdAt"`
+	IsMine    bool   `json:"isMine"`
+}
+
+func (s *Server) createAuction(c *fiber.Ctx) error {
+	var (
+		in     app.NewAuction
+		endsAt string
+	)
+	if err := decode(c, required("productId", &in.ProductID), required("startPrice", &in.StartPrice),
+		optional("minIncrement", &in.MinIncrement), required("endsAt", &endsAt)); err != nil {
+		return err
+	}
+	var v domain.Validation
+	if !looksLikeUUID(in.ProductID) {
+		v.Add("productId", "must be a UUID")
+	}
+	in.ProductID = strings.ToLower(in.ProductID)
+	t, err := time.Parse(time.RFC3339Nano, endsAt)
+	if err != nil {
+		v.Add("endsAt", "must be an RFC 3339 timestamp")
+	}
+	in.EndsAt = t
+	if err := v.Err(); err != nil {
+		return err
+	}
+	p, _ := principal(c)
+	a, err := s.core.Auctions.Create(c.UserContext(), p, in)
+	if err != nil {
+		return err
+	}
+	return respond(c, fiber.StatusCreated, toAuctionDTO(a))
+}
+
+func (s *Server) listAuctions(c *fiber.Ctx) error {
+	var v domain.Validation
+	page := pageQuery(c, &v)
+	sort := sortQuery(c, &v, ports.Sort{Field: "endsAt"}, "endsAt")
+	f := ports.AuctionFilter{ProductID: uuidQuery(c, &v, "productId")}
+	if raw := c.Query("status"); raw != "" || queryPresent(c, "status") {
+		f.Status = auction.Status(raw)
+		if !f.Status.Valid() {
+			v.Add("status", "must be ACTIVE, ENDED or CANCELLED")
+		}
+	}
+	if err := v.Err(); err != nil {
+		return err
+	}
+	list, err := s.core.Auctions.List(c.UserContext(), f, sort, page)
+	if err != nil {
+		return err
+	}
+	items := make([]auctionDTO, 0, len(list.Items))
+	for _, a := range list.Items {
+		items = append(items, toAuctionDTO(a))
+	}
+	return respondList(c, items, page.Number, page.Limit, list.Total)
+}
+
+func (s *Server) getAuction(c *fiber.Ctx) error {
+	a, err := s.core.Auctions.Get(c.UserContext(), auctionID(c))
+	if err != nil {
+		return err
+	}
+	return respond(c, fiber.StatusOK, toAuctionDTO(a))
+}
+
+func (s *Server) placeBid(c *fiber.Ctx) error {
+	var amount int64
+	if err := decode(c, required("amount", &amount)); err != nil {
+		return err
+	}
+	p, _ := principal(c)
+	key, has := c.GetReqHeaders()[HeaderIdempotencyKey]
+	if !has {
+		b, err := s.core.Auctions.PlaceBid(c.UserContext(), p, auctionID(c), amount)
+		if err != nil {
+			return err
+		}
+		return respond(c, fiber.StatusCreated, toBidDTO(b))
+	}
+	if len(key) != 1 {
+		return domain.Invalid(HeaderIdempotencyKey, "must be sent once")
+	}
+	resp, err := s.core.Auctions.PlaceBidIdempotent(c.UserContext(), p, auctionID(c), amount, key[0],
+		func(b auction.Bid, refused error) (app.Response, error) {
+			if refused != nil {
+				status, body := s.errorResponse(c, refused)
+				return renderJSON(status, body)
+			}
+			return renderJSON(fiber.StatusCreated, okBody{Success: true, Data: toBidDTO(b)})
+		})
+	if err != nil {
+		return err
+	}
+	if resp.Replayed {
+		c.Set(HeaderIdempotentReplayed, "true")
+	}
+	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
+	return c.Status(resp.Status).Send(resp.Body)
+}
+
+func (s *Server) listBids(c *fiber.Ctx) error {
+	var v domain.Validation
+	page := pageQuery(c, &v)
+	if err := v.Err(); err != nil {
+		return err
+	}
+	list, err := s.core.Auctions.Bids(c.UserContext(), auctionID(c), page)
+	if err != nil {
+		return err
+	}
+	me, signedIn := principal(c)
+	items := make([]publicBidDTO, 0, len(list.Items))
+	for _, b := range list.Items {
+		items = append(items, publicBidDTO{ID: b.ID, Amount: b.Amount, CreatedAt: timestamp(b.CreatedAt),
+			IsMine: signedIn && b.BidderID == me.UserID})
+	}
+	return respondList(c, items, page.Number, page.Limit, list.Total)
+}
+
+func (s *Server) cancelAuction(c *fiber.Ctx) error {
+	if hasBody(c) {
+		if err := decode(c); err != nil {
+			return err
+		}
+	}
+	p, _ := principal(c)
+	a, err := s.core.Auctions.Cancel(c.UserContext(), p, auctionID(c))
+	if err != nil {
+		return err
+	}
+	return respond(c, fiber.StatusOK, toAuctionDTO(a))
+}

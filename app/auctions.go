@@ -1,0 +1,318 @@
+package app
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/secondbloom/marketplace/domain"
+	"github.com/secondbloom/marketplace/domain/auction"
+	"github.com/secondbloom/marketplace/domain/money"
+	"github.com/secondbloom/marketplace/domain/product"
+	"github.com/secondbloom/marketplace/ports"
+)
+
+// DefaultAuctionMinDuration is used when Config.AuctionMinDuration is 0.
+const DefaultAuctionMinDuration = time.Hour
+
+// AuctionService runs auctions: creating and cancelling them, bidding,
+// and closing them when they are due.
+type AuctionService struct {
+	tx      ports.Transactor
+	repos   ports.Repos
+	clock   ports.Clock
+	metrics ports.Metrics
+	cfg     Config
+	idem    *idempotencyGuard
+}
+
+func newAuctionService(d Deps) *AuctionService {
+	return &AuctionService{tx: d.Tx, repos: d.Repos, clock: d.Clock, metrics: d.Metrics, cfg: d.Config,
+		idem: newIdempotencyGuard(d.Tx, d.Clock)}
+}
+
+// NewAuction is what a seller sends to open an auction.
+type NewAuction struct {
+	ProductID    string
+	StartPrice   int64
+	MinIncrement *int64
+	EndsAt       time.Time
+}
+
+// Create opens an auction of one item of the caller's product. It returns
+// a validation error for bad values (before anything else is checked),
+// product.ErrNotFound when the product does not exist or the caller may not
+// see it, auction.ErrForbidden when it is someone else's,
+// auction.ErrProductNotEligible unless it is ACTIVE with stock, and
+// auction.ErrAlreadyOpen when it already has an open auction.
+func (s *AuctionService) Create(ctx context.Context, p Principal, in NewAuction) (*auction.Auction, error) {
+	now := s.clock.Now()
+	params := auction.NewParams{ID: newID(), ProductID: in.ProductID, SellerID: p.UserID, StartPrice: in.StartPrice,
+		MinIncrement: in.MinIncrement, EndsAt: in.EndsAt}
+	if _, err := auction.New(params, now, s.cfg.AuctionMinDuration); err != nil {
+		return nil, err
+	}
+	var a *auction.Auction
+	err := s.tx.WithinTx(ctx, func(ctx context.Context, r ports.Repos) error {
+		// The product's row lock orders this against orders and edits of
+		// the product, which check for an open auction under the same lock.
+		_, err := r.Products.Update(ctx, in.ProductID, func(pr *product.Product) error {
+			switch {
+			case !pr.VisibleTo(p.UserID, p.Role):
+				return product.ErrNotFound
+			case pr.SellerID() != p.UserID:
+				return auction.ErrForbidden
+			case pr.Status() != product.StatusActive || pr.Quantity() < 1:
+				return auction.ErrProductNotEligible
+			}
+			params.Currency = pr.Currency()
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if a, err = auction.New(params, now, s.cfg.AuctionMinDuration); err != nil {
+			return err
+		}
+		return r.Auctions.Create(ctx, a)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// Get returns the auction with id, or auction.ErrNotFound.
+func (s *AuctionService) Get(ctx context.Context, id string) (*auction.Auction, error) {
+	return s.repos.Auctions.Get(ctx, id)
+}
+
+// AuctionList is one page of auctions and the number of all matches.
+type AuctionList struct {
+	Items []*auction.Auction
+	Total int
+}
+
+// List returns one page of auctions matching f sorted by sort (endsAt
+// unless given).
+func (s *AuctionService) List(ctx context.Context, f ports.AuctionFilter, sort ports.Sort, page ports.Page) (AuctionList, error) {
+	if sort.Field == "" {
+		sort.Field = "endsAt"
+	}
+	items, total, err := s.repos.Auctions.List(ctx, f, sort, page)
+	return AuctionList{Items: items, Total: total}, err
+}
+
+// PlaceBid bids amount on the auction for the caller, on the server's clock
+// read under the auction's lock. It returns a validation error for an
+// amount out of range, auction.ErrNotFound, auction.ErrNotActive,
+// auction.ErrSellerCannotBid, or auction.ErrBidTooLow with minNextBid in
+// its details; nothing is stored then.
+func (s *AuctionService) PlaceBid(ctx context.Context, p Principal, auctionID string, amount int64) (auction.Bid, error) {
+	if err := validateBidAmount(amount); err != nil {
+		return auction.Bid{}, err
+	}
+	var bid auction.Bid
+	err := s.tx.WithinTx(ctx, func(ctx context.Context, r ports.Repos) error {
+		var refused, err error
+		bid, refused, err = s.placeBid(ctx, r, p.UserID, auctionID, amount)
+		if err != nil {
+			return err
+		}
+		return refused
+	})
+	if err != nil {
+		return auction.Bid{}, err
+	}
+	s.metrics.BidPlaced()
+	return bid, nil
+}
+
+// BidRoute names the bid route in idempotency scopes.
+const BidRoute = "POST /api/v1/auctions/{id}/bids"
+
+// PlaceBidIdempotent is PlaceBid under an Idempotency-Key, scoped to the
+// caller and BidRoute; the auction id is part of the request, so one key
+// used on two auctions is a reused key. render turns the outcome (the bid,
+// or the refusal PlaceBid would return) into the response, which is stored
+// with the key in the bid's transaction; a retry gets it back with Replayed
+// set and changes nothing. It returns the validation errors of PlaceBid
+// (never stored), idempotency.ErrInvalidKey, idempotency.ErrKeyInUse while
+// a request with the key runs, and idempotency.ErrKeyReused when the key
+// was used with another request.
+func (s *AuctionService) PlaceBidIdempotent(ctx context.Context, p Principal, auctionID string, amount int64, key string,
+	render func(b auction.Bid, refused error) (Response, error),
+) (Response, error) {
+	if err := validateBidAmount(amount); err != nil {
+		return Response{}, err
+	}
+	fp, _ := json.Marshal([]any{auctionID, amount})
+	sum := sha256.Sum256(fp)
+	var bid auction.Bid
+	resp, fresh, err := s.idem.run(ctx, p.UserID, Idempotency{Key: key, Route: BidRoute}, sum[:],
+		func(ctx context.Context, r ports.Repos) (refused, err error) {
+			bid, refused, err = s.placeBid(ctx, r, p.UserID, auctionID, amount)
+			return refused, err
+		},
+		func(refused error) (Response, error) { return render(bid, refused) },
+	)
+	if err != nil {
+		return Response{}, err
+	}
+	if fresh {
+		s.metrics.BidPlaced()
+	}
+	return resp, nil
+}
+
+func validateBidAmount(amount int64) error {
+	if amount < 1 || amount > money.MaxAmount {
+		return domain.Invalid("amount", "must be an integer from 1 to 10^15 minor units")
+	}
+	return nil
+}
+
+// placeBid does the work of PlaceBid in r's transaction. refused is a
+// business refusal reached before anything was written; err is anything
+// else and must roll the transaction back.
+func (s *AuctionService) placeBid(ctx context.Context, r ports.Repos, bidderID, auctionID string, amount int64) (bid auction.Bid, refused, err error) {
+	// A bid that the last committed state already refuses is refused
+	// without queueing for the auction's lock: below the minimum next bid
+	// (which only grows), by the seller, or after the end. On a hot auction
+	// most bids are such, and after endsAt this keeps late bids from
+	// holding the lock the closer needs (it skips locked auctions). A bid
+	// refused as late here could only have been saved by another bid,
+	// running at the same moment, moving endsAt: a tie either outcome of
+	// which is fair.
+	if cur, err := r.Auctions.Get(ctx, auctionID); err == nil {
+		probe := auction.Rehydrate(cur.Fields()) // trying a bid changes the auction
+		_, err := probe.PlaceBid("", bidderID, amount, s.clock.Now(), s.cfg.AuctionAntiSnipeWindow)
+		if errors.Is(err, auction.ErrBidTooLow) || errors.Is(err, auction.ErrSellerCannotBid) || errors.Is(err, auction.ErrNotActive) {
+			return auction.Bid{}, err, nil
+		}
+	}
+	_, err = r.Auctions.Update(ctx, auctionID, func(a *auction.Auction) error {
+		bid, refused = a.PlaceBid(newID(), bidderID, amount, s.clock.Now(), s.cfg.AuctionAntiSnipeWindow)
+		return refused
+	})
+	switch {
+	case refused != nil:
+		return auction.Bid{}, refused, nil
+	case errors.Is(err, auction.ErrNotFound):
+		return auction.Bid{}, err, nil
+	case err != nil:
+		return auction.Bid{}, nil, err
+	}
+	if err := r.Auctions.AddBid(ctx, bid); err != nil {
+		return auction.Bid{}, nil, err
+	}
+	return bid, nil, nil
+}
+
+// BidList is one page of an auction's bids, highest first, and their
+// number.
+type BidList struct {
+	Items []auction.Bid
+	Total int
+}
+
+// Bids returns one page of the auction's bids, highest first. It returns
+// auction.ErrNotFound for an unknown auction.
+func (s *AuctionService) Bids(ctx context.Context, auctionID string, page ports.Page) (BidList, error) {
+	if _, err := s.repos.Auctions.Get(ctx, auctionID); err != nil {
+		return BidList{}, err
+	}
+	items, total, err := s.repos.Auctions.ListBids(ctx, auctionID, page)
+	return BidList{Items: items, Total: total}, err
+}
+
+// Cancel cancels an auction without bids for its seller or an ADMIN. It
+// returns auction.ErrNotFound, auction.ErrForbidden, auction.ErrHasBids or
+// auction.ErrInvalidState.
+func (s *AuctionService) Cancel(ctx context.Context, p Principal, id string) (*auction.Auction, error) {
+	return s.repos.Auctions.Update(ctx, id, func(a *auction.Auction) error {
+		return a.Cancel(p.UserID, p.Role, s.clock.Now())
+	})
+}
+
+// CloseDue closes every auction whose endsAt has passed, one per
+// transaction, and returns how many it closed. Several instances may run it
+// at once: each auction is claimed by exactly one of them. It stops at the
+// first error, leaving the auction it was closing ACTIVE for the next run.
+func (s *AuctionService) CloseDue(ctx context.Context) (int, error) {
+	closed := 0
+	for ctx.Err() == nil {
+		err := s.closeNext(ctx)
+		if errors.Is(err, auction.ErrNotFound) {
+			return closed, nil
+		}
+		if err != nil {
+			return closed, err
+		}
+		closed++
+	}
+	return closed, nil
+}
+
+// closeNext closes one due auction. With bids, the winner's order is
+// created and the item taken from stock in the same transaction. It
+// returns auction.ErrNotFound when nothing is due.
+func (s *AuctionService) closeNext(ctx context.Context) error {
+	now := s.clock.Now()
+	var closed *auction.Auction
+	err := s.tx.WithinTx(ctx, func(ctx context.Context, r ports.Repos) error {
+		var orderID string
+		a, err := r.Auctions.UpdateNextDue(ctx, now, func(a *auction.Auction) error {
+			if a.BidCount() > 0 {
+				orderID = newID()
+			}
+			return a.Close(now, orderID)
+		})
+		if err != nil {
+			return err
+		}
+		closed = a
+		if orderID == "" {
+			return nil
+		}
+		return s.createWinnerOrder(ctx, r, a, now)
+	})
+	if errors.Is(err, auction.ErrNotFound) && closed == nil {
+		return err
+	}
+	if err != nil {
+		return fmt.Errorf("close auction: %w", err)
+	}
+	s.metrics.AuctionClosed(closed.WinnerID() != "")
+	if closed.WinnerID() != "" {
+		s.metrics.OrderCreated()
+	}
+	return nil
+}
+
+// CloseInterval is how often RunCloser looks for due auctions, which
+// bounds the delay between an auction's endsAt and its close to about
+// one interval plus the time the close takes.
+const CloseInterval = time.Second
+
+// RunCloser closes due auctions every interval until ctx ends, and returns
+// then; a close in progress finishes or rolls back with ctx. Failures are
+// passed to onError (never nil) and retried at the next tick. Several
+// server instances may run it at once.
+func (s *AuctionService) RunCloser(ctx context.Context, interval time.Duration, onError func(error)) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if _, err := s.CloseDue(ctx); err != nil && ctx.Err() == nil {
+			onError(err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
