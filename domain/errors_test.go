@@ -204,3 +204,25 @@ func TestValidationMergeDoesNotModifySource(t *testing.T) {
 		t.Errorf("source detail field after Merge = %q, want %q", got, "")
 	}
 }
+
+func TestValidID(t *testing.T) {
+	tests := []struct {
+		in   string
+		want bool
+	}{
+		{"01a219be-be3c-77e3-8614-73f84720bf4c", true},
+		{"01A219BE-BE3C-77E3-8614-73F84720BF4C", true},
+		{"01a219be-be3c-77e3-8614-73f84720bf4", false},
+		{"01a219be-be3c-77e3-8614-73f84720bf4cc", false},
+		{"01a219bebbe3c-77e3-8614-73f84720bf4c", false},
+		{"01a219be-be3c-77e3-8614-73f84720bf4g", false},
+		{"{01a219be-be3c-77e3-8614-73f84720bf4}", false},
+		{"urn:uuid:01a219be-be3c-77e3-8614-73f8", false},
+		{"", false},
+	}
+	for _, tc := range tests {
+		if got := domain.ValidID(tc.in); got != tc.want {
+			t.Errorf("ValidID(%q) = %v, want %v", tc.in, got, tc.want)
+		}
+	}
+}

@@ -79,7 +79,7 @@ func (s *Server) createAuction(c *fiber.Ctx) error {
 		return err
 	}
 	var v domain.Validation
-	if !looksLikeUUID(in.ProductID) {
+	if !domain.ValidID(in.ProductID) {
 		v.Add("productId", "must be a UUID")
 	}
 	in.ProductID = strings.ToLower(in.ProductID)
@@ -100,17 +100,17 @@ func (s *Server) createAuction(c *fiber.Ctx) error {
 }
 
 func (s *Server) listAuctions(c *fiber.Ctx) error {
-	var v domain.Validation
-	page := pageQuery(c, &v)
-	sort := sortQuery(c, &v, ports.Sort{Field: "endsAt"}, "endsAt")
-	f := ports.AuctionFilter{ProductID: uuidQuery(c, &v, "productId")}
-	if raw := c.Query("status"); raw != "" || queryPresent(c, "status") {
+	q := newQuery(c)
+	page := q.page()
+	sort := q.sort(ports.Sort{Field: "endsAt"}, "endsAt")
+	f := ports.AuctionFilter{ProductID: q.id("productId")}
+	if raw, ok := q.str("status"); ok {
 		f.Status = auction.Status(raw)
 		if !f.Status.Valid() {
-			v.Add("status", "must be ACTIVE, ENDED or CANCELLED")
+			q.v.Add("status", "must be ACTIVE, ENDED or CANCELLED")
 		}
 	}
-	if err := v.Err(); err != nil {
+	if err := q.v.Err(); err != nil {
 		return err
 	}
 	list, err := s.core.Auctions.List(c.UserContext(), f, sort, page)
@@ -125,7 +125,11 @@ func (s *Server) listAuctions(c *fiber.Ctx) error {
 }
 
 func (s *Server) getAuction(c *fiber.Ctx) error {
-	a, err := s.core.Auctions.Get(c.UserContext(), auctionID(c))
+	id, err := pathID(c, auction.ErrNotFound)
+	if err != nil {
+		return err
+	}
+	a, err := s.core.Auctions.Get(c.UserContext(), id)
 	if err != nil {
 		return err
 	}
@@ -137,43 +141,43 @@ func (s *Server) placeBid(c *fiber.Ctx) error {
 	if err := decode(c, required("amount", &amount)); err != nil {
 		return err
 	}
+	id, err := pathID(c, auction.ErrNotFound)
+	if err != nil {
+		return err
+	}
 	p, _ := principal(c)
-	key, has := c.GetReqHeaders()[HeaderIdempotencyKey]
+	key, has, err := idempotencyKey(c)
+	if err != nil {
+		return err
+	}
 	if !has {
-		b, err := s.core.Auctions.PlaceBid(c.UserContext(), p, auctionID(c), amount)
+		b, err := s.core.Auctions.PlaceBid(c.UserContext(), p, id, amount)
 		if err != nil {
 			return err
 		}
 		return respond(c, fiber.StatusCreated, toBidDTO(b))
 	}
-	if len(key) != 1 {
-		return domain.Invalid(HeaderIdempotencyKey, "must be sent once")
-	}
-	resp, err := s.core.Auctions.PlaceBidIdempotent(c.UserContext(), p, auctionID(c), amount, key[0],
+	resp, err := s.core.Auctions.PlaceBidIdempotent(c.UserContext(), p, id, amount, key,
 		func(b auction.Bid, refused error) (app.Response, error) {
-			if refused != nil {
-				status, body := s.errorResponse(c, refused)
-				return renderJSON(status, body)
-			}
-			return renderJSON(fiber.StatusCreated, okBody{Success: true, Data: toBidDTO(b)})
+			return s.renderOutcome(c, refused, fiber.StatusCreated, func() any { return toBidDTO(b) })
 		})
 	if err != nil {
 		return err
 	}
-	if resp.Replayed {
-		c.Set(HeaderIdempotentReplayed, "true")
-	}
-	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
-	return c.Status(resp.Status).Send(resp.Body)
+	return sendStored(c, resp)
 }
 
 func (s *Server) listBids(c *fiber.Ctx) error {
-	var v domain.Validation
-	page := pageQuery(c, &v)
-	if err := v.Err(); err != nil {
+	q := newQuery(c)
+	page := q.page()
+	if err := q.v.Err(); err != nil {
 		return err
 	}
-	list, err := s.core.Auctions.Bids(c.UserContext(), auctionID(c), page)
+	id, err := pathID(c, auction.ErrNotFound)
+	if err != nil {
+		return err
+	}
+	list, err := s.core.Auctions.Bids(c.UserContext(), id, page)
 	if err != nil {
 		return err
 	}
@@ -192,8 +196,12 @@ func (s *Server) cancelAuction(c *fiber.Ctx) error {
 			return err
 		}
 	}
+	id, err := pathID(c, auction.ErrNotFound)
+	if err != nil {
+		return err
+	}
 	p, _ := principal(c)
-	a, err := s.core.Auctions.Cancel(c.UserContext(), p, auctionID(c))
+	a, err := s.core.Auctions.Cancel(c.UserContext(), p, id)
 	if err != nil {
 		return err
 	}

@@ -2,7 +2,6 @@ package http
 
 import (
 	"net/url"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -32,16 +31,6 @@ func (s *Server) catalogRoutes(r fiber.Router) {
 	r.Post("/products/:id/approve", s.authenticate, s.approveProduct)
 	r.Post("/products/:id/reject", s.authenticate, s.rejectProduct)
 }
-
-// Limits of list queries.
-const (
-	defaultLimit   = 20
-	maxLimit       = 100
-	maxQueryLength = 200
-	// maxPage keeps OFFSET (page-1)*limit within what the store can skip
-	// cheaply; deeper pages are refused rather than left to time out.
-	maxPage = 10_000
-)
 
 type categoryDTO struct {
 	ID        string  `json:"id"`
@@ -105,97 +94,10 @@ func fromImageDTOs(in []imageDTO) []product.Image {
 	return out
 }
 
-// isUUID reports whether s is a UUID in its canonical textual form.
-func isUUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		ch := s[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if ch != '-' {
-				return false
-			}
-		default:
-			if !('0' <= ch && ch <= '9' || 'a' <= ch && ch <= 'f' || 'A' <= ch && ch <= 'F') {
-				return false
-			}
-		}
-	}
-	return true
-}
-
-// pathID returns the :id of the route lower-cased, or notFound when it is
-// not a UUID (an id in a path that cannot exist is a 404). The result is a
-// copy: Fiber's strings point into a buffer reused by the next request,
-// and the memory store keeps what it is given.
-func pathID(c *fiber.Ctx, notFound error) (string, error) {
-	id := c.Params("id")
-	if !isUUID(id) {
-		return "", notFound
-	}
-	return strings.Clone(strings.ToLower(id)), nil
-}
-
-// bodyID validates an id given in a body or a query: not a UUID is a 400.
-func bodyID(v *domain.Validation, name, id string) string {
-	if !isUUID(id) {
-		v.Add(name, "must be a UUID")
-		return ""
-	}
-	return strings.ToLower(id)
-}
-
 // viewer returns the caller, or the zero Principal for anonymous requests.
 func viewer(c *fiber.Ctx) app.Principal {
 	p, _ := principal(c)
 	return p
-}
-
-// query reads the query string: each parameter at most once.
-type query struct {
-	c    *fiber.Ctx
-	v    domain.Validation
-	seen map[string]int
-}
-
-func newQuery(c *fiber.Ctx) *query {
-	q := &query{c: c, seen: map[string]int{}}
-	c.Context().QueryArgs().VisitAll(func(k, _ []byte) { q.seen[string(k)]++ })
-	for k, n := range q.seen {
-		if n > 1 {
-			q.v.Add(k, "appears more than once")
-		}
-	}
-	return q
-}
-
-// str returns the parameter and whether it was given.
-func (q *query) str(name string) (string, bool) {
-	if q.seen[name] == 0 {
-		return "", false
-	}
-	return strings.Clone(q.c.Query(name)), true
-}
-
-// integer parses a decimal parameter within [lo, hi]; absent gives def.
-func (q *query) integer(name string, def, lo, hi int64) int64 {
-	raw, ok := q.str(name)
-	if !ok {
-		return def
-	}
-	n, err := strconv.ParseInt(raw, 10, 64)
-	if err != nil || n < lo || n > hi {
-		q.v.Add(name, "must be an integer from "+strconv.FormatInt(lo, 10)+" to "+strconv.FormatInt(hi, 10))
-		return def
-	}
-	return n
-}
-
-// page reads ?page= and ?limit=.
-func (q *query) page() ports.Page {
-	return ports.Page{Number: int(q.integer("page", 1, 1, maxPage)), Limit: int(q.integer("limit", defaultLimit, 1, maxLimit))}
 }
 
 func (s *Server) createCategory(c *fiber.Ctx) error {

@@ -3,7 +3,6 @@ package http
 import (
 	"context"
 	"encoding/json"
-	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -60,11 +59,10 @@ func toOrderDTO(o *order.Order) orderDTO {
 
 func (s *Server) placeOrder(c *fiber.Ctx) error {
 	var (
-		in       app.PlaceOrder
-		qty      *int
-		address  *string
-		notes    *string
-		key, has = c.GetReqHeaders()[HeaderIdempotencyKey]
+		in      app.PlaceOrder
+		qty     *int
+		address *string
+		notes   *string
 	)
 	if err := decode(c, required("productId", &in.ProductID), optional("quantity", &qty),
 		nullable("shippingAddress", &address), nullable("notes", &notes)); err != nil {
@@ -81,6 +79,10 @@ func (s *Server) placeOrder(c *fiber.Ctx) error {
 		in.Notes = *notes
 	}
 	p, _ := principal(c)
+	key, has, err := idempotencyKey(c)
+	if err != nil {
+		return err
+	}
 	if !has {
 		o, err := s.core.Orders.Place(c.UserContext(), p, in)
 		if err != nil {
@@ -88,21 +90,44 @@ func (s *Server) placeOrder(c *fiber.Ctx) error {
 		}
 		return respond(c, fiber.StatusCreated, toOrderDTO(o))
 	}
-	if len(key) != 1 {
-		return domain.Invalid(HeaderIdempotencyKey, "must be sent once")
-	}
 	resp, err := s.core.Orders.PlaceIdempotent(c.UserContext(), p, in,
-		app.Idempotency{Key: strings.Clone(key[0]), Route: idempotencyRouteOrderPost},
+		app.Idempotency{Key: key, Route: idempotencyRouteOrderPost},
 		func(o *order.Order, refused error) (app.Response, error) {
-			if refused != nil {
-				status, body := s.errorResponse(c, refused)
-				return renderJSON(status, body)
-			}
-			return renderJSON(fiber.StatusCreated, okBody{Success: true, Data: toOrderDTO(o)})
+			return s.renderOutcome(c, refused, fiber.StatusCreated, func() any { return toOrderDTO(o) })
 		})
 	if err != nil {
 		return err
 	}
+	return sendStored(c, resp)
+}
+
+// idempotencyKey returns the request's Idempotency-Key and whether it was
+// sent; sent more than once is a validation error. Its format is checked by
+// the core.
+func idempotencyKey(c *fiber.Ctx) (string, bool, error) {
+	key, has := c.GetReqHeaders()[HeaderIdempotencyKey]
+	if !has {
+		return "", false, nil
+	}
+	if len(key) != 1 {
+		return "", false, domain.Invalid(HeaderIdempotencyKey, "must be sent once")
+	}
+	return strings.Clone(key[0]), true, nil
+}
+
+// renderOutcome renders the outcome of an idempotent request, a refusal or
+// else status with data(), exactly as a direct answer would be, for the
+// core to store. data is called only on success.
+func (s *Server) renderOutcome(c *fiber.Ctx, refused error, status int, data func() any) (app.Response, error) {
+	if refused != nil {
+		st, body := s.errorResponse(c, refused)
+		return renderJSON(st, body)
+	}
+	return renderJSON(status, okBody{Success: true, Data: data()})
+}
+
+// sendStored writes a response made or replayed under an Idempotency-Key.
+func sendStored(c *fiber.Ctx, resp app.Response) error {
 	if resp.Replayed {
 		c.Set(HeaderIdempotentReplayed, "true")
 	}
@@ -122,7 +147,11 @@ func renderJSON(status int, v any) (app.Response, error) {
 
 func (s *Server) getOrder(c *fiber.Ctx) error {
 	p, _ := principal(c)
-	o, err := s.core.Orders.Get(c.UserContext(), p, orderID(c))
+	id, err := pathID(c, order.ErrNotFound)
+	if err != nil {
+		return err
+	}
+	o, err := s.core.Orders.Get(c.UserContext(), p, id)
 	if err != nil {
 		return err
 	}
@@ -130,24 +159,15 @@ func (s *Server) getOrder(c *fiber.Ctx) error {
 }
 
 func (s *Server) listOrders(c *fiber.Ctx) error {
-	var v domain.Validation
-	intQuery := func(name string, def int) int {
-		raw := c.Query(name)
-		if raw == "" {
-			return def
-		}
-		n, err := strconv.Atoi(raw)
-		if err != nil {
-			v.Add(name, "must be an integer")
-			return def
-		}
-		return n
-	}
-	q := app.ListOrders{Role: c.Query("role"), Status: c.Query("status"), Page: intQuery("page", 1),
-		Limit: intQuery("limit", 20), Sort: c.Query("sort")}
-	if err := v.Err(); err != nil {
+	qs := newQuery(c)
+	page := qs.page()
+	role, _ := qs.str("role")
+	status, _ := qs.str("status")
+	sort, _ := qs.str("sort")
+	if err := qs.v.Err(); err != nil {
 		return err
 	}
+	q := app.ListOrders{Role: role, Status: status, Page: page.Number, Limit: page.Limit, Sort: sort}
 	p, _ := principal(c)
 	orders, total, err := s.core.Orders.List(c.UserContext(), p, q)
 	if err != nil {
@@ -167,7 +187,11 @@ func (s *Server) orderTransition(do func(*app.OrderService, context.Context, app
 			return err
 		}
 		p, _ := principal(c)
-		o, err := do(s.core.Orders, c.UserContext(), p, orderID(c))
+		id, err := pathID(c, order.ErrNotFound)
+		if err != nil {
+			return err
+		}
+		o, err := do(s.core.Orders, c.UserContext(), p, id)
 		if err != nil {
 			return err
 		}
@@ -185,14 +209,13 @@ func (s *Server) cancelOrder(c *fiber.Ctx) error {
 	if reason != nil {
 		r = *reason
 	}
-	o, err := s.core.Orders.Cancel(c.UserContext(), p, orderID(c), r)
+	id, err := pathID(c, order.ErrNotFound)
+	if err != nil {
+		return err
+	}
+	o, err := s.core.Orders.Cancel(c.UserContext(), p, id, r)
 	if err != nil {
 		return err
 	}
 	return respond(c, fiber.StatusOK, toOrderDTO(o))
 }
-
-// orderID returns the :id path parameter as a string of its own: Fiber's
-// values point into a buffer that is reused after the handler returns, and
-// the core may keep the id (a memory store uses it as a map key).
-func orderID(c *fiber.Ctx) string { return strings.Clone(c.Params("id")) }

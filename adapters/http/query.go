@@ -10,91 +10,104 @@ import (
 	"github.com/secondbloom/marketplace/ports"
 )
 
-// Pagination bounds of API.md section 1.
+// Limits of list queries.
 const (
-	defaultPageLimit = 20
-	maxPageLimit     = 100
+	defaultLimit   = 20
+	maxLimit       = 100
+	maxQueryLength = 200
+	// maxPage keeps OFFSET (page-1)*limit within what the store can skip
+	// cheaply; deeper pages are refused rather than left to time out.
+	maxPage = 10_000
 )
 
-// pageQuery reads ?page= (default 1, >= 1) and ?limit= (default 20,
-// 1..100) into v, recording bad values.
-func pageQuery(c *fiber.Ctx, v *domain.Validation) ports.Page {
-	p := ports.Page{Number: 1, Limit: defaultPageLimit}
-	if raw := c.Query("page"); raw != "" || queryPresent(c, "page") {
-		n, err := strconv.Atoi(raw)
-		if err != nil || n < 1 {
-			v.Add("page", "must be an integer >= 1")
-		} else {
-			p.Number = n
-		}
-	}
-	if raw := c.Query("limit"); raw != "" || queryPresent(c, "limit") {
-		n, err := strconv.Atoi(raw)
-		if err != nil || n < 1 || n > maxPageLimit {
-			v.Add("limit", "must be an integer from 1 to 100")
-		} else {
-			p.Limit = n
-		}
-	}
-	return p
+// query reads the query string: each parameter at most once.
+type query struct {
+	c    *fiber.Ctx
+	v    domain.Validation
+	seen map[string]int
 }
 
-// sortQuery reads ?sort=field or ?sort=-field, allowing only the given
-// fields, and returns def when absent.
-func sortQuery(c *fiber.Ctx, v *domain.Validation, def ports.Sort, allowed ...string) ports.Sort {
-	raw := c.Query("sort")
-	if raw == "" && !queryPresent(c, "sort") {
-		return def
-	}
-	s := ports.Sort{Field: strings.TrimPrefix(raw, "-"), Desc: strings.HasPrefix(raw, "-")}
-	for _, a := range allowed {
-		if s.Field == a {
-			return s
+func newQuery(c *fiber.Ctx) *query {
+	q := &query{c: c, seen: map[string]int{}}
+	c.Context().QueryArgs().VisitAll(func(k, _ []byte) { q.seen[string(k)]++ })
+	for k, n := range q.seen {
+		if n > 1 {
+			q.v.Add(k, "appears more than once")
 		}
 	}
-	v.Add("sort", "must be one of "+strings.Join(allowed, ", ")+", optionally prefixed with -")
+	return q
+}
+
+// str returns the parameter and whether it was given.
+func (q *query) str(name string) (string, bool) {
+	if q.seen[name] == 0 {
+		return "", false
+	}
+	return strings.Clone(q.c.Query(name)), true
+}
+
+// integer parses a decimal parameter within [lo, hi]; absent gives def.
+func (q *query) integer(name string, def, lo, hi int64) int64 {
+	raw, ok := q.str(name)
+	if !ok {
+		return def
+	}
+	n, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil || n < lo || n > hi {
+		q.v.Add(name, "must be an integer from "+strconv.FormatInt(lo, 10)+" to "+strconv.FormatInt(hi, 10))
+		return def
+	}
+	return n
+}
+
+// page reads ?page= and ?limit=.
+func (q *query) page() ports.Page {
+	return ports.Page{Number: int(q.integer("page", 1, 1, maxPage)), Limit: int(q.integer("limit", defaultLimit, 1, maxLimit))}
+}
+
+// sort reads ?sort=field or ?sort=-field, allowing only the given fields;
+// absent gives def.
+func (q *query) sort(def ports.Sort, allowed ...string) ports.Sort {
+	raw, ok := q.str("sort")
+	if !ok {
+		return def
+	}
+	field, desc := strings.CutPrefix(raw, "-")
+	for _, a := range allowed {
+		if field == a {
+			return ports.Sort{Field: field, Desc: desc}
+		}
+	}
+	q.v.Add("sort", "must be one of "+strings.Join(allowed, ", ")+", optionally prefixed with -")
 	return def
 }
 
-// auctionID returns the :id of the route in canonical lower case, so the
-// memory store (keyed by string) and Postgres (uuid type) agree.
-func auctionID(c *fiber.Ctx) string { return strings.ToLower(c.Params("id")) }
-
-// queryPresent reports whether the query string names key, even with an
-// empty value.
-func queryPresent(c *fiber.Ctx, key string) bool {
-	return c.Context().QueryArgs().Has(key)
+// id reads an optional id parameter; one that is not a UUID is recorded.
+func (q *query) id(name string) string {
+	raw, ok := q.str(name)
+	if !ok {
+		return ""
+	}
+	return bodyID(&q.v, name, raw)
 }
 
-// uuidQuery reads an optional id parameter, recording one that is not a
-// UUID.
-func uuidQuery(c *fiber.Ctx, v *domain.Validation, key string) string {
-	raw := c.Query(key)
-	if (raw != "" || queryPresent(c, key)) && !looksLikeUUID(raw) {
-		v.Add(key, "must be a UUID")
+// pathID returns the :id of the route lower-cased, or notFound when it is
+// not a UUID (an id in a path that cannot exist is a 404). The result is a
+// copy: Fiber's strings point into a buffer reused by the next request,
+// and the memory store keeps what it is given.
+func pathID(c *fiber.Ctx, notFound error) (string, error) {
+	id := c.Params("id")
+	if !domain.ValidID(id) {
+		return "", notFound
 	}
-	return strings.ToLower(raw)
+	return strings.Clone(strings.ToLower(id)), nil
 }
 
-// looksLikeUUID reports whether s has the textual form of a UUID. (The
-// catalog area brings an equivalent isUUID; once both are on main one of
-// them can go.)
-func looksLikeUUID(s string) bool {
-	if len(s) != 36 {
-		return false
+// bodyID validates an id given in a body or a query: not a UUID is a 400.
+func bodyID(v *domain.Validation, name, id string) string {
+	if !domain.ValidID(id) {
+		v.Add(name, "must be a UUID")
+		return ""
 	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-				return false
-			}
-		}
-	}
-	return true
+	return strings.ToLower(id)
 }

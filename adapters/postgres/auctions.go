@@ -8,6 +8,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/secondbloom/marketplace/domain"
 	"github.com/secondbloom/marketplace/domain/auction"
 	"github.com/secondbloom/marketplace/ports"
 )
@@ -91,7 +92,7 @@ func scanAuction(ctx context.Context, q *bun.SelectQuery, row *auctionRow) (*auc
 }
 
 func (r *auctionRepo) Get(ctx context.Context, id string) (*auction.Auction, error) {
-	if !isUUID(id) {
+	if !domain.ValidID(id) {
 		return nil, auction.ErrNotFound
 	}
 	row := new(auctionRow)
@@ -99,7 +100,7 @@ func (r *auctionRepo) Get(ctx context.Context, id string) (*auction.Auction, err
 }
 
 func (r *auctionRepo) HasOpenAuction(ctx context.Context, productID string) (bool, error) {
-	if !isUUID(productID) {
+	if !domain.ValidID(productID) {
 		return false, nil
 	}
 	open, err := r.db.NewSelect().Model((*auctionRow)(nil)).Where("product_id = ? AND status = 'ACTIVE'", productID).Exists(ctx)
@@ -113,7 +114,7 @@ func (r *auctionRepo) List(ctx context.Context, f ports.AuctionFilter, s ports.S
 		q = q.Where("status = ?", string(f.Status))
 	}
 	if f.ProductID != "" {
-		if !isUUID(f.ProductID) {
+		if !domain.ValidID(f.ProductID) {
 			return nil, 0, nil
 		}
 		q = q.Where("product_id = ?", f.ProductID)
@@ -145,7 +146,7 @@ func saveAuction(ctx context.Context, tx bun.IDB, a *auction.Auction) error {
 }
 
 func (r *auctionRepo) Update(ctx context.Context, id string, fn func(*auction.Auction) error) (*auction.Auction, error) {
-	if !isUUID(id) {
+	if !domain.ValidID(id) {
 		return nil, auction.ErrNotFound
 	}
 	var out *auction.Auction
@@ -199,7 +200,7 @@ func (r *auctionRepo) AddBid(ctx context.Context, b auction.Bid) error {
 }
 
 func (r *auctionRepo) ListBids(ctx context.Context, auctionID string, p ports.Page) ([]auction.Bid, int, error) {
-	if !isUUID(auctionID) {
+	if !domain.ValidID(auctionID) {
 		return nil, 0, nil
 	}
 	var rows []bidRow

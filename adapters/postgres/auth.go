@@ -8,6 +8,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/secondbloom/marketplace/domain"
 	"github.com/secondbloom/marketplace/domain/auth"
 	"github.com/secondbloom/marketplace/domain/phone"
 	"github.com/secondbloom/marketplace/domain/user"
@@ -63,7 +64,7 @@ func (r *userRepo) get(ctx context.Context, db bun.IDB, where string, arg any, l
 }
 
 func (r *userRepo) Get(ctx context.Context, id string) (*user.User, error) {
-	if !isUUID(id) {
+	if !domain.ValidID(id) {
 		return nil, user.ErrNotFound
 	}
 	return r.get(ctx, r.db, "id = ?", id, false)
@@ -82,7 +83,7 @@ func (r *userRepo) Create(ctx context.Context, u *user.User) error {
 }
 
 func (r *userRepo) Update(ctx context.Context, id string, fn func(*user.User) error) (*user.User, error) {
-	if !isUUID(id) {
+	if !domain.ValidID(id) {
 		return nil, user.ErrNotFound
 	}
 	var out *user.User
@@ -178,7 +179,7 @@ func (r *sessionRepo) Create(ctx context.Context, s *auth.Session) error {
 }
 
 func (r *sessionRepo) get(ctx context.Context, db bun.IDB, id string, lock bool) (*auth.Session, error) {
-	if !isUUID(id) {
+	if !domain.ValidID(id) {
 		return nil, auth.ErrSessionNotFound
 	}
 	row := new(sessionRow)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/secondbloom/marketplace/domain"
 	"github.com/secondbloom/marketplace/domain/category"
 	"github.com/secondbloom/marketplace/domain/product"
 	"github.com/secondbloom/marketplace/ports"
@@ -56,7 +57,7 @@ func (r *categoryRepo) Create(ctx context.Context, c *category.Category) error {
 }
 
 func (r *categoryRepo) Get(ctx context.Context, id string) (*category.Category, error) {
-	if !isUUID(id) {
+	if !domain.ValidID(id) {
 		return nil, category.ErrNotFound
 	}
 	row := new(categoryRow)
@@ -179,7 +180,7 @@ func (r *productRepo) get(ctx context.Context, db bun.IDB, where string, arg any
 }
 
 func (r *productRepo) Get(ctx context.Context, id string) (*product.Product, error) {
-	if !isUUID(id) {
+	if !domain.ValidID(id) {
 		return nil, product.ErrNotFound
 	}
 	return r.get(ctx, r.db, "id = ?", id, false)
@@ -190,7 +191,7 @@ func (r *productRepo) GetBySlug(ctx context.Context, slug string) (*product.Prod
 }
 
 func (r *productRepo) Update(ctx context.Context, id string, fn func(*product.Product) error) (*product.Product, error) {
-	if !isUUID(id) {
+	if !domain.ValidID(id) {
 		return nil, product.ErrNotFound
 	}
 	var out *product.Product

@@ -23,7 +23,7 @@ var _ ports.ProductUsage = (*productUsage)(nil)
 type productUsage struct{ db bun.IDB }
 
 func (u *productUsage) InUse(ctx context.Context, productID string) (bool, error) {
-	if !isUUID(productID) {
+	if !domain.ValidID(productID) {
 		return false, nil
 	}
 	var inUse bool
@@ -50,7 +50,7 @@ func (r *categoryRepo) List(ctx context.Context, f ports.CategoryFilter, p ports
 }
 
 func (r *categoryRepo) Update(ctx context.Context, id string, fn func(*category.Category) error) (*category.Category, error) {
-	if !isUUID(id) {
+	if !domain.ValidID(id) {
 		return nil, category.ErrNotFound
 	}
 	var out *category.Category
@@ -83,7 +83,7 @@ func (r *categoryRepo) Update(ctx context.Context, id string, fn func(*category.
 }
 
 func (r *categoryRepo) Delete(ctx context.Context, id string) error {
-	if !isUUID(id) {
+	if !domain.ValidID(id) {
 		return category.ErrNotFound
 	}
 	res, err := r.db.NewDelete().Model((*categoryRow)(nil)).Where("id = ?", id).Exec(ctx)
@@ -120,7 +120,7 @@ func (r *productRepo) List(ctx context.Context, f ports.ProductFilter, s ports.S
 	default:
 		return nil, 0, errUnknownSort
 	}
-	if f.CategoryID != "" && !isUUID(f.CategoryID) || f.SellerID != "" && !isUUID(f.SellerID) {
+	if f.CategoryID != "" && !domain.ValidID(f.CategoryID) || f.SellerID != "" && !domain.ValidID(f.SellerID) {
 		return []*product.Product{}, 0, nil
 	}
 	var rows []productRow

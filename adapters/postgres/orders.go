@@ -8,6 +8,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/secondbloom/marketplace/domain"
 	"github.com/secondbloom/marketplace/domain/idempotency"
 	"github.com/secondbloom/marketplace/domain/order"
 	"github.com/secondbloom/marketplace/ports"
@@ -91,14 +92,14 @@ func (r *orderRepo) get(ctx context.Context, db bun.IDB, id string, lock bool) (
 }
 
 func (r *orderRepo) Get(ctx context.Context, id string) (*order.Order, error) {
-	if !isUUID(id) {
+	if !domain.ValidID(id) {
 		return nil, order.ErrNotFound
 	}
 	return r.get(ctx, r.db, id, false)
 }
 
 func (r *orderRepo) Update(ctx context.Context, id string, fn func(*order.Order) error) (*order.Order, error) {
-	if !isUUID(id) {
+	if !domain.ValidID(id) {
 		return nil, order.ErrNotFound
 	}
 	var out *order.Order
@@ -131,13 +132,13 @@ func (r *orderRepo) List(ctx context.Context, f ports.OrderFilter, p ports.Page,
 	var rows []orderRow
 	q := r.db.NewSelect().Model(&rows)
 	if f.BuyerID != "" {
-		if !isUUID(f.BuyerID) {
+		if !domain.ValidID(f.BuyerID) {
 			return []*order.Order{}, 0, nil
 		}
 		q = q.Where("buyer_id = ?", f.BuyerID)
 	}
 	if f.SellerID != "" {
-		if !isUUID(f.SellerID) {
+		if !domain.ValidID(f.SellerID) {
 			return []*order.Order{}, 0, nil
 		}
 		q = q.Where("seller_id = ?", f.SellerID)
@@ -195,7 +196,7 @@ func (r *idempotencyRepo) Lock(ctx context.Context, s idempotency.Scope) error {
 }
 
 func (r *idempotencyRepo) Get(ctx context.Context, s idempotency.Scope) (idempotency.Record, error) {
-	if !isUUID(s.UserID) {
+	if !domain.ValidID(s.UserID) {
 		return idempotency.Record{}, idempotency.ErrNotFound
 	}
 	row := new(idempotencyRow)
