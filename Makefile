@@ -40,6 +40,16 @@ cover: ## Print test coverage per package
 		print pkg, cov }' | column -t
 	@echo "total: $$($(GO) tool cover -func=coverage.out | tail -1 | awk '{print $$3}')"
 
+.PHONY: cover-all
+cover-all: ## Coverage of domain, app and adapters by the whole suite (acceptance included), per package
+	@$(GO) test -count=1 -coverpkg=./domain/...,./app/...,./adapters/... -coverprofile=coverage-all.out $(PKGS) >/dev/null
+	@awk -F'[: ]' 'NR > 1 { key = $$1 ":" $$2; n = $$(NF-1); if (!(key in stmts)) { stmts[key] = n; pkg[key] = $$1 } \
+		if ($$NF > 0) hit[key] = 1 } \
+		END { for (k in stmts) { p = pkg[k]; sub(/\/[^\/]*$$/, "", p); sub(/^github.com\/secondbloom\/marketplace\//, "", p); \
+		t[p] += stmts[k]; if (k in hit) c[p] += stmts[k]; g = p; sub(/\/.*/, "", g); gt[g] += stmts[k]; if (k in hit) gc[g] += stmts[k] } \
+		for (p in t) printf "%-28s %5.1f%%\n", p, 100 * c[p] / t[p] | "sort"; close("sort"); \
+		for (g in gt) printf "all of %-21s %5.1f%%\n", g, 100 * gc[g] / gt[g] }'  coverage-all.out
+
 .PHONY: generate
 generate: ## Regenerate the mocks from the ports
 	$(GO) generate ./ports/...
