@@ -26,7 +26,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -35,8 +34,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
-	"sort"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -44,6 +41,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/secondbloom/marketplace/adapters/postgres"
+	"github.com/secondbloom/marketplace/cmd/internal/loadtest"
 	"github.com/secondbloom/marketplace/domain/category"
 	"github.com/secondbloom/marketplace/domain/product"
 )
@@ -62,30 +60,18 @@ func main() {
 	hotEnd := flag.Bool("hot-end", false, "end the hot auction halfway through the run and measure its close under the load")
 	flag.Parse()
 
-	phones := make([]string, *bidders+1) // phones[0] is the seller
-	for i := range phones {
-		phones[i] = fmt.Sprintf("+%d%07d", *prefix, i)
-	}
+	phones := loadtest.Phones(*prefix, *bidders+1) // phones[0] is the seller
 	if *printCodes {
-		var parts []string
-		for _, p := range phones {
-			parts = append(parts, p+"="+code)
-		}
-		fmt.Println(strings.Join(parts, ","))
+		fmt.Println(loadtest.TestCodes(phones, code))
 		return
 	}
 	if *dsn == "" {
 		fail(fmt.Errorf("-dsn is required"))
 	}
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *c}, Timeout: 30 * time.Second}
-	tokens := make([]string, len(phones))
-	ids := make([]string, len(phones))
-	for i, p := range phones {
-		var err error
-		tokens[i], ids[i], err = signIn(client, *base, p)
-		if err != nil {
-			fail(err)
-		}
+	client := loadtest.NewClient(*c)
+	tokens, ids, err := loadtest.SignInAll(client, *base, phones, code)
+	if err != nil {
+		fail(err)
 	}
 	pids, err := stock(*dsn, ids[0], 1+*n)
 	if err != nil {
@@ -118,44 +104,32 @@ func bidHot(client *http.Client, base, auctionID string, tokens []string, c int,
 		lat      []time.Duration
 		okLat    []time.Duration
 		statuses = map[string]int{}
-		wg       sync.WaitGroup
 		next     atomic.Int64
 	)
 	next.Store(999)
-	deadline := time.Now().Add(d)
-	start := time.Now()
-	for w := 0; w < c; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			rnd := rand.New(rand.NewPCG(uint64(w), 11))
-			for time.Now().Before(deadline) {
-				tok := tokens[rnd.IntN(len(tokens))]
-				body := fmt.Sprintf(`{"amount":%d}`, next.Add(1))
-				t0 := time.Now()
-				status, code, err := post(client, base+"/api/v1/auctions/"+auctionID+"/bids", tok, body)
-				el := time.Since(t0)
-				key := fmt.Sprintf("%d %s", status, code)
-				if err != nil {
-					key = "transport error"
-				}
-				mu.Lock()
-				statuses[key]++
-				lat = append(lat, el)
-				if status == http.StatusCreated {
-					okLat = append(okLat, el)
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
+	elapsed := loadtest.RunFor(c, d, 11, func(rnd *rand.Rand) {
+		tok := tokens[rnd.IntN(len(tokens))]
+		body := fmt.Sprintf(`{"amount":%d}`, next.Add(1))
+		t0 := time.Now()
+		status, code, err := post(client, base+"/api/v1/auctions/"+auctionID+"/bids", tok, body)
+		el := time.Since(t0)
+		key := fmt.Sprintf("%d %s", status, code)
+		if err != nil {
+			key = "transport error"
+		}
+		mu.Lock()
+		statuses[key]++
+		lat = append(lat, el)
+		if status == http.StatusCreated {
+			okLat = append(okLat, el)
+		}
+		mu.Unlock()
+	})
 	fmt.Printf("POST /api/v1/auctions/{id}/bids on one hot auction: %d bidders, %d clients, %s\n", len(tokens), c, elapsed.Round(time.Millisecond))
 	fmt.Printf("  requests %d => %.0f req/s; accepted %d => %.0f accepted bids/s\n", len(lat), float64(len(lat))/elapsed.Seconds(),
 		len(okLat), float64(len(okLat))/elapsed.Seconds())
-	fmt.Printf("  latency, all answers: %s\n", percentiles(lat))
-	fmt.Printf("  latency, 201s:        %s\n", percentiles(okLat))
+	fmt.Printf("  latency, all answers: %s\n", loadtest.Describe(lat))
+	fmt.Printf("  latency, 201s:        %s\n", loadtest.Describe(okLat))
 	fmt.Printf("  statuses: %v\n", statuses)
 }
 
@@ -202,25 +176,11 @@ func measureClose(client *http.Client, base string, tokens []string, pids []stri
 			time.Sleep(50 * time.Millisecond)
 		}
 	}
-	fmt.Printf("close delay (updatedAt - endsAt) over %d auctions: %s\n", len(delays), percentiles(delays))
-}
-
-func percentiles(lat []time.Duration) string {
-	if len(lat) == 0 {
-		return "none"
-	}
-	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-	pct := func(p float64) time.Duration {
-		return lat[min(len(lat)-1, int(p*float64(len(lat))))].Round(time.Microsecond)
-	}
-	return fmt.Sprintf("p50 %s  p90 %s  p99 %s  max %s", pct(.5), pct(.9), pct(.99), pct(1))
+	fmt.Printf("close delay (updatedAt - endsAt) over %d auctions: %s\n", len(delays), loadtest.Describe(delays))
 }
 
 func post(client *http.Client, url, token, body string) (int, string, error) {
-	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := client.Do(req)
+	resp, err := client.Do(loadtest.NewPost(url, token, body))
 	if err != nil {
 		return 0, "", err
 	}
@@ -252,10 +212,7 @@ func getAuction(client *http.Client, base, id string) (auctionView, error) {
 
 func openAuction(client *http.Client, base, token, productID string, endsAt time.Time) (string, error) {
 	body := fmt.Sprintf(`{"productId":%q,"startPrice":1000,"minIncrement":1,"endsAt":%q}`, productID, endsAt.UTC().Format(time.RFC3339Nano))
-	req, _ := http.NewRequest(http.MethodPost, base+"/api/v1/auctions", strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := client.Do(req)
+	resp, err := client.Do(loadtest.NewPost(base+"/api/v1/auctions", token, body))
 	if err != nil {
 		return "", err
 	}
@@ -266,33 +223,6 @@ func openAuction(client *http.Client, base, token, productID string, endsAt time
 	}
 	var out struct{ Data struct{ ID string } }
 	return out.Data.ID, json.Unmarshal(raw, &out)
-}
-
-func signIn(client *http.Client, base, phone string) (token, userID string, err error) {
-	do := func(path, body string, want int) (map[string]any, error) {
-		resp, err := client.Post(base+path, "application/json", bytes.NewBufferString(body))
-		if err != nil {
-			return nil, err
-		}
-		defer resp.Body.Close()
-		raw, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode != want {
-			return nil, fmt.Errorf("%s for %s: %d %s", path, phone, resp.StatusCode, raw)
-		}
-		var out struct {
-			Data map[string]any `json:"data"`
-		}
-		return out.Data, json.Unmarshal(raw, &out)
-	}
-	if _, err := do("/api/v1/auth/send-otp", fmt.Sprintf(`{"phoneNumber":%q}`, phone), http.StatusCreated); err != nil {
-		return "", "", err
-	}
-	data, err := do("/api/v1/auth/verify-otp", fmt.Sprintf(`{"phoneNumber":%q,"code":%q}`, phone, code), http.StatusCreated)
-	if err != nil {
-		return "", "", err
-	}
-	u, _ := data["user"].(map[string]any)
-	return fmt.Sprint(data["accessToken"]), fmt.Sprint(u["id"]), nil
 }
 
 // stock stores n ACTIVE products of the seller, one item each.

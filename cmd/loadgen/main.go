@@ -11,7 +11,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"flag"
 	"fmt"
 	"net/http"
@@ -21,6 +20,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/secondbloom/marketplace/cmd/internal/loadtest"
 )
 
 func main() {
@@ -34,14 +35,11 @@ func main() {
 		fmt.Fprintln(os.Stderr, "loadgen: -log is required")
 		os.Exit(2)
 	}
-	phones := make([]string, *n)
-	for i := range phones {
-		phones[i] = fmt.Sprintf("+%d%07d", *prefix, i)
-	}
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *c}, Timeout: 30 * time.Second}
+	phones := loadtest.Phones(*prefix, *n)
+	client := loadtest.NewClient(*c)
 
 	sendLat, sendFail := run(client, *c, phones, func(p string) (*http.Request, int) {
-		return post(*base+"/api/v1/auth/send-otp", fmt.Sprintf(`{"phoneNumber":%q}`, p)), http.StatusCreated
+		return loadtest.NewPost(*base+"/api/v1/auth/send-otp", "", fmt.Sprintf(`{"phoneNumber":%q}`, p)), http.StatusCreated
 	})
 	report("send-otp", sendLat, sendFail)
 
@@ -52,15 +50,9 @@ func main() {
 		os.Exit(1)
 	}
 	verifyLat, verifyFail := run(client, *c, phones, func(p string) (*http.Request, int) {
-		return post(*base+"/api/v1/auth/verify-otp", fmt.Sprintf(`{"phoneNumber":%q,"code":%q}`, p, codes[p])), http.StatusCreated
+		return loadtest.NewPost(*base+"/api/v1/auth/verify-otp", "", fmt.Sprintf(`{"phoneNumber":%q,"code":%q}`, p, codes[p])), http.StatusCreated
 	})
 	report("verify-otp", verifyLat, verifyFail)
-}
-
-func post(url, body string) *http.Request {
-	r, _ := http.NewRequest(http.MethodPost, url, bytes.NewBufferString(body))
-	r.Header.Set("Content-Type", "application/json")
-	return r
 }
 
 type result struct {

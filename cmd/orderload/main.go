@@ -16,23 +16,20 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
 	"os"
-	"sort"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/secondbloom/marketplace/adapters/postgres"
+	"github.com/secondbloom/marketplace/cmd/internal/loadtest"
 	"github.com/secondbloom/marketplace/domain/category"
 	"github.com/secondbloom/marketplace/domain/product"
 )
@@ -50,31 +47,19 @@ func main() {
 	printCodes := flag.Bool("print-codes", false, "print the OTP_TEST_CODES value for the phones and exit")
 	flag.Parse()
 
-	phones := make([]string, *buyers+1) // phones[0] is the seller
-	for i := range phones {
-		phones[i] = fmt.Sprintf("+%d%07d", *prefix, i)
-	}
+	phones := loadtest.Phones(*prefix, *buyers+1) // phones[0] is the seller
 	if *printCodes {
-		var parts []string
-		for _, p := range phones {
-			parts = append(parts, p+"="+code)
-		}
-		fmt.Println(strings.Join(parts, ","))
+		fmt.Println(loadtest.TestCodes(phones, code))
 		return
 	}
 	if *dsn == "" {
 		fail(fmt.Errorf("-dsn is required"))
 	}
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *c}, Timeout: 30 * time.Second}
+	client := loadtest.NewClient(*c)
 
-	tokens := make([]string, len(phones))
-	ids := make([]string, len(phones))
-	for i, p := range phones {
-		var err error
-		tokens[i], ids[i], err = signIn(client, *base, p)
-		if err != nil {
-			fail(err)
-		}
+	tokens, ids, err := loadtest.SignInAll(client, *base, phones, code)
+	if err != nil {
+		fail(err)
 	}
 	pids, err := stock(ids[0], *products)
 	if err != nil {
@@ -85,80 +70,31 @@ func main() {
 		mu       sync.Mutex
 		lat      []time.Duration
 		statuses = map[int]int{}
-		wg       sync.WaitGroup
 	)
-	deadline := time.Now().Add(*d)
-	start := time.Now()
-	for w := 0; w < *c; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			rnd := rand.New(rand.NewPCG(uint64(w), 7))
-			for time.Now().Before(deadline) {
-				b := 1 + rnd.IntN(*buyers)
-				body := fmt.Sprintf(`{"productId":%q,"quantity":1}`, pids[rnd.IntN(len(pids))])
-				req, _ := http.NewRequest(http.MethodPost, *base+"/api/v1/orders", strings.NewReader(body))
-				req.Header.Set("Content-Type", "application/json")
-				req.Header.Set("Authorization", "Bearer "+tokens[b])
-				t0 := time.Now()
-				resp, err := client.Do(req)
-				el := time.Since(t0)
-				status := 0
-				if err == nil {
-					io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-					status = resp.StatusCode
-				}
-				mu.Lock()
-				statuses[status]++
-				if status == http.StatusCreated {
-					lat = append(lat, el)
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-	pct := func(p float64) time.Duration {
-		if len(lat) == 0 {
-			return 0
+	elapsed := loadtest.RunFor(*c, *d, 7, func(rnd *rand.Rand) {
+		b := 1 + rnd.IntN(*buyers)
+		body := fmt.Sprintf(`{"productId":%q,"quantity":1}`, pids[rnd.IntN(len(pids))])
+		req := loadtest.NewPost(*base+"/api/v1/orders", tokens[b], body)
+		t0 := time.Now()
+		resp, err := client.Do(req)
+		el := time.Since(t0)
+		status := 0
+		if err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			status = resp.StatusCode
 		}
-		return lat[min(len(lat)-1, int(p*float64(len(lat))))]
-	}
+		mu.Lock()
+		statuses[status]++
+		if status == http.StatusCreated {
+			lat = append(lat, el)
+		}
+		mu.Unlock()
+	})
 	fmt.Printf("POST /api/v1/orders: %d products, %d buyers, %d clients, %s\n", len(pids), *buyers, *c, elapsed.Round(time.Millisecond))
 	fmt.Printf("  created %d  => %.0f orders/s\n", len(lat), float64(len(lat))/elapsed.Seconds())
-	fmt.Printf("  latency of 201s: p50 %s  p90 %s  p99 %s  max %s\n", pct(.50).Round(time.Microsecond), pct(.90).Round(time.Microsecond),
-		pct(.99).Round(time.Microsecond), pct(1).Round(time.Microsecond))
+	fmt.Printf("  latency of 201s: %s\n", loadtest.Summarize(lat))
 	fmt.Printf("  statuses: %v (0 = transport error)\n", statuses)
-}
-
-func signIn(client *http.Client, base, phone string) (token, userID string, err error) {
-	do := func(path, body string, want int) (map[string]any, error) {
-		resp, err := client.Post(base+path, "application/json", bytes.NewBufferString(body))
-		if err != nil {
-			return nil, err
-		}
-		defer resp.Body.Close()
-		raw, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode != want {
-			return nil, fmt.Errorf("%s for %s: %d %s", path, phone, resp.StatusCode, raw)
-		}
-		var out struct {
-			Data map[string]any `json:"data"`
-		}
-		return out.Data, json.Unmarshal(raw, &out)
-	}
-	if _, err := do("/api/v1/auth/send-otp", fmt.Sprintf(`{"phoneNumber":%q}`, phone), http.StatusCreated); err != nil {
-		return "", "", err
-	}
-	data, err := do("/api/v1/auth/verify-otp", fmt.Sprintf(`{"phoneNumber":%q,"code":%q}`, phone, code), http.StatusCreated)
-	if err != nil {
-		return "", "", err
-	}
-	u, _ := data["user"].(map[string]any)
-	return fmt.Sprint(data["accessToken"]), fmt.Sprint(u["id"]), nil
 }
 
 // stock stores n ACTIVE products of the seller with the largest stock a
