@@ -2,8 +2,6 @@ package postgres
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -62,6 +60,10 @@ type bidRow struct {
 	CreatedAt time.Time `bun:"created_at"`
 }
 
+func (b *bidRow) toDomain() auction.Bid {
+	return auction.Bid{ID: b.ID, AuctionID: b.AuctionID, BidderID: b.BidderID, Amount: b.Amount, CreatedAt: b.CreatedAt.UTC()}
+}
+
 // auctionWriteError translates the constraint violations of an auction
 // write.
 func auctionWriteError(err error) error {
@@ -81,12 +83,10 @@ func (r *auctionRepo) Create(ctx context.Context, a *auction.Auction) error {
 	return auctionWriteError(err)
 }
 
+// scanAuction runs q, a query for at most one auction built on row.
 func scanAuction(ctx context.Context, q *bun.SelectQuery, row *auctionRow) (*auction.Auction, error) {
-	if err := q.Scan(ctx); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, auction.ErrNotFound
-		}
-		return nil, translate(err)
+	if err := scanOne(ctx, q, auction.ErrNotFound); err != nil {
+		return nil, err
 	}
 	return row.toDomain(), nil
 }
@@ -123,23 +123,11 @@ func (r *auctionRepo) List(ctx context.Context, f ports.AuctionFilter, s ports.S
 	if s.Field == "createdAt" {
 		col = "created_at"
 	}
-	dir := " ASC"
-	if s.Desc {
-		dir = " DESC"
-	}
-	q = q.OrderExpr(col + dir).OrderExpr("id" + dir).Limit(p.Limit).Offset(p.Offset())
-	total, err := q.ScanAndCount(ctx)
-	if err != nil {
-		return nil, 0, translate(err)
-	}
-	out := make([]*auction.Auction, 0, len(rows))
-	for i := range rows {
-		out = append(out, rows[i].toDomain())
-	}
-	return out, total, nil
+	dir := sortDirection(s.Desc)
+	return scanPage(ctx, q.OrderExpr(col+dir).OrderExpr("id"+dir), &rows, p, (*auctionRow).toDomain)
 }
 
-// save stores a changed auction.
+// saveAuction stores a changed auction.
 func saveAuction(ctx context.Context, tx bun.IDB, a *auction.Auction) error {
 	_, err := tx.NewUpdate().Model(auctionToRow(a)).WherePK().Exec(ctx)
 	return auctionWriteError(err)
@@ -149,45 +137,21 @@ func (r *auctionRepo) Update(ctx context.Context, id string, fn func(*auction.Au
 	if !domain.ValidID(id) {
 		return nil, auction.ErrNotFound
 	}
-	var out *auction.Auction
-	err := inTx(ctx, r.db, func(ctx context.Context, tx bun.IDB) error {
+	load := func(ctx context.Context, tx bun.IDB) (*auction.Auction, error) {
 		row := new(auctionRow)
-		a, err := scanAuction(ctx, tx.NewSelect().Model(row).Where("id = ?", id).For("UPDATE"), row)
-		if err != nil {
-			return err
-		}
-		if err := fn(a); err != nil {
-			return err
-		}
-		if err := saveAuction(ctx, tx, a); err != nil {
-			return err
-		}
-		out = a
-		return nil
-	})
-	return out, err
+		return scanAuction(ctx, tx.NewSelect().Model(row).Where("id = ?", id).For("UPDATE"), row)
+	}
+	return updateLocked(ctx, r.db, load, fn, saveAuction)
 }
 
 func (r *auctionRepo) UpdateNextDue(ctx context.Context, now time.Time, fn func(*auction.Auction) error) (*auction.Auction, error) {
-	var out *auction.Auction
-	err := inTx(ctx, r.db, func(ctx context.Context, tx bun.IDB) error {
+	load := func(ctx context.Context, tx bun.IDB) (*auction.Auction, error) {
 		row := new(auctionRow)
 		q := tx.NewSelect().Model(row).Where("status = 'ACTIVE' AND ends_at <= ?", now.UTC()).
 			OrderExpr("ends_at").Limit(1).For("UPDATE SKIP LOCKED")
-		a, err := scanAuction(ctx, q, row)
-		if err != nil {
-			return err
-		}
-		if err := fn(a); err != nil {
-			return err
-		}
-		if err := saveAuction(ctx, tx, a); err != nil {
-			return err
-		}
-		out = a
-		return nil
-	})
-	return out, err
+		return scanAuction(ctx, q, row)
+	}
+	return updateLocked(ctx, r.db, load, fn, saveAuction)
 }
 
 func (r *auctionRepo) AddBid(ctx context.Context, b auction.Bid) error {
@@ -204,14 +168,6 @@ func (r *auctionRepo) ListBids(ctx context.Context, auctionID string, p ports.Pa
 		return nil, 0, nil
 	}
 	var rows []bidRow
-	total, err := r.db.NewSelect().Model(&rows).Where("auction_id = ?", auctionID).
-		OrderExpr("amount DESC, created_at, id").Limit(p.Limit).Offset(p.Offset()).ScanAndCount(ctx)
-	if err != nil {
-		return nil, 0, translate(err)
-	}
-	out := make([]auction.Bid, 0, len(rows))
-	for _, b := range rows {
-		out = append(out, auction.Bid{ID: b.ID, AuctionID: b.AuctionID, BidderID: b.BidderID, Amount: b.Amount, CreatedAt: b.CreatedAt.UTC()})
-	}
-	return out, total, nil
+	q := r.db.NewSelect().Model(&rows).Where("auction_id = ?", auctionID).OrderExpr("amount DESC, created_at, id")
+	return scanPage(ctx, q, &rows, p, (*bidRow).toDomain)
 }

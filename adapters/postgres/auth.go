@@ -50,15 +50,8 @@ type userRepo struct{ db bun.IDB }
 
 func (r *userRepo) get(ctx context.Context, db bun.IDB, where string, arg any, lock bool) (*user.User, error) {
 	row := new(userRow)
-	q := db.NewSelect().Model(row).Where(where, arg)
-	if lock {
-		q = q.For("UPDATE")
-	}
-	if err := q.Scan(ctx); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, user.ErrNotFound
-		}
-		return nil, translate(err)
+	if err := selectOne(ctx, db, row, user.ErrNotFound, lock, where, arg); err != nil {
+		return nil, err
 	}
 	return row.toDomain()
 }
@@ -86,22 +79,12 @@ func (r *userRepo) Update(ctx context.Context, id string, fn func(*user.User) er
 	if !domain.ValidID(id) {
 		return nil, user.ErrNotFound
 	}
-	var out *user.User
-	err := inTx(ctx, r.db, func(ctx context.Context, tx bun.IDB) error {
-		u, err := r.get(ctx, tx, "id = ?", id, true)
-		if err != nil {
-			return err
-		}
-		if err := fn(u); err != nil {
-			return err
-		}
-		if _, err := tx.NewUpdate().Model(userToRow(u)).WherePK().Exec(ctx); err != nil {
-			return translate(err)
-		}
-		out = u
-		return nil
-	})
-	return out, err
+	load := func(ctx context.Context, tx bun.IDB) (*user.User, error) { return r.get(ctx, tx, "id = ?", id, true) }
+	save := func(ctx context.Context, tx bun.IDB, u *user.User) error {
+		_, err := tx.NewUpdate().Model(userToRow(u)).WherePK().Exec(ctx)
+		return translate(err)
+	}
+	return updateLocked(ctx, r.db, load, fn, save)
 }
 
 type challengeRow struct {
@@ -118,20 +101,19 @@ type challengeRow struct {
 type challengeRepo struct{ db bun.IDB }
 
 func (r *challengeRepo) Update(ctx context.Context, p phone.Number, fn func(*auth.Challenge) error) error {
-	return inTx(ctx, r.db, func(ctx context.Context, tx bun.IDB) error {
+	load := func(ctx context.Context, tx bun.IDB) (*auth.Challenge, error) {
 		// Make sure a row exists so that concurrent first sends lock the same row.
 		if _, err := tx.NewInsert().Model(&challengeRow{Phone: p.String(), Consumed: true, Sends: []time.Time{}}).
 			On("CONFLICT (phone) DO NOTHING").Exec(ctx); err != nil {
-			return translate(err)
+			return nil, translate(err)
 		}
 		row := new(challengeRow)
 		if err := tx.NewSelect().Model(row).Where("phone = ?", p.String()).For("UPDATE").Scan(ctx); err != nil {
-			return translate(err)
+			return nil, translate(err)
 		}
-		c := auth.RehydrateChallenge(p, row.CodeHash, row.ExpiresAt, row.Attempts, row.Consumed, row.Sends)
-		if err := fn(c); err != nil {
-			return err
-		}
+		return auth.RehydrateChallenge(p, row.CodeHash, row.ExpiresAt, row.Attempts, row.Consumed, row.Sends), nil
+	}
+	save := func(ctx context.Context, tx bun.IDB, c *auth.Challenge) error {
 		sends := c.Sends()
 		if sends == nil {
 			sends = []time.Time{}
@@ -139,7 +121,9 @@ func (r *challengeRepo) Update(ctx context.Context, p phone.Number, fn func(*aut
 		_, err := tx.NewUpdate().Model(&challengeRow{Phone: p.String(), CodeHash: c.CodeHash(), ExpiresAt: c.ExpiresAt(),
 			Attempts: c.Attempts(), Consumed: c.Consumed(), Sends: sends}).WherePK().Exec(ctx)
 		return translate(err)
-	})
+	}
+	_, err := updateLocked(ctx, r.db, load, fn, save)
+	return err
 }
 
 type sessionRow struct {
@@ -183,15 +167,8 @@ func (r *sessionRepo) get(ctx context.Context, db bun.IDB, id string, lock bool)
 		return nil, auth.ErrSessionNotFound
 	}
 	row := new(sessionRow)
-	q := db.NewSelect().Model(row).Where("id = ?", id)
-	if lock {
-		q = q.For("UPDATE")
-	}
-	if err := q.Scan(ctx); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, auth.ErrSessionNotFound
-		}
-		return nil, translate(err)
+	if err := selectOne(ctx, db, row, auth.ErrSessionNotFound, lock, "id = ?", id); err != nil {
+		return nil, err
 	}
 	return row.toDomain(), nil
 }
@@ -210,36 +187,31 @@ func (r *sessionRepo) FindByRefreshHash(ctx context.Context, hash []byte) (strin
 		return "", nil, translate(err)
 	}
 	row := new(retiredTokenRow)
-	if err := r.db.NewSelect().Model(row).Where("token_hash = ?", hash).Scan(ctx); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return "", nil, auth.ErrSessionNotFound
-		}
-		return "", nil, translate(err)
+	if err := selectOne(ctx, r.db, row, auth.ErrSessionNotFound, false, "token_hash = ?", hash); err != nil {
+		return "", nil, err
 	}
 	return row.SessionID, &row.RetiredAt, nil
 }
 
 func (r *sessionRepo) Update(ctx context.Context, id string, fn func(*auth.Session) error) (*auth.Session, error) {
-	var out *auth.Session
-	err := inTx(ctx, r.db, func(ctx context.Context, tx bun.IDB) error {
+	// The hash as loaded, before fn rotates it: a rotation retires it.
+	var oldHash []byte
+	load := func(ctx context.Context, tx bun.IDB) (*auth.Session, error) {
 		s, err := r.get(ctx, tx, id, true)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		oldHash := s.RefreshHash()
-		if err := fn(s); err != nil {
-			return err
-		}
+		oldHash = s.RefreshHash()
+		return s, nil
+	}
+	save := func(ctx context.Context, tx bun.IDB, s *auth.Session) error {
 		if string(s.RefreshHash()) != string(oldHash) {
 			if _, err := tx.NewInsert().Model(&retiredTokenRow{TokenHash: oldHash, SessionID: id, RetiredAt: s.RotatedAt()}).Exec(ctx); err != nil {
 				return translate(err)
 			}
 		}
-		if _, err := tx.NewUpdate().Model(sessionToRow(s)).WherePK().Exec(ctx); err != nil {
-			return translate(err)
-		}
-		out = s
-		return nil
-	})
-	return out, err
+		_, err := tx.NewUpdate().Model(sessionToRow(s)).WherePK().Exec(ctx)
+		return translate(err)
+	}
+	return updateLocked(ctx, r.db, load, fn, save)
 }

@@ -2,8 +2,6 @@ package postgres
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -61,11 +59,8 @@ func (r *categoryRepo) Get(ctx context.Context, id string) (*category.Category, 
 		return nil, category.ErrNotFound
 	}
 	row := new(categoryRow)
-	if err := r.db.NewSelect().Model(row).Where("id = ?", id).Scan(ctx); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, category.ErrNotFound
-		}
-		return nil, translate(err)
+	if err := selectOne(ctx, r.db, row, category.ErrNotFound, false, "id = ?", id); err != nil {
+		return nil, err
 	}
 	return row.toDomain(), nil
 }
@@ -166,15 +161,8 @@ func (r *productRepo) Create(ctx context.Context, p *product.Product) error {
 
 func (r *productRepo) get(ctx context.Context, db bun.IDB, where string, arg any, lock bool) (*product.Product, error) {
 	row := new(productRow)
-	q := db.NewSelect().Model(row).Where(where, arg)
-	if lock {
-		q = q.For("UPDATE")
-	}
-	if err := q.Scan(ctx); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, product.ErrNotFound
-		}
-		return nil, translate(err)
+	if err := selectOne(ctx, db, row, product.ErrNotFound, lock, where, arg); err != nil {
+		return nil, err
 	}
 	return row.toDomain(), nil
 }
@@ -194,24 +182,16 @@ func (r *productRepo) Update(ctx context.Context, id string, fn func(*product.Pr
 	if !domain.ValidID(id) {
 		return nil, product.ErrNotFound
 	}
-	var out *product.Product
-	err := inTx(ctx, r.db, func(ctx context.Context, tx bun.IDB) error {
-		p, err := r.get(ctx, tx, "id = ?", id, true)
-		if err != nil {
-			return err
-		}
-		if err := fn(p); err != nil {
-			return err
-		}
+	load := func(ctx context.Context, tx bun.IDB) (*product.Product, error) {
+		return r.get(ctx, tx, "id = ?", id, true)
+	}
+	save := func(ctx context.Context, tx bun.IDB, p *product.Product) error {
 		if _, err := tx.NewUpdate().Model(productToRow(p)).WherePK().Exec(ctx); err != nil {
 			return productWriteError(err)
 		}
-		if err := notifyProductChanged(ctx, tx, id); err != nil {
-			return err
-		}
-		out = p
-		return nil
-	})
+		return notifyProductChanged(ctx, tx, id)
+	}
+	out, err := updateLocked(ctx, r.db, load, fn, save)
 	if err == nil {
 		r.wrote(id)
 	}

@@ -38,34 +38,21 @@ func (r *categoryRepo) List(ctx context.Context, f ports.CategoryFilter, p ports
 	if f.ActiveOnly {
 		q = q.Where("is_active")
 	}
-	total, err := q.Order("position", "name", "id").Limit(p.Limit).Offset(p.Offset()).ScanAndCount(ctx)
-	if err != nil {
-		return nil, 0, translate(err)
-	}
-	out := make([]*category.Category, 0, len(rows))
-	for i := range rows {
-		out = append(out, rows[i].toDomain())
-	}
-	return out, total, nil
+	return scanPage(ctx, q.Order("position", "name", "id"), &rows, p, (*categoryRow).toDomain)
 }
 
 func (r *categoryRepo) Update(ctx context.Context, id string, fn func(*category.Category) error) (*category.Category, error) {
 	if !domain.ValidID(id) {
 		return nil, category.ErrNotFound
 	}
-	var out *category.Category
-	err := inTx(ctx, r.db, func(ctx context.Context, tx bun.IDB) error {
+	load := func(ctx context.Context, tx bun.IDB) (*category.Category, error) {
 		row := new(categoryRow)
-		if err := tx.NewSelect().Model(row).Where("id = ?", id).For("UPDATE").Scan(ctx); err != nil {
-			if errors.Is(err, sql.ErrNoRows) {
-				return category.ErrNotFound
-			}
-			return translate(err)
+		if err := selectOne(ctx, tx, row, category.ErrNotFound, true, "id = ?", id); err != nil {
+			return nil, err
 		}
-		c := row.toDomain()
-		if err := fn(c); err != nil {
-			return err
-		}
+		return row.toDomain(), nil
+	}
+	save := func(ctx context.Context, tx bun.IDB, c *category.Category) error {
 		_, err := tx.NewUpdate().Model(categoryToRow(c)).WherePK().Exec(ctx)
 		switch sqlState(err) {
 		case uniqueViolation:
@@ -73,13 +60,9 @@ func (r *categoryRepo) Update(ctx context.Context, id string, fn func(*category.
 		case fkViolation:
 			return category.ErrNotFound
 		}
-		if err != nil {
-			return translate(err)
-		}
-		out = c
-		return nil
-	})
-	return out, err
+		return translate(err)
+	}
+	return updateLocked(ctx, r.db, load, fn, save)
 }
 
 func (r *categoryRepo) Delete(ctx context.Context, id string) error {
@@ -108,10 +91,7 @@ var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
 func (r *productRepo) List(ctx context.Context, f ports.ProductFilter, s ports.Sort, p ports.Page) ([]*product.Product, int, error) {
 	var order []string
-	dir := " ASC"
-	if s.Desc {
-		dir = " DESC"
-	}
+	dir := sortDirection(s.Desc)
 	switch s.Field {
 	case ports.SortCreatedAt:
 		order = []string{"created_at" + dir, "id" + dir}

@@ -2,8 +2,6 @@ package postgres
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -78,15 +76,8 @@ func (r *orderRepo) Create(ctx context.Context, o *order.Order) error {
 
 func (r *orderRepo) get(ctx context.Context, db bun.IDB, id string, lock bool) (*order.Order, error) {
 	row := new(orderRow)
-	q := db.NewSelect().Model(row).Where("id = ?", id)
-	if lock {
-		q = q.For("UPDATE")
-	}
-	if err := q.Scan(ctx); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, order.ErrNotFound
-		}
-		return nil, translate(err)
+	if err := selectOne(ctx, db, row, order.ErrNotFound, lock, "id = ?", id); err != nil {
+		return nil, err
 	}
 	return row.toDomain(), nil
 }
@@ -102,22 +93,12 @@ func (r *orderRepo) Update(ctx context.Context, id string, fn func(*order.Order)
 	if !domain.ValidID(id) {
 		return nil, order.ErrNotFound
 	}
-	var out *order.Order
-	err := inTx(ctx, r.db, func(ctx context.Context, tx bun.IDB) error {
-		o, err := r.get(ctx, tx, id, true)
-		if err != nil {
-			return err
-		}
-		if err := fn(o); err != nil {
-			return err
-		}
-		if _, err := tx.NewUpdate().Model(orderToRow(o)).WherePK().Exec(ctx); err != nil {
-			return translate(err)
-		}
-		out = o
-		return nil
-	})
-	return out, err
+	load := func(ctx context.Context, tx bun.IDB) (*order.Order, error) { return r.get(ctx, tx, id, true) }
+	save := func(ctx context.Context, tx bun.IDB, o *order.Order) error {
+		_, err := tx.NewUpdate().Model(orderToRow(o)).WherePK().Exec(ctx)
+		return translate(err)
+	}
+	return updateLocked(ctx, r.db, load, fn, save)
 }
 
 // orderSortColumns maps the port's sort fields to columns; anything else
@@ -150,20 +131,8 @@ func (r *orderRepo) List(ctx context.Context, f ports.OrderFilter, p ports.Page,
 	if !ok {
 		col = "created_at"
 	}
-	dir := " ASC"
-	if s.Desc {
-		dir = " DESC"
-	}
-	q = q.OrderExpr(col + dir).OrderExpr("id" + dir).Limit(p.Limit).Offset(p.Offset())
-	total, err := q.ScanAndCount(ctx)
-	if err != nil {
-		return nil, 0, translate(err)
-	}
-	out := make([]*order.Order, 0, len(rows))
-	for i := range rows {
-		out = append(out, rows[i].toDomain())
-	}
-	return out, total, nil
+	dir := sortDirection(s.Desc)
+	return scanPage(ctx, q.OrderExpr(col+dir).OrderExpr("id"+dir), &rows, p, (*orderRow).toDomain)
 }
 
 type idempotencyRow struct {
@@ -200,12 +169,9 @@ func (r *idempotencyRepo) Get(ctx context.Context, s idempotency.Scope) (idempot
 		return idempotency.Record{}, idempotency.ErrNotFound
 	}
 	row := new(idempotencyRow)
-	err := r.db.NewSelect().Model(row).Where("user_id = ? AND route = ? AND key = ?", s.UserID, s.Route, s.Key).Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
-		return idempotency.Record{}, idempotency.ErrNotFound
-	}
-	if err != nil {
-		return idempotency.Record{}, translate(err)
+	if err := selectOne(ctx, r.db, row, idempotency.ErrNotFound, false,
+		"user_id = ? AND route = ? AND key = ?", s.UserID, s.Route, s.Key); err != nil {
+		return idempotency.Record{}, err
 	}
 	return idempotency.Record{Scope: s, Fingerprint: row.Fingerprint, Status: row.Status, Body: row.Body, CreatedAt: row.CreatedAt.UTC()}, nil
 }
