@@ -97,7 +97,11 @@ func (s *Server) errorResponse(c *fiber.Ctx, err error) (int, errorBody) {
 	if !ok {
 		status = fiber.StatusInternalServerError
 	}
-	if status >= 500 && de.Kind != domain.KindUnavailable {
+	// Every 5xx of a request is reported, a dependency outage (503) too:
+	// the tracker groups its events into one issue. Readiness is exempt:
+	// its 503 describes the server's state to a monitor, it is not a
+	// failed request, and monitors poll it many times a minute.
+	if status >= 500 && !(de.Kind == domain.KindUnavailable && routeOf(c) == readinessRoute) {
 		s.reportInternal(c, err)
 	}
 	// A handler may have stored a deeper cause (readiness stores the ping

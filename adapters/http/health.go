@@ -19,6 +19,9 @@ type readinessDTO struct {
 	Checks map[string]string `json:"checks"`
 }
 
+// readinessRoute is the readiness probe's route template.
+const readinessRoute = "/api/v1/health/readiness"
+
 func (s *Server) healthRoutes(r fiber.Router) {
 	r.Get("/health", s.health)
 	r.Get("/health/liveness", s.health)

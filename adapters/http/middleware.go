@@ -84,15 +84,15 @@ func (s *Server) recoverPanics(c *fiber.Ctx) (err error) {
 	return c.Next()
 }
 
-// reportInternal logs an internal error with its cause and hands it to the
-// error reporter.
+// reportInternal logs a server-side error with its cause and hands it to
+// the error reporter.
 func (s *Server) reportInternal(c *fiber.Ctx, err error) {
 	attrs := []any{"requestId", requestID(c), "route", routeOf(c), "error", err.Error()}
 	var p *errPanic
 	if errors.As(err, &p) {
 		attrs = append(attrs, "stack", string(p.stack))
 	}
-	s.opt.Logger.Error("internal error", attrs...)
+	s.opt.Logger.Error("server error", attrs...)
 	if s.opt.Reporter != nil {
 		tags := map[string]string{"route": routeOf(c), "request_id": requestID(c), "method": c.Method()}
 		if pr, ok := c.Locals(localsPrincipal).(app.Principal); ok {
