@@ -25,6 +25,7 @@ import (
 	sentryfiber "github.com/getsentry/sentry-go/fiber"
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/secondbloom/marketplace/domain"
 	"github.com/secondbloom/marketplace/ports"
 )
 
@@ -126,6 +127,12 @@ func (r *Reporter) Report(ctx context.Context, err error, tags map[string]string
 		scope.SetTags(tags)
 		if id := tags["user_id"]; id != "" {
 			scope.SetUser(sentrygo.User{ID: id})
+		}
+		if domain.KindOf(err) == domain.KindUnavailable {
+			// Outage errors carry connection details (addresses, ports)
+			// that differ on every request; one fingerprint per route
+			// keeps an outage to one issue instead of thousands.
+			scope.SetFingerprint([]string{"dependency-unavailable", tags["route"]})
 		}
 		hub.CaptureException(err)
 	})

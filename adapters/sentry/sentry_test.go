@@ -23,6 +23,7 @@ import (
 	"github.com/secondbloom/marketplace/adapters/metrics"
 	"github.com/secondbloom/marketplace/adapters/sentry"
 	"github.com/secondbloom/marketplace/app"
+	"github.com/secondbloom/marketplace/domain"
 	"github.com/secondbloom/marketplace/domain/auth"
 	"github.com/secondbloom/marketplace/domain/phone"
 )
@@ -377,5 +378,27 @@ func TestPanicIsReportedOnceWithMetricsInTheChain(t *testing.T) {
 	body, _ := io.ReadAll(mresp.Body)
 	if !strings.Contains(string(body), `secondbloom_http_requests_total{method="GET",route="/api/v1/health/readiness",status="500"} 1`) {
 		t.Errorf("/metrics does not count the panic as a 500:\n%s", body)
+	}
+}
+
+func TestOutageEventsShareOneFingerprintPerRoute(t *testing.T) {
+	f := newFakeSentry(t, false)
+	r := newReporter(t, f.dsn(), "production")
+	tags := map[string]string{"route": "/api/v1/orders"}
+	for _, port := range []int{41001, 41002} {
+		r.Report(context.Background(), fmt.Errorf("%w: read tcp 127.0.0.1:%d: i/o timeout", domain.ErrUnavailable, port), tags)
+	}
+	r.Report(context.Background(), fmt.Errorf("a bug"), tags)
+	r.Flush(5 * time.Second)
+	events := f.events()
+	if len(events) != 3 {
+		t.Fatalf("%d events, want 3", len(events))
+	}
+	fp := func(e item) string { return fmt.Sprint(e.Payload["fingerprint"]) }
+	if fp(events[0]) != fp(events[1]) || !strings.Contains(fp(events[0]), "dependency-unavailable") {
+		t.Errorf("outage fingerprints = %s and %s, want one shared fingerprint", fp(events[0]), fp(events[1]))
+	}
+	if fp(events[2]) == fp(events[0]) {
+		t.Errorf("a bug got the outage fingerprint %s", fp(events[2]))
 	}
 }
