@@ -26,7 +26,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -38,12 +37,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/google/uuid"
-
-	"github.com/secondbloom/marketplace/adapters/postgres"
 	"github.com/secondbloom/marketplace/cmd/internal/loadtest"
-	"github.com/secondbloom/marketplace/domain/category"
-	"github.com/secondbloom/marketplace/domain/product"
 )
 
 const code = "135790"
@@ -73,7 +67,7 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
-	pids, err := stock(*dsn, ids[0], 1+*n)
+	pids, err := loadtest.Stock(*dsn, ids[0], "Auctioned bouquet", 1+*n, 1)
 	if err != nil {
 		fail(err)
 	}
@@ -223,40 +217,6 @@ func openAuction(client *http.Client, base, token, productID string, endsAt time
 	}
 	var out struct{ Data struct{ ID string } }
 	return out.Data.ID, json.Unmarshal(raw, &out)
-}
-
-// stock stores n ACTIVE products of the seller, one item each.
-func stock(dsn, sellerID string, n int) ([]string, error) {
-	db, err := postgres.Open(dsn, postgres.Options{MaxOpenConns: 2})
-	if err != nil {
-		return nil, err
-	}
-	defer db.Close()
-	ctx := context.Background()
-	r := db.Repos()
-	now := time.Now()
-	suffix := uuid.Must(uuid.NewV7()).String()
-	cat, err := category.New(uuid.Must(uuid.NewV7()).String(), "Bid load", "bidload-"+suffix, "", 0, now)
-	if err != nil {
-		return nil, err
-	}
-	if err := r.Categories.Create(ctx, cat); err != nil {
-		return nil, err
-	}
-	ids := make([]string, n)
-	for i := range ids {
-		id := uuid.Must(uuid.NewV7()).String()
-		p, err := product.New(product.NewParams{ID: id, Slug: "bidload-" + id, Title: fmt.Sprintf("Auctioned bouquet %d %s", i, suffix),
-			Price: 150000, Quantity: 1, CategoryID: cat.ID(), SellerID: sellerID, Publish: true}, now)
-		if err != nil {
-			return nil, err
-		}
-		if err := r.Products.Create(ctx, p); err != nil {
-			return nil, err
-		}
-		ids[i] = id
-	}
-	return ids, nil
 }
 
 func fail(err error) {

@@ -16,7 +16,6 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -26,11 +25,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/google/uuid"
-
-	"github.com/secondbloom/marketplace/adapters/postgres"
 	"github.com/secondbloom/marketplace/cmd/internal/loadtest"
-	"github.com/secondbloom/marketplace/domain/category"
 	"github.com/secondbloom/marketplace/domain/product"
 )
 
@@ -61,7 +56,7 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
-	pids, err := stock(ids[0], *products)
+	pids, err := loadtest.Stock(flag.Lookup("dsn").Value.String(), ids[0], "Load bouquet", *products, product.MaxQuantity)
 	if err != nil {
 		fail(err)
 	}
@@ -95,41 +90,6 @@ func main() {
 	fmt.Printf("  created %d  => %.0f orders/s\n", len(lat), float64(len(lat))/elapsed.Seconds())
 	fmt.Printf("  latency of 201s: %s\n", loadtest.Summarize(lat))
 	fmt.Printf("  statuses: %v (0 = transport error)\n", statuses)
-}
-
-// stock stores n ACTIVE products of the seller with the largest stock a
-// listing may have, so no order of the run is refused for stock.
-func stock(sellerID string, n int) ([]string, error) {
-	db, err := postgres.Open(flag.Lookup("dsn").Value.String(), postgres.Options{MaxOpenConns: 4})
-	if err != nil {
-		return nil, err
-	}
-	defer db.Close()
-	ctx := context.Background()
-	r := db.Repos()
-	now := time.Now()
-	suffix := uuid.Must(uuid.NewV7()).String()
-	cat, err := category.New(uuid.Must(uuid.NewV7()).String(), "Load", "load-"+suffix, "", 0, now)
-	if err != nil {
-		return nil, err
-	}
-	if err := r.Categories.Create(ctx, cat); err != nil {
-		return nil, err
-	}
-	ids := make([]string, n)
-	for i := range ids {
-		id := uuid.Must(uuid.NewV7()).String()
-		p, err := product.New(product.NewParams{ID: id, Slug: "load-" + id, Title: fmt.Sprintf("Load bouquet %d %s", i, suffix),
-			Price: 150000, Quantity: product.MaxQuantity, CategoryID: cat.ID(), SellerID: sellerID, Publish: true}, now)
-		if err != nil {
-			return nil, err
-		}
-		if err := r.Products.Create(ctx, p); err != nil {
-			return nil, err
-		}
-		ids[i] = id
-	}
-	return ids, nil
 }
 
 func fail(err error) {

@@ -2,7 +2,8 @@
 // bidload share: the phone numbers they sign in and the OTP_TEST_CODES value
 // for them, the HTTP client and requests, signing in with a fixed test code,
 // the worker loop that sends requests for a fixed time, and the latency
-// percentiles they print. It is part of those tools, not of the product.
+// percentiles they print, and stocking products straight into the
+// database. It is part of those tools, not of the product.
 package loadtest
 
 import (
