@@ -42,12 +42,3 @@ func respondList(c *fiber.Ctx, items any, page, limit, total int) error {
 
 // timestamp formats t as RFC 3339 in UTC with milliseconds.
 func timestamp(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z07:00") }
-
-// optionalTimestamp is timestamp for optional times: nil stays null.
-func optionalTimestamp(t *time.Time) *string {
-	if t == nil {
-		return nil
-	}
-	s := timestamp(*t)
-	return &s
-}

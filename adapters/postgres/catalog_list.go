@@ -122,7 +122,7 @@ func (r *productRepo) List(ctx context.Context, f ports.ProductFilter, s ports.S
 		if len(cats) == 0 {
 			return []*product.Product{}, 0, nil
 		}
-		q = q.Where("category_id IN (?)", bun.In(cats))
+		q = q.Where("category_id IN (?)", bun.List(cats))
 	}
 	if f.SellerID != "" {
 		q = q.Where("seller_id = ?", f.SellerID)
