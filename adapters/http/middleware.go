@@ -20,7 +20,7 @@ import (
 // Keys of values kept in fiber.Ctx.Locals.
 const (
 	localsRequestID = "requestID"
-	localsActor = "actor"
+	localsActor     = "actor"
 	localsCause     = "errorCause"
 	localsErrorCode = "errorCode"
 )
