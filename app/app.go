@@ -42,6 +42,9 @@ type Config struct {
 	// auction's end moves the end to now + window; 0 turns that off.
 	// cmd/server passes AUCTION_ANTI_SNIPE_WINDOW (default 2m).
 	AuctionAntiSnipeWindow time.Duration
+	// PushNotifications queues a push delivery with every notification;
+	// cmd/server turns it on when PUSH_WEBHOOK_URL is set.
+	PushNotifications bool
 }
 
 // Deps are the ports the core is built from. Every field is required
@@ -78,6 +81,10 @@ type App struct {
 	Catalog  *CatalogService
 	Orders   *OrderService
 	Auctions *AuctionService
+	// Notifications serves users' inboxes; Streams wakes their live
+	// streams.
+	Notifications *NotificationService
+	Streams       *StreamHub
 	// Events must be the store's EventSink (SetEventSink) before the
 	// store commits anything, and hears other instances' events too.
 	Events *Relay
@@ -124,7 +131,10 @@ func New(d Deps) (*App, error) {
 	relay := NewRelay(d.Reporter)
 	relay.Subscribe("product-cache", evictProducts(d.ProductCache))
 	relay.Subscribe("metrics", countEvents(d.Metrics))
-	d.Tx = &projectingTx{inner: d.Tx, projections: d.Projections}
+	streams := NewStreamHub()
+	relay.Subscribe("streams", streams.Subscription)
+	d.Tx = &projectingTx{inner: d.Tx, projections: append(slices.Clone(d.Projections),
+		notificationProjection(d.Clock, d.Config.PushNotifications))}
 	r := d.Repos
 	return &App{
 		Auth:     newAuthService(d.Tx, r.Users, r.Challenges, r.Sessions, d.Clock, d.SMS, d.Tokens, d.Metrics, d.Config),
@@ -133,6 +143,9 @@ func New(d Deps) (*App, error) {
 		Orders:   newOrderService(d.Tx, r.Orders, d.Clock),
 		Auctions: newAuctionService(d.Tx, r.Auctions, d.Clock, d.Config),
 		Events:   relay,
+
+		Notifications: newNotificationService(r.Notifications, r.Users, r.Sessions, d.Clock),
+		Streams:       streams,
 		tx:       d.Tx,
 		repos:    d.Repos,
 		clock:    d.Clock,

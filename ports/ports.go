@@ -46,6 +46,9 @@ type Repos struct {
 	ProductUsage ProductUsage
 	// Events records the transaction's events (see EventRecorder).
 	Events EventRecorder
+	// Notifications stores inboxes and their pending deliveries (see
+	// NotificationRepository).
+	Notifications NotificationRepository
 }
 
 // Missing returns the names of the repositories r lacks, so a builder can
@@ -57,6 +60,7 @@ func (r Repos) Missing() []string {
 		"Categories": r.Categories, "Products": r.Products, "Auctions": r.Auctions,
 		"Orders": r.Orders, "Idempotency": r.Idempotency, "OpenAuctions": r.OpenAuctions,
 		"ProductUsage": r.ProductUsage, "Events": r.Events,
+		"Notifications": r.Notifications,
 	} {
 		if isNil(v) {
 			out = append(out, name)

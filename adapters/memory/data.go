@@ -42,6 +42,15 @@ type data struct {
 	orderByAuction table[string, string]
 	// idempotency is keyed by idempotency.Scope.String().
 	idempotency table[string, idempotency.Record]
+
+	// notifications holds every inbox entry; inbox lists each user's
+	// notification ids in Seq order; deliveries the delivery outbox;
+	// queues each recipient and channel's pending delivery ids in Seq
+	// order (the head is the only one a dispatcher may claim).
+	notifications table[string, noteRow]
+	inbox         table[string, []string]
+	deliveries    table[string, deliveryRow]
+	queues        table[string, []string]
 }
 
 type refreshEntry struct {
@@ -70,6 +79,11 @@ func newData() *data {
 		orderByNumber:  table[string, string]{},
 		orderByAuction: table[string, string]{},
 		idempotency:    table[string, idempotency.Record]{},
+
+		notifications: table[string, noteRow]{},
+		inbox:         table[string, []string]{},
+		deliveries:    table[string, deliveryRow]{},
+		queues:        table[string, []string]{},
 	}
 }
 
@@ -87,5 +101,7 @@ func (s *Store) repos(se *session) ports.Repos {
 		Idempotency:  &idempotencyRepo{se},
 		OpenAuctions: &auctionRepo{se},
 		Events:       se,
+
+		Notifications: &notificationRepo{se},
 	}
 }

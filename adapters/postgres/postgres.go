@@ -165,6 +165,8 @@ func repos(db bun.IDB, s *Store, rec ports.EventRecorder) ports.Repos {
 		Idempotency:  &idempotencyRepo{db},
 		OpenAuctions: &auctionRepo{db},
 		Events:       rec,
+
+		Notifications: &notificationRepo{db},
 	}
 }
 
