@@ -3,6 +3,9 @@ package app
 import (
 	"cmp"
 	"context"
+	cryptorand "crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -465,4 +468,50 @@ func (d *Dispatcher) Backlog(ctx context.Context) (int, time.Duration, error) {
 		return n, 0, err
 	}
 	return n, d.d.Clock.Now().Sub(oldest), nil
+}
+
+// StreamTicketTTL is how long a stream ticket may wait to be used.
+const StreamTicketTTL = 60 * time.Second
+
+// CreateTicket returns a single-use ticket that opens the caller's
+// notification stream in place of the access token, for StreamTicketTTL.
+// Only its hash is stored.
+func (s *NotificationService) CreateTicket(ctx context.Context, by user.Actor) (string, time.Duration, error) {
+	secret := make([]byte, 32)
+	if _, err := cryptorand.Read(secret); err != nil {
+		return "", 0, err
+	}
+	ticket := base64.RawURLEncoding.EncodeToString(secret)
+	hash := sha256.Sum256([]byte(ticket))
+	if err := s.notes.SaveTicket(ctx, hash[:], by.SessionID, s.clock.Now().Add(StreamTicketTTL)); err != nil {
+		return "", 0, err
+	}
+	return ticket, StreamTicketTTL, nil
+}
+
+// RedeemTicket uses up ticket and returns the caller it stands for. It
+// returns auth.ErrUnauthenticated for an unknown, used or expired ticket,
+// and auth.ErrSessionEnded when its session ended meanwhile.
+func (s *NotificationService) RedeemTicket(ctx context.Context, ticket string) (user.Actor, error) {
+	if len(ticket) > 100 {
+		return user.Actor{}, auth.ErrUnauthenticated
+	}
+	hash := sha256.Sum256([]byte(ticket))
+	now := s.clock.Now()
+	sessionID, err := s.notes.UseTicket(ctx, hash[:], now)
+	if err != nil {
+		return user.Actor{}, err
+	}
+	sess, err := s.sessions.Get(ctx, sessionID)
+	if err != nil {
+		return user.Actor{}, unauthenticated(err)
+	}
+	if err := sess.Active(now); err != nil {
+		return user.Actor{}, auth.ErrSessionEnded
+	}
+	u, err := s.users.Get(ctx, sess.UserID())
+	if err != nil {
+		return user.Actor{}, unauthenticated(err)
+	}
+	return user.Actor{UserID: u.ID(), SessionID: sess.ID(), Role: u.Role()}, nil
 }

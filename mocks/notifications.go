@@ -119,6 +119,20 @@ func (mr *MockNotificationRepositoryMockRecorder) MarkRead(ctx, userID, id, now 
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "MarkRead", reflect.TypeOf((*MockNotificationRepository)(nil).MarkRead), ctx, userID, id, now)
 }
 
+// SaveTicket mocks base method.
+func (m *MockNotificationRepository) SaveTicket(ctx context.Context, hash []byte, sessionID string, expires time.Time) error {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "SaveTicket", ctx, hash, sessionID, expires)
+	ret0, _ := ret[0].(error)
+	return ret0
+}
+
+// SaveTicket indicates an expected call of SaveTicket.
+func (mr *MockNotificationRepositoryMockRecorder) SaveTicket(ctx, hash, sessionID, expires any) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "SaveTicket", reflect.TypeOf((*MockNotificationRepository)(nil).SaveTicket), ctx, hash, sessionID, expires)
+}
+
 // Since mocks base method.
 func (m *MockNotificationRepository) Since(ctx context.Context, userID string, after int64, limit int) ([]*notification.Notification, error) {
 	m.ctrl.T.Helper()
@@ -132,6 +146,21 @@ func (m *MockNotificationRepository) Since(ctx context.Context, userID string, a
 func (mr *MockNotificationRepositoryMockRecorder) Since(ctx, userID, after, limit any) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Since", reflect.TypeOf((*MockNotificationRepository)(nil).Since), ctx, userID, after, limit)
+}
+
+// UseTicket mocks base method.
+func (m *MockNotificationRepository) UseTicket(ctx context.Context, hash []byte, now time.Time) (string, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "UseTicket", ctx, hash, now)
+	ret0, _ := ret[0].(string)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// UseTicket indicates an expected call of UseTicket.
+func (mr *MockNotificationRepositoryMockRecorder) UseTicket(ctx, hash, now any) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "UseTicket", reflect.TypeOf((*MockNotificationRepository)(nil).UseTicket), ctx, hash, now)
 }
 
 // MockDeliveryQueue is a mock of DeliveryQueue interface.

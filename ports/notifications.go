@@ -42,6 +42,13 @@ type NotificationRepository interface {
 	// Since returns up to limit of userID's notifications with Seq >
 	// after, oldest first.
 	Since(ctx context.Context, userID string, after int64, limit int) ([]*notification.Notification, error)
+	// SaveTicket stores a stream ticket, by the SHA-256 hash of its
+	// secret, for sessionID until expires.
+	SaveTicket(ctx context.Context, hash []byte, sessionID string, expires time.Time) error
+	// UseTicket deletes the ticket with hash and returns its session if it
+	// had not expired at now. It returns auth.ErrUnauthenticated for an
+	// unknown, used or expired ticket.
+	UseTicket(ctx context.Context, hash []byte, now time.Time) (sessionID string, err error)
 }
 
 // DeliveryQueue is the dispatchers' side of the outbox. Many dispatchers

@@ -56,6 +56,12 @@ type Server struct {
 	started  time.Time
 	draining atomic.Bool
 	otpLimit *limiter
+	// drainCtx is cancelled by StartDraining, which ends the open event
+	// streams.
+	drainCtx       context.Context
+	drain          context.CancelFunc
+	streamsOpen    atomic.Int64
+	auctionStreams ipStreams
 }
 
 // New builds the Fiber app with every route registered.
@@ -69,7 +75,9 @@ func New(core *app.App, opt Options) *Server {
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
-	s := &Server{core: core, opt: opt, started: time.Now(), otpLimit: newLimiter(opt.OTPPerIP, opt.OTPWindow)}
+	s := &Server{core: core, opt: opt, started: time.Now(), otpLimit: newLimiter(opt.OTPPerIP, opt.OTPWindow),
+		auctionStreams: ipStreams{n: map[string]int{}}}
+	s.drainCtx, s.drain = context.WithCancel(context.Background())
 	s.fiber = fiber.New(fiber.Config{
 		AppName:               "secondbloom",
 		BodyLimit:             BodyLimit,
@@ -136,6 +144,7 @@ func (s *Server) routes() {
 	s.catalogRoutes(v1)
 	s.auctionRoutes(v1)
 	s.orderRoutes(v1)
+	s.notificationRoutes(v1)
 
 	s.fiber.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 }
@@ -148,8 +157,12 @@ func (s *Server) Listen(addr string) error { return s.fiber.Listen(addr) }
 
 // StartDraining makes readiness answer 503 from now on, so load balancers
 // stop sending traffic before the server stops. Requests keep being served
-// normally until Shutdown.
-func (s *Server) StartDraining() { s.draining.Store(true) }
+// normally until Shutdown; open event streams end at once, and their
+// clients reconnect elsewhere.
+func (s *Server) StartDraining() {
+	s.draining.Store(true)
+	s.drain()
+}
 
 // Draining reports whether StartDraining was called, for readiness
 // signals outside this adapter (the secondbloom_ready gauge).

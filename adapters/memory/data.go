@@ -51,6 +51,8 @@ type data struct {
 	inbox         table[string, []string]
 	deliveries    table[string, deliveryRow]
 	queues        table[string, []string]
+	// tickets maps a stream ticket's hash to its session and expiry.
+	tickets table[string, ticketRow]
 }
 
 type refreshEntry struct {
@@ -84,6 +86,7 @@ func newData() *data {
 		inbox:         table[string, []string]{},
 		deliveries:    table[string, deliveryRow]{},
 		queues:        table[string, []string]{},
+		tickets:       table[string, ticketRow]{},
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/secondbloom/marketplace/domain/auth"
 	"github.com/secondbloom/marketplace/domain/notification"
 	"github.com/secondbloom/marketplace/ports"
 )
@@ -245,4 +246,35 @@ func newClaim() string {
 	b := make([]byte, 12)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+type ticketRow struct {
+	sessionID string
+	expires   time.Time
+}
+
+func (r *notificationRepo) SaveTicket(_ context.Context, hash []byte, sessionID string, expires time.Time) error {
+	return r.se.do(func(db *data, log *session) error {
+		db.tickets.put(log, string(hash), ticketRow{sessionID: sessionID, expires: expires})
+		return nil
+	})
+}
+
+func (r *notificationRepo) UseTicket(_ context.Context, hash []byte, now time.Time) (string, error) {
+	var sessionID string
+	err := r.se.do(func(db *data, log *session) error {
+		for k, t := range db.tickets {
+			if !now.Before(t.expires) {
+				db.tickets.del(log, k)
+			}
+		}
+		t, ok := db.tickets[string(hash)]
+		if !ok {
+			return auth.ErrUnauthenticated
+		}
+		db.tickets.del(log, string(hash))
+		sessionID = t.sessionID
+		return nil
+	})
+	return sessionID, err
 }

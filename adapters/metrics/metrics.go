@@ -13,6 +13,7 @@ import (
 	"context"
 	"database/sql"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -47,6 +48,10 @@ type Metrics struct {
 	ordersCancelled prometheus.Counter
 	bidsPlaced      prometheus.Counter
 	auctionsClosed  *prometheus.CounterVec
+
+	// deliveries counts notification delivery attempts; set by
+	// RegisterNotifications.
+	deliveries atomic.Pointer[prometheus.CounterVec]
 }
 
 // New returns a Metrics with its own registry, holding the HTTP, cache and

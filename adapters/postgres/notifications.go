@@ -11,6 +11,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/secondbloom/marketplace/domain/auth"
 	"github.com/secondbloom/marketplace/domain/notification"
 	"github.com/secondbloom/marketplace/ports"
 )
@@ -221,3 +222,31 @@ func newClaim() string {
 }
 
 func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
+
+func (r *notificationRepo) SaveTicket(ctx context.Context, hash []byte, sessionID string, expires time.Time) error {
+	_, err := r.db.NewRaw(`INSERT INTO stream_tickets (hash, session_id, expires_at) VALUES (?, ?, ?)`, hash, sessionID, expires).Exec(ctx)
+	return translate(err)
+}
+
+// UseTicket deletes the ticket (so a second use finds nothing) and, while
+// at it, every expired one.
+func (r *notificationRepo) UseTicket(ctx context.Context, hash []byte, now time.Time) (string, error) {
+	var (
+		sessionID string
+		expires   time.Time
+	)
+	err := r.db.NewRaw(`DELETE FROM stream_tickets WHERE hash = ? RETURNING session_id::text, expires_at`, hash).Scan(ctx, &sessionID, &expires)
+	if isNoRows(err) {
+		return "", auth.ErrUnauthenticated
+	}
+	if err != nil {
+		return "", translate(err)
+	}
+	if _, err := r.db.NewRaw(`DELETE FROM stream_tickets WHERE expires_at < ?`, now).Exec(ctx); err != nil {
+		return "", translate(err)
+	}
+	if !now.Before(expires) {
+		return "", auth.ErrUnauthenticated
+	}
+	return sessionID, nil
+}

@@ -17,6 +17,7 @@ import (
 	"github.com/secondbloom/marketplace/adapters/metrics"
 	"github.com/secondbloom/marketplace/adapters/postgres"
 	"github.com/secondbloom/marketplace/adapters/sentry"
+	"github.com/secondbloom/marketplace/adapters/push"
 	"github.com/secondbloom/marketplace/adapters/sms"
 	"github.com/secondbloom/marketplace/app"
 	"github.com/secondbloom/marketplace/cmd/server/system"
@@ -113,6 +114,11 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	}
 	if sc.SMS, err = smsSender(cfg, log); err != nil {
 		return err
+	}
+	if cfg.PushWebhookURL != "" {
+		if sc.Push, err = push.New(cfg.PushWebhookURL); err != nil {
+			return err
+		}
 	}
 	if sc.Tokens, err = jwt.New(cfg.JWTSecret); err != nil {
 		return err

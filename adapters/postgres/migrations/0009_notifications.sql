@@ -43,3 +43,12 @@ CREATE TABLE notification_deliveries (
 
 CREATE INDEX notification_deliveries_queue_idx ON notification_deliveries (user_id, channel, seq) WHERE state = 'pending';
 CREATE INDEX notification_deliveries_due_idx ON notification_deliveries (next_at) WHERE state = 'pending';
+
+-- Single-use stream tickets (by hash of the secret), bound to the session
+-- that made them. Used and expired ones are deleted when redeemed or by
+-- any later redemption.
+CREATE TABLE stream_tickets (
+    hash       bytea PRIMARY KEY,
+    session_id uuid        NOT NULL,
+    expires_at timestamptz NOT NULL
+);
