@@ -146,9 +146,9 @@ func New(d Deps) (*App, error) {
 
 		Notifications: newNotificationService(r.Notifications, r.Users, r.Sessions, d.Clock),
 		Streams:       streams,
-		tx:       d.Tx,
-		repos:    d.Repos,
-		clock:    d.Clock,
+		tx:            d.Tx,
+		repos:         d.Repos,
+		clock:         d.Clock,
 	}, nil
 }
 
