@@ -269,6 +269,9 @@ type DispatcherDeps struct {
 	Jitter func() float64
 	// Workers and Batch default to DispatchWorkers and DispatchBatch.
 	Workers, Batch int
+	// SendTimeout bounds one attempt; 0 means notification.SendTimeout
+	// (tests of a hanging gateway shorten it).
+	SendTimeout time.Duration
 }
 
 // Dispatcher delivers the outbox's notifications by push and SMS (see
@@ -312,6 +315,9 @@ func NewDispatcher(deps DispatcherDeps) (*Dispatcher, error) {
 	}
 	if deps.Batch <= 0 {
 		deps.Batch = DispatchBatch
+	}
+	if deps.SendTimeout <= 0 {
+		deps.SendTimeout = notification.SendTimeout
 	}
 	return &Dispatcher{d: deps, wake: make(chan struct{}, 1)}, nil
 }
@@ -449,7 +455,7 @@ func (d *Dispatcher) send(ctx context.Context, dl notification.Delivery) error {
 		return fmt.Errorf("%w: loading the recipient: %v", domain.ErrUnavailable, err)
 	}
 	m := n.Render(localeOf(u))
-	sctx, cancel := context.WithTimeout(ctx, notification.SendTimeout)
+	sctx, cancel := context.WithTimeout(ctx, d.d.SendTimeout)
 	defer cancel()
 	switch dl.Channel {
 	case notification.Push:

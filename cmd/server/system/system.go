@@ -96,6 +96,9 @@ type Config struct {
 	// ManualDispatcher leaves the notification dispatcher off, for tests
 	// that run it themselves.
 	ManualDispatcher bool
+	// SendTimeout bounds one delivery attempt; 0 means the contract's
+	// 10 s.
+	SendTimeout time.Duration
 	// ManualCloser leaves the auction closer off, for tests that close
 	// auctions themselves at chosen moments.
 	ManualCloser bool
@@ -159,7 +162,8 @@ func New(cfg Config) (*System, error) {
 		_ = products.Close()
 		return nil, err
 	}
-	dd := app.DispatcherDeps{Queue: cfg.Store, Users: repos.Users, Clock: cfg.Clock, Push: cfg.Push, SMS: cfg.Texts}
+	dd := app.DispatcherDeps{Queue: cfg.Store, Users: repos.Users, Clock: cfg.Clock, Push: cfg.Push, SMS: cfg.Texts,
+		SendTimeout: cfg.SendTimeout}
 	if cfg.Metrics != nil {
 		dd.Counted = func(ch notification.Channel, result string) { cfg.Metrics.NotificationDelivered(string(ch), result) }
 	}
