@@ -353,8 +353,8 @@ func (d *Dispatcher) Subscription(dl Delivery) {
 	}
 }
 
-// Run dispatches until ctx ends: a full batch is followed at once by the
-// next, otherwise it waits interval or a Wake. Errors of the queue go to
+// Run dispatches until ctx ends: a round that claimed anything is followed
+// at once by the next, otherwise it waits interval or a Wake. Errors of the queue go to
 // onErr and are retried at the next round. Sends in progress when ctx ends
 // finish and are recorded; claimed deliveries not yet started are
 // released, so a shutdown loses none.
@@ -372,7 +372,9 @@ func (d *Dispatcher) Run(ctx context.Context, interval time.Duration, onErr func
 		if err != nil && ctx.Err() == nil {
 			onErr(err)
 		}
-		if n >= d.d.Batch && err == nil {
+		if n > 0 && err == nil {
+			// Finishing a delivery may have made the next of its user
+			// due: look again at once.
 			t.Reset(0)
 		} else {
 			t.Reset(interval)
