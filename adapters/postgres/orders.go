@@ -46,7 +46,7 @@ func orderToRow(o *order.Order) *orderRow {
 		Quantity: f.Quantity, UnitPrice: f.UnitPrice, TotalPrice: f.TotalPrice, Currency: f.Currency, Status: string(f.Status),
 		PaymentStatus: string(f.PaymentStatus), ShippingAddress: f.ShippingAddress, Notes: f.Notes, CancelReason: f.CancelReason,
 		CancelledBy: nullString(string(f.CancelledBy)),
-		AuctionID: nullString(f.AuctionID), CreatedAt: f.CreatedAt, UpdatedAt: f.UpdatedAt}
+		AuctionID:   nullString(f.AuctionID), CreatedAt: f.CreatedAt, UpdatedAt: f.UpdatedAt}
 }
 
 func (r *orderRow) toDomain() *order.Order {

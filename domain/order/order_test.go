@@ -106,7 +106,10 @@ func TestTransitions(t *testing.T) {
 	confirm := func(o *order.Order, who string) error { return o.Confirm(who, t0) }
 	ship := func(o *order.Order, who string) error { return o.Ship(who, t0) }
 	deliver := func(o *order.Order, who string) error { return o.Deliver(who, t0) }
-	cancel := func(o *order.Order, who string) error { _, err := o.Cancel(user.Actor{UserID: who, Role: roleOf(who)}, "", t0); return err }
+	cancel := func(o *order.Order, who string) error {
+		_, err := o.Cancel(user.Actor{UserID: who, Role: roleOf(who)}, "", t0)
+		return err
+	}
 	pay := func(o *order.Order, who string) error {
 		role := user.RoleUser
 		if who == admin {
