@@ -81,6 +81,8 @@ type App struct {
 	Catalog  *CatalogService
 	Orders   *OrderService
 	Auctions *AuctionService
+	Users    *UserService
+	Audit    *AuditService
 	// Notifications serves users' inboxes; Streams wakes their live
 	// streams.
 	Notifications *NotificationService
@@ -133,8 +135,8 @@ func New(d Deps) (*App, error) {
 	relay.Subscribe("metrics", countEvents(d.Metrics))
 	streams := NewStreamHub()
 	relay.Subscribe("streams", streams.Subscription)
-	d.Tx = &projectingTx{inner: d.Tx, projections: append(slices.Clone(d.Projections),
-		notificationProjection(d.Clock, d.Config.PushNotifications))}
+	d.Tx = &projectingTx{inner: d.Tx, projections: append([]Projection{auditProjection(d.Clock),
+		notificationProjection(d.Clock, d.Config.PushNotifications)}, d.Projections...)}
 	r := d.Repos
 	return &App{
 		Auth:     newAuthService(d.Tx, r.Users, r.Challenges, r.Sessions, d.Clock, d.SMS, d.Tokens, d.Metrics, d.Config),
@@ -142,6 +144,8 @@ func New(d Deps) (*App, error) {
 		Catalog:  newCatalogService(d.Tx, r.Categories, r.Products, d.Clock, d.Config.ProductModeration),
 		Orders:   newOrderService(d.Tx, r.Orders, d.Clock),
 		Auctions: newAuctionService(d.Tx, r.Auctions, d.Clock, d.Config),
+		Users:    &UserService{tx: d.Tx, users: r.Users, clock: d.Clock},
+		Audit:    &AuditService{log: r.Audit},
 		Events:   relay,
 
 		Notifications: newNotificationService(r.Notifications, r.Users, r.Sessions, d.Clock),

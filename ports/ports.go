@@ -46,6 +46,8 @@ type Repos struct {
 	ProductUsage ProductUsage
 	// Events records the transaction's events (see EventRecorder).
 	Events EventRecorder
+	// Audit stores the audit log.
+	Audit AuditRepository
 	// Notifications stores inboxes and their pending deliveries (see
 	// NotificationRepository).
 	Notifications NotificationRepository
@@ -59,7 +61,7 @@ func (r Repos) Missing() []string {
 		"Users": r.Users, "Challenges": r.Challenges, "Sessions": r.Sessions,
 		"Categories": r.Categories, "Products": r.Products, "Auctions": r.Auctions,
 		"Orders": r.Orders, "Idempotency": r.Idempotency, "OpenAuctions": r.OpenAuctions,
-		"ProductUsage": r.ProductUsage, "Events": r.Events,
+		"ProductUsage": r.ProductUsage, "Events": r.Events, "Audit": r.Audit,
 		"Notifications": r.Notifications,
 	} {
 		if isNil(v) {

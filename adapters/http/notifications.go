@@ -80,22 +80,8 @@ func toNotificationDTO(v app.NotificationView) notificationDTO {
 		ReadAt: readAt, CreatedAt: timestamp(v.CreatedAt())}
 }
 
-// only records every query parameter not named as unknown.
-func (q *query) only(names ...string) {
-	for k := range q.seen {
-		known := false
-		for _, n := range names {
-			known = known || k == n
-		}
-		if !known {
-			q.v.Add(k, "is not a known parameter")
-		}
-	}
-}
-
 func (s *Server) listNotifications(c *fiber.Ctx) error {
 	qs := newQuery(c)
-	qs.only("page", "limit", "unread")
 	page := qs.page()
 	unread := false
 	if raw, ok := qs.str("unread"); ok {
@@ -107,7 +93,7 @@ func (s *Server) listNotifications(c *fiber.Ctx) error {
 			qs.v.Add("unread", "must be true or false")
 		}
 	}
-	if err := qs.v.Err(); err != nil {
+	if err := qs.done(); err != nil {
 		return err
 	}
 	p, _ := principal(c)
@@ -123,9 +109,7 @@ func (s *Server) listNotifications(c *fiber.Ctx) error {
 }
 
 func (s *Server) countUnreadNotifications(c *fiber.Ctx) error {
-	qs := newQuery(c)
-	qs.only()
-	if err := qs.v.Err(); err != nil {
+	if err := newQuery(c).done(); err != nil {
 		return err
 	}
 	p, _ := principal(c)
