@@ -236,7 +236,7 @@ func (g *gateway) count() int {
 	return n
 }
 
-func pushTo(t *testing.T, url string) *push.Webhook {
+func pushTo(t testing.TB, url string) *push.Webhook {
 	w, err := push.New(url)
 	if err != nil {
 		t.Fatal(err)

@@ -397,6 +397,7 @@ func (d *Dispatcher) RunOnce(ctx context.Context) (int, error) {
 		wg       sync.WaitGroup
 		mu       sync.Mutex
 		errs     []error
+		done     []notification.Attempt
 		released []notification.Delivery
 		slots    = make(chan struct{}, d.d.Workers)
 	)
@@ -412,24 +413,26 @@ func (d *Dispatcher) RunOnce(ctx context.Context) (int, error) {
 		wg.Add(1)
 		go func() {
 			defer func() { <-slots; wg.Done() }()
-			if err := d.attempt(keep, dl); err != nil {
-				mu.Lock()
-				errs = append(errs, err)
-				mu.Unlock()
-			}
+			a := d.attempt(keep, dl)
+			mu.Lock()
+			done = append(done, a)
+			mu.Unlock()
 		}()
 	}
 	wg.Wait()
+	rctx, cancel := context.WithTimeout(keep, 5*time.Second)
+	defer cancel()
+	// One write for the batch: recording each attempt apart would cost a
+	// commit (a WAL flush) per delivery, which is what limits the rate.
+	errs = append(errs, d.d.Queue.Finish(rctx, done))
 	if len(released) > 0 {
-		rctx, cancel := context.WithTimeout(keep, 5*time.Second)
-		defer cancel()
 		errs = append(errs, d.d.Queue.Release(rctx, released))
 	}
 	return len(ds), errors.Join(errs...)
 }
 
-// attempt sends dl once and records the result.
-func (d *Dispatcher) attempt(ctx context.Context, dl notification.Delivery) error {
+// attempt sends dl once and returns the result to record.
+func (d *Dispatcher) attempt(ctx context.Context, dl notification.Delivery) notification.Attempt {
 	sendErr := d.send(ctx, dl)
 	retry := errors.Is(sendErr, domain.ErrUnavailable) || errors.Is(sendErr, context.DeadlineExceeded)
 	errText := ""
@@ -442,9 +445,7 @@ func (d *Dispatcher) attempt(ctx context.Context, dl notification.Delivery) erro
 		result = "retry"
 	}
 	d.d.Counted(dl.Channel, result)
-	fctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	return d.d.Queue.Finish(fctx, dl, res)
+	return notification.Attempt{Delivery: dl, Result: res}
 }
 
 func (d *Dispatcher) send(ctx context.Context, dl notification.Delivery) error {

@@ -219,17 +219,17 @@ func (mr *MockDeliveryQueueMockRecorder) Claim(ctx, now, lease, limit any) *gomo
 }
 
 // Finish mocks base method.
-func (m *MockDeliveryQueue) Finish(ctx context.Context, d notification.Delivery, r notification.Result) error {
+func (m *MockDeliveryQueue) Finish(ctx context.Context, attempts []notification.Attempt) error {
 	m.ctrl.T.Helper()
-	ret := m.ctrl.Call(m, "Finish", ctx, d, r)
+	ret := m.ctrl.Call(m, "Finish", ctx, attempts)
 	ret0, _ := ret[0].(error)
 	return ret0
 }
 
 // Finish indicates an expected call of Finish.
-func (mr *MockDeliveryQueueMockRecorder) Finish(ctx, d, r any) *gomock.Call {
+func (mr *MockDeliveryQueueMockRecorder) Finish(ctx, attempts any) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
-	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Finish", reflect.TypeOf((*MockDeliveryQueue)(nil).Finish), ctx, d, r)
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Finish", reflect.TypeOf((*MockDeliveryQueue)(nil).Finish), ctx, attempts)
 }
 
 // Release mocks base method.

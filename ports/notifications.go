@@ -61,9 +61,10 @@ type DeliveryQueue interface {
 	// neither finished nor released expires after lease (a crashed
 	// instance) and its deliveries can be claimed again.
 	Claim(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]notification.Delivery, error)
-	// Finish records the result of an attempt of d and ends its claim.
-	// It does nothing if d's claim no longer holds it.
-	Finish(ctx context.Context, d notification.Delivery, r notification.Result) error
+	// Finish records the results of attempts and ends their claims, in
+	// one transaction (one commit for a whole batch). An attempt whose
+	// claim no longer holds its delivery is ignored.
+	Finish(ctx context.Context, attempts []notification.Attempt) error
 	// Release ends the claims of ds without an attempt, so they can be
 	// claimed again at once.
 	Release(ctx context.Context, ds []notification.Delivery) error

@@ -186,14 +186,21 @@ func (s *Store) Claim(_ context.Context, now time.Time, lease time.Duration, lim
 	return out, nil
 }
 
-// Finish records an attempt's result if d's claim still holds it.
-func (s *Store) Finish(_ context.Context, d notification.Delivery, res notification.Result) error {
+// Finish records each attempt's result if its claim still holds it.
+func (s *Store) Finish(_ context.Context, attempts []notification.Attempt) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	for _, a := range attempts {
+		s.finish(a.Delivery, a.Result)
+	}
+	return nil
+}
+
+func (s *Store) finish(d notification.Delivery, res notification.Result) {
 	db := s.db
 	row, ok := db.deliveries[d.ID]
 	if !ok || row.claim != d.Claim || row.state != notification.Pending {
-		return nil
+		return
 	}
 	log := &session{store: s, inTx: true}
 	row.state, row.attempts, row.lastError, row.claim, row.leaseUntil = res.State, res.Attempts, res.Error, "", time.Time{}
@@ -207,7 +214,6 @@ func (s *Store) Finish(_ context.Context, d notification.Delivery, res notificat
 		}
 	}
 	db.deliveries.put(log, row.id, row)
-	return nil
 }
 
 // Release ends the claims of ds without counting an attempt.

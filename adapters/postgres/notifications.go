@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
 
 	"github.com/secondbloom/marketplace/domain/auth"
 	"github.com/secondbloom/marketplace/domain/notification"
@@ -173,17 +174,32 @@ func (s *Store) Claim(ctx context.Context, now time.Time, lease time.Duration, l
 	return out, nil
 }
 
-// Finish records the result only while d's claim holds the row.
-func (s *Store) Finish(ctx context.Context, d notification.Delivery, r notification.Result) error {
-	id, ch, _ := strings.Cut(d.ID, ":")
-	var next *time.Time
-	if r.State == notification.Pending {
-		next = &r.NextAt
+// Finish records the results in one statement, each only while its claim
+// holds the row: one round trip and one commit (one WAL flush) per batch.
+func (s *Store) Finish(ctx context.Context, attempts []notification.Attempt) error {
+	if len(attempts) == 0 {
+		return nil
 	}
-	_, err := s.db.NewRaw(`UPDATE notification_deliveries
-		SET state = ?, attempts = ?, next_at = COALESCE(?, next_at), last_error = ?, claim = NULL, lease_until = NULL
-		WHERE notification_id = ? AND channel = ? AND claim = ?`,
-		string(r.State), r.Attempts, next, r.Error, id, ch, d.Claim).Exec(ctx)
+	n := len(attempts)
+	ids, chans, states, claims, errs := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	tries := make([]int64, n)
+	nexts := make([]*time.Time, n)
+	for i, a := range attempts {
+		ids[i], chans[i], _ = strings.Cut(a.Delivery.ID, ":")
+		states[i], claims[i], errs[i], tries[i] = string(a.Result.State), a.Delivery.Claim, a.Result.Error, int64(a.Result.Attempts)
+		if a.Result.State == notification.Pending {
+			t := a.Result.NextAt
+			nexts[i] = &t
+		}
+	}
+	_, err := s.db.NewRaw(`UPDATE notification_deliveries d
+		SET state = r.state, attempts = r.attempts, next_at = COALESCE(r.next_at, d.next_at), last_error = r.last_error,
+		    claim = NULL, lease_until = NULL
+		FROM unnest(?::uuid[], ?::text[], ?::text[], ?::int[], ?::timestamptz[], ?::text[], ?::text[])
+		     AS r(notification_id, channel, state, attempts, next_at, last_error, claim)
+		WHERE d.notification_id = r.notification_id AND d.channel = r.channel AND d.claim = r.claim`,
+		pgdialect.Array(ids), pgdialect.Array(chans), pgdialect.Array(states), pgdialect.Array(tries),
+		pgdialect.Array(nexts), pgdialect.Array(errs), pgdialect.Array(claims)).Exec(ctx)
 	return translate(err)
 }
 

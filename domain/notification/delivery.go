@@ -51,6 +51,12 @@ type Result struct {
 	Error string
 }
 
+// Attempt is a delivery with the result of an attempt, for recording.
+type Attempt struct {
+	Delivery Delivery
+	Result   Result
+}
+
 // Outcome decides what follows an attempt of d made at now that failed
 // with a retryable error (retry true) or a final one, or succeeded
 // (failed false). jitter, in [0, 1), spreads retries so a gateway that

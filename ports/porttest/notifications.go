@@ -172,7 +172,7 @@ func testClaimHeads(t *testing.T, st NotificationStore) {
 	}
 	// A failed attempt keeps its place in the queue: a2 waits behind it.
 	retryAt := t0.Add(2 * time.Second)
-	if err := st.Finish(ctx, headA, notification.Result{State: notification.Pending, Attempts: 1, NextAt: retryAt}); err != nil {
+	if err := st.Finish(ctx, []notification.Attempt{{Delivery: headA, Result: notification.Result{State: notification.Pending, Attempts: 1, NextAt: retryAt}}}); err != nil {
 		t.Fatal(err)
 	}
 	if more, _ := st.Claim(ctx, t0.Add(time.Second), lease, 10); len(more) != 0 {
@@ -183,7 +183,7 @@ func testClaimHeads(t *testing.T, st NotificationStore) {
 		t.Fatalf("Claim at the retry = %+v, want a1 after 1 attempt", retry)
 	}
 	// A stale claim cannot finish what another claim holds.
-	if err := st.Finish(ctx, headA, notification.Result{State: notification.Sent, Attempts: 2}); err != nil {
+	if err := st.Finish(ctx, []notification.Attempt{{Delivery: headA, Result: notification.Result{State: notification.Sent, Attempts: 2}}}); err != nil {
 		t.Fatal(err)
 	}
 	if next, _ := st.Claim(ctx, retryAt.Add(lease), lease, 10); len(next) != 3 {
@@ -191,7 +191,7 @@ func testClaimHeads(t *testing.T, st NotificationStore) {
 	} else {
 		for _, d := range next {
 			if d.Notification.ID() == a1.ID() && d.Channel == notification.Push {
-				if err := st.Finish(ctx, d, notification.Result{State: notification.GaveUp, Attempts: 2, Error: "410"}); err != nil {
+				if err := st.Finish(ctx, []notification.Attempt{{Delivery: d, Result: notification.Result{State: notification.GaveUp, Attempts: 2, Error: "410"}}}); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -271,7 +271,7 @@ func testConcurrentDispatchers(t *testing.T, st NotificationStore) {
 					mu.Lock()
 					inFlight[d.Notification.UserID()] = false
 					mu.Unlock()
-					if err := st.Finish(ctx, d, notification.Result{State: notification.Sent, Attempts: 1}); err != nil {
+					if err := st.Finish(ctx, []notification.Attempt{{Delivery: d, Result: notification.Result{State: notification.Sent, Attempts: 1}}}); err != nil {
 						t.Error(err)
 					}
 				}
