@@ -42,6 +42,8 @@ type Repos struct {
 	// ProductUsage tells whether open orders need a product (see
 	// ProductUsage); nil means nothing does.
 	ProductUsage ProductUsage
+	// Media stores the records of uploaded photos.
+	Media MediaRepository
 }
 
 // Transactor runs work that spans several repositories atomically.
