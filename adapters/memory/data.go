@@ -7,6 +7,7 @@ import (
 	"github.com/secondbloom/marketplace/domain/auth"
 	"github.com/secondbloom/marketplace/domain/category"
 	"github.com/secondbloom/marketplace/domain/idempotency"
+	"github.com/secondbloom/marketplace/domain/media"
 	"github.com/secondbloom/marketplace/domain/order"
 	"github.com/secondbloom/marketplace/domain/product"
 	"github.com/secondbloom/marketplace/domain/user"
@@ -42,6 +43,12 @@ type data struct {
 	orderByAuction table[string, string]
 	// idempotency is keyed by idempotency.Scope.String().
 	idempotency table[string, idempotency.Record]
+
+	media table[string, media.Fields]
+	// mediaDetached holds when a photo last left a product.
+	mediaDetached table[string, time.Time]
+	// uploads holds each owner's accepted upload times of the last window.
+	uploads table[string, []time.Time]
 }
 
 type refreshEntry struct {
@@ -70,6 +77,10 @@ func newData() *data {
 		orderByNumber:  table[string, string]{},
 		orderByAuction: table[string, string]{},
 		idempotency:    table[string, idempotency.Record]{},
+
+		media:         table[string, media.Fields]{},
+		mediaDetached: table[string, time.Time]{},
+		uploads:       table[string, []time.Time]{},
 	}
 }
 
@@ -86,5 +97,6 @@ func (s *Store) repos(se *session) ports.Repos {
 		ProductUsage: &productUsage{se},
 		Idempotency:  &idempotencyRepo{se},
 		OpenAuctions: &auctionRepo{se},
+		Media:        &mediaRepo{se},
 	}
 }

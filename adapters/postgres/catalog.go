@@ -65,9 +65,13 @@ func (r *categoryRepo) Get(ctx context.Context, id string) (*category.Category, 
 	return row.toDomain(), nil
 }
 
+// imageJSON is one photo in products.images: the media id, the position
+// and the files rendered with it, so a product read needs no join.
 type imageJSON struct {
-	URL      string `json:"url"`
-	Position int    `json:"position"`
+	MediaID  string       `json:"mediaId"`
+	Position int          `json:"position"`
+	Original fileJSON     `json:"original"`
+	Variants variantsJSON `json:"variants"`
 }
 
 type productRow struct {
@@ -93,7 +97,8 @@ func productToRow(p *product.Product) *productRow {
 	f := p.Fields()
 	images := make([]imageJSON, 0, len(f.Images))
 	for _, im := range f.Images {
-		images = append(images, imageJSON{URL: im.URL, Position: im.Position})
+		images = append(images, imageJSON{MediaID: im.MediaID, Position: im.Position, Original: toFileJSON(im.Original),
+			Variants: toVariantsJSON(im.Variants)})
 	}
 	return &productRow{ID: f.ID, Slug: f.Slug, Title: f.Title, Description: f.Description, Price: f.Price,
 		Currency: f.Currency, Quantity: f.Quantity, CategoryID: f.CategoryID, SellerID: f.SellerID, Status: string(f.Status),
@@ -103,7 +108,8 @@ func productToRow(p *product.Product) *productRow {
 func (r *productRow) toDomain() *product.Product {
 	images := make([]product.Image, 0, len(r.Images))
 	for _, im := range r.Images {
-		images = append(images, product.Image{URL: im.URL, Position: im.Position})
+		images = append(images, product.Image{MediaID: im.MediaID, Position: im.Position, Original: im.Original.toDomain(),
+			Variants: im.Variants.toDomain()})
 	}
 	return product.Rehydrate(product.Fields{ID: r.ID, Slug: r.Slug, Title: r.Title, Description: r.Description,
 		Price: r.Price, Currency: r.Currency, Quantity: r.Quantity, CategoryID: r.CategoryID, SellerID: r.SellerID,
@@ -151,6 +157,11 @@ func (r *productRepo) Create(ctx context.Context, p *product.Product) error {
 		if _, err := tx.NewInsert().Model(productToRow(p)).Exec(ctx); err != nil {
 			return productWriteError(err)
 		}
+		if len(p.Fields().Images) > 0 {
+			if err := syncProductMedia(ctx, tx, p.Fields(), true); err != nil {
+				return err
+			}
+		}
 		return notifyProductChanged(ctx, tx, p.ID())
 	})
 	if err == nil {
@@ -182,12 +193,22 @@ func (r *productRepo) Update(ctx context.Context, id string, fn func(*product.Pr
 	if !domain.ValidID(id) {
 		return nil, product.ErrNotFound
 	}
+	var before []product.Image
 	load := func(ctx context.Context, tx bun.IDB) (*product.Product, error) {
-		return r.get(ctx, tx, "id = ?", id, true)
+		p, err := r.get(ctx, tx, "id = ?", id, true)
+		if err == nil {
+			before = p.Images()
+		}
+		return p, err
 	}
 	save := func(ctx context.Context, tx bun.IDB, p *product.Product) error {
 		if _, err := tx.NewUpdate().Model(productToRow(p)).WherePK().Exec(ctx); err != nil {
 			return productWriteError(err)
+		}
+		if f := p.Fields(); !sameImages(before, f.Images) {
+			if err := syncProductMedia(ctx, tx, f, false); err != nil {
+				return err
+			}
 		}
 		return notifyProductChanged(ctx, tx, id)
 	}

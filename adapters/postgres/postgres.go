@@ -142,6 +142,7 @@ func repos(db bun.IDB, s *Store, changed *productChanges) ports.Repos {
 		ProductUsage: &productUsage{db},
 		Idempotency:  &idempotencyRepo{db},
 		OpenAuctions: &auctionRepo{db},
+		Media:        &mediaRepo{db},
 	}
 }
 
