@@ -40,6 +40,15 @@ type Config struct {
 	// auction's end moves the end to now + window; 0 turns that off.
 	// cmd/server passes AUCTION_ANTI_SNIPE_WINDOW (default 2m).
 	AuctionAntiSnipeWindow time.Duration
+	// MediaConcurrency is how many uploads are decoded at once; 0 means
+	// DefaultMediaConcurrency. Decoding a photo takes tens of megabytes.
+	MediaConcurrency int
+	// MediaQueue is how many more uploads may wait for their turn before
+	// the next is refused with media.ErrBusy; 0 means DefaultMediaQueue.
+	MediaQueue int
+	// MediaUploadsPerHour is each user's limit of accepted uploads per
+	// hour; 0 means media.UploadsPerHour.
+	MediaUploadsPerHour int
 }
 
 // Deps are the ports the core is built from. Every field is required.
@@ -55,6 +64,12 @@ type Deps struct {
 	// ProductCache is invalidated after product writes; nil means
 	// Repos.Products is read uncached.
 	ProductCache ports.ProductCache
+	// MediaStore keeps photo bytes and Images re-encodes uploads; without
+	// both, uploads answer domain.ErrUnavailable.
+	MediaStore ports.MediaStore
+	Images     ports.ImageProcessor
+	// MediaMetrics counts uploads; nil counts nothing.
+	MediaMetrics ports.MediaMetrics
 	Config       Config
 }
 
@@ -68,6 +83,8 @@ type App struct {
 	// Auctions needs Deps.Repos.Auctions, Products, Orders and
 	// Idempotency.
 	Auctions *AuctionService
+	// Media needs Deps.Repos.Media, MediaStore and Images.
+	Media *MediaService
 
 	repos ports.Repos
 	clock ports.Clock
@@ -104,6 +121,7 @@ func New(d Deps) (*App, error) {
 		Catalog:  newCatalogService(d),
 		Orders:   newOrderService(d),
 		Auctions: newAuctionService(d),
+		Media:    newMediaService(d),
 		repos:    d.Repos,
 		clock:    d.Clock,
 	}, nil

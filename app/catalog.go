@@ -169,7 +169,9 @@ type NewProduct struct {
 	Currency    string
 	Quantity    int
 	CategoryID  string
-	Images      []product.Image
+	// Images name photos by MediaID and Position; their files are filled
+	// in from the media.
+	Images []product.Image
 }
 
 // CreateProduct lists a product for by. It starts PENDING, or ACTIVE when
@@ -177,7 +179,14 @@ type NewProduct struct {
 // values, category.ErrNotFound when the category is missing or inactive,
 // and product.ErrDuplicate when by already has a live product with this
 // title. A slug taken by another product gets the next free -2, -3, ...
+// Images must name photos by owns (any photo when by is staff), else
+// media.ErrNotAttachable.
 func (s *CatalogService) CreateProduct(ctx context.Context, by Principal, np NewProduct) (*product.Product, error) {
+	images, err := resolveImages(ctx, s.repos.Media, by, np.Images)
+	if err != nil {
+		return nil, err
+	}
+	np.Images = images
 	now := s.clock.Now()
 	id := newID()
 	params := product.NewParams{ID: id, Title: np.Title, Description: np.Description, Price: np.Price,
@@ -259,7 +268,15 @@ func (s *CatalogService) ListProducts(ctx context.Context, f ports.ProductFilter
 // when by may see but not edit it, product.ErrInvalidState for an ARCHIVED
 // product, category.ErrNotFound for a missing or inactive new category,
 // product.ErrDuplicate for a title by already uses, or a validation error.
+// New images are checked as in CreateProduct.
 func (s *CatalogService) UpdateProduct(ctx context.Context, by Principal, id string, ch product.Change) (*product.Product, error) {
+	if ch.Images != nil {
+		images, err := resolveImages(ctx, s.repos.Media, by, *ch.Images)
+		if err != nil {
+			return nil, err
+		}
+		ch.Images = &images
+	}
 	if ch.CategoryID != nil && *ch.CategoryID != "" {
 		c, err := s.repos.Categories.Get(ctx, *ch.CategoryID)
 		if err != nil {

@@ -6,13 +6,16 @@ package http
 
 import (
 	"context"
+	"io"
 	"log/slog"
+	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/secondbloom/marketplace/app"
+	"github.com/secondbloom/marketplace/domain"
 	"github.com/secondbloom/marketplace/ports"
 )
 
@@ -46,6 +49,15 @@ type Options struct {
 	// ProxyHeader, when set, names the header holding the client IP (for
 	// example X-Forwarded-For behind a trusted proxy).
 	ProxyHeader string
+	// MediaMaxBytes is the largest photo upload; 0 means
+	// DefaultMediaMaxBytes. The whole multipart body may be 64 KiB more.
+	MediaMaxBytes int64
+	// MediaPublicURL is the base URL photos are served from (a CDN). Empty
+	// means this server serves them under /media/ and links are
+	// server-relative.
+	MediaPublicURL string
+
+	mediaBase string
 }
 
 // Server is the HTTP face of the core.
@@ -69,12 +81,26 @@ func New(core *app.App, opt Options) *Server {
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
+	if opt.MediaMaxBytes <= 0 {
+		opt.MediaMaxBytes = DefaultMediaMaxBytes
+	}
+	opt.mediaBase = "/media/"
+	if opt.MediaPublicURL != "" {
+		opt.mediaBase = strings.TrimSuffix(opt.MediaPublicURL, "/") + "/"
+	}
 	s := &Server{core: core, opt: opt, started: time.Now(), otpLimit: newLimiter(opt.OTPPerIP, opt.OTPWindow)}
 	s.fiber = fiber.New(fiber.Config{
-		AppName:               "secondbloom",
-		BodyLimit:             BodyLimit,
-		DisableStartupMessage: true,
-		ErrorHandler:          s.handleError,
+		AppName: "secondbloom",
+		// Bodies are streamed to the handlers: limitBody reads those of
+		// ordinary routes whole up to BodyLimit, and the upload route
+		// reads its multipart stream under its own limit, so no request
+		// makes the server buffer more than its route allows. The server
+		// limit only bounds what fasthttp reads ahead.
+		StreamRequestBody:            true,
+		DisablePreParseMultipartForm: true,
+		BodyLimit:                    max(BodyLimit, int(opt.MediaMaxBytes)+uploadOverhead),
+		DisableStartupMessage:        true,
+		ErrorHandler:                 s.handleError,
 		// Values from the request (params, headers, body) are copied, so
 		// nothing the core keeps can be overwritten when fasthttp reuses
 		// its buffers for the next request.
@@ -84,7 +110,7 @@ func New(core *app.App, opt Options) *Server {
 		WriteTimeout: 30 * time.Second,
 		IdleTimeout:  2 * time.Minute,
 	})
-	s.fiber.Use(s.requestIDs, s.logRequests, s.recoverPanics)
+	s.fiber.Use(s.requestIDs, s.logRequests, s.recoverPanics, s.limitBody)
 	for _, m := range opt.Middleware {
 		s.fiber.Use(m)
 	}
@@ -119,6 +145,33 @@ func (s *Server) guardStore(c *fiber.Ctx) error {
 	return c.Next()
 }
 
+// limitBody reads the body of every request but an upload into memory, up
+// to BodyLimit: a longer body is 413 and the connection is closed, since
+// the rest of the body stays unread.
+func (s *Server) limitBody(c *fiber.Ctx) error {
+	if c.Method() == fiber.MethodPost && c.Path() == uploadPath {
+		return c.Next()
+	}
+	req := c.Request()
+	if req.Header.ContentLength() > BodyLimit {
+		c.Context().SetConnectionClose()
+		return errTooLarge
+	}
+	if st := c.Context().RequestBodyStream(); st != nil {
+		body, err := io.ReadAll(io.LimitReader(st, BodyLimit+1))
+		if err != nil {
+			c.Context().SetConnectionClose()
+			return domain.Invalid("", "malformed request body")
+		}
+		if len(body) > BodyLimit {
+			c.Context().SetConnectionClose()
+			return errTooLarge
+		}
+		req.SetBody(body)
+	}
+	return c.Next()
+}
+
 // routes registers every route. Each area lives in its own file; the
 // OpenAPI test checks this list against openapi.json.
 func (s *Server) routes() {
@@ -136,6 +189,10 @@ func (s *Server) routes() {
 	s.catalogRoutes(v1)
 	s.auctionRoutes(v1)
 	s.orderRoutes(v1)
+	s.mediaRoutes(v1)
+	if s.opt.MediaPublicURL == "" {
+		s.fiber.Get("/media/:key", s.serveMedia)
+	}
 
 	s.fiber.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 }

@@ -264,3 +264,40 @@ func (m *Media) VisibleTo(userID string, staff bool) bool {
 // Attachable reports whether a user may put the photo on a product: its
 // owner and staff may.
 func (m *Media) Attachable(userID string, staff bool) bool { return m.VisibleTo(userID, staff) }
+
+// ValidKey reports whether key has the shape of the keys uploads are
+// stored under: 32 lowercase hex digits, the file's role and the
+// extension of a stored type ("0f...9a-thumb.jpg"). Anything else cannot
+// name a stored photo.
+func ValidKey(key string) bool {
+	const hexLen = 32
+	if len(key) < hexLen+2 {
+		return false
+	}
+	for i := 0; i < hexLen; i++ {
+		c := key[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	if key[hexLen] != '-' {
+		return false
+	}
+	rest := key[hexLen+1:]
+	for _, role := range []string{"original", string(Thumb), string(Medium), string(Large)} {
+		for _, ext := range []string{".jpg", ".png"} {
+			if rest == role+ext {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// ContentTypeOfKey returns the stored type a valid key names.
+func ContentTypeOfKey(key string) ContentType {
+	if len(key) > 4 && key[len(key)-4:] == ".png" {
+		return PNG
+	}
+	return JPEG
+}
