@@ -21,7 +21,9 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/secondbloom/marketplace/adapters/blobstore"
 	"github.com/secondbloom/marketplace/adapters/clock"
+	"github.com/secondbloom/marketplace/adapters/imaging"
 	httpadapter "github.com/secondbloom/marketplace/adapters/http"
 	"github.com/secondbloom/marketplace/adapters/jwt"
 	"github.com/secondbloom/marketplace/adapters/memory"
@@ -119,7 +121,15 @@ func NewOnStore(t testing.TB, b Backend, store Store, opt Options) *Env {
 		opt.Configure(&cfg)
 	}
 	outbox := &SMSOutbox{}
-	deps := app.Deps{Tx: store, Repos: store.Repos(), Clock: clk, Pinger: store, SMS: outbox, Tokens: tokens, Config: cfg}
+	// Photos go to a directory of the test's own; Wire may put another
+	// store (an S3 peer) in its place.
+	photos, err := blobstore.Open(context.Background(), "file://"+t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = photos.Close() })
+	deps := app.Deps{Tx: store, Repos: store.Repos(), Clock: clk, Pinger: store, SMS: outbox, Tokens: tokens, Config: cfg,
+		MediaStore: photos, Images: imaging.New()}
 	if opt.Wire != nil {
 		opt.Wire(&deps)
 	}

@@ -10,9 +10,11 @@ import (
 	"os"
 	"time"
 
+	"github.com/secondbloom/marketplace/adapters/blobstore"
 	"github.com/secondbloom/marketplace/adapters/cache"
 	"github.com/secondbloom/marketplace/adapters/clock"
 	httpadapter "github.com/secondbloom/marketplace/adapters/http"
+	"github.com/secondbloom/marketplace/adapters/imaging"
 	"github.com/secondbloom/marketplace/adapters/jwt"
 	"github.com/secondbloom/marketplace/adapters/memory"
 	"github.com/secondbloom/marketplace/adapters/metrics"
@@ -152,6 +154,12 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		closeDB()
 		return err
 	}
+	mediaStore, err := blobstore.Open(ctx, cfg.MediaStore)
+	if err != nil {
+		closeDB()
+		return fmt.Errorf("MEDIA_STORE: %w", err)
+	}
+	defer mediaStore.Close()
 	core, err := app.New(app.Deps{
 		Tx:           store,
 		Repos:        repos,
@@ -161,6 +169,9 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		Tokens:       tokens,
 		Metrics:      mtr,
 		ProductCache: products,
+		MediaStore:   mediaStore,
+		Images:       imaging.New(),
+		MediaMetrics: mtr,
 		Config: app.Config{
 			AdminPhones:       cfg.AdminPhones,
 			TestCodes:         cfg.OTPTestCodes,
@@ -192,6 +203,8 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		Middleware:     append(reporter.Middleware(), mtr.Middleware()),
 		MetricsHandler: mtr.Handler(),
 		RequestTimeout: cfg.RequestTimeout,
+		MediaMaxBytes:  cfg.MediaMaxBytes,
+		MediaPublicURL: cfg.MediaPublicURL,
 	})
 	mtr.RegisterReadiness(func(ctx context.Context) error {
 		if srv.Draining() {
@@ -201,8 +214,8 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	})
 
 	// Background workers run until shutdown and stop before the database
-	// closes: the purge of old idempotency keys, the store watch and the
-	// auction closer.
+	// closes: the purge of old idempotency keys, the store watch, the
+	// auction closer and the media janitor.
 	workers, stopWorkerCtx := context.WithCancel(context.Background())
 	purged := make(chan struct{})
 	go func() {
@@ -224,11 +237,21 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 			reporter.Report(workers, err, map[string]string{"worker": "auction-closer"})
 		})
 	}()
+	janitorDone := make(chan struct{})
+	go func() {
+		defer close(janitorDone)
+		core.Media.RunJanitor(workers, app.JanitorInterval, func(err error) {
+			// The photo stays and is retried at the next tick.
+			log.Error("media janitor", "error", err.Error())
+			reporter.Report(workers, err, map[string]string{"worker": "media-janitor"})
+		})
+	}()
 	stopWorkers := func() {
 		stopWorkerCtx()
 		<-purged
 		<-watched
 		<-closerDone
+		<-janitorDone
 	}
 
 	listenErr := make(chan error, 1)
