@@ -24,8 +24,7 @@ const DefaultMediaMaxBytes = 10 << 20
 // uploadOverhead is what a multipart body may add to the file itself.
 const uploadOverhead = 64 << 10
 
-// uploadPath is the one route whose body is not read whole before the
-// handler: it streams, under its own limit.
+// uploadPath is the one route with a body limit of its own (see New).
 const uploadPath = "/api/v1/media"
 
 // mediaCacheControl lets browsers and proxies keep photo bytes for a year:
@@ -39,7 +38,7 @@ var (
 )
 
 func (s *Server) mediaRoutes(r fiber.Router) {
-	r.Post("/media", s.limitUpload, s.authenticate, s.uploadMedia)
+	r.Post("/media", s.authenticate, s.uploadMedia)
 	r.Get("/media/:id", s.authenticate, s.getMedia)
 	r.Delete("/media/:id", s.authenticate, s.deleteMedia)
 }
@@ -50,70 +49,20 @@ func (s *Server) errUploadTooLarge() error {
 		fmt.Sprintf("file exceeds %d bytes", s.opt.MediaMaxBytes))
 }
 
-// limitUpload refuses, before authentication and before reading anything,
-// an upload whose declared length is over the limit. Chunked bodies are
-// counted while streaming (see uploadMedia).
-func (s *Server) limitUpload(c *fiber.Ctx) error {
-	if c.Request().Header.ContentLength() > s.uploadLimit() {
-		c.Context().SetConnectionClose() // the body stays unread
-		s.core.Media.RecordTooLarge()
-		return s.errUploadTooLarge()
-	}
-	return c.Next()
-}
-
 func (s *Server) uploadLimit() int { return int(s.opt.MediaMaxBytes) + uploadOverhead }
 
-// countingReader fails with errBodyTooLarge once more than n bytes were
-// read, and remembers whether the body was read to its end.
-type countingReader struct {
-	r   io.Reader
-	n   int64
-	eof bool
-}
+// errBodyTooLarge reports a file part over MediaMaxBytes.
+var errBodyTooLarge = errors.New("file too large")
 
-var errBodyTooLarge = errors.New("body too large")
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	if c.n < 0 {
-		return 0, errBodyTooLarge
-	}
-	if int64(len(p)) > c.n+1 {
-		p = p[:c.n+1]
-	}
-	n, err := c.r.Read(p)
-	c.n -= int64(n)
-	if c.n < 0 {
-		return n, errBodyTooLarge
-	}
-	if err == io.EOF {
-		c.eof = true
-	}
-	return n, err
-}
-
-// uploadMedia reads the multipart body as a stream, holding at most the
-// file part in memory, and hands the file to the core.
+// uploadMedia reads the multipart body (at most the upload limit, which
+// fasthttp enforced before the handler ran) and hands the file part to the
+// core.
 func (s *Server) uploadMedia(c *fiber.Ctx) error {
 	mt, params, err := mime.ParseMediaType(c.Get(fiber.HeaderContentType))
 	if err != nil || mt != fiber.MIMEMultipartForm || params["boundary"] == "" {
-		c.Context().SetConnectionClose()
 		return errNotMultipart
 	}
-	var body io.Reader = bytes.NewReader(nil)
-	if st := c.Context().RequestBodyStream(); st != nil {
-		body = st
-	} else if b := c.Body(); len(b) > 0 {
-		body = bytes.NewReader(b)
-	}
-	cr := &countingReader{r: body, n: int64(s.uploadLimit())}
-	defer func() {
-		if !cr.eof {
-			// Unread bytes would be taken for the next request.
-			c.Context().SetConnectionClose()
-		}
-	}()
-	data, err := s.readFilePart(multipart.NewReader(cr, params["boundary"]))
+	data, err := s.readFilePart(multipart.NewReader(bytes.NewReader(c.Body()), params["boundary"]))
 	if errors.Is(err, errBodyTooLarge) {
 		s.core.Media.RecordTooLarge()
 		return s.errUploadTooLarge()

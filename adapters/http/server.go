@@ -6,16 +6,15 @@ package http
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/valyala/fasthttp"
 
 	"github.com/secondbloom/marketplace/app"
-	"github.com/secondbloom/marketplace/domain"
 	"github.com/secondbloom/marketplace/ports"
 )
 
@@ -90,15 +89,11 @@ func New(core *app.App, opt Options) *Server {
 	}
 	s := &Server{core: core, opt: opt, started: time.Now(), otpLimit: newLimiter(opt.OTPPerIP, opt.OTPWindow)}
 	s.fiber = fiber.New(fiber.Config{
-		AppName: "secondbloom",
-		// Bodies are streamed to the handlers: limitBody reads those of
-		// ordinary routes whole up to BodyLimit, and the upload route
-		// reads its multipart stream under its own limit, so no request
-		// makes the server buffer more than its route allows. The server
-		// limit only bounds what fasthttp reads ahead.
-		StreamRequestBody:            true,
+		AppName:   "secondbloom",
+		BodyLimit: BodyLimit,
+		// Multipart bodies stay raw bytes: the upload handler reads its
+		// one part itself, and fasthttp spills nothing to temporary files.
 		DisablePreParseMultipartForm: true,
-		BodyLimit:                    max(BodyLimit, int(opt.MediaMaxBytes)+uploadOverhead),
 		DisableStartupMessage:        true,
 		ErrorHandler:                 s.handleError,
 		// Values from the request (params, headers, body) are copied, so
@@ -110,7 +105,19 @@ func New(core *app.App, opt Options) *Server {
 		WriteTimeout: 30 * time.Second,
 		IdleTimeout:  2 * time.Minute,
 	})
-	s.fiber.Use(s.requestIDs, s.logRequests, s.recoverPanics, s.limitBody)
+	// The body limit is per route: fasthttp learns it from the request
+	// header, before reading the body, so an upload is read up to its own
+	// limit and every other request up to BodyLimit; a longer declared or
+	// chunked body is refused with 413 without being buffered.
+	uploadLimit := s.uploadLimit()
+	s.fiber.Server().HeaderReceived = func(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
+		path, _, _ := strings.Cut(string(h.RequestURI()), "?")
+		if string(h.Method()) == fiber.MethodPost && path == uploadPath {
+			return fasthttp.RequestConfig{MaxRequestBodySize: uploadLimit}
+		}
+		return fasthttp.RequestConfig{}
+	}
+	s.fiber.Use(s.requestIDs, s.logRequests, s.recoverPanics)
 	for _, m := range opt.Middleware {
 		s.fiber.Use(m)
 	}
@@ -142,33 +149,6 @@ func (s *Server) guardStore(c *fiber.Ctx) error {
 	ctx, done := s.core.Health.Guard(c.UserContext())
 	defer done()
 	c.SetUserContext(ctx)
-	return c.Next()
-}
-
-// limitBody reads the body of every request but an upload into memory, up
-// to BodyLimit: a longer body is 413 and the connection is closed, since
-// the rest of the body stays unread.
-func (s *Server) limitBody(c *fiber.Ctx) error {
-	if c.Method() == fiber.MethodPost && c.Path() == uploadPath {
-		return c.Next()
-	}
-	req := c.Request()
-	if req.Header.ContentLength() > BodyLimit {
-		c.Context().SetConnectionClose()
-		return errTooLarge
-	}
-	if st := c.Context().RequestBodyStream(); st != nil {
-		body, err := io.ReadAll(io.LimitReader(st, BodyLimit+1))
-		if err != nil {
-			c.Context().SetConnectionClose()
-			return domain.Invalid("", "malformed request body")
-		}
-		if len(body) > BodyLimit {
-			c.Context().SetConnectionClose()
-			return errTooLarge
-		}
-		req.SetBody(body)
-	}
 	return c.Next()
 }
 
