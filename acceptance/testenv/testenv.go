@@ -23,8 +23,8 @@ import (
 
 	"github.com/secondbloom/marketplace/adapters/blobstore"
 	"github.com/secondbloom/marketplace/adapters/clock"
-	"github.com/secondbloom/marketplace/adapters/imaging"
 	httpadapter "github.com/secondbloom/marketplace/adapters/http"
+	"github.com/secondbloom/marketplace/adapters/imaging"
 	"github.com/secondbloom/marketplace/adapters/jwt"
 	"github.com/secondbloom/marketplace/adapters/memory"
 	"github.com/secondbloom/marketplace/adapters/postgres/pgtest"

@@ -62,7 +62,8 @@ func (s *Server) uploadMedia(c *fiber.Ctx) error {
 	if err != nil || mt != fiber.MIMEMultipartForm || params["boundary"] == "" {
 		return errNotMultipart
 	}
-	data, err := s.readFilePart(multipart.NewReader(bytes.NewReader(c.Body()), params["boundary"]))
+	body := c.Body()
+	data, err := s.readFilePart(multipart.NewReader(bytes.NewReader(body), params["boundary"]), len(body))
 	if errors.Is(err, errBodyTooLarge) {
 		s.core.Media.RecordTooLarge()
 		return s.errUploadTooLarge()
@@ -79,7 +80,9 @@ func (s *Server) uploadMedia(c *fiber.Ctx) error {
 
 // readFilePart returns the content of the one part named file. Any other
 // part, a second file, or a file over the limit is refused.
-func (s *Server) readFilePart(mr *multipart.Reader) ([]byte, error) {
+// size is the body's length, which bounds the file's: the buffer is
+// allocated once.
+func (s *Server) readFilePart(mr *multipart.Reader, size int) ([]byte, error) {
 	var (
 		data  []byte
 		found bool
@@ -106,6 +109,7 @@ func (s *Server) readFilePart(mr *multipart.Reader) ([]byte, error) {
 			return nil, domain.Invalid("file", "send one file per upload")
 		}
 		var buf bytes.Buffer
+		buf.Grow(min(size, int(s.opt.MediaMaxBytes)) + bytes.MinRead)
 		n, err := buf.ReadFrom(io.LimitReader(part, s.opt.MediaMaxBytes+1))
 		if errors.Is(err, errBodyTooLarge) || n > s.opt.MediaMaxBytes {
 			return nil, errBodyTooLarge

@@ -202,14 +202,14 @@ func LargePhoto(t testing.TB) []byte {
 	for i := range img.Y {
 		seed = seed*1664525 + 1013904223
 		x, y := i%img.YStride, i/img.YStride
-		img.Y[i] = uint8((x*x/97+y*3)%200) + uint8(seed>>28)
+		img.Y[i] = uint8((x*x/97+y*3)%200) + uint8(seed>>30)
 	}
 	for i := range img.Cb {
 		img.Cb[i] = uint8(100 + i%50)
 		img.Cr[i] = uint8(150 - i%40)
 	}
 	var buf bytes.Buffer
-	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 92}); err != nil {
+	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 85}); err != nil {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
