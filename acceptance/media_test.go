@@ -35,13 +35,7 @@ func forEachMediaBackend(t *testing.T, opt testenv.Options, fn func(t *testing.T
 		}
 		t.Cleanup(func() { _ = bucket.Close() })
 		o := opt
-		wire := opt.Wire
-		o.Wire = func(d *app.Deps) {
-			d.MediaStore = bucket
-			if wire != nil {
-				wire(d)
-			}
-		}
+		o.MediaStore = bucket
 		fn(t, testenv.New(t, testenv.Postgres, o))
 	})
 }
@@ -350,6 +344,7 @@ func TestPhotoJanitorAndLimits(t *testing.T) {
 	clk := clock.NewFake(time.Now())
 	opt := catalogOptions()
 	opt.Clock = clk
+	opt.ManualJanitor = true
 	opt.Configure = func(c *app.Config) { c.ProductModeration = false; c.MediaUploadsPerHour = 4 }
 	forEachMediaBackend(t, opt, func(t *testing.T, e *testenv.Env) {
 		admin := e.SignIn(t, adminPhone)

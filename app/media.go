@@ -12,6 +12,7 @@ import (
 	"github.com/secondbloom/marketplace/domain"
 	"github.com/secondbloom/marketplace/domain/media"
 	"github.com/secondbloom/marketplace/domain/product"
+	"github.com/secondbloom/marketplace/domain/user"
 	"github.com/secondbloom/marketplace/ports"
 )
 
@@ -45,27 +46,23 @@ type MediaService struct {
 	maxPending int64
 }
 
-func newMediaService(d Deps) *MediaService {
-	conc, queue := d.Config.MediaConcurrency, d.Config.MediaQueue
+func newMediaService(repo ports.MediaRepository, store ports.MediaStore, images ports.ImageProcessor, clock ports.Clock,
+	metrics ports.MediaMetrics, cfg Config,
+) *MediaService {
+	conc, queue := cfg.MediaConcurrency, cfg.MediaQueue
 	if conc <= 0 {
 		conc = DefaultMediaConcurrency
 	}
 	if queue <= 0 {
 		queue = DefaultMediaQueue
 	}
-	limit := d.Config.MediaUploadsPerHour
+	limit := cfg.MediaUploadsPerHour
 	if limit <= 0 {
 		limit = media.UploadsPerHour
 	}
-	m := d.MediaMetrics
-	if m == nil {
-		m = nopMediaMetrics{}
-	}
-	return &MediaService{repo: d.Repos.Media, store: d.MediaStore, images: d.Images, clock: d.Clock, metrics: m,
+	return &MediaService{repo: repo, store: store, images: images, clock: clock, metrics: metrics,
 		limit: limit, slots: make(chan struct{}, conc), maxPending: int64(conc + queue)}
 }
-
-func (s *MediaService) configured() bool { return s.repo != nil && s.store != nil && s.images != nil }
 
 // uploadWindow is the window of the per-user upload limit.
 const uploadWindow = time.Hour
@@ -77,10 +74,7 @@ const uploadWindow = time.Hour
 // media.ErrBusy when too many uploads are already waiting, or an error
 // wrapping domain.ErrUnavailable when storage fails. A failed upload
 // leaves neither bytes nor a record behind.
-func (s *MediaService) Upload(ctx context.Context, by Principal, data []byte) (*media.Media, error) {
-	if !s.configured() {
-		return nil, errMediaNotConfigured
-	}
+func (s *MediaService) Upload(ctx context.Context, by user.Actor, data []byte) (*media.Media, error) {
 	m, err := s.upload(ctx, by, data)
 	if err != nil {
 		s.metrics.MediaRefused(refusalReason(err))
@@ -88,7 +82,7 @@ func (s *MediaService) Upload(ctx context.Context, by Principal, data []byte) (*
 	return m, err
 }
 
-func (s *MediaService) upload(ctx context.Context, by Principal, data []byte) (*media.Media, error) {
+func (s *MediaService) upload(ctx context.Context, by user.Actor, data []byte) (*media.Media, error) {
 	if len(data) == 0 {
 		return nil, media.ErrEmpty
 	}
@@ -139,7 +133,7 @@ func (s *MediaService) acquire(ctx context.Context) (func(), error) {
 
 // store1 puts the processed files under fresh random keys and records the
 // photo; on any failure it deletes what it put.
-func (s *MediaService) store1(ctx context.Context, by Principal, out *ports.ProcessedImage, now time.Time) (*media.Media, error) {
+func (s *MediaService) store1(ctx context.Context, by user.Actor, out *ports.ProcessedImage, now time.Time) (*media.Media, error) {
 	prefix, err := randomKey()
 	if err != nil {
 		return nil, err
@@ -222,15 +216,12 @@ func (s *MediaService) RecordTooLarge() { s.metrics.MediaRefused("too_large") }
 
 // Get returns the photo with id if by owns it or is staff, or
 // media.ErrNotFound.
-func (s *MediaService) Get(ctx context.Context, by Principal, id string) (*media.Media, error) {
-	if s.repo == nil {
-		return nil, errMediaNotConfigured
-	}
+func (s *MediaService) Get(ctx context.Context, by user.Actor, id string) (*media.Media, error) {
 	m, err := s.repo.Get(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	if !m.VisibleTo(by.UserID, by.Role.IsStaff()) {
+	if !m.VisibleTo(by) {
 		return nil, media.ErrNotFound
 	}
 	return m, nil
@@ -241,12 +232,9 @@ func (s *MediaService) Get(ctx context.Context, by Principal, id string) (*media
 // product of any status shows it, or an error wrapping
 // domain.ErrUnavailable when the bytes cannot be deleted (then nothing
 // is).
-func (s *MediaService) Delete(ctx context.Context, by Principal, id string) error {
-	if !s.configured() {
-		return errMediaNotConfigured
-	}
+func (s *MediaService) Delete(ctx context.Context, by user.Actor, id string) error {
 	return s.repo.Delete(ctx, id, func(m *media.Media) error {
-		if !m.VisibleTo(by.UserID, by.Role.IsStaff()) {
+		if !m.VisibleTo(by) {
 			return media.ErrNotFound
 		}
 		return s.deleteBytes(ctx, m)
@@ -267,9 +255,6 @@ func (s *MediaService) deleteBytes(ctx context.Context, m *media.Media) error {
 // window. It returns how many photos it deleted. Several instances may
 // sweep at once; each photo is deleted once.
 func (s *MediaService) Sweep(ctx context.Context) (int, error) {
-	if !s.configured() {
-		return 0, nil
-	}
 	now := s.clock.Now()
 	n := 0
 	for {
@@ -307,15 +292,12 @@ func (s *MediaService) RunJanitor(ctx context.Context, interval time.Duration, o
 // resolveImages fills in the files of each image from its media, checking
 // that by may attach it: its owner and staff may. Unknown media and
 // someone else's media are both media.ErrNotAttachable.
-func resolveImages(ctx context.Context, repo ports.MediaRepository, by Principal, imgs []product.Image) ([]product.Image, error) {
+func resolveImages(ctx context.Context, repo ports.MediaRepository, by user.Actor, imgs []product.Image) ([]product.Image, error) {
 	if len(imgs) == 0 {
 		return imgs, nil
 	}
 	if _, err := product.ValidateImages(imgs); err != nil {
 		return nil, err
-	}
-	if repo == nil {
-		return nil, errMediaNotConfigured
 	}
 	ids := make([]string, 0, len(imgs))
 	for _, im := range imgs {
@@ -332,7 +314,7 @@ func resolveImages(ctx context.Context, repo ports.MediaRepository, by Principal
 	out := make([]product.Image, 0, len(imgs))
 	for _, im := range imgs {
 		m, ok := byID[im.MediaID]
-		if !ok || !m.Attachable(by.UserID, by.Role.IsStaff()) {
+		if !ok || !m.Attachable(by) {
 			return nil, media.ErrNotAttachable
 		}
 		out = append(out, product.Image{MediaID: m.ID(), Position: im.Position, Original: m.Original(), Variants: m.Variants()})
@@ -354,8 +336,26 @@ func (s *MediaService) Open(ctx context.Context, key string, offset, length int6
 	if !media.ValidKey(key) {
 		return nil, media.ErrNotFound
 	}
-	if s.store == nil {
-		return nil, errMediaNotConfigured
-	}
 	return s.store.Get(ctx, key, offset, length)
+}
+
+// nopMediaStore and nopImages stand in for a core built without photo
+// storage: every use answers errMediaNotConfigured.
+type (
+	nopMediaStore struct{}
+	nopImages     struct{}
+)
+
+func (nopMediaStore) Put(context.Context, string, media.ContentType, []byte) error {
+	return errMediaNotConfigured
+}
+
+func (nopMediaStore) Get(context.Context, string, int64, int64) (*ports.Blob, error) {
+	return nil, errMediaNotConfigured
+}
+
+func (nopMediaStore) Delete(context.Context, string) error { return errMediaNotConfigured }
+
+func (nopImages) Process(context.Context, []byte) (*ports.ProcessedImage, error) {
+	return nil, errMediaNotConfigured
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/secondbloom/marketplace/app"
 	"github.com/secondbloom/marketplace/domain"
 	"github.com/secondbloom/marketplace/domain/media"
+	"github.com/secondbloom/marketplace/domain/user"
 	"github.com/secondbloom/marketplace/mocks"
 	"github.com/secondbloom/marketplace/ports"
 )
@@ -21,7 +22,14 @@ func newMediaCore(t *testing.T, ctrl *gomock.Controller, store ports.MediaStore,
 	t.Helper()
 	mem := memory.New()
 	d := app.Deps{Tx: mem, Repos: mem.Repos(), Clock: clock.NewFake(t0), Pinger: mem, SMS: mocks.NewMockSMSSender(ctrl),
-		Tokens: mocks.NewMockTokenIssuer(ctrl), MediaStore: store, Images: images, Config: app.Config{CodeHashKey: hashKey}}
+		Tokens: mocks.NewMockTokenIssuer(ctrl), Config: app.Config{CodeHashKey: hashKey}}
+	// Typed nils must not reach Deps: a nil store means "not configured".
+	if store != nil {
+		d.MediaStore = store
+	}
+	if images != nil {
+		d.Images = images
+	}
 	if cfg != nil {
 		cfg(&d.Config)
 	}
@@ -51,8 +59,11 @@ func TestUploadStoresFilesUnderRandomKeys(t *testing.T) {
 	images.EXPECT().Process(gomock.Any(), []byte("photo")).Return(processed, nil)
 	var keys []string
 	store.EXPECT().Put(gomock.Any(), gomock.Any(), media.JPEG, gomock.Any()).Times(3).DoAndReturn(
-		func(_ context.Context, key string, _ media.ContentType, _ []byte) error { keys = append(keys, key); return nil })
-	m, err := core.Media.Upload(context.Background(), app.Principal{UserID: uploaderID}, []byte("photo"))
+		func(_ context.Context, key string, _ media.ContentType, _ []byte) error {
+			keys = append(keys, key)
+			return nil
+		})
+	m, err := core.Media.Upload(context.Background(), user.Actor{UserID: uploaderID, Role: user.RoleUser}, []byte("photo"))
 	if err != nil {
 		t.Fatalf("Upload = %v", err)
 	}
@@ -76,7 +87,10 @@ func TestFailedUploadLeavesNothing(t *testing.T) {
 	down := errors.Join(domain.ErrUnavailable, errors.New("bucket unreachable"))
 	gomock.InOrder(
 		store.EXPECT().Put(gomock.Any(), gomock.Any(), gomock.Any(), gomock.Any()).DoAndReturn(
-			func(_ context.Context, key string, _ media.ContentType, _ []byte) error { stored = append(stored, key); return nil }),
+			func(_ context.Context, key string, _ media.ContentType, _ []byte) error {
+				stored = append(stored, key)
+				return nil
+			}),
 		store.EXPECT().Put(gomock.Any(), gomock.Any(), gomock.Any(), gomock.Any()).Return(down),
 	)
 	store.EXPECT().Delete(gomock.Any(), gomock.Any()).DoAndReturn(func(_ context.Context, key string) error {
@@ -85,7 +99,7 @@ func TestFailedUploadLeavesNothing(t *testing.T) {
 		}
 		return nil
 	})
-	_, err := core.Media.Upload(context.Background(), app.Principal{UserID: uploaderID}, []byte("photo"))
+	_, err := core.Media.Upload(context.Background(), user.Actor{UserID: uploaderID, Role: user.RoleUser}, []byte("photo"))
 	if !errors.Is(err, domain.ErrUnavailable) {
 		t.Fatalf("Upload with a failing store = %v, want ErrUnavailable", err)
 	}
@@ -108,7 +122,7 @@ func TestUploadsQueueAndOverflowIsBusy(t *testing.T) {
 	})
 	store.EXPECT().Put(gomock.Any(), gomock.Any(), gomock.Any(), gomock.Any()).Return(nil).AnyTimes()
 	done := make(chan error, 3)
-	by := app.Principal{UserID: uploaderID}
+	by := user.Actor{UserID: uploaderID, Role: user.RoleUser}
 	send := func(data string) {
 		_, err := core.Media.Upload(context.Background(), by, []byte(data))
 		done <- err
@@ -134,7 +148,7 @@ func TestUploadsQueueAndOverflowIsBusy(t *testing.T) {
 func TestUploadWithoutStorageIsUnavailable(t *testing.T) {
 	ctrl := gomock.NewController(t)
 	core, _ := newMediaCore(t, ctrl, nil, nil, nil)
-	if _, err := core.Media.Upload(context.Background(), app.Principal{UserID: uploaderID}, []byte("x")); !errors.Is(err, domain.ErrUnavailable) {
+	if _, err := core.Media.Upload(context.Background(), user.Actor{UserID: uploaderID, Role: user.RoleUser}, []byte("x")); !errors.Is(err, domain.ErrUnavailable) {
 		t.Errorf("Upload without a media store = %v, want ErrUnavailable", err)
 	}
 }

@@ -29,6 +29,7 @@ import (
 	"github.com/secondbloom/marketplace/adapters/memory"
 	"github.com/secondbloom/marketplace/adapters/postgres/pgtest"
 	"github.com/secondbloom/marketplace/app"
+	"github.com/secondbloom/marketplace/cmd/server/system"
 	"github.com/secondbloom/marketplace/domain/auth"
 	"github.com/secondbloom/marketplace/domain/phone"
 	"github.com/secondbloom/marketplace/ports"
@@ -44,11 +45,7 @@ const (
 )
 
 // Store is what the environment needs of a storage adapter.
-type Store interface {
-	ports.Transactor
-	ports.Pinger
-	Repos() ports.Repos
-}
+type Store = system.Store
 
 // Options adjust an environment.
 type Options struct {
@@ -58,22 +55,32 @@ type Options struct {
 	Clock ports.Clock
 	// Configure may change the core's configuration before it is built.
 	Configure func(*app.Config)
-	// Wire may change the core's dependencies before it is built (for
-	// example to put the product cache in front of the store).
-	Wire func(*app.Deps)
+	// ManualCloser leaves the auction closer off, for scenarios that
+	// close auctions themselves (Core.Auctions.CloseDue) and count what
+	// they closed. Every other worker runs as in production.
+	ManualCloser bool
 	// OTPPerIP is the per-IP limit of the OTP routes; 0 means 10000, so
 	// that scenarios sharing one client IP are not limited.
 	OTPPerIP int
+	// MediaStore keeps photo bytes; nil means a directory of the test's
+	// own.
+	MediaStore ports.MediaStore
+	// ManualJanitor leaves the media janitor off, for scenarios that sweep
+	// themselves (Core.Media.Sweep) with a fake clock.
+	ManualJanitor bool
 }
 
 // Env is one server instance with its store.
 type Env struct {
 	Backend Backend
 	Store   Store
-	Core    *app.App
-	Server  *httpadapter.Server
-	SMS     *SMSOutbox
-	Log     *bytes.Buffer
+	// System is the whole instance, built as cmd/server builds it: the
+	// product cache, the event relay, the workers.
+	System *system.System
+	Core   *app.App
+	Server *httpadapter.Server
+	SMS    *SMSOutbox
+	Log    *bytes.Buffer
 }
 
 // ForEachBackend runs fn as a subtest on the memory store and on
@@ -121,28 +128,31 @@ func NewOnStore(t testing.TB, b Backend, store Store, opt Options) *Env {
 		opt.Configure(&cfg)
 	}
 	outbox := &SMSOutbox{}
-	// Photos go to a directory of the test's own; Wire may put another
-	// store (an S3 peer) in its place.
-	photos, err := blobstore.Open(context.Background(), "file://"+t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = photos.Close() })
-	deps := app.Deps{Tx: store, Repos: store.Repos(), Clock: clk, Pinger: store, SMS: outbox, Tokens: tokens, Config: cfg,
-		MediaStore: photos, Images: imaging.New()}
-	if opt.Wire != nil {
-		opt.Wire(&deps)
-	}
-	core, err := app.New(deps)
-	if err != nil {
-		t.Fatal(err)
-	}
 	logs := &bytes.Buffer{}
 	if opt.OTPPerIP == 0 {
 		opt.OTPPerIP = 10000
 	}
-	srv := httpadapter.New(core, httpadapter.Options{Version: "test", OTPPerIP: opt.OTPPerIP, Logger: slog.New(slog.NewJSONHandler(&lockedWriter{w: logs}, nil))})
-	return &Env{Backend: b, Store: store, Core: core, Server: srv, SMS: outbox, Log: logs}
+	logger := slog.New(slog.NewJSONHandler(&lockedWriter{w: logs}, nil))
+	if opt.MediaStore == nil {
+		photos, err := blobstore.Open(context.Background(), "file://"+t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = photos.Close() })
+		opt.MediaStore = photos
+	}
+	sys, err := system.New(system.Config{Store: store, Clock: clk, SMS: outbox, Tokens: tokens, Logger: logger,
+		Core: cfg, CacheSizeMB: 8, ManualCloser: opt.ManualCloser,
+		MediaStore: opt.MediaStore, Images: imaging.New(), ManualJanitor: opt.ManualJanitor,
+		HTTP: httpadapter.Options{Version: "test", OTPPerIP: opt.OTPPerIP, Logger: logger}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sys.Start()
+	// Registered after the store's own cleanup, so it runs first: the
+	// workers stop before a test database is dropped.
+	t.Cleanup(func() { _ = sys.Close() })
+	return &Env{Backend: b, Store: store, System: sys, Core: sys.Core, Server: sys.Server, SMS: outbox, Log: logs}
 }
 
 // SMSOutbox records the codes the core sends, in place of a phone.

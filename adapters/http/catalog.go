@@ -12,6 +12,7 @@ import (
 	"github.com/secondbloom/marketplace/domain/category"
 	"github.com/secondbloom/marketplace/domain/money"
 	"github.com/secondbloom/marketplace/domain/product"
+	"github.com/secondbloom/marketplace/domain/user"
 	"github.com/secondbloom/marketplace/ports"
 )
 
@@ -78,8 +79,8 @@ func (s *Server) toProductDTO(p *product.Product) productDTO {
 		CreatedAt: timestamp(p.CreatedAt()), UpdatedAt: timestamp(p.UpdatedAt())}
 }
 
-// viewer returns the caller, or the zero Principal for anonymous requests.
-func viewer(c *fiber.Ctx) app.Principal {
+// viewer returns the caller, or the zero user.Actor for anonymous requests.
+func viewer(c *fiber.Ctx) user.Actor {
 	p, _ := principal(c)
 	return p
 }
@@ -165,9 +166,6 @@ func (s *Server) updateCategory(c *fiber.Ctx) error {
 		root := ""
 		ch.ParentID = &root
 	}
-	if ch.Name == nil && ch.ParentID == nil && ch.Position == nil && ch.Active == nil {
-		v.Add("body", "must change at least one field")
-	}
 	if err := v.Err(); err != nil {
 		return err
 	}
@@ -209,11 +207,10 @@ func (s *Server) createProduct(c *fiber.Ctx) error {
 		np         app.NewProduct
 		categoryID string
 		desc, cur  *string
-		qty        *int
 		images     *[]imageRefDTO
 	)
 	if err := decode(c, required("title", &np.Title), optional("description", &desc), required("price", &np.Price),
-		optional("currency", &cur), optional("quantity", &qty), required("categoryId", &categoryID),
+		optional("currency", &cur), optional("quantity", &np.Quantity), required("categoryId", &categoryID),
 		optional("images", &images)); err != nil {
 		return err
 	}
@@ -224,10 +221,6 @@ func (s *Server) createProduct(c *fiber.Ctx) error {
 	}
 	if err := v.Err(); err != nil {
 		return err
-	}
-	np.Quantity = 1
-	if qty != nil {
-		np.Quantity = *qty
 	}
 	if desc != nil {
 		np.Description = *desc
@@ -259,9 +252,6 @@ func (s *Server) listProducts(c *fiber.Ctx) error {
 	if _, ok := q.str("maxPrice"); ok {
 		n := q.integer("maxPrice", money.MaxAmount, 0, money.MaxAmount)
 		f.MaxPrice = &n
-	}
-	if f.MinPrice != nil && f.MaxPrice != nil && *f.MinPrice > *f.MaxPrice {
-		q.v.Add("minPrice", "must not exceed maxPrice")
 	}
 	if raw, ok := q.str("q"); ok {
 		f.Query = strings.Join(strings.Fields(raw), " ")
@@ -351,9 +341,6 @@ func (s *Server) updateProduct(c *fiber.Ctx) error {
 	if images != nil {
 		imgs := fromImageRefs(&v, *images)
 		ch.Images = &imgs
-	}
-	if ch == (product.Change{}) {
-		v.Add("body", "must change at least one field")
 	}
 	if err := v.Err(); err != nil {
 		return err

@@ -97,6 +97,7 @@ func (s *Store) repos(se *session) ports.Repos {
 		ProductUsage: &productUsage{se},
 		Idempotency:  &idempotencyRepo{se},
 		OpenAuctions: &auctionRepo{se},
+		Events:       se,
 		Media:        &mediaRepo{se},
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/secondbloom/marketplace/domain"
+	"github.com/secondbloom/marketplace/domain/user"
 )
 
 // ContentType is the type of stored bytes. Uploads in any accepted kind are
@@ -255,15 +256,13 @@ func (m *Media) Keys() []string {
 	return keys
 }
 
-// VisibleTo reports whether a user may read or delete the photo: its owner
-// and staff may.
-func (m *Media) VisibleTo(userID string, staff bool) bool {
-	return staff || (userID != "" && userID == m.f.OwnerID)
-}
+// VisibleTo reports whether a may read or delete the photo: its owner and
+// staff may.
+func (m *Media) VisibleTo(a user.Actor) bool { return a.IsStaff() || a.Is(m.f.OwnerID) }
 
-// Attachable reports whether a user may put the photo on a product: its
-// owner and staff may.
-func (m *Media) Attachable(userID string, staff bool) bool { return m.VisibleTo(userID, staff) }
+// Attachable reports whether a may put the photo on a product: its owner
+// and staff may.
+func (m *Media) Attachable(a user.Actor) bool { return m.VisibleTo(a) }
 
 // ValidKey reports whether key has the shape of the keys uploads are
 // stored under: 32 lowercase hex digits, the file's role and the

@@ -21,7 +21,9 @@ import (
 func NewMedia(t *testing.T, r ports.Repos, owner *user.User, at time.Time) *media.Media {
 	t.Helper()
 	id := newID()
-	f := func(s string, w, h int) media.File { return media.File{Key: id + "-" + s + ".jpg", Width: w, Height: h} }
+	f := func(s string, w, h int) media.File {
+		return media.File{Key: id + "-" + s + ".jpg", Width: w, Height: h}
+	}
 	m, err := media.New(media.Fields{ID: id, OwnerID: owner.ID(), ContentType: media.JPEG, SizeBytes: 1234,
 		Original: f("original", 1000, 750), Variants: media.Variants{Thumb: f("thumb", 320, 240),
 			Medium: f("medium", 800, 600), Large: f("original", 1000, 750)}, CreatedAt: at})
@@ -85,7 +87,7 @@ func testMedia(t *testing.T, newStore NewStore) {
 		t.Errorf("Media.Delete(shown) = %v (fn called %v), want media.ErrInUse without calling fn", err, called)
 	}
 	if _, err := r.Products.Update(ctx, p.ID(), func(p *product.Product) error {
-		return p.Archive(product.Actor{UserID: owner.ID()}, t0.Add(time.Minute))
+		return p.Archive(user.Actor{UserID: owner.ID(), Role: user.RoleUser}, t0.Add(time.Minute))
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +145,7 @@ func testMediaJanitor(t *testing.T, newStore NewStore) {
 	}
 	if _, err := r.Products.Update(ctx, p.ID(), func(p *product.Product) error {
 		none := []product.Image{}
-		return p.Edit(product.Actor{UserID: owner.ID()}, product.Change{Images: &none}, false, t0.Add(20*time.Hour))
+		return p.Edit(user.Actor{UserID: owner.ID(), Role: user.RoleUser}, product.Change{Images: &none}, false, t0.Add(20*time.Hour))
 	}); err != nil {
 		t.Fatal(err)
 	}
