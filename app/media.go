@@ -107,7 +107,7 @@ func (s *MediaService) upload(ctx context.Context, by user.Actor, data []byte) (
 	if err != nil {
 		return nil, err
 	}
-	m, err := s.store1(ctx, by, out, s.clock.Now())
+	m, err := s.save(ctx, by, out, s.clock.Now())
 	if err != nil {
 		return nil, err
 	}
@@ -131,16 +131,16 @@ func (s *MediaService) acquire(ctx context.Context) (func(), error) {
 	}
 }
 
-// store1 puts the processed files under fresh random keys and records the
+// save puts the processed files under fresh random keys and records the
 // photo; on any failure it deletes what it put.
-func (s *MediaService) store1(ctx context.Context, by user.Actor, out *ports.ProcessedImage, now time.Time) (*media.Media, error) {
+func (s *MediaService) save(ctx context.Context, by user.Actor, out *ports.ProcessedImage, now time.Time) (*media.Media, error) {
 	prefix, err := randomKey()
 	if err != nil {
 		return nil, err
 	}
 	ext := out.ContentType.Ext()
 	var put []string
-	save := func(name string, im ports.EncodedImage) (media.File, error) {
+	put1 := func(name string, im ports.EncodedImage) (media.File, error) {
 		key := prefix + "-" + name + ext
 		if err := s.store.Put(ctx, key, out.ContentType, im.Data); err != nil {
 			return media.File{}, err
@@ -149,14 +149,14 @@ func (s *MediaService) store1(ctx context.Context, by user.Actor, out *ports.Pro
 		return media.File{Key: key, Width: im.Width, Height: im.Height}, nil
 	}
 	m, err := func() (*media.Media, error) {
-		orig, err := save("original", out.Original)
+		orig, err := put1("original", out.Original)
 		if err != nil {
 			return nil, err
 		}
 		vs := media.Variants{Thumb: orig, Medium: orig, Large: orig}
 		for _, size := range media.Sizes {
 			if im, ok := out.Variants[size]; ok {
-				f, err := save(string(size), im)
+				f, err := put1(string(size), im)
 				if err != nil {
 					return nil, err
 				}
