@@ -19,6 +19,12 @@ var (
 	ErrAdminOnly = domain.New(domain.KindForbidden, domain.CodeForbidden, "only administrators may manage categories")
 	// ErrStaffOnly refuses moderation to anyone but moderators and admins.
 	ErrStaffOnly = domain.New(domain.KindForbidden, domain.CodeForbidden, "only moderators and administrators may moderate products")
+	// ErrListForbidden refuses a list of other people's non-ACTIVE
+	// products to anyone but staff.
+	ErrListForbidden = domain.New(domain.KindForbidden, domain.CodeForbidden, "only staff may list other sellers' products in this status")
+	// ErrListSignIn asks an anonymous caller to sign in before listing
+	// non-ACTIVE products.
+	ErrListSignIn = domain.New(domain.KindUnauthenticated, domain.CodeUnauthorized, "sign in to list products in this status")
 	// ErrProductInUse refuses to archive a product an open order or a
 	// running auction needs.
 	ErrProductInUse = domain.New(domain.KindConflict, domain.CodeInvalidState, "the product is needed by an open order or auction")
@@ -66,19 +72,54 @@ func productEvent(by user.Actor, p *product.Product, action string) event.Event 
 }
 
 // updateProduct runs fn on the product with id under its row lock and
-// records the change, in one transaction.
+// records the change, in one transaction. Moderation, and staff edits of
+// other sellers' products, are audited.
 func (s *CatalogService) updateProduct(ctx context.Context, by user.Actor, id, action string, fn func(r ports.Repos, p *product.Product) error) (*product.Product, error) {
 	var out *product.Product
 	err := s.tx.WithinTx(ctx, func(ctx context.Context, r ports.Repos) error {
-		p, err := r.Products.Update(ctx, id, func(p *product.Product) error { return fn(r, p) })
+		var before map[string]any
+		p, err := r.Products.Update(ctx, id, func(p *product.Product) error {
+			before = productFields(p)
+			return fn(r, p)
+		})
 		if err != nil {
 			return err
 		}
 		out = p
-		r.Events.Record(productEvent(by, p, action))
+		e := productEvent(by, p, action)
+		b, a := changed(before, productFields(p))
+		switch {
+		case len(a) == 0:
+			// Nothing changed (archiving an archived product): no entry.
+		case action == "approve" || action == "reject":
+			e = audited(e, "product."+action, b, a)
+		case by.IsStaff() && !by.Is(p.SellerID()):
+			name := map[string]string{"edit": "product.update", "archive": "product.archive"}[action]
+			if name != "" {
+				e = audited(e, name, b, a)
+			}
+		}
+		r.Events.Record(e)
 		return nil
 	})
 	return out, err
+}
+
+// productFields are the audited fields of a product.
+func productFields(p *product.Product) map[string]any {
+	f := p.Fields()
+	m := map[string]any{"title": f.Title, "description": f.Description, "price": f.Price, "currency": f.Currency,
+		"quantity": f.Quantity, "categoryId": f.CategoryID, "status": f.Status}
+	if f.RejectionReason != "" {
+		m["rejectionReason"] = f.RejectionReason
+	}
+	return m
+}
+
+// categoryFields are the audited fields of a category.
+func categoryFields(c *category.Category) map[string]any {
+	return map[string]any{"name": c.Name(), "slug": c.Slug(), "parentId": c.ParentID(), "position": c.Position(),
+		"isActive": c.Active()}
 }
 
 // NewCategory are the values of a category to create.
@@ -121,7 +162,7 @@ func (s *CatalogService) CreateCategory(ctx context.Context, by user.Actor, nc N
 			if err := r.Categories.Create(ctx, c); err != nil {
 				return err
 			}
-			r.Events.Record(categoryEvent(by, id, "create"))
+			r.Events.Record(audited(categoryEvent(by, id, "create"), "category.create", nil, categoryFields(c)))
 			return nil
 		})
 		if errors.Is(err, category.ErrSlugTaken) && n <= slugAttempts {
@@ -176,12 +217,17 @@ func (s *CatalogService) UpdateCategory(ctx context.Context, by user.Actor, id s
 	now := s.clock.Now()
 	var out *category.Category
 	err := s.tx.WithinTx(ctx, func(ctx context.Context, r ports.Repos) error {
-		c, err := r.Categories.Update(ctx, id, func(c *category.Category) error { return c.Edit(ch, now) })
+		var before map[string]any
+		c, err := r.Categories.Update(ctx, id, func(c *category.Category) error {
+			before = categoryFields(c)
+			return c.Edit(ch, now)
+		})
 		if err != nil {
 			return err
 		}
 		out = c
-		r.Events.Record(categoryEvent(by, id, "update"))
+		b, a := changed(before, categoryFields(c))
+		r.Events.Record(audited(categoryEvent(by, id, "update"), "category.update", b, a))
 		return nil
 	})
 	return out, err
@@ -212,10 +258,14 @@ func (s *CatalogService) DeleteCategory(ctx context.Context, by user.Actor, id s
 		return ErrAdminOnly
 	}
 	return s.tx.WithinTx(ctx, func(ctx context.Context, r ports.Repos) error {
+		c, err := r.Categories.Get(ctx, id)
+		if err != nil {
+			return err
+		}
 		if err := r.Categories.Delete(ctx, id); err != nil {
 			return err
 		}
-		r.Events.Record(categoryEvent(by, id, "delete"))
+		r.Events.Record(audited(categoryEvent(by, id, "delete"), "category.delete", categoryFields(c), nil))
 		return nil
 	})
 }
@@ -318,14 +368,31 @@ func visible(p *product.Product, err error, viewer user.Actor) (*product.Product
 	return p, nil
 }
 
-// ListProducts returns a page of ACTIVE products matching f, and their
-// total. It returns a validation error for an unknown sort field or a
+// ListProducts returns a page of the products f selects that viewer may
+// list, and their total. Anyone lists ACTIVE products (the default, and
+// without those of blocked sellers); staff list any status (the moderation
+// queue is PENDING sorted by createdAt); a signed-in user lists their own
+// products of any status with f.SellerID set to their id. Any other
+// status is ErrListForbidden (auth.ErrUnauthenticated for anonymous
+// viewers). It returns a validation error for an unknown sort field or a
 // MinPrice above MaxPrice.
-func (s *CatalogService) ListProducts(ctx context.Context, f ports.ProductFilter, sort ports.Sort, p ports.Page) ([]*product.Product, int, error) {
+func (s *CatalogService) ListProducts(ctx context.Context, viewer user.Actor, f ports.ProductFilter, sort ports.Sort, p ports.Page) ([]*product.Product, int, error) {
 	if f.MinPrice != nil && f.MaxPrice != nil && *f.MinPrice > *f.MaxPrice {
 		return nil, 0, domain.Invalid("minPrice", "must not exceed maxPrice")
 	}
-	f.Status = product.StatusActive
+	if len(f.Statuses) == 0 {
+		f.Statuses = []product.Status{product.StatusActive}
+	}
+	public := len(f.Statuses) == 1 && f.Statuses[0] == product.StatusActive
+	switch {
+	case viewer.IsStaff():
+	case public:
+		f.ExcludeBlockedSellers = !viewer.Is(f.SellerID)
+	case viewer.Anonymous():
+		return nil, 0, ErrListSignIn
+	case !viewer.Is(f.SellerID):
+		return nil, 0, ErrListForbidden
+	}
 	return s.products.List(ctx, f, sort, p)
 }
 

@@ -6,6 +6,7 @@ import (
 	"go.uber.org/mock/gomock"
 
 	"github.com/secondbloom/marketplace/app"
+	"github.com/secondbloom/marketplace/domain/audit"
 	"github.com/secondbloom/marketplace/domain/category"
 	"github.com/secondbloom/marketplace/domain/event"
 	"github.com/secondbloom/marketplace/mocks"
@@ -51,6 +52,9 @@ func fullRepos(ctrl *gomock.Controller, r ports.Repos) ports.Repos {
 	if r.Media == nil {
 		r.Media = mocks.NewMockMediaRepository(ctrl)
 	}
+	if r.Audit == nil {
+		r.Audit = mocks.NewMockAuditRepository(ctrl)
+	}
 	return r
 }
 
@@ -80,3 +84,9 @@ func committing(repos ports.Repos, core **app.App) func(context.Context, func(co
 func ptr[T any](v T) *T { return &v }
 
 func categoryRename(name string) category.Change { return category.Change{Name: &name} }
+
+// acceptAudit stores nothing and accepts every entry, for tests whose
+// point is elsewhere.
+type acceptAudit struct{ ports.AuditRepository }
+
+func (acceptAudit) Add(context.Context, ...audit.Entry) error { return nil }

@@ -46,6 +46,8 @@ type Repos struct {
 	ProductUsage ProductUsage
 	// Events records the transaction's events (see EventRecorder).
 	Events EventRecorder
+	// Audit stores the audit log.
+	Audit AuditRepository
 	// Media stores the records of uploaded photos.
 	Media MediaRepository
 }
@@ -58,7 +60,7 @@ func (r Repos) Missing() []string {
 		"Users": r.Users, "Challenges": r.Challenges, "Sessions": r.Sessions,
 		"Categories": r.Categories, "Products": r.Products, "Auctions": r.Auctions,
 		"Orders": r.Orders, "Idempotency": r.Idempotency, "OpenAuctions": r.OpenAuctions,
-		"ProductUsage": r.ProductUsage, "Events": r.Events, "Media": r.Media,
+		"ProductUsage": r.ProductUsage, "Events": r.Events, "Audit": r.Audit, "Media": r.Media,
 	} {
 		if isNil(v) {
 			out = append(out, name)

@@ -169,6 +169,7 @@ func (s *Server) routes() {
 	s.catalogRoutes(v1)
 	s.auctionRoutes(v1)
 	s.orderRoutes(v1)
+	s.userRoutes(v1)
 	s.mediaRoutes(v1)
 	if s.opt.MediaPublicURL == "" {
 		s.fiber.Get("/media/:key", s.serveMedia)

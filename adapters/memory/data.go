@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/secondbloom/marketplace/domain/auction"
+	"github.com/secondbloom/marketplace/domain/audit"
 	"github.com/secondbloom/marketplace/domain/auth"
 	"github.com/secondbloom/marketplace/domain/category"
 	"github.com/secondbloom/marketplace/domain/idempotency"
@@ -43,6 +44,7 @@ type data struct {
 	orderByAuction table[string, string]
 	// idempotency is keyed by idempotency.Scope.String().
 	idempotency table[string, idempotency.Record]
+	audit       table[string, audit.Entry]
 
 	media table[string, media.Fields]
 	// mediaDetached holds when a photo last left a product.
@@ -77,6 +79,7 @@ func newData() *data {
 		orderByNumber:  table[string, string]{},
 		orderByAuction: table[string, string]{},
 		idempotency:    table[string, idempotency.Record]{},
+		audit:          table[string, audit.Entry]{},
 
 		media:         table[string, media.Fields]{},
 		mediaDetached: table[string, time.Time]{},
@@ -98,6 +101,7 @@ func (s *Store) repos(se *session) ports.Repos {
 		Idempotency:  &idempotencyRepo{se},
 		OpenAuctions: &auctionRepo{se},
 		Events:       se,
+		Audit:        &auditRepo{se},
 		Media:        &mediaRepo{se},
 	}
 }
