@@ -44,14 +44,15 @@ type CatalogService struct {
 	tx         ports.Transactor
 	categories ports.CategoryRepository
 	products   ports.ProductRepository
+	media      ports.MediaRepository
 	clock      ports.Clock
 	moderation bool
 }
 
 func newCatalogService(tx ports.Transactor, categories ports.CategoryRepository, products ports.ProductRepository,
-	clock ports.Clock, moderation bool,
+	media ports.MediaRepository, clock ports.Clock, moderation bool,
 ) *CatalogService {
-	return &CatalogService{tx: tx, categories: categories, products: products, clock: clock, moderation: moderation}
+	return &CatalogService{tx: tx, categories: categories, products: products, media: media, clock: clock, moderation: moderation}
 }
 
 // categoryEvent and productEvent describe a catalogue write for the
@@ -278,7 +279,9 @@ type NewProduct struct {
 	// Quantity is the stock; nil means product.DefaultQuantity.
 	Quantity   *int
 	CategoryID string
-	Images     []product.Image
+	// Images name photos by MediaID and Position; their files are filled
+	// in from the media.
+	Images []product.Image
 }
 
 // CreateProduct lists a product for by. It starts PENDING, or ACTIVE when
@@ -286,7 +289,14 @@ type NewProduct struct {
 // values, category.ErrNotFound when the category is missing or inactive,
 // and product.ErrDuplicate when by already has a live product with this
 // title. A slug taken by another product gets the next free -2, -3, ...
+// Images must name photos by owns (any photo when by is staff), else
+// media.ErrNotAttachable.
 func (s *CatalogService) CreateProduct(ctx context.Context, by user.Actor, np NewProduct) (*product.Product, error) {
+	images, err := resolveImages(ctx, s.media, by, np.Images)
+	if err != nil {
+		return nil, err
+	}
+	np.Images = images
 	now := s.clock.Now()
 	id := newID()
 	qty := product.DefaultQuantity
@@ -392,9 +402,17 @@ func (s *CatalogService) ListProducts(ctx context.Context, viewer user.Actor, f 
 // when by may see but not edit it, product.ErrInvalidState for an ARCHIVED
 // product, category.ErrNotFound for a missing or inactive new category,
 // product.ErrDuplicate for a title by already uses, or a validation error.
+// New images are checked as in CreateProduct.
 func (s *CatalogService) UpdateProduct(ctx context.Context, by user.Actor, id string, ch product.Change) (*product.Product, error) {
 	if ch.Empty() {
 		return nil, product.ErrEmptyChange
+	}
+	if ch.Images != nil {
+		images, err := resolveImages(ctx, s.media, by, *ch.Images)
+		if err != nil {
+			return nil, err
+		}
+		ch.Images = &images
 	}
 	if ch.CategoryID != nil && *ch.CategoryID != "" {
 		c, err := s.categories.Get(ctx, *ch.CategoryID)

@@ -46,7 +46,7 @@ func newCatalogFixture(t *testing.T, moderation bool) catalogFixture {
 	txRepos := ports.Repos{Categories: f.cats, Products: f.prods, ProductUsage: f.usage, OpenAuctions: f.auction, Events: f.events}
 	tx.EXPECT().WithinTx(gomock.Any(), gomock.Any()).DoAndReturn(
 		func(ctx context.Context, fn func(context.Context, ports.Repos) error) error { return fn(ctx, txRepos) }).AnyTimes()
-	f.svc = newCatalogService(tx, f.cats, f.prods, clock, moderation)
+	f.svc = newCatalogService(tx, f.cats, f.prods, mocks.NewMockMediaRepository(ctrl), clock, moderation)
 	return f
 }
 

@@ -49,6 +49,9 @@ func fullRepos(ctrl *gomock.Controller, r ports.Repos) ports.Repos {
 	if r.Events == nil {
 		r.Events = mocks.NewMockEventRecorder(ctrl)
 	}
+	if r.Media == nil {
+		r.Media = mocks.NewMockMediaRepository(ctrl)
+	}
 	if r.Audit == nil {
 		r.Audit = mocks.NewMockAuditRepository(ctrl)
 	}

@@ -42,7 +42,9 @@ type ProductRepository interface {
 	// Create stores a new product. It returns product.ErrDuplicate when the
 	// seller already has a live (not ARCHIVED) product with the same title
 	// (compared case-insensitively), and product.ErrSlugTaken when another
-	// product has the slug.
+	// product has the slug. It returns media.ErrNotAttachable when an
+	// image names a photo that does not exist (deleted meanwhile); the
+	// photos it shows count as attached from then on.
 	Create(ctx context.Context, p *product.Product) error
 	// Get returns the product with id in any status, or product.ErrNotFound.
 	Get(ctx context.Context, id string) (*product.Product, error)
@@ -55,7 +57,9 @@ type ProductRepository interface {
 	// fn would take it out of ACTIVE or leave it without stock (the
 	// auction's winner must be able to take one item), or fn's error
 	// unchanged (storing nothing). Updates of different products never wait
-	// on each other.
+	// on each other. Like Create it returns media.ErrNotAttachable for an
+	// image of a photo that does not exist; photos the update removes count
+	// as detached at the product's new updatedAt.
 	Update(ctx context.Context, id string, fn func(p *product.Product) error) (*product.Product, error)
 	// List returns one page of the products f matches, in order s (with the
 	// id as tie-breaker, so pages never overlap), and the total count of

@@ -48,6 +48,8 @@ type Repos struct {
 	Events EventRecorder
 	// Audit stores the audit log.
 	Audit AuditRepository
+	// Media stores the records of uploaded photos.
+	Media MediaRepository
 }
 
 // Missing returns the names of the repositories r lacks, so a builder can
@@ -58,7 +60,7 @@ func (r Repos) Missing() []string {
 		"Users": r.Users, "Challenges": r.Challenges, "Sessions": r.Sessions,
 		"Categories": r.Categories, "Products": r.Products, "Auctions": r.Auctions,
 		"Orders": r.Orders, "Idempotency": r.Idempotency, "OpenAuctions": r.OpenAuctions,
-		"ProductUsage": r.ProductUsage, "Events": r.Events, "Audit": r.Audit,
+		"ProductUsage": r.ProductUsage, "Events": r.Events, "Audit": r.Audit, "Media": r.Media,
 	} {
 		if isNil(v) {
 			out = append(out, name)

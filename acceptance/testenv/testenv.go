@@ -21,8 +21,10 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/secondbloom/marketplace/adapters/blobstore"
 	"github.com/secondbloom/marketplace/adapters/clock"
 	httpadapter "github.com/secondbloom/marketplace/adapters/http"
+	"github.com/secondbloom/marketplace/adapters/imaging"
 	"github.com/secondbloom/marketplace/adapters/jwt"
 	"github.com/secondbloom/marketplace/adapters/memory"
 	"github.com/secondbloom/marketplace/adapters/postgres/pgtest"
@@ -60,6 +62,12 @@ type Options struct {
 	// OTPPerIP is the per-IP limit of the OTP routes; 0 means 10000, so
 	// that scenarios sharing one client IP are not limited.
 	OTPPerIP int
+	// MediaStore keeps photo bytes; nil means a directory of the test's
+	// own.
+	MediaStore ports.MediaStore
+	// ManualJanitor leaves the media janitor off, for scenarios that sweep
+	// themselves (Core.Media.Sweep) with a fake clock.
+	ManualJanitor bool
 }
 
 // Env is one server instance with its store.
@@ -125,8 +133,17 @@ func NewOnStore(t testing.TB, b Backend, store Store, opt Options) *Env {
 		opt.OTPPerIP = 10000
 	}
 	logger := slog.New(slog.NewJSONHandler(&lockedWriter{w: logs}, nil))
+	if opt.MediaStore == nil {
+		photos, err := blobstore.Open(context.Background(), "file://"+t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = photos.Close() })
+		opt.MediaStore = photos
+	}
 	sys, err := system.New(system.Config{Store: store, Clock: clk, SMS: outbox, Tokens: tokens, Logger: logger,
 		Core: cfg, CacheSizeMB: 8, ManualCloser: opt.ManualCloser,
+		MediaStore: opt.MediaStore, Images: imaging.New(), ManualJanitor: opt.ManualJanitor,
 		HTTP: httpadapter.Options{Version: "test", OTPPerIP: opt.OTPPerIP, Logger: logger}})
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 
 	"go.uber.org/mock/gomock"
 
+	"github.com/secondbloom/marketplace/domain/media"
 	"github.com/secondbloom/marketplace/domain/product"
 	"github.com/secondbloom/marketplace/mocks"
 )
@@ -22,7 +23,7 @@ const id = "0193a000-0000-7000-8000-000000000003"
 
 func roses(qty int) *product.Product {
 	return product.Rehydrate(product.Fields{ID: id, Slug: "красные-розы", Title: "Красные розы", Price: 100, Currency: "UZS",
-		Quantity: qty, Status: product.StatusActive, Images: []product.Image{{URL: "https://x.uz/1.jpg", Position: 1}},
+		Quantity: qty, Status: product.StatusActive, Images: []product.Image{{MediaID: "0193a000-0000-7000-8000-0000000000aa", Position: 1, Original: media.File{Key: "k-original.jpg", Width: 4, Height: 3}}},
 		CreatedAt: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)})
 }
 

@@ -49,11 +49,6 @@ func toCategoryDTO(c *category.Category) categoryDTO {
 		IsActive: c.Active(), CreatedAt: timestamp(c.CreatedAt()), UpdatedAt: timestamp(c.UpdatedAt())}
 }
 
-type imageDTO struct {
-	URL      string `json:"url"`
-	Position int    `json:"position"`
-}
-
 type productDTO struct {
 	ID              string     `json:"id"`
 	Slug            string     `json:"slug"`
@@ -71,11 +66,8 @@ type productDTO struct {
 	UpdatedAt       string     `json:"updatedAt"`
 }
 
-func toProductDTO(p *product.Product) productDTO {
-	images := make([]imageDTO, 0, len(p.Images()))
-	for _, im := range p.Images() {
-		images = append(images, imageDTO{URL: im.URL, Position: im.Position})
-	}
+func (s *Server) toProductDTO(p *product.Product) productDTO {
+	images := s.toImageDTOs(p.Images())
 	var reason *string
 	if p.Status() == product.StatusRejected {
 		r := p.RejectionReason()
@@ -85,14 +77,6 @@ func toProductDTO(p *product.Product) productDTO {
 		Currency: p.Currency(), Quantity: p.Quantity(), CategoryID: p.CategoryID(), SellerID: p.SellerID(),
 		Status: string(p.Status()), RejectionReason: reason, Images: images,
 		CreatedAt: timestamp(p.CreatedAt()), UpdatedAt: timestamp(p.UpdatedAt())}
-}
-
-func fromImageDTOs(in []imageDTO) []product.Image {
-	out := make([]product.Image, 0, len(in))
-	for _, im := range in {
-		out = append(out, product.Image{URL: im.URL, Position: im.Position})
-	}
-	return out
 }
 
 // viewer returns the caller, or the zero user.Actor for anonymous requests.
@@ -223,7 +207,7 @@ func (s *Server) createProduct(c *fiber.Ctx) error {
 		np         app.NewProduct
 		categoryID string
 		desc, cur  *string
-		images     *[]imageDTO
+		images     *[]imageRefDTO
 	)
 	if err := decode(c, required("title", &np.Title), optional("description", &desc), required("price", &np.Price),
 		optional("currency", &cur), optional("quantity", &np.Quantity), required("categoryId", &categoryID),
@@ -232,6 +216,9 @@ func (s *Server) createProduct(c *fiber.Ctx) error {
 	}
 	var v domain.Validation
 	np.CategoryID = bodyID(&v, "categoryId", categoryID)
+	if images != nil {
+		np.Images = fromImageRefs(&v, *images)
+	}
 	if err := v.Err(); err != nil {
 		return err
 	}
@@ -241,14 +228,11 @@ func (s *Server) createProduct(c *fiber.Ctx) error {
 	if cur != nil {
 		np.Currency = *cur
 	}
-	if images != nil {
-		np.Images = fromImageDTOs(*images)
-	}
 	p, err := s.core.Catalog.CreateProduct(c.UserContext(), viewer(c), np)
 	if err != nil {
 		return err
 	}
-	return respond(c, fiber.StatusCreated, toProductDTO(p))
+	return respond(c, fiber.StatusCreated, s.toProductDTO(p))
 }
 
 func (s *Server) listProducts(c *fiber.Ctx) error {
@@ -311,7 +295,7 @@ func (s *Server) listProducts(c *fiber.Ctx) error {
 	}
 	out := make([]productDTO, 0, len(ps))
 	for _, pr := range ps {
-		out = append(out, toProductDTO(pr))
+		out = append(out, s.toProductDTO(pr))
 	}
 	return respondList(c, out, p.Number, p.Limit, total)
 }
@@ -325,7 +309,7 @@ func (s *Server) getProduct(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return respond(c, fiber.StatusOK, toProductDTO(p))
+	return respond(c, fiber.StatusOK, s.toProductDTO(p))
 }
 
 func (s *Server) getProductBySlug(c *fiber.Ctx) error {
@@ -341,7 +325,7 @@ func (s *Server) getProductBySlug(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return respond(c, fiber.StatusOK, toProductDTO(p))
+	return respond(c, fiber.StatusOK, s.toProductDTO(p))
 }
 
 func (s *Server) updateProduct(c *fiber.Ctx) error {
@@ -352,7 +336,7 @@ func (s *Server) updateProduct(c *fiber.Ctx) error {
 	var (
 		ch         product.Change
 		categoryID *string
-		images     *[]imageDTO
+		images     *[]imageRefDTO
 	)
 	if err := decode(c, optional("title", &ch.Title), optional("description", &ch.Description), optional("price", &ch.Price),
 		optional("currency", &ch.Currency), optional("quantity", &ch.Quantity), optional("categoryId", &categoryID),
@@ -365,7 +349,7 @@ func (s *Server) updateProduct(c *fiber.Ctx) error {
 		ch.CategoryID = &cid
 	}
 	if images != nil {
-		imgs := fromImageDTOs(*images)
+		imgs := fromImageRefs(&v, *images)
 		ch.Images = &imgs
 	}
 	if err := v.Err(); err != nil {
@@ -375,7 +359,7 @@ func (s *Server) updateProduct(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return respond(c, fiber.StatusOK, toProductDTO(p))
+	return respond(c, fiber.StatusOK, s.toProductDTO(p))
 }
 
 func (s *Server) archiveProduct(c *fiber.Ctx) error {
@@ -403,7 +387,7 @@ func (s *Server) approveProduct(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return respond(c, fiber.StatusOK, toProductDTO(p))
+	return respond(c, fiber.StatusOK, s.toProductDTO(p))
 }
 
 func (s *Server) rejectProduct(c *fiber.Ctx) error {
@@ -419,5 +403,5 @@ func (s *Server) rejectProduct(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return respond(c, fiber.StatusOK, toProductDTO(p))
+	return respond(c, fiber.StatusOK, s.toProductDTO(p))
 }

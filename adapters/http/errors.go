@@ -92,6 +92,12 @@ func (s *Server) errorResponse(c *fiber.Ctx, err error) (int, errorBody) {
 		// The store's circuit breaker cut the request short.
 		err = fmt.Errorf("%w: %v", domain.ErrUnavailable, context.Cause(c.UserContext()))
 	}
+	var fe *fiber.Error
+	if errors.As(err, &fe) && fe.Code == fiber.StatusRequestEntityTooLarge && c.Method() == fiber.MethodPost && c.Path() == uploadPath {
+		// fasthttp refused an upload over its own limit.
+		s.core.Media.RecordTooLarge()
+		err = s.errUploadTooLarge()
+	}
 	de := classify(err)
 	status, ok := statusOf[de.Kind]
 	if !ok {

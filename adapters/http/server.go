@@ -7,10 +7,12 @@ package http
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/valyala/fasthttp"
 
 	"github.com/secondbloom/marketplace/app"
 	"github.com/secondbloom/marketplace/ports"
@@ -46,6 +48,15 @@ type Options struct {
 	// ProxyHeader, when set, names the header holding the client IP (for
 	// example X-Forwarded-For behind a trusted proxy).
 	ProxyHeader string
+	// MediaMaxBytes is the largest photo upload; 0 means
+	// DefaultMediaMaxBytes. The whole multipart body may be 64 KiB more.
+	MediaMaxBytes int64
+	// MediaPublicURL is the base URL photos are served from (a CDN). Empty
+	// means this server serves them under /media/ and links are
+	// server-relative.
+	MediaPublicURL string
+
+	mediaBase string
 }
 
 // Server is the HTTP face of the core.
@@ -72,12 +83,22 @@ func New(core *app.App, opt Options) *Server {
 	if opt.Reporter == nil {
 		opt.Reporter = nopReporter{}
 	}
+	if opt.MediaMaxBytes <= 0 {
+		opt.MediaMaxBytes = DefaultMediaMaxBytes
+	}
+	opt.mediaBase = "/media/"
+	if opt.MediaPublicURL != "" {
+		opt.mediaBase = strings.TrimSuffix(opt.MediaPublicURL, "/") + "/"
+	}
 	s := &Server{core: core, opt: opt, started: time.Now(), otpLimit: newLimiter(opt.OTPPerIP, opt.OTPWindow)}
 	s.fiber = fiber.New(fiber.Config{
-		AppName:               "secondbloom",
-		BodyLimit:             BodyLimit,
-		DisableStartupMessage: true,
-		ErrorHandler:          s.handleError,
+		AppName:   "secondbloom",
+		BodyLimit: BodyLimit,
+		// Multipart bodies stay raw bytes: the upload handler reads its
+		// one part itself, and fasthttp spills nothing to temporary files.
+		DisablePreParseMultipartForm: true,
+		DisableStartupMessage:        true,
+		ErrorHandler:                 s.handleError,
 		// Values from the request (params, headers, body) are copied, so
 		// nothing the core keeps can be overwritten when fasthttp reuses
 		// its buffers for the next request.
@@ -87,6 +108,18 @@ func New(core *app.App, opt Options) *Server {
 		WriteTimeout: 30 * time.Second,
 		IdleTimeout:  2 * time.Minute,
 	})
+	// The body limit is per route: fasthttp learns it from the request
+	// header, before reading the body, so an upload is read up to its own
+	// limit and every other request up to BodyLimit; a longer declared or
+	// chunked body is refused with 413 without being buffered.
+	uploadLimit := s.uploadLimit()
+	s.fiber.Server().HeaderReceived = func(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
+		path, _, _ := strings.Cut(string(h.RequestURI()), "?")
+		if string(h.Method()) == fiber.MethodPost && path == uploadPath {
+			return fasthttp.RequestConfig{MaxRequestBodySize: uploadLimit}
+		}
+		return fasthttp.RequestConfig{}
+	}
 	s.fiber.Use(s.requestIDs, s.logRequests, s.recoverPanics)
 	for _, m := range opt.Middleware {
 		s.fiber.Use(m)
@@ -140,6 +173,10 @@ func (s *Server) routes() {
 	s.auctionRoutes(v1)
 	s.orderRoutes(v1)
 	s.userRoutes(v1)
+	s.mediaRoutes(v1)
+	if s.opt.MediaPublicURL == "" {
+		s.fiber.Get("/media/:key", s.serveMedia)
+	}
 
 	s.fiber.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 }

@@ -58,6 +58,9 @@ func (r *productRepo) Create(ctx context.Context, p *product.Product) error {
 		if _, ok := db.categories[f.CategoryID]; !ok {
 			return category.ErrNotFound
 		}
+		if err := attachImages(db, log, product.Fields{}, f); err != nil {
+			return err
+		}
 		if f.Status != product.StatusArchived {
 			if _, dup := db.liveTitles[titleKey(f)]; dup {
 				return product.ErrDuplicate
@@ -133,6 +136,9 @@ func (r *productRepo) Update(ctx context.Context, id string, fn func(*product.Pr
 			if _, ok := db.categories[f.CategoryID]; !ok {
 				return category.ErrNotFound
 			}
+		}
+		if err := attachImages(db, log, old, f); err != nil {
+			return err
 		}
 		db.products.put(log, f.ID, f)
 		out = p

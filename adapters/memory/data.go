@@ -8,6 +8,7 @@ import (
 	"github.com/secondbloom/marketplace/domain/auth"
 	"github.com/secondbloom/marketplace/domain/category"
 	"github.com/secondbloom/marketplace/domain/idempotency"
+	"github.com/secondbloom/marketplace/domain/media"
 	"github.com/secondbloom/marketplace/domain/order"
 	"github.com/secondbloom/marketplace/domain/product"
 	"github.com/secondbloom/marketplace/domain/user"
@@ -44,6 +45,12 @@ type data struct {
 	// idempotency is keyed by idempotency.Scope.String().
 	idempotency table[string, idempotency.Record]
 	audit       table[string, audit.Entry]
+
+	media table[string, media.Fields]
+	// mediaDetached holds when a photo last left a product.
+	mediaDetached table[string, time.Time]
+	// uploads holds each owner's accepted upload times of the last window.
+	uploads table[string, []time.Time]
 }
 
 type refreshEntry struct {
@@ -73,6 +80,10 @@ func newData() *data {
 		orderByAuction: table[string, string]{},
 		idempotency:    table[string, idempotency.Record]{},
 		audit:          table[string, audit.Entry]{},
+
+		media:         table[string, media.Fields]{},
+		mediaDetached: table[string, time.Time]{},
+		uploads:       table[string, []time.Time]{},
 	}
 }
 
@@ -91,5 +102,6 @@ func (s *Store) repos(se *session) ports.Repos {
 		OpenAuctions: &auctionRepo{se},
 		Events:       se,
 		Audit:        &auditRepo{se},
+		Media:        &mediaRepo{se},
 	}
 }

@@ -47,6 +47,8 @@ type Metrics struct {
 	ordersCancelled prometheus.Counter
 	bidsPlaced      prometheus.Counter
 	auctionsClosed  *prometheus.CounterVec
+
+	media *mediaMetrics
 }
 
 // New returns a Metrics with its own registry, holding the HTTP, cache and
@@ -108,6 +110,7 @@ func New() *Metrics {
 	// before the first auction closes.
 	m.auctionsClosed.WithLabelValues("true")
 	m.auctionsClosed.WithLabelValues("false")
+	m.media = newMediaMetrics(reg)
 	return m
 }
 

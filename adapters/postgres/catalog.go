@@ -65,9 +65,13 @@ func (r *categoryRepo) Get(ctx context.Context, id string) (*category.Category, 
 	return row.toDomain(), nil
 }
 
+// imageJSON is one photo in products.images: the media id, the position
+// and the files rendered with it, so a product read needs no join.
 type imageJSON struct {
-	URL      string `json:"url"`
-	Position int    `json:"position"`
+	MediaID  string       `json:"mediaId"`
+	Position int          `json:"position"`
+	Original fileJSON     `json:"original"`
+	Variants variantsJSON `json:"variants"`
 }
 
 type productRow struct {
@@ -94,7 +98,8 @@ func productToRow(p *product.Product) *productRow {
 	f := p.Fields()
 	images := make([]imageJSON, 0, len(f.Images))
 	for _, im := range f.Images {
-		images = append(images, imageJSON{URL: im.URL, Position: im.Position})
+		images = append(images, imageJSON{MediaID: im.MediaID, Position: im.Position, Original: toFileJSON(im.Original),
+			Variants: toVariantsJSON(im.Variants)})
 	}
 	return &productRow{ID: f.ID, Slug: f.Slug, Title: f.Title, Description: f.Description, Price: f.Price,
 		Currency: f.Currency, Quantity: f.Quantity, CategoryID: f.CategoryID, SellerID: f.SellerID, Status: string(f.Status),
@@ -105,7 +110,8 @@ func productToRow(p *product.Product) *productRow {
 func (r *productRow) toDomain() *product.Product {
 	images := make([]product.Image, 0, len(r.Images))
 	for _, im := range r.Images {
-		images = append(images, product.Image{URL: im.URL, Position: im.Position})
+		images = append(images, product.Image{MediaID: im.MediaID, Position: im.Position, Original: im.Original.toDomain(),
+			Variants: im.Variants.toDomain()})
 	}
 	return product.Rehydrate(product.Fields{ID: r.ID, Slug: r.Slug, Title: r.Title, Description: r.Description,
 		Price: r.Price, Currency: r.Currency, Quantity: r.Quantity, CategoryID: r.CategoryID, SellerID: r.SellerID,
@@ -139,10 +145,19 @@ type productRepo struct {
 // Create inserts the product. Inside WithinTx the service records the
 // event that tells caches and other instances about it.
 func (r *productRepo) Create(ctx context.Context, p *product.Product) error {
-	if _, err := r.db.NewInsert().Model(productToRow(p)).Exec(ctx); err != nil {
-		return productWriteError(err)
+	if len(p.Fields().Images) == 0 {
+		if _, err := r.db.NewInsert().Model(productToRow(p)).Exec(ctx); err != nil {
+			return productWriteError(err)
+		}
+		return nil
 	}
-	return nil
+	// The row and its product_media rows commit together.
+	return inTx(ctx, r.db, func(ctx context.Context, tx bun.IDB) error {
+		if _, err := tx.NewInsert().Model(productToRow(p)).Exec(ctx); err != nil {
+			return productWriteError(err)
+		}
+		return syncProductMedia(ctx, tx, p.Fields(), true)
+	})
 }
 
 func (r *productRepo) get(ctx context.Context, db bun.IDB, where string, arg any, lock bool) (*product.Product, error) {
@@ -168,12 +183,20 @@ func (r *productRepo) Update(ctx context.Context, id string, fn func(*product.Pr
 	if !domain.ValidID(id) {
 		return nil, product.ErrNotFound
 	}
+	var before []product.Image
 	load := func(ctx context.Context, tx bun.IDB) (*product.Product, error) {
-		return r.get(ctx, tx, "id = ?", id, true)
+		p, err := r.get(ctx, tx, "id = ?", id, true)
+		if err == nil {
+			before = p.Images()
+		}
+		return p, err
 	}
 	save := func(ctx context.Context, tx bun.IDB, p *product.Product) error {
 		if _, err := tx.NewUpdate().Model(productToRow(p)).WherePK().Exec(ctx); err != nil {
 			return productWriteError(err)
+		}
+		if f := p.Fields(); !sameImages(before, f.Images) {
+			return syncProductMedia(ctx, tx, f, false)
 		}
 		return nil
 	}

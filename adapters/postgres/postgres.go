@@ -166,6 +166,7 @@ func repos(db bun.IDB, s *Store, rec ports.EventRecorder) ports.Repos {
 		OpenAuctions: &auctionRepo{db},
 		Events:       rec,
 		Audit:        &auditRepo{db},
+		Media:        &mediaRepo{db},
 	}
 }
 

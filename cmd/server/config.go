@@ -39,6 +39,10 @@ type config struct {
 	SMSWebhookURL          string
 	SMSWebhookToken        string
 	RequestTimeout         time.Duration
+	// MediaStore is where photo bytes live: file://DIR or s3://BUCKET?...
+	MediaStore     string
+	MediaPublicURL string
+	MediaMaxBytes  int64
 }
 
 // loadConfig reads the environment through getenv and validates every
@@ -108,6 +112,18 @@ func loadConfig(getenv func(string) string) (config, error) {
 		SMSWebhookURL:          str("SMS_WEBHOOK_URL", ""),
 		SMSWebhookToken:        str("SMS_WEBHOOK_TOKEN", ""),
 		RequestTimeout:         duration("REQUEST_TIMEOUT", 10*time.Second, 100*time.Millisecond),
+		MediaStore:             str("MEDIA_STORE", "file://./data/media"),
+		MediaPublicURL:         str("MEDIA_PUBLIC_URL", ""),
+		MediaMaxBytes:          int64(integer("MEDIA_MAX_BYTES", 10<<20, 1024, 100<<20)),
+	}
+	if u, err := url.Parse(c.MediaStore); err != nil || (u.Scheme != "file" && u.Scheme != "s3") || (u.Scheme == "s3" && u.Host == "") {
+		// Never echo the value: an s3 URL may carry credentials.
+		bad("MEDIA_STORE", "must be a file://DIR or s3://BUCKET URL")
+	}
+	if c.MediaPublicURL != "" {
+		if u, err := url.Parse(c.MediaPublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("MEDIA_PUBLIC_URL", "must be an absolute http or https URL, got %q", c.MediaPublicURL)
+		}
 	}
 	switch c.AppEnv {
 	case "development", "test", "production":
@@ -239,6 +255,9 @@ func (c config) LogValue() slog.Value {
 		slog.Float64("sentryTracesSampleRate", c.SentryTracesSampleRate),
 		slog.Int("cacheSizeMb", c.CacheSizeMB),
 		slog.Bool("demoData", c.DemoData),
+		slog.String("mediaStore", redactMediaStore(c.MediaStore)),
+		slog.String("mediaPublicUrl", c.MediaPublicURL),
+		slog.Int64("mediaMaxBytes", c.MediaMaxBytes),
 	)
 }
 
@@ -249,4 +268,14 @@ func redactDSN(dsn string) string {
 		return "(unparsable)"
 	}
 	return u.Host + u.Path
+}
+
+// redactMediaStore keeps the scheme, bucket or directory of MEDIA_STORE
+// and drops its query, which may name credentials or endpoints.
+func redactMediaStore(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable)"
+	}
+	return u.Scheme + "://" + u.Host + u.Path
 }

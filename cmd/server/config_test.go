@@ -86,3 +86,20 @@ func TestConfigLogValueHidesSecrets(t *testing.T) {
 		t.Errorf("config log value lost the database host: %s", printed)
 	}
 }
+
+func TestMediaConfig(t *testing.T) {
+	c, err := loadConfig(env(nil))
+	if err != nil || c.MediaStore != "file://./data/media" || c.MediaPublicURL != "" || c.MediaMaxBytes != 10<<20 {
+		t.Fatalf("media defaults = %q %q %d, %v", c.MediaStore, c.MediaPublicURL, c.MediaMaxBytes, err)
+	}
+	c, err = loadConfig(env(map[string]string{"MEDIA_STORE": "s3://photos?region=eu-central-1",
+		"MEDIA_PUBLIC_URL": "https://cdn.example.uz/media", "MEDIA_MAX_BYTES": "2000000"}))
+	if err != nil || c.MediaStore != "s3://photos?region=eu-central-1" || c.MediaMaxBytes != 2000000 {
+		t.Fatalf("media settings = %q %d, %v", c.MediaStore, c.MediaMaxBytes, err)
+	}
+	for name, val := range map[string]string{"MEDIA_STORE": "gs://bucket", "MEDIA_PUBLIC_URL": "cdn.example.uz", "MEDIA_MAX_BYTES": "ten"} {
+		if _, err := loadConfig(env(map[string]string{name: val})); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s=%q: error = %v, want one naming the variable", name, val, err)
+		}
+	}
+}

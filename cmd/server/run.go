@@ -10,8 +10,10 @@ import (
 	"os"
 	"time"
 
+	"github.com/secondbloom/marketplace/adapters/blobstore"
 	"github.com/secondbloom/marketplace/adapters/clock"
 	httpadapter "github.com/secondbloom/marketplace/adapters/http"
+	"github.com/secondbloom/marketplace/adapters/imaging"
 	"github.com/secondbloom/marketplace/adapters/jwt"
 	"github.com/secondbloom/marketplace/adapters/memory"
 	"github.com/secondbloom/marketplace/adapters/metrics"
@@ -111,8 +113,17 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 			Middleware:     append(reporter.Middleware(), mtr.Middleware()),
 			MetricsHandler: mtr.Handler(),
 			RequestTimeout: cfg.RequestTimeout,
+			MediaMaxBytes:  cfg.MediaMaxBytes,
+			MediaPublicURL: cfg.MediaPublicURL,
 		},
+		Images: imaging.New(),
 	}
+	photos, err := blobstore.Open(ctx, cfg.MediaStore)
+	if err != nil {
+		return fmt.Errorf("MEDIA_STORE: %w", err)
+	}
+	defer photos.Close()
+	sc.MediaStore = photos
 	if sc.SMS, err = smsSender(cfg, log); err != nil {
 		return err
 	}

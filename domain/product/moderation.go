@@ -1,20 +1,19 @@
 package product
 
 import (
-	"net/url"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/secondbloom/marketplace/domain"
+	"github.com/secondbloom/marketplace/domain/media"
 	"github.com/secondbloom/marketplace/domain/user"
 )
 
 // Limits of images and moderation text.
 const (
-	MaxImages         = 10
-	MaxImageURLLength = 2048
-	MaxReasonLength   = 500
+	MaxImages       = media.MaxImagesPerProduct
+	MaxReasonLength = 500
 )
 
 // CanManage reports whether a may edit or archive the product: its seller
@@ -162,26 +161,28 @@ func (p *Product) Archive(a user.Actor, now time.Time) error {
 	return nil
 }
 
-// ValidateImages checks a product's pictures and returns them ordered by
-// position: at most MaxImages, each an absolute http or https URL of at
-// most MaxImageURLLength bytes with a host, positions non-negative and
-// distinct. It returns a validation error naming the first bad image.
+// ValidateImages checks a product's photos and returns them ordered by
+// position: at most media.MaxImagesPerProduct, each naming a media id once,
+// positions distinct integers from 0 to 9. It returns a validation error
+// naming the first bad image. Whether the caller may use each media is the
+// caller's question.
 func ValidateImages(imgs []Image) ([]Image, error) {
-	if len(imgs) > MaxImages {
+	if len(imgs) > media.MaxImagesPerProduct {
 		return nil, domain.Invalid("images", "must hold at most 10 images")
 	}
 	seen := map[int]bool{}
+	ids := map[string]bool{}
 	out := append([]Image(nil), imgs...)
 	for _, im := range out {
-		if len(im.URL) == 0 || len(im.URL) > MaxImageURLLength {
-			return nil, domain.Invalid("images", "each url must be 1 to 2048 characters")
+		if !domain.ValidID(im.MediaID) {
+			return nil, domain.Invalid("images", "each image needs a mediaId that is a UUID")
 		}
-		u, err := url.Parse(im.URL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.ContainsAny(im.URL, " \t\r\n") {
-			return nil, domain.Invalid("images", "each url must be an absolute http or https URL")
+		if ids[im.MediaID] {
+			return nil, domain.Invalid("images", "a mediaId may appear once per product")
 		}
-		if im.Position < 0 || im.Position > 1000 {
-			return nil, domain.Invalid("images", "each position must be an integer from 0 to 1000")
+		ids[im.MediaID] = true
+		if im.Position < 0 || im.Position >= media.MaxImagesPerProduct {
+			return nil, domain.Invalid("images", "each position must be an integer from 0 to 9")
 		}
 		if seen[im.Position] {
 			return nil, domain.Invalid("images", "positions must be distinct")
@@ -190,6 +191,16 @@ func ValidateImages(imgs []Image) ([]Image, error) {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Position < out[j].Position })
 	return out, nil
+}
+
+// MediaIDs returns the ids of the media the product shows, in position
+// order.
+func (p *Product) MediaIDs() []string {
+	out := make([]string, 0, len(p.images))
+	for _, im := range p.images {
+		out = append(out, im.MediaID)
+	}
+	return out
 }
 
 // Description returns the description.

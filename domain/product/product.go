@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/secondbloom/marketplace/domain"
+	"github.com/secondbloom/marketplace/domain/media"
 	"github.com/secondbloom/marketplace/domain/user"
 )
 
@@ -44,10 +45,14 @@ const DefaultQuantity = 1
 // MaxQuantity bounds the stock of one listing.
 const MaxQuantity = 1_000_000
 
-// Image is a picture of the product; Position orders them.
+// Image is a photo shown on the product: the media it comes from, its place
+// among the others, and the stored files of that media, copied when the
+// photo is attached so that reading a product needs no media lookup.
 type Image struct {
-	URL      string
+	MediaID  string
 	Position int
+	Original media.File
+	Variants media.Variants
 }
 
 // Product is a listing. Its fields change only through methods, which keep

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/secondbloom/marketplace/domain"
+	"github.com/secondbloom/marketplace/domain/media"
 	"github.com/secondbloom/marketplace/domain/product"
 	"github.com/secondbloom/marketplace/domain/user"
 )
@@ -19,11 +20,14 @@ var (
 	t1 = t0.Add(time.Hour)
 )
 
+// mediaID names a photo in the tests' images.
+const mediaID = "0190a000-0000-7000-8000-00000000000a"
+
 func validParams() product.NewParams {
 	return product.NewParams{
 		ID: "p1", Slug: "old-camera", Title: "Old camera", Description: "Works.",
 		Price: 150_000_00, Currency: "UZS", Quantity: 3, CategoryID: "c1", SellerID: "u1",
-		Images: []product.Image{{URL: "https://img/1.jpg", Position: 0}},
+		Images: []product.Image{{MediaID: mediaID, Position: 0, Original: media.File{Key: "k.jpg", Width: 4, Height: 3}}},
 	}
 }
 
@@ -122,7 +126,7 @@ func TestNewFields(t *testing.T) {
 	want := product.Fields{
 		ID: "p1", Slug: "old-camera", Title: "Old camera", Description: "Works.", Price: 150_000_00,
 		Currency: "UZS", Quantity: 3, CategoryID: "c1", SellerID: "u1", Status: product.StatusActive,
-		Images: []product.Image{{URL: "https://img/1.jpg", Position: 0}}, CreatedAt: t0, UpdatedAt: t0,
+		Images: []product.Image{{MediaID: mediaID, Position: 0, Original: media.File{Key: "k.jpg", Width: 4, Height: 3}}}, CreatedAt: t0, UpdatedAt: t0,
 	}
 	got := p.Fields()
 	if !reflect.DeepEqual(got, want) {
@@ -132,16 +136,16 @@ func TestNewFields(t *testing.T) {
 		t.Errorf("ID, Slug, SellerID, CategoryID = %q %q %q %q, want p1 old-camera u1 c1", p.ID(), p.Slug(), p.SellerID(), p.CategoryID())
 	}
 	// Images are copied in and out: callers cannot change the product.
-	params.Images[0].URL = "changed-in"
-	got.Images[0].URL = "changed-out"
-	if u := p.Fields().Images[0].URL; u != "https://img/1.jpg" {
-		t.Errorf("Images[0].URL = %q after changing the caller's slices, want %q", u, "https://img/1.jpg")
+	params.Images[0].MediaID = "changed-in"
+	got.Images[0].MediaID = "changed-out"
+	if id := p.Fields().Images[0].MediaID; id != mediaID {
+		t.Errorf("Images[0].MediaID = %q after changing the caller's slices, want %q", id, mediaID)
 	}
 }
 
 func TestRehydrate(t *testing.T) {
 	f := product.Fields{ID: "p1", Title: "T", Price: 5, Currency: "UZS", Quantity: 2, CategoryID: "c1", SellerID: "u1",
-		Status: product.StatusRejected, RejectionReason: "blurry", Images: []product.Image{{URL: "a", Position: 1}},
+		Status: product.StatusRejected, RejectionReason: "blurry", Images: []product.Image{{MediaID: mediaID, Position: 1}},
 		CreatedAt: t0, UpdatedAt: t1}
 	if got := product.Rehydrate(f).Fields(); !reflect.DeepEqual(got, f) {
 		t.Errorf("Rehydrate(f).Fields() = %+v, want %+v", got, f)

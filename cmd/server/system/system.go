@@ -90,6 +90,13 @@ type Config struct {
 	ManualCloser bool
 	// EventRetention defaults to DefaultEventRetention.
 	EventRetention time.Duration
+	// MediaStore keeps photo bytes and Images re-encodes uploads; without
+	// them uploads answer 503. The caller closes MediaStore.
+	MediaStore ports.MediaStore
+	Images     ports.ImageProcessor
+	// ManualJanitor leaves the media janitor off, for tests that sweep
+	// themselves (Core.Media.Sweep) with a fake clock.
+	ManualJanitor bool
 }
 
 // System is one running instance of the marketplace.
@@ -128,10 +135,11 @@ func New(cfg Config) (*System, error) {
 	repos := cfg.Store.Repos()
 	copts := cache.Options{SizeMB: cfg.CacheSizeMB}
 	deps := app.Deps{Tx: cfg.Store, Clock: cfg.Clock, Pinger: cfg.Store, SMS: cfg.SMS, Tokens: cfg.Tokens,
-		Reporter: cfg.Reporter, Config: cfg.Core}
+		Reporter: cfg.Reporter, Config: cfg.Core, MediaStore: cfg.MediaStore, Images: cfg.Images}
 	if cfg.Metrics != nil {
 		copts.Counter = cfg.Metrics.Cache("products")
 		deps.Metrics = cfg.Metrics
+		deps.MediaMetrics = cfg.Metrics
 	}
 	products, err := cache.New(repos.Products, copts)
 	if err != nil {
@@ -167,7 +175,7 @@ func New(cfg Config) (*System, error) {
 // Start starts the background workers: the listener for other instances'
 // events (waiting until it is in place, so no write after Start is
 // missed), the store watch, the purges and, unless ManualCloser, the
-// auction closer. They run until Close.
+// auction closer and, unless ManualJanitor, the media janitor. They run until Close.
 func (s *System) Start() {
 	if s.started {
 		return
@@ -192,6 +200,14 @@ func (s *System) Start() {
 				// The auction stays ACTIVE and is retried at the next
 				// tick; a failure that repeats is a bug or an outage.
 				s.fail(ctx, "auction-closer", "closing auctions", err)
+			})
+		})
+	}
+	if !s.cfg.ManualJanitor {
+		s.worker(func() {
+			s.Core.Media.RunJanitor(ctx, app.JanitorInterval, func(err error) {
+				// The photo stays and is retried at the next tick.
+				s.fail(ctx, "media-janitor", "deleting unattached media", err)
 			})
 		})
 	}
