@@ -30,6 +30,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -116,9 +117,20 @@ func requireDSN(fs *flag.FlagSet, dsn string) error {
 	return nil
 }
 
+// sdkEnvironment names the variables ops does not read itself but the AWS
+// SDK reads for an s3:// BACKUP_UPLOAD_URL (credentials and region), so
+// deployment files may set them for ops (cmd/server/deploy_test.go reads
+// this list).
+var sdkEnvironment = []string{
+	"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION",
+	"AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE",
+}
+
 // uploadFlag adds -upload-url with its environment default.
 func uploadFlag(fs *flag.FlagSet, getenv func(string) string) *string {
-	return fs.String("upload-url", getenv("BACKUP_UPLOAD_URL"), "off-site store: s3://bucket/prefix?region=..&endpoint=.. or file://DIR (default $BACKUP_UPLOAD_URL)")
+	return fs.String("upload-url", getenv("BACKUP_UPLOAD_URL"),
+		"off-site store: s3://bucket/prefix?region=..&endpoint=.. or file://DIR (default $BACKUP_UPLOAD_URL); "+
+			"S3 credentials come from the AWS SDK's chain: "+strings.Join(sdkEnvironment, ", ")+", a profile or a workload role")
 }
 
 func requireUpload(fs *flag.FlagSet, upload string) error {
