@@ -80,6 +80,14 @@ func OpenOffsite(ctx context.Context, rawURL string) (*Offsite, error) {
 			return nil, errors.New("offsite: a file URL is file:///absolute/dir or file://./relative/dir")
 		}
 		q.Set("create_dir", "true")
+		if q.Get("dir_file_mode") == "" {
+			// Backups hold every user's data: a directory the backup
+			// user's group may read, others not.
+			q.Set("dir_file_mode", "0750")
+		}
+		// Temporary files next to the final ones, not in /tmp: a rename
+		// across filesystems (a volume and a tmpfs) would fail.
+		q.Set("no_tmp_dir", "true")
 		// No sidecar .attrs files: the objects are the backup's own files.
 		q.Set("metadata", "skip")
 	default:

@@ -96,6 +96,12 @@ func TestOffsiteUploadListFetch(t *testing.T) {
 			}
 			assertSameFile(t, filepath.Join(local, got.File), filepath.Join(restoreDir, got.File))
 			assertSameFile(t, filepath.Join(local, got.File+".sha256"), filepath.Join(restoreDir, got.File+".sha256"))
+			if kind == "file" {
+				dir := strings.TrimPrefix(rawURL, "file://")
+				if fi, err := os.Stat(dir); err != nil || fi.Mode().Perm()&0o007 != 0 {
+					t.Fatalf("the off-site directory %s is %v, %v: want no access for others", dir, fi.Mode(), err)
+				}
+			}
 			if m, err := backup.Find(restoreDir, ""); err != nil || m.SHA256 != made[2].SHA256 {
 				t.Fatalf("Find after Fetch = %v, %v, want the fetched backup", m.Name, err)
 			}
