@@ -6,7 +6,7 @@ package main
 // names against what the configuration loaders read, probe paths against
 // the routes of a running server, ports against PORT, binaries and their
 // subcommands against cmd/, and the shutdown timing against SHUTDOWN_DRAIN
-// and shutdownTimeout.
+// and system.ShutdownTimeout.
 
 import (
 	"context"
@@ -29,6 +29,8 @@ import (
 	"time"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/secondbloom/marketplace/cmd/server/system"
 )
 
 const repoRoot = "../.."
@@ -611,18 +613,18 @@ func TestDeploymentFilesMatchTheCode(t *testing.T) {
 			if w.object.Kind == "Deployment" {
 				deployment = &ws[i]
 				// Shutdown budget: preStop sleep, then SIGTERM: drain,
-				// shutdownTimeout for in-flight requests, 2 s Sentry flush.
+				// system.ShutdownTimeout for in-flight requests, 2 s Sentry flush.
 				var preStop int64
 				if c.Lifecycle == nil || c.Lifecycle.PreStop == nil || c.Lifecycle.PreStop.Sleep == nil {
 					t.Errorf("%s: no preStop sleep (the image has no shell, so use the sleep action)", where)
 				} else {
 					preStop = c.Lifecycle.PreStop.Sleep.Seconds
 				}
-				need := time.Duration(preStop)*time.Second + cfg.ShutdownDrain + shutdownTimeout + 2*time.Second
+				need := time.Duration(preStop)*time.Second + cfg.ShutdownDrain + system.ShutdownTimeout + 2*time.Second
 				grace := w.pod.TerminationGracePeriodSeconds
 				if grace == nil || time.Duration(*grace)*time.Second < need {
 					t.Errorf("%s: terminationGracePeriodSeconds %v is shorter than preStop %ds + SHUTDOWN_DRAIN %s + shutdown %s + flush 2s = %s",
-						where, deref(grace), preStop, cfg.ShutdownDrain, shutdownTimeout, need)
+						where, deref(grace), preStop, cfg.ShutdownDrain, system.ShutdownTimeout, need)
 				}
 				// The drain itself must be long enough for endpoints to
 				// update before the listener closes.
