@@ -112,17 +112,30 @@ func (o *Offsite) Close() error { return o.bucket.Close() }
 // manifest's SHA-256, so a dump damaged on disk is never shipped, and has
 // the store check each object's MD5 on arrival. A backup whose manifest is
 // already off-site with the same SHA-256 is left as it is.
+//
+// When m is the newest backup in dir, Upload then writes
+// secondbloom_backup_offsite.prom there: the time the newest off-site
+// backup was taken, the evidence the "off-site backup too old" alert reads.
 func (o *Offsite) Upload(ctx context.Context, dir string, m Manifest) error {
-	if remote, err := o.manifest(ctx, m.Name); err == nil && remote.SHA256 == m.SHA256 {
+	if remote, err := o.manifest(ctx, m.Name); err != nil || remote.SHA256 != m.SHA256 {
+		if err := CheckSum(dir, m); err != nil {
+			return fmt.Errorf("offsite: refusing to upload: %w", err)
+		}
+		for _, f := range []string{m.File, m.File + ".sha256", m.Name + ".json"} {
+			if err := o.put(ctx, filepath.Join(dir, f), f); err != nil {
+				return err
+			}
+		}
+	}
+	if newest, err := Find(dir, ""); err != nil || newest.Name != m.Name {
 		return nil
 	}
-	if err := CheckSum(dir, m); err != nil {
-		return fmt.Errorf("offsite: refusing to upload: %w", err)
-	}
-	for _, f := range []string{m.File, m.File + ".sha256", m.Name + ".json"} {
-		if err := o.put(ctx, filepath.Join(dir, f), f); err != nil {
-			return err
-		}
+	prom := fmt.Sprintf(`# HELP secondbloom_backup_offsite_last_success_timestamp_seconds When the newest backup copied off-site was taken.
+# TYPE secondbloom_backup_offsite_last_success_timestamp_seconds gauge
+secondbloom_backup_offsite_last_success_timestamp_seconds %d
+`, m.CreatedAt.Unix())
+	if err := writeFileAtomic(filepath.Join(dir, "secondbloom_backup_offsite.prom"), []byte(prom)); err != nil && !os.IsPermission(err) {
+		return err
 	}
 	return nil
 }

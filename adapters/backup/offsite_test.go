@@ -84,6 +84,15 @@ func TestOffsiteUploadListFetch(t *testing.T) {
 			if err := o.Upload(ctx, local, made[2]); err != nil {
 				t.Fatalf("second Upload(%s) = %v, want nil", made[2].Name, err)
 			}
+			// The evidence names the newest backup, even after an older
+			// one is uploaded again.
+			if err := o.Upload(ctx, local, made[0]); err != nil {
+				t.Fatal(err)
+			}
+			prom, err := os.ReadFile(filepath.Join(local, "secondbloom_backup_offsite.prom"))
+			if want := fmt.Sprintf("secondbloom_backup_offsite_last_success_timestamp_seconds %d\n", made[2].CreatedAt.Unix()); err != nil || !strings.HasSuffix(string(prom), want) {
+				t.Fatalf("secondbloom_backup_offsite.prom = %q, %v, want it to end with %q", prom, err, want)
+			}
 			all, err := o.List(ctx)
 			if err != nil || len(all) != 3 || all[0].Name != made[2].Name || all[2].Name != made[0].Name {
 				t.Fatalf("List = %v, %v, want the 3 backups newest first", names(all), err)
