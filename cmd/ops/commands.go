@@ -109,17 +109,9 @@ func cmdRestore(ctx context.Context, args []string, getenv func(string) string, 
 		if err := requireUpload(fs, *upload); err != nil {
 			return err
 		}
-		off, err := backup.OpenOffsite(ctx, *upload)
-		if err != nil {
+		if m, err = fetch(ctx, *upload, *name, *dir, log); err != nil {
 			return err
 		}
-		defer off.Close()
-		start := time.Now()
-		if m, err = off.Fetch(ctx, *name, *dir); err != nil {
-			return err
-		}
-		log.Info("fetch done", "backup", m.Name, "from", off.String(), "dir", *dir, "sizeBytes", m.SizeBytes,
-			"seconds", round(time.Since(start).Seconds()))
 	} else if m, err = backup.Find(*dir, *name); err != nil {
 		return err
 	}
@@ -131,15 +123,44 @@ func cmdRestore(ctx context.Context, args []string, getenv func(string) string, 
 	return nil
 }
 
+// fetch downloads a backup from the off-site store at upload into dir.
+func fetch(ctx context.Context, upload, name, dir string, log *slog.Logger) (backup.Manifest, error) {
+	off, err := backup.OpenOffsite(ctx, upload)
+	if err != nil {
+		return backup.Manifest{}, err
+	}
+	defer off.Close()
+	start := time.Now()
+	m, err := off.Fetch(ctx, name, dir)
+	if err != nil {
+		return backup.Manifest{}, err
+	}
+	log.Info("fetch done", "backup", m.Name, "from", off.String(), "dir", dir, "sizeBytes", m.SizeBytes,
+		"seconds", round(time.Since(start).Seconds()))
+	return m, nil
+}
+
 func cmdVerify(ctx context.Context, args []string, getenv func(string) string, log *slog.Logger, stderr io.Writer) error {
 	fs := newFlags("verify", stderr)
 	dsn, dir := dbFlags(fs, getenv)
+	upload := uploadFlag(fs, getenv)
 	name := fs.String("name", "", "backup to verify (default: the newest)")
+	offsite := fs.Bool("offsite", false, "fetch the backup from -upload-url into -dir first, so the off-site copy is what gets verified")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if err := requireDSN(fs, *dsn); err != nil {
 		return err
+	}
+	if *offsite {
+		if err := requireUpload(fs, *upload); err != nil {
+			return err
+		}
+		m, err := fetch(ctx, *upload, *name, *dir, log)
+		if err != nil {
+			return err
+		}
+		*name = m.Name
 	}
 	rep, err := backup.Verify(ctx, *dsn, *dir, *name, backup.Tools{})
 	if err != nil {

@@ -6,7 +6,7 @@
 //	ops upload  [-dir DIR] [-name NAME]             upload a backup already in DIR
 //	ops restore [-dir DIR] [-name NAME] [-replace] [-offsite]
 //	                                                restore a backup (the newest by default)
-//	ops verify  [-dir DIR] [-name NAME]             restore into a scratch database and check it
+//	ops verify  [-dir DIR] [-name NAME] [-offsite]  restore into a scratch database and check it
 //	ops prune   [-dir DIR] [-daily 7 -weekly 4 -monthly 3] [-dry-run]
 //	ops check   -url URL [-timeout 5s]              exit 0 when URL answers 2xx
 //	ops seed    [-products N] [-orders N]           synthetic products/orders tables
@@ -16,7 +16,7 @@
 // from -upload-url or BACKUP_UPLOAD_URL (s3://bucket/prefix?region=... or
 // file://DIR; empty: no off-site copy). With an off-site store, backup
 // uploads each backup after checking its checksum, prune prunes both
-// places, and restore -offsite fetches from there. Every command logs one
+// places, and restore -offsite and verify -offsite fetch from there. Every command logs one
 // JSON line per step to stdout and exits 0 on success, 1 on failure, 2 on
 // bad usage. Connection strings never appear in the output.
 package main

@@ -238,6 +238,13 @@ func TestBackupUploadsToS3AndRestoreFetchesFromThere(t *testing.T) {
 	if got := tableDigest(t, dst); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("restored data = %v, want %v", got, want)
 	}
+	// The off-site copy also passes verification, fetched into another
+	// empty directory.
+	env5 := map[string]string{"DATABASE_URL": pgtest.URL(), "BACKUP_DIR": t.TempDir(), "BACKUP_UPLOAD_URL": upload}
+	code, lines, stderr = runOps(t, env5, "verify", "-offsite")
+	if code != 0 || len(lines) != 2 || lines[0]["msg"] != "fetch done" || lines[1]["msg"] != "verify passed" || lines[1]["backup"] != name {
+		t.Fatalf("ops verify -offsite = %d %v %s, want fetch and a passed verification of %s", code, lines, stderr, name)
+	}
 
 	// A dump damaged in the bucket is never restored. (Bit rot leaves the
 	// peer's stored CRC32 as it was, so the SDK may notice first; a dump
