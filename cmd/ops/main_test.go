@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,6 +13,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -280,6 +283,16 @@ func TestBackupUploadsToS3AndRestoreFetchesFromThere(t *testing.T) {
 	if left, _ := os.ReadDir(env4["BACKUP_DIR"]); len(left) != 0 {
 		t.Fatalf("ops backup with a bad BACKUP_UPLOAD_URL dumped anyway: %v", left)
 	}
+	// A failed upload (the bucket does not exist) fails the command but
+	// keeps the local backup, and says how to retry.
+	env6 := map[string]string{"DATABASE_URL": src, "BACKUP_DIR": t.TempDir(), "BACKUP_UPLOAD_URL": peer.URL("no-such-bucket", "x")}
+	code, lines, _ = runOps(t, env6, "backup")
+	if code != 1 || len(lines) != 2 || lines[0]["msg"] != "backup done" || !strings.Contains(lines[1]["error"].(string), "ops upload -name") {
+		t.Fatalf("ops backup with an unwritable store = %d %v, want the backup, then exit 1 with a retry hint", code, lines)
+	}
+	if _, err := backup.Find(env6["BACKUP_DIR"], ""); err != nil {
+		t.Fatalf("after a failed upload the local backup is gone: %v", err)
+	}
 }
 
 // countTables counts the tables of a database.
@@ -292,4 +305,64 @@ func countTables(t *testing.T, dsn string) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// writeBackup lays out a complete backup taken at `at` in dir, as
+// backup.Create would, without needing PostgreSQL.
+func writeBackup(t *testing.T, dir string, at time.Time) backup.Manifest {
+	t.Helper()
+	name := backup.Prefix + at.UTC().Format("20060102T150405Z")
+	content := []byte("dump of " + name)
+	sum := sha256.Sum256(content)
+	m := backup.Manifest{Name: name, File: name + ".dump", Format: "custom", CreatedAt: at.UTC(), Database: "shop",
+		SizeBytes: int64(len(content)), SHA256: hex.EncodeToString(sum[:]), Tables: map[string]int64{}}
+	mj, _ := json.Marshal(m)
+	for f, b := range map[string][]byte{m.File: content, m.File + ".sha256": []byte(m.SHA256 + "  " + m.File + "\n"), name + ".json": mj} {
+		if err := os.WriteFile(filepath.Join(dir, f), b, 0o640); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return m
+}
+
+func TestUploadAndOffsitePrune(t *testing.T) {
+	local := t.TempDir()
+	remote := filepath.Join(t.TempDir(), "offsite")
+	env := map[string]string{"BACKUP_DIR": local, "BACKUP_UPLOAD_URL": "file://" + remote}
+	base := time.Date(2026, 11, 1, 2, 30, 0, 0, time.UTC)
+	for i := range 5 {
+		m := writeBackup(t, local, base.Add(time.Duration(i)*24*time.Hour))
+		code, lines, stderr := runOps(t, env, "upload", "-name", m.Name)
+		if code != 0 || len(lines) != 1 || lines[0]["msg"] != "upload done" || lines[0]["backup"] != m.Name {
+			t.Fatalf("ops upload -name %s = %d %v %s, want one 'upload done' line", m.Name, code, lines, stderr)
+		}
+		if _, err := os.Stat(filepath.Join(remote, m.Name+".json")); err != nil {
+			t.Fatalf("after ops upload the store has no manifest: %v", err)
+		}
+	}
+
+	// Prune with 2 daily, no weekly or monthly: 3 go, here and off-site.
+	code, lines, stderr := runOps(t, env, "prune", "-daily", "2", "-weekly", "0", "-monthly", "0")
+	if code != 0 || len(lines) != 2 || lines[0]["kept"] != float64(2) || lines[1]["msg"] != "offsite prune done" || lines[1]["kept"] != float64(2) {
+		t.Fatalf("ops prune = %d %v %s, want 2 kept here and 2 off-site", code, lines, stderr)
+	}
+	left, _ := filepath.Glob(filepath.Join(remote, "*"))
+	if len(left) != 6 {
+		t.Fatalf("the store holds %v after pruning, want the 6 objects of 2 backups", left)
+	}
+
+	if code, lines, _ := runOps(t, env, "upload", "-name", "secondbloom-20200101T000000Z"); code != 1 || !strings.Contains(lines[0]["error"].(string), "no complete backup") {
+		t.Fatalf("ops upload of a missing backup = %d %v, want 1 and 'no complete backup'", code, lines)
+	}
+	if code, _, stderr := runOps(t, map[string]string{"BACKUP_DIR": local}, "upload"); code != 2 || !strings.Contains(stderr, "BACKUP_UPLOAD_URL") {
+		t.Fatalf("ops upload without a store = %d %q, want 2 naming BACKUP_UPLOAD_URL", code, stderr)
+	}
+	// A store that cannot be written (its directory is a file): exit 1.
+	blocked := filepath.Join(t.TempDir(), "blocked")
+	if err := os.WriteFile(blocked, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, _ := runOps(t, map[string]string{"BACKUP_DIR": local, "BACKUP_UPLOAD_URL": "file://" + blocked}, "upload"); code != 1 {
+		t.Fatalf("ops upload into a file = %d, want 1", code)
+	}
 }
