@@ -522,115 +522,15 @@ func TestDeploymentFilesMatchTheCode(t *testing.T) {
 
 			// Environment: every name is one the binary reads, and the
 			// server's values pass its validation.
-			values := map[string]string{}
-			for _, ef := range c.EnvFrom {
-				switch {
-				case ef.ConfigMapRef != nil:
-					cm, ok := configMaps[ef.ConfigMapRef.Name]
-					if !ok {
-						t.Errorf("%s: envFrom ConfigMap %s is not in deploy/kubernetes", where, ef.ConfigMapRef.Name)
-					}
-					for k, v := range cm {
-						values[k] = v
-					}
-				case ef.SecretRef != nil:
-					sec, ok := secrets[ef.SecretRef.Name]
-					if !ok {
-						t.Errorf("%s: envFrom Secret %s is not in deploy/kubernetes", where, ef.SecretRef.Name)
-					}
-					for k, v := range sec {
-						values[k] = v
-					}
-				}
-			}
-			for _, e := range c.Env {
-				v := e.Value
-				if e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil {
-					ref := e.ValueFrom.SecretKeyRef
-					sv, ok := secrets[ref.Name][ref.Key]
-					if !ok {
-						t.Errorf("%s: %s comes from Secret %s key %s, which deploy/kubernetes does not define", where, e.Name, ref.Name, ref.Key)
-					}
-					v = sv
-				}
-				if e.ValueFrom != nil && e.ValueFrom.ConfigMapKeyRef != nil {
-					ref := e.ValueFrom.ConfigMapKeyRef
-					cv, ok := configMaps[ref.Name][ref.Key]
-					if !ok {
-						t.Errorf("%s: %s comes from ConfigMap %s key %s, which deploy/kubernetes does not define", where, e.Name, ref.Name, ref.Key)
-					}
-					v = cv
-				}
-				values[e.Name] = v
-			}
+			values := containerEnv(t, where, c, configMaps, secrets)
 			checkEnv(t, where+" container "+c.Name, bin, values, opsVars)
 
 			if bin != "server" || (len(argv) > 1 && argv[1] != "serve") {
 				continue
 			}
-			// A serving container: probes on our routes and on PORT.
-			cfg, _ := loadConfig(env(values))
-			ports := map[string]int{}
-			for _, p := range c.Ports {
-				ports[p.Name] = p.ContainerPort
-				if p.ContainerPort != cfg.Port {
-					t.Errorf("%s: containerPort %d, but the server listens on PORT=%d", where, p.ContainerPort, cfg.Port)
-				}
-			}
-			for kind, p := range map[string]*probe{"liveness": c.LivenessProbe, "readiness": c.ReadinessProbe, "startup": c.StartupProbe} {
-				if p == nil {
-					if kind != "startup" {
-						t.Errorf("%s: no %sProbe", where, kind)
-					}
-					continue
-				}
-				if p.HTTPGet == nil {
-					t.Errorf("%s: %sProbe is not an httpGet", where, kind)
-					continue
-				}
-				port := 0
-				switch v := p.HTTPGet.Port.(type) {
-				case string:
-					port = ports[v]
-				case float64:
-					port = int(v)
-				}
-				if port != cfg.Port {
-					t.Errorf("%s: %sProbe port %v is not the server's PORT %d", where, kind, p.HTTPGet.Port, cfg.Port)
-				}
-				probed[p.HTTPGet.Path] = true
-				want := "/api/v1/health/" + kind
-				if kind == "startup" {
-					want = "/api/v1/health/liveness"
-				}
-				if p.HTTPGet.Path != want {
-					t.Errorf("%s: %sProbe path %s, want %s", where, kind, p.HTTPGet.Path, want)
-				}
-			}
-			if c.SecurityContext == nil || c.SecurityContext.ReadOnlyRootFilesystem == nil || !*c.SecurityContext.ReadOnlyRootFilesystem {
-				t.Errorf("%s: the server container should run with readOnlyRootFilesystem: true", where)
-			}
+			checkServing(t, where, w, c, values, probed)
 			if w.object.Kind == "Deployment" {
 				deployment = &ws[i]
-				// Shutdown budget: preStop sleep, then SIGTERM: drain,
-				// system.ShutdownTimeout for in-flight requests, 2 s Sentry flush.
-				var preStop int64
-				if c.Lifecycle == nil || c.Lifecycle.PreStop == nil || c.Lifecycle.PreStop.Sleep == nil {
-					t.Errorf("%s: no preStop sleep (the image has no shell, so use the sleep action)", where)
-				} else {
-					preStop = c.Lifecycle.PreStop.Sleep.Seconds
-				}
-				need := time.Duration(preStop)*time.Second + cfg.ShutdownDrain + system.ShutdownTimeout + 2*time.Second
-				grace := w.pod.TerminationGracePeriodSeconds
-				if grace == nil || time.Duration(*grace)*time.Second < need {
-					t.Errorf("%s: terminationGracePeriodSeconds %v is shorter than preStop %ds + SHUTDOWN_DRAIN %s + shutdown %s + flush 2s = %s",
-						where, deref(grace), preStop, cfg.ShutdownDrain, system.ShutdownTimeout, need)
-				}
-				// The drain itself must be long enough for endpoints to
-				// update before the listener closes.
-				if preStop == 0 && cfg.ShutdownDrain < 3*time.Second {
-					t.Errorf("%s: without a preStop sleep, SHUTDOWN_DRAIN %s is too short for endpoint updates", where, cfg.ShutdownDrain)
-				}
 			}
 		}
 	}
@@ -651,6 +551,120 @@ func TestDeploymentFilesMatchTheCode(t *testing.T) {
 	for p := range probed {
 		if code := get(p); code != http.StatusOK {
 			t.Errorf("probe path %s answers %d on a running server, want 200", p, code)
+		}
+	}
+}
+
+// containerEnv returns the environment of container c: its envFrom
+// ConfigMaps and Secrets, then its env entries, resolving references
+// against the objects in deploy/kubernetes.
+func containerEnv(t *testing.T, where string, c container, configMaps, secrets map[string]map[string]string) map[string]string {
+	t.Helper()
+	values := map[string]string{}
+	for _, ef := range c.EnvFrom {
+		switch {
+		case ef.ConfigMapRef != nil:
+			cm, ok := configMaps[ef.ConfigMapRef.Name]
+			if !ok {
+				t.Errorf("%s: envFrom ConfigMap %s is not in deploy/kubernetes", where, ef.ConfigMapRef.Name)
+			}
+			for k, v := range cm {
+				values[k] = v
+			}
+		case ef.SecretRef != nil:
+			sec, ok := secrets[ef.SecretRef.Name]
+			if !ok {
+				t.Errorf("%s: envFrom Secret %s is not in deploy/kubernetes", where, ef.SecretRef.Name)
+			}
+			for k, v := range sec {
+				values[k] = v
+			}
+		}
+	}
+	for _, e := range c.Env {
+		v := e.Value
+		if e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil {
+			ref := e.ValueFrom.SecretKeyRef
+			sv, ok := secrets[ref.Name][ref.Key]
+			if !ok {
+				t.Errorf("%s: %s comes from Secret %s key %s, which deploy/kubernetes does not define", where, e.Name, ref.Name, ref.Key)
+			}
+			v = sv
+		}
+		if e.ValueFrom != nil && e.ValueFrom.ConfigMapKeyRef != nil {
+			ref := e.ValueFrom.ConfigMapKeyRef
+			cv, ok := configMaps[ref.Name][ref.Key]
+			if !ok {
+				t.Errorf("%s: %s comes from ConfigMap %s key %s, which deploy/kubernetes does not define", where, e.Name, ref.Name, ref.Key)
+			}
+			v = cv
+		}
+		values[e.Name] = v
+	}
+	return values
+}
+
+// checkServing checks a container that runs the server's serve command:
+// ports and probes against PORT and the health routes (the paths are
+// recorded in probed, to be requested from a running server), a read-only
+// root filesystem, and for a Deployment the shutdown budget.
+func checkServing(t *testing.T, where string, w workload, c container, values map[string]string, probed map[string]bool) {
+	t.Helper()
+	cfg, _ := loadConfig(env(values))
+	ports := map[string]int{}
+	for _, p := range c.Ports {
+		ports[p.Name] = p.ContainerPort
+		if p.ContainerPort != cfg.Port {
+			t.Errorf("%s: containerPort %d, but the server listens on PORT=%d", where, p.ContainerPort, cfg.Port)
+		}
+	}
+	for kind, p := range map[string]*probe{"liveness": c.LivenessProbe, "readiness": c.ReadinessProbe, "startup": c.StartupProbe} {
+		if p == nil {
+			if kind != "startup" {
+				t.Errorf("%s: no %sProbe", where, kind)
+			}
+			continue
+		}
+		if p.HTTPGet == nil {
+			t.Errorf("%s: %sProbe is not an httpGet", where, kind)
+			continue
+		}
+		port := 0
+		switch v := p.HTTPGet.Port.(type) {
+		case string:
+			port = ports[v]
+		case float64:
+			port = int(v)
+		}
+		if port != cfg.Port {
+			t.Errorf("%s: %sProbe port %v is not the server's PORT %d", where, kind, p.HTTPGet.Port, cfg.Port)
+		}
+		probed[p.HTTPGet.Path] = true
+		want := "/api/v1/health/" + kind
+		if kind == "startup" {
+			want = "/api/v1/health/liveness"
+		}
+		if p.HTTPGet.Path != want {
+			t.Errorf("%s: %sProbe path %s, want %s", where, kind, p.HTTPGet.Path, want)
+		}
+	}
+	if c.SecurityContext == nil || c.SecurityContext.ReadOnlyRootFilesystem == nil || !*c.SecurityContext.ReadOnlyRootFilesystem {
+		t.Errorf("%s: the server container should run with readOnlyRootFilesystem: true", where)
+	}
+	if w.object.Kind == "Deployment" {
+		// Shutdown budget: preStop sleep, then SIGTERM: drain,
+		// system.ShutdownTimeout for in-flight requests, 2 s Sentry flush.
+		var preStop int64
+		if c.Lifecycle == nil || c.Lifecycle.PreStop == nil || c.Lifecycle.PreStop.Sleep == nil {
+			t.Errorf("%s: no preStop sleep (the image has no shell, so use the sleep action)", where)
+		} else {
+			preStop = c.Lifecycle.PreStop.Sleep.Seconds
+		}
+		need := time.Duration(preStop)*time.Second + cfg.ShutdownDrain + system.ShutdownTimeout + 2*time.Second
+		grace := w.pod.TerminationGracePeriodSeconds
+		if grace == nil || time.Duration(*grace)*time.Second < need {
+			t.Errorf("%s: terminationGracePeriodSeconds %v is shorter than preStop %ds + SHUTDOWN_DRAIN %s + shutdown %s + flush 2s = %s",
+				where, deref(grace), preStop, cfg.ShutdownDrain, system.ShutdownTimeout, need)
 		}
 	}
 }
