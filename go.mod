@@ -20,6 +20,7 @@ require (
 	go.uber.org/mock v0.6.0
 	gocloud.dev v0.49.0
 	golang.org/x/image v0.48.0
+	sigs.k8s.io/yaml v1.6.0
 )
 
 require (
@@ -72,6 +73,7 @@ require (
 	go.opentelemetry.io/otel/sdk/metric v1.47.0 // indirect
 	go.opentelemetry.io/otel/trace v1.47.0 // indirect
 	go.shabbyrobe.org/gocovmerge v0.0.0-20230507111327-fa4f82cfbf4d // indirect
+	go.yaml.in/yaml/v2 v2.4.4 // indirect
 	golang.org/x/crypto v0.58.0 // indirect
 	golang.org/x/mod v0.42.0 // indirect
 	golang.org/x/net v0.61.0 // indirect
