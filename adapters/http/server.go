@@ -1,5 +1,5 @@
 // Package http is the Fiber v2 adapter: it serves the API of
-// ../shared/API.md over the application core. It owns the envelope, the
+// docs/API.md over the application core. It owns the envelope, the
 // error-to-status table (errors.go), strict JSON decoding (decode.go),
 // request ids, authentication and the per-IP limits.
 package http
@@ -7,6 +7,7 @@ package http
 import (
 	"context"
 	"log/slog"
+	"net/netip"
 	"sync/atomic"
 	"time"
 
@@ -43,9 +44,18 @@ type Options struct {
 	// MetricsHandler, when set, serves GET /metrics (outside /api/v1, not
 	// enveloped, no auth).
 	MetricsHandler fiber.Handler
-	// ProxyHeader, when set, names the header holding the client IP (for
-	// example X-Forwarded-For behind a trusted proxy).
-	ProxyHeader string
+	// TrustedProxies are the networks of the proxies whose X-Forwarded-For
+	// is believed (see clientIP). Empty: the TCP peer is the client.
+	TrustedProxies []netip.Prefix
+	// RateLimiter counts the per-IP limits; give every instance on one
+	// database the store's, so they share one budget. nil counts in this
+	// process only.
+	RateLimiter ports.RateLimiter
+	// CORSAllowedOrigins are the origins (scheme://host[:port], lower
+	// case) browsers may call the API from. Empty sends no CORS headers.
+	CORSAllowedOrigins []string
+	// MetricsToken, when set, is the bearer token GET /metrics requires.
+	MetricsToken string
 }
 
 // Server is the HTTP face of the core.
@@ -55,7 +65,8 @@ type Server struct {
 	fiber    *fiber.App
 	started  time.Time
 	draining atomic.Bool
-	otpLimit *limiter
+	otpLimit ports.RateLimiter
+	origins  map[string]bool
 }
 
 // New builds the Fiber app with every route registered.
@@ -69,7 +80,13 @@ func New(core *app.App, opt Options) *Server {
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
-	s := &Server{core: core, opt: opt, started: time.Now(), otpLimit: newLimiter(opt.OTPPerIP, opt.OTPWindow)}
+	s := &Server{core: core, opt: opt, started: time.Now(), otpLimit: opt.RateLimiter, origins: map[string]bool{}}
+	if s.otpLimit == nil {
+		s.otpLimit = newLimiter()
+	}
+	for _, o := range opt.CORSAllowedOrigins {
+		s.origins[o] = true
+	}
 	s.fiber = fiber.New(fiber.Config{
 		AppName:               "secondbloom",
 		BodyLimit:             BodyLimit,
@@ -79,11 +96,14 @@ func New(core *app.App, opt Options) *Server {
 		// nothing the core keeps can be overwritten when fasthttp reuses
 		// its buffers for the next request.
 		Immutable:    true,
-		ProxyHeader:  opt.ProxyHeader,
 		ReadTimeout:  30 * time.Second,
 		WriteTimeout: 30 * time.Second,
 		IdleTimeout:  2 * time.Minute,
+		// Fasthttp needs the request line and every header in its read
+		// buffer at once; a request that does not fit is a 431.
+		ReadBufferSize: MaxHeaderBytes,
 	})
+	s.guardTransport()
 	s.fiber.Use(s.requestIDs, s.logRequests, s.recoverPanics)
 	for _, m := range opt.Middleware {
 		s.fiber.Use(m)
@@ -94,6 +114,11 @@ func New(core *app.App, opt Options) *Server {
 		// as a panic they might capture a second time.
 		s.fiber.Use(s.recoverPanics)
 	}
+	// After the middleware, so refused requests are counted like others.
+	if len(s.origins) > 0 {
+		s.fiber.Use(s.cors)
+	}
+	s.fiber.Use(s.refuseBadTransport)
 	if opt.RequestTimeout > 0 {
 		s.fiber.Use(s.requestDeadline)
 	}
@@ -124,7 +149,7 @@ func (s *Server) guardStore(c *fiber.Ctx) error {
 func (s *Server) routes() {
 	s.fiber.Get("/api/v1/openapi.json", s.openAPI)
 	if s.opt.MetricsHandler != nil {
-		s.fiber.Get("/metrics", s.opt.MetricsHandler)
+		s.fiber.Get("/metrics", s.requireMetricsToken, s.opt.MetricsHandler)
 	}
 
 	v1 := s.fiber.Group("/api/v1")
