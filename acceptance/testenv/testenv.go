@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"sync"
 	"testing"
@@ -25,6 +26,7 @@ import (
 	httpadapter "github.com/secondbloom/marketplace/adapters/http"
 	"github.com/secondbloom/marketplace/adapters/jwt"
 	"github.com/secondbloom/marketplace/adapters/memory"
+	"github.com/secondbloom/marketplace/adapters/postgres"
 	"github.com/secondbloom/marketplace/adapters/postgres/pgtest"
 	"github.com/secondbloom/marketplace/app"
 	"github.com/secondbloom/marketplace/domain/auth"
@@ -62,6 +64,11 @@ type Options struct {
 	// OTPPerIP is the per-IP limit of the OTP routes; 0 means 10000, so
 	// that scenarios sharing one client IP are not limited.
 	OTPPerIP int
+	// TrustedProxies are the proxies whose X-Forwarded-For the server
+	// believes; empty means none.
+	TrustedProxies []netip.Prefix
+	// HTTP may change the HTTP adapter's options before it is built.
+	HTTP func(*httpadapter.Options)
 }
 
 // Env is one server instance with its store.
@@ -131,7 +138,18 @@ func NewOnStore(t testing.TB, b Backend, store Store, opt Options) *Env {
 	if opt.OTPPerIP == 0 {
 		opt.OTPPerIP = 10000
 	}
-	srv := httpadapter.New(core, httpadapter.Options{Version: "test", OTPPerIP: opt.OTPPerIP, Logger: slog.New(slog.NewJSONHandler(&lockedWriter{w: logs}, nil))})
+	// The store's rate limiter, as cmd/server wires it: instances on one
+	// database share their per-IP budgets.
+	var limiter ports.RateLimiter = memory.NewRateLimiter()
+	if pg, ok := store.(*postgres.Store); ok {
+		limiter = postgres.NewRateLimiter(pg)
+	}
+	hopt := httpadapter.Options{Version: "test", OTPPerIP: opt.OTPPerIP, Logger: slog.New(slog.NewJSONHandler(&lockedWriter{w: logs}, nil)),
+		RateLimiter: limiter, TrustedProxies: opt.TrustedProxies}
+	if opt.HTTP != nil {
+		opt.HTTP(&hopt)
+	}
+	srv := httpadapter.New(core, hopt)
 	return &Env{Backend: b, Store: store, Core: core, Server: srv, SMS: outbox, Log: logs}
 }
 

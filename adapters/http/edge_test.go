@@ -204,4 +204,3 @@ func TestMetricsToken(t *testing.T) {
 		}
 	})
 }
-

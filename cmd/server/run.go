@@ -106,11 +106,14 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		closeDB = func() error { return nil }
 		// watch subscribes the product cache to the store's change feed.
 		watch func(ctx context.Context, pc *cache.Products)
+		// limiter counts the per-IP limits where every instance sees them.
+		limiter ports.RateLimiter
 	)
 	if cfg.DatabaseURL == "" {
 		log.Warn("DATABASE_URL is empty: using the in-memory store; all data is lost when the server stops")
 		mem := memory.New()
 		store = mem
+		limiter = memory.NewRateLimiter()
 		watch = func(_ context.Context, pc *cache.Products) { mem.OnProductChange(pc.Evict) }
 	} else {
 		db, err := postgres.Open(cfg.DatabaseURL, postgres.Options{MaxOpenConns: cfg.DBMaxConns})
@@ -124,6 +127,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 			return fmt.Errorf("migrate: %w", err)
 		}
 		store = db
+		limiter = postgres.NewRateLimiter(db)
 		watch = func(ctx context.Context, pc *cache.Products) {
 			db.OnProductChange(pc.Evict)
 			go db.ListenProductChanges(ctx, pc.Evict, pc.Flush)
@@ -185,13 +189,17 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	}
 
 	srv := httpadapter.New(core, httpadapter.Options{
-		Version:        version,
-		OTPPerIP:       cfg.RateLimitOTPPerIP,
-		Logger:         log,
-		Reporter:       reporter,
-		Middleware:     append(reporter.Middleware(), mtr.Middleware()),
-		MetricsHandler: mtr.Handler(),
-		RequestTimeout: cfg.RequestTimeout,
+		Version:            version,
+		OTPPerIP:           cfg.RateLimitOTPPerIP,
+		Logger:             log,
+		Reporter:           reporter,
+		Middleware:         append(reporter.Middleware(), mtr.Middleware()),
+		MetricsHandler:     mtr.Handler(),
+		RequestTimeout:     cfg.RequestTimeout,
+		TrustedProxies:     cfg.TrustedProxies,
+		RateLimiter:        limiter,
+		CORSAllowedOrigins: cfg.CORSAllowedOrigins,
+		MetricsToken:       cfg.MetricsToken,
 	})
 	mtr.RegisterReadiness(func(ctx context.Context) error {
 		if srv.Draining() {
