@@ -219,3 +219,44 @@ type timeoutErr struct{}
 func (timeoutErr) Error() string   { return "i/o timeout" }
 func (timeoutErr) Timeout() bool   { return true }
 func (timeoutErr) Temporary() bool { return true }
+
+// TestOpenAPIDocumentsTransportRefusals: every operation lists 408, 414
+// and 431, which any request can meet before it is routed.
+func TestOpenAPIDocumentsTransportRefusals(t *testing.T) {
+	var doc struct {
+		Paths      map[string]map[string]json.RawMessage `json:"paths"`
+		Components struct {
+			Responses map[string]json.RawMessage `json:"responses"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(openAPISpec, &doc); err != nil {
+		t.Fatal(err)
+	}
+	ops := 0
+	for path, item := range doc.Paths {
+		for method, raw := range item {
+			var op struct {
+				Responses map[string]struct {
+					Ref string `json:"$ref"`
+				} `json:"responses"`
+			}
+			if json.Unmarshal(raw, &op) != nil || op.Responses == nil {
+				continue
+			}
+			ops++
+			for _, status := range []string{"408", "414", "431"} {
+				r, ok := op.Responses[status]
+				if !ok {
+					t.Errorf("%s %s does not document %s", method, path, status)
+					continue
+				}
+				if name, isRef := strings.CutPrefix(r.Ref, "#/components/responses/"); isRef && doc.Components.Responses[name] == nil {
+					t.Errorf("%s %s: %s refers to the missing response %s", method, path, status, name)
+				}
+			}
+		}
+	}
+	if ops < 10 {
+		t.Fatalf("only %d operations found", ops)
+	}
+}
