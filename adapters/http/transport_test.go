@@ -125,6 +125,13 @@ func get(target string, headers ...string) string {
 	return "GET " + target + " HTTP/1.1\r\nHost: test\r\n" + strings.Join(headers, "") + "\r\n"
 }
 
+// headOf builds a GET whose request line and headers, up to and with the
+// blank line that ends them, are exactly n bytes.
+func headOf(n int) string {
+	const head = "GET /api/v1/health HTTP/1.1\r\nHost: test\r\nX-Pad: "
+	return head + strings.Repeat("p", n-len(head)-4) + "\r\n\r\n"
+}
+
 // requestLine builds a GET whose request line is exactly n bytes.
 func requestLine(n int) string {
 	const prefix, suffix = "GET /api/v1/health?pad=", " HTTP/1.1"
@@ -146,7 +153,8 @@ func TestTransportLimitsOverTCP(t *testing.T) {
 		code    string
 	}{
 		{"an 8 KB header is served", get("/api/v1/health", "X-Pad: "+strings.Repeat("p", 8000)+"\r\n"), 200, ""},
-		{"headers just under 16 KiB are served", get("/api/v1/health", "X-Pad: "+strings.Repeat("p", MaxHeaderBytes-200)+"\r\n"), 200, ""},
+		{"a request head of exactly 16 KiB is served", headOf(MaxHeaderBytes), 200, ""},
+		{"a request head one byte over 16 KiB is 431", headOf(MaxHeaderBytes + 1), 431, "HEADERS_TOO_LARGE"},
 		{"a request line of 8 KiB is served", requestLine(MaxRequestLineBytes), 200, ""},
 		{"a request line one byte over 8 KiB is 414", requestLine(MaxRequestLineBytes + 1), 414, "URI_TOO_LONG"},
 		{"a 10 KB URL is 414", get("/api/v1/health?pad=" + strings.Repeat("u", 10000)), 414, "URI_TOO_LONG"},
