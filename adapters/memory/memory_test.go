@@ -15,3 +15,7 @@ func TestConformance(t *testing.T) {
 func TestRateLimiterConformance(t *testing.T) {
 	porttest.RunRateLimiter(t, func(t *testing.T) ports.RateLimiter { return memory.NewRateLimiter() })
 }
+
+func TestEventsConformance(t *testing.T) {
+	porttest.RunEvents(t, func(t *testing.T) porttest.EventStore { return memory.New() })
+}

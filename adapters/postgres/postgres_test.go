@@ -16,3 +16,7 @@ func TestConformance(t *testing.T) {
 func TestRateLimiterConformance(t *testing.T) {
 	porttest.RunRateLimiter(t, func(t *testing.T) ports.RateLimiter { return postgres.NewRateLimiter(pgtest.New(t)) })
 }
+
+func TestEventsConformance(t *testing.T) {
+	porttest.RunEvents(t, func(t *testing.T) porttest.EventStore { return pgtest.New(t) })
+}
