@@ -56,6 +56,9 @@ type Options struct {
 	CORSAllowedOrigins []string
 	// MetricsToken, when set, is the bearer token GET /metrics requires.
 	MetricsToken string
+	// ReadTimeout bounds the reading of one request (line, headers and
+	// body); one that is not in by then is refused with 408. 0 means 30 s.
+	ReadTimeout time.Duration
 }
 
 // Server is the HTTP face of the core.
@@ -80,6 +83,9 @@ func New(core *app.App, opt Options) *Server {
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
+	if opt.ReadTimeout == 0 {
+		opt.ReadTimeout = 30 * time.Second
+	}
 	s := &Server{core: core, opt: opt, started: time.Now(), otpLimit: opt.RateLimiter, origins: map[string]bool{}}
 	if s.otpLimit == nil {
 		s.otpLimit = newLimiter()
@@ -96,7 +102,7 @@ func New(core *app.App, opt Options) *Server {
 		// nothing the core keeps can be overwritten when fasthttp reuses
 		// its buffers for the next request.
 		Immutable:    true,
-		ReadTimeout:  30 * time.Second,
+		ReadTimeout:  opt.ReadTimeout,
 		WriteTimeout: 30 * time.Second,
 		IdleTimeout:  2 * time.Minute,
 		// Fasthttp needs the request line and every header in its read

@@ -268,3 +268,26 @@ func TestOpenAPIDocumentsTransportRefusals(t *testing.T) {
 		t.Fatalf("only %d operations found", ops)
 	}
 }
+
+// TestSlowRequestIsATimeoutNotAnError: a client that sends half a request
+// and stalls gets 408 in the envelope, not a 5xx and not a report.
+func TestSlowRequestIsATimeoutNotAnError(t *testing.T) {
+	e := listenEdge(t, Options{ReadTimeout: 300 * time.Millisecond})
+	for _, stalled := range []string{
+		"GET /api/v1/health HTTP/1.1\r\nHost: te",
+		"POST /api/v1/auth/send-otp HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"phone",
+	} {
+		resp, body := e.raw(t, stalled)
+		if resp.StatusCode != http.StatusRequestTimeout || !strings.Contains(string(body), `"REQUEST_TIMEOUT"`) {
+			t.Fatalf("stalled request %q = %d %s, want 408 REQUEST_TIMEOUT", stalled, resp.StatusCode, body)
+		}
+		if id := resp.Header.Get(HeaderRequestID); id == "" || !strings.Contains(string(body), id) {
+			t.Errorf("request id %q missing from the header or the body %s", id, body)
+		}
+	}
+	e.reporter.mu.Lock()
+	defer e.reporter.mu.Unlock()
+	if len(e.reporter.routes) != 0 {
+		t.Errorf("reported: %v", e.reporter.routes)
+	}
+}
