@@ -154,6 +154,9 @@ func (s *CatalogService) UpdateCategory(ctx context.Context, by user.Actor, id s
 	if !by.CanManageCategories() {
 		return nil, ErrAdminOnly
 	}
+	if ch.Empty() {
+		return nil, category.ErrEmptyChange
+	}
 	if ch.Name != nil {
 		sl := slug.Make(*ch.Name, "category")
 		ch.Slug = &sl
@@ -216,9 +219,10 @@ type NewProduct struct {
 	Description string
 	Price       int64
 	Currency    string
-	Quantity    int
-	CategoryID  string
-	Images      []product.Image
+	// Quantity is the stock; nil means product.DefaultQuantity.
+	Quantity   *int
+	CategoryID string
+	Images     []product.Image
 }
 
 // CreateProduct lists a product for by. It starts PENDING, or ACTIVE when
@@ -229,8 +233,12 @@ type NewProduct struct {
 func (s *CatalogService) CreateProduct(ctx context.Context, by user.Actor, np NewProduct) (*product.Product, error) {
 	now := s.clock.Now()
 	id := newID()
+	qty := product.DefaultQuantity
+	if np.Quantity != nil {
+		qty = *np.Quantity
+	}
 	params := product.NewParams{ID: id, Title: np.Title, Description: np.Description, Price: np.Price,
-		Currency: np.Currency, Quantity: np.Quantity, CategoryID: np.CategoryID, SellerID: by.UserID,
+		Currency: np.Currency, Quantity: qty, CategoryID: np.CategoryID, SellerID: by.UserID,
 		Images: np.Images, Publish: by.IsStaff() || !s.moderation}
 	p, err := product.New(params, now)
 	if err != nil {
@@ -294,8 +302,12 @@ func visible(p *product.Product, err error, viewer user.Actor) (*product.Product
 }
 
 // ListProducts returns a page of ACTIVE products matching f, and their
-// total. It returns a validation error for an unknown sort field.
+// total. It returns a validation error for an unknown sort field or a
+// MinPrice above MaxPrice.
 func (s *CatalogService) ListProducts(ctx context.Context, f ports.ProductFilter, sort ports.Sort, p ports.Page) ([]*product.Product, int, error) {
+	if f.MinPrice != nil && f.MaxPrice != nil && *f.MinPrice > *f.MaxPrice {
+		return nil, 0, domain.Invalid("minPrice", "must not exceed maxPrice")
+	}
 	f.Status = product.StatusActive
 	return s.products.List(ctx, f, sort, p)
 }
@@ -307,6 +319,9 @@ func (s *CatalogService) ListProducts(ctx context.Context, f ports.ProductFilter
 // product, category.ErrNotFound for a missing or inactive new category,
 // product.ErrDuplicate for a title by already uses, or a validation error.
 func (s *CatalogService) UpdateProduct(ctx context.Context, by user.Actor, id string, ch product.Change) (*product.Product, error) {
+	if ch.Empty() {
+		return nil, product.ErrEmptyChange
+	}
 	if ch.CategoryID != nil && *ch.CategoryID != "" {
 		c, err := s.categories.Get(ctx, *ch.CategoryID)
 		if err != nil {

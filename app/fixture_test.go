@@ -72,3 +72,5 @@ func committing(repos ports.Repos, core **app.App) func(context.Context, func(co
 		return nil
 	}
 }
+
+func ptr[T any](v T) *T { return &v }
