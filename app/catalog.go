@@ -54,8 +54,14 @@ func categoryEvent(by user.Actor, id, action string) event.Event {
 	return event.New(event.CategoryChanged, by, event.SubjectCategory, id, "action", action)
 }
 
-func productEvent(by user.Actor, id, action string) event.Event {
-	return event.New(event.ProductChanged, by, event.SubjectProduct, id, "action", action)
+// productEvent describes a change of p by by; a rejection carries its
+// reason, for the seller's notification.
+func productEvent(by user.Actor, p *product.Product, action string) event.Event {
+	kv := []string{"action", action, "sellerId", p.SellerID(), "status", string(p.Status())}
+	if action == "reject" {
+		kv = append(kv, "reason", p.RejectionReason())
+	}
+	return event.New(event.ProductChanged, by, event.SubjectProduct, p.ID(), kv...)
 }
 
 // updateProduct runs fn on the product with id under its row lock and
@@ -68,7 +74,7 @@ func (s *CatalogService) updateProduct(ctx context.Context, by user.Actor, id, a
 			return err
 		}
 		out = p
-		r.Events.Record(productEvent(by, id, action))
+		r.Events.Record(productEvent(by, p, action))
 		return nil
 	})
 	return out, err
@@ -265,7 +271,8 @@ func (s *CatalogService) CreateProduct(ctx context.Context, by user.Actor, np Ne
 			if err := r.Products.Create(ctx, created); err != nil {
 				return err
 			}
-			r.Events.Record(event.New(event.ProductCreated, by, event.SubjectProduct, id))
+			r.Events.Record(event.New(event.ProductCreated, by, event.SubjectProduct, id, "sellerId", created.SellerID(),
+				"status", string(created.Status())))
 			return nil
 		})
 		if errors.Is(err, product.ErrSlugTaken) && n <= slugAttempts {
