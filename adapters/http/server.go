@@ -83,6 +83,9 @@ func New(core *app.App, opt Options) *Server {
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
+	if opt.Reporter == nil {
+		opt.Reporter = nopReporter{}
+	}
 	if opt.ReadTimeout == 0 {
 		opt.ReadTimeout = 30 * time.Second
 	}
@@ -190,3 +193,9 @@ func (s *Server) Draining() bool { return s.draining.Load() }
 // Shutdown stops accepting connections and waits, up to ctx's deadline,
 // for in-flight requests to finish.
 func (s *Server) Shutdown(ctx context.Context) error { return s.fiber.ShutdownWithContext(ctx) }
+
+// nopReporter stands in when Options.Reporter is nil.
+type nopReporter struct{}
+
+func (nopReporter) Report(context.Context, error, map[string]string) {}
+func (nopReporter) Flush(time.Duration)                              {}
