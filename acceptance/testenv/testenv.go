@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"sync"
 	"testing"
@@ -27,6 +28,7 @@ import (
 	"github.com/secondbloom/marketplace/adapters/imaging"
 	"github.com/secondbloom/marketplace/adapters/jwt"
 	"github.com/secondbloom/marketplace/adapters/memory"
+	"github.com/secondbloom/marketplace/adapters/postgres"
 	"github.com/secondbloom/marketplace/adapters/postgres/pgtest"
 	"github.com/secondbloom/marketplace/app"
 	"github.com/secondbloom/marketplace/cmd/server/system"
@@ -68,6 +70,11 @@ type Options struct {
 	// ManualJanitor leaves the media janitor off, for scenarios that sweep
 	// themselves (Core.Media.Sweep) with a fake clock.
 	ManualJanitor bool
+	// TrustedProxies are the proxies whose X-Forwarded-For the server
+	// believes; empty means none.
+	TrustedProxies []netip.Prefix
+	// HTTP may change the HTTP adapter's options before it is built.
+	HTTP func(*httpadapter.Options)
 }
 
 // Env is one server instance with its store.
@@ -141,10 +148,20 @@ func NewOnStore(t testing.TB, b Backend, store Store, opt Options) *Env {
 		t.Cleanup(func() { _ = photos.Close() })
 		opt.MediaStore = photos
 	}
+	// The store's rate limiter, as cmd/server wires it: instances on one
+	// database share their per-IP budgets.
+	var limiter ports.RateLimiter = memory.NewRateLimiter()
+	if pg, ok := store.(*postgres.Store); ok {
+		limiter = postgres.NewRateLimiter(pg)
+	}
+	hopt := httpadapter.Options{Version: "test", OTPPerIP: opt.OTPPerIP, Logger: logger,
+		RateLimiter: limiter, TrustedProxies: opt.TrustedProxies}
+	if opt.HTTP != nil {
+		opt.HTTP(&hopt)
+	}
 	sys, err := system.New(system.Config{Store: store, Clock: clk, SMS: outbox, Tokens: tokens, Logger: logger,
 		Core: cfg, CacheSizeMB: 8, ManualCloser: opt.ManualCloser,
-		MediaStore: opt.MediaStore, Images: imaging.New(), ManualJanitor: opt.ManualJanitor,
-		HTTP: httpadapter.Options{Version: "test", OTPPerIP: opt.OTPPerIP, Logger: logger}})
+		MediaStore: opt.MediaStore, Images: imaging.New(), ManualJanitor: opt.ManualJanitor, HTTP: hopt})
 	if err != nil {
 		t.Fatal(err)
 	}

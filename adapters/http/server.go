@@ -1,5 +1,5 @@
 // Package http is the Fiber v2 adapter: it serves the API of
-// ../shared/API.md over the application core. It owns the envelope, the
+// docs/API.md over the application core. It owns the envelope, the
 // error-to-status table (errors.go), strict JSON decoding (decode.go),
 // request ids, authentication and the per-IP limits.
 package http
@@ -8,6 +8,7 @@ import (
 	"context"
 	"log/slog"
 	"strings"
+	"net/netip"
 	"sync/atomic"
 	"time"
 
@@ -45,9 +46,6 @@ type Options struct {
 	// MetricsHandler, when set, serves GET /metrics (outside /api/v1, not
 	// enveloped, no auth).
 	MetricsHandler fiber.Handler
-	// ProxyHeader, when set, names the header holding the client IP (for
-	// example X-Forwarded-For behind a trusted proxy).
-	ProxyHeader string
 	// MediaMaxBytes is the largest photo upload; 0 means
 	// DefaultMediaMaxBytes. The whole multipart body may be 64 KiB more.
 	MediaMaxBytes int64
@@ -55,6 +53,22 @@ type Options struct {
 	// means this server serves them under /media/ and links are
 	// server-relative.
 	MediaPublicURL string
+
+	// TrustedProxies are the networks of the proxies whose X-Forwarded-For
+	// is believed (see clientIP). Empty: the TCP peer is the client.
+	TrustedProxies []netip.Prefix
+	// RateLimiter counts the per-IP limits; give every instance on one
+	// database the store's, so they share one budget. nil counts in this
+	// process only.
+	RateLimiter ports.RateLimiter
+	// CORSAllowedOrigins are the origins (scheme://host[:port], lower
+	// case) browsers may call the API from. Empty sends no CORS headers.
+	CORSAllowedOrigins []string
+	// MetricsToken, when set, is the bearer token GET /metrics requires.
+	MetricsToken string
+	// ReadTimeout bounds the reading of one request (line, headers and
+	// body); one that is not in by then is refused with 408. 0 means 30 s.
+	ReadTimeout time.Duration
 
 	mediaBase string
 }
@@ -66,7 +80,8 @@ type Server struct {
 	fiber    *fiber.App
 	started  time.Time
 	draining atomic.Bool
-	otpLimit *limiter
+	otpLimit ports.RateLimiter
+	origins  map[string]bool
 }
 
 // New builds the Fiber app with every route registered.
@@ -90,7 +105,16 @@ func New(core *app.App, opt Options) *Server {
 	if opt.MediaPublicURL != "" {
 		opt.mediaBase = strings.TrimSuffix(opt.MediaPublicURL, "/") + "/"
 	}
-	s := &Server{core: core, opt: opt, started: time.Now(), otpLimit: newLimiter(opt.OTPPerIP, opt.OTPWindow)}
+	if opt.ReadTimeout == 0 {
+		opt.ReadTimeout = 30 * time.Second
+	}
+	s := &Server{core: core, opt: opt, started: time.Now(), otpLimit: opt.RateLimiter, origins: map[string]bool{}}
+	if s.otpLimit == nil {
+		s.otpLimit = newLimiter()
+	}
+	for _, o := range opt.CORSAllowedOrigins {
+		s.origins[o] = true
+	}
 	s.fiber = fiber.New(fiber.Config{
 		AppName:   "secondbloom",
 		BodyLimit: BodyLimit,
@@ -103,10 +127,12 @@ func New(core *app.App, opt Options) *Server {
 		// nothing the core keeps can be overwritten when fasthttp reuses
 		// its buffers for the next request.
 		Immutable:    true,
-		ProxyHeader:  opt.ProxyHeader,
-		ReadTimeout:  30 * time.Second,
+		ReadTimeout:  opt.ReadTimeout,
 		WriteTimeout: 30 * time.Second,
 		IdleTimeout:  2 * time.Minute,
+		// Fasthttp needs the request line and every header in its read
+		// buffer at once; a request that does not fit is a 431.
+		ReadBufferSize: MaxHeaderBytes,
 	})
 	// The body limit is per route: fasthttp learns it from the request
 	// header, before reading the body, so an upload is read up to its own
@@ -120,6 +146,7 @@ func New(core *app.App, opt Options) *Server {
 		}
 		return fasthttp.RequestConfig{}
 	}
+	s.guardTransport()
 	s.fiber.Use(s.requestIDs, s.logRequests, s.recoverPanics)
 	for _, m := range opt.Middleware {
 		s.fiber.Use(m)
@@ -130,6 +157,11 @@ func New(core *app.App, opt Options) *Server {
 		// as a panic they might capture a second time.
 		s.fiber.Use(s.recoverPanics)
 	}
+	// After the middleware, so refused requests are counted like others.
+	if len(s.origins) > 0 {
+		s.fiber.Use(s.cors)
+	}
+	s.fiber.Use(s.refuseBadTransport)
 	if opt.RequestTimeout > 0 {
 		s.fiber.Use(s.requestDeadline)
 	}
@@ -160,7 +192,7 @@ func (s *Server) guardStore(c *fiber.Ctx) error {
 func (s *Server) routes() {
 	s.fiber.Get("/api/v1/openapi.json", s.openAPI)
 	if s.opt.MetricsHandler != nil {
-		s.fiber.Get("/metrics", s.opt.MetricsHandler)
+		s.fiber.Get("/metrics", s.requireMetricsToken, s.opt.MetricsHandler)
 	}
 
 	v1 := s.fiber.Group("/api/v1")

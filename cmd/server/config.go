@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -15,7 +16,7 @@ import (
 )
 
 // config is every setting of the server, read from the environment once at
-// start (../shared/API.md section 7). Secrets are masked by String.
+// start (README.md, "Configuration"). Secrets are masked by String.
 type config struct {
 	Port                   int
 	Host                   string
@@ -40,9 +41,12 @@ type config struct {
 	SMSWebhookToken        string
 	RequestTimeout         time.Duration
 	// MediaStore is where photo bytes live: file://DIR or s3://BUCKET?...
-	MediaStore     string
-	MediaPublicURL string
-	MediaMaxBytes  int64
+	MediaStore         string
+	MediaPublicURL     string
+	MediaMaxBytes      int64
+	TrustedProxies     []netip.Prefix
+	CORSAllowedOrigins []string
+	MetricsToken       string
 }
 
 // loadConfig reads the environment through getenv and validates every
@@ -137,6 +141,30 @@ func loadConfig(getenv func(string) string) (config, error) {
 			// Never echo the value: it may hold a password.
 			bad("DATABASE_URL", "must be a postgres:// URL")
 		}
+	} else if prod {
+		bad("DATABASE_URL", "is required when APP_ENV=production: the in-memory store loses every write when the server stops")
+	}
+
+	for _, raw := range splitList(getenv("TRUSTED_PROXIES")) {
+		p, err := parseProxy(raw)
+		if err != nil {
+			bad("TRUSTED_PROXIES", "%q is not a CIDR such as 10.0.0.0/8 or an address", raw)
+			continue
+		}
+		c.TrustedProxies = append(c.TrustedProxies, p)
+	}
+	for _, raw := range splitList(getenv("CORS_ALLOWED_ORIGINS")) {
+		o, err := parseOrigin(raw)
+		if err != nil {
+			bad("CORS_ALLOWED_ORIGINS", "%q %v", raw, err)
+			continue
+		}
+		c.CORSAllowedOrigins = append(c.CORSAllowedOrigins, o)
+	}
+	c.MetricsToken = strings.TrimSpace(getenv("METRICS_TOKEN"))
+	if strings.ContainsAny(c.MetricsToken, " \t,") {
+		// Never echo the value: it is a secret.
+		bad("METRICS_TOKEN", "must not contain spaces, tabs or commas")
 	}
 
 	if s := getenv("JWT_SECRET"); s != "" {
@@ -220,6 +248,36 @@ func loadConfig(getenv func(string) string) (config, error) {
 	return c, errors.Join(errs...)
 }
 
+// parseProxy reads a CIDR, or a bare address as the network of that one
+// address.
+func parseProxy(s string) (netip.Prefix, error) {
+	if a, err := netip.ParseAddr(s); err == nil {
+		a = a.Unmap()
+		return netip.PrefixFrom(a, a.BitLen()), nil
+	}
+	p, err := netip.ParsePrefix(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	if p.Addr().Is4In6() {
+		return netip.Prefix{}, errors.New("IPv4-mapped prefix")
+	}
+	return p.Masked(), nil
+}
+
+// parseOrigin reads an origin as browsers send it in the Origin header:
+// scheme://host[:port], nothing after it. It returns it in lower case.
+func parseOrigin(s string) (string, error) {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", errors.New("is not an origin such as https://admin.example.com")
+	}
+	if u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+		return "", errors.New("must be scheme://host[:port] only, without a path")
+	}
+	return strings.ToLower(u.Scheme + "://" + u.Host), nil
+}
+
 func splitList(s string) []string {
 	var out []string
 	for _, part := range strings.Split(s, ",") {
@@ -258,6 +316,9 @@ func (c config) LogValue() slog.Value {
 		slog.String("mediaStore", redactMediaStore(c.MediaStore)),
 		slog.String("mediaPublicUrl", c.MediaPublicURL),
 		slog.Int64("mediaMaxBytes", c.MediaMaxBytes),
+		slog.Int("trustedProxies", len(c.TrustedProxies)),
+		slog.Any("corsAllowedOrigins", c.CORSAllowedOrigins),
+		slog.Bool("metricsToken", c.MetricsToken != ""),
 	)
 }
 

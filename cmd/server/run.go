@@ -115,6 +115,11 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 			RequestTimeout: cfg.RequestTimeout,
 			MediaMaxBytes:  cfg.MediaMaxBytes,
 			MediaPublicURL: cfg.MediaPublicURL,
+			TrustedProxies: cfg.TrustedProxies,
+			// The store's rate limiter (set below), so every instance on
+			// one database shares the per-IP budgets.
+			CORSAllowedOrigins: cfg.CORSAllowedOrigins,
+			MetricsToken:       cfg.MetricsToken,
 		},
 		Images: imaging.New(),
 	}
@@ -133,6 +138,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	if cfg.DatabaseURL == "" {
 		log.Warn("DATABASE_URL is empty: using the in-memory store; all data is lost when the server stops")
 		sc.Store = memory.New()
+		sc.HTTP.RateLimiter = memory.NewRateLimiter()
 	} else {
 		db, err := postgres.Open(cfg.DatabaseURL, postgres.Options{MaxOpenConns: cfg.DBMaxConns})
 		if err != nil {
@@ -144,6 +150,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 			return fmt.Errorf("migrate: %w", err)
 		}
 		sc.Store, sc.CloseStore = db, db.Close
+		sc.HTTP.RateLimiter = postgres.NewRateLimiter(db)
 	}
 	sys, err := system.New(sc)
 	if err != nil {

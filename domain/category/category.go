@@ -2,11 +2,10 @@
 package category
 
 import (
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/secondbloom/marketplace/domain"
+	"github.com/secondbloom/marketplace/domain/text"
 )
 
 // Errors of categories.
@@ -47,10 +46,8 @@ type Fields struct {
 // empty or too long name or a negative position.
 func New(id, name, slug, parentID string, position int, now time.Time) (*Category, error) {
 	var v domain.Validation
-	name = strings.TrimSpace(name)
-	if n := utf8.RuneCountInString(name); n == 0 || n > MaxNameLength {
-		v.Add("name", "must be 1 to 100 characters")
-	}
+	name, err := text.Clean(name, false, 1, MaxNameLength)
+	v.Merge("name", err)
 	if position < 0 {
 		v.Add("position", "must not be negative")
 	}
@@ -125,10 +122,9 @@ func (c *Category) Edit(ch Change, now time.Time) error {
 	next := *c
 	var v domain.Validation
 	if ch.Name != nil {
-		next.name = strings.TrimSpace(*ch.Name)
-		if n := utf8.RuneCountInString(next.name); n == 0 || n > MaxNameLength {
-			v.Add("name", "must be 1 to 100 characters")
-		}
+		name, err := text.Clean(*ch.Name, false, 1, MaxNameLength)
+		v.Merge("name", err)
+		next.name = name
 	}
 	if ch.Slug != nil {
 		next.slug = *ch.Slug

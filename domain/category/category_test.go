@@ -23,6 +23,9 @@ func TestNew(t *testing.T) {
 		{"empty name", "   ", 0, false},
 		{"101 characters", strings.Repeat("я", 101), 0, false},
 		{"negative position", "Roses", -1, false},
+		{"NUL in the name", "Ro\x00ses", 0, false},
+		{"newline in the name", "Ro\nses", 0, false},
+		{"bidi override in the name", "\u202Eseso", 0, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

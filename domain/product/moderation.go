@@ -2,11 +2,11 @@ package product
 
 import (
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/secondbloom/marketplace/domain"
 	"github.com/secondbloom/marketplace/domain/media"
+	"github.com/secondbloom/marketplace/domain/text"
 	"github.com/secondbloom/marketplace/domain/user"
 )
 
@@ -44,9 +44,11 @@ func (p *Product) Reject(a user.Actor, reason string, now time.Time) error {
 	if !a.IsStaff() {
 		return ErrForbidden
 	}
-	reason = strings.TrimSpace(reason)
-	if n := runeCount(reason); n == 0 || n > MaxReasonLength {
-		return domain.Invalid("reason", "must be 1 to 500 characters")
+	reason, err := text.Clean(reason, true, 1, MaxReasonLength)
+	if err != nil {
+		var v domain.Validation
+		v.Merge("reason", err)
+		return v.Err()
 	}
 	if p.status != StatusPending {
 		return ErrInvalidState
@@ -93,16 +95,14 @@ func (p *Product) Edit(a user.Actor, c Change, moderated bool, now time.Time) er
 	next := *p
 	var v domain.Validation
 	if c.Title != nil {
-		next.title = normalizeSpace(*c.Title)
-		if n := runeCount(next.title); n == 0 || n > MaxTitleLength {
-			v.Add("title", "must be 1 to 200 characters")
-		}
+		title, err := cleanTitle(*c.Title)
+		v.Merge("title", err)
+		next.title = title
 	}
 	if c.Description != nil {
-		next.description = *c.Description
-		if runeCount(next.description) > MaxDescriptionLength {
-			v.Add("description", "must be at most 5000 characters")
-		}
+		description, err := cleanDescription(*c.Description)
+		v.Merge("description", err)
+		next.description = description
 	}
 	if c.Price != nil {
 		next.price = *c.Price

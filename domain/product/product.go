@@ -205,13 +205,10 @@ type NewParams struct {
 // position order.
 func New(p NewParams, now time.Time) (*Product, error) {
 	var v domain.Validation
-	title := normalizeSpace(p.Title)
-	if n := runeCount(title); n == 0 || n > MaxTitleLength {
-		v.Add("title", "must be 1 to 200 characters")
-	}
-	if runeCount(p.Description) > MaxDescriptionLength {
-		v.Add("description", "must be at most 5000 characters")
-	}
+	title, err := cleanTitle(p.Title)
+	v.Merge("title", err)
+	description, err := cleanDescription(p.Description)
+	v.Merge("description", err)
 	if p.Price < 1 || p.Price > maxPrice {
 		v.Add("price", "must be an integer from 1 to 10^15 minor units")
 	}
@@ -233,7 +230,7 @@ func New(p NewParams, now time.Time) (*Product, error) {
 	if p.Publish {
 		status = StatusActive
 	}
-	return &Product{id: p.ID, slug: p.Slug, title: title, description: p.Description, price: p.Price, currency: cur,
+	return &Product{id: p.ID, slug: p.Slug, title: title, description: description, price: p.Price, currency: cur,
 		quantity: p.Quantity, categoryID: p.CategoryID, sellerID: p.SellerID, status: status,
 		images: images, createdAt: now, updatedAt: now}, nil
 }

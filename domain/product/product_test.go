@@ -54,7 +54,14 @@ func TestNew(t *testing.T) {
 		badFields []string // nil means success
 	}{
 		{name: "valid", edit: func(p *product.NewParams) {}, wantTitle: "Old camera", wantCur: "UZS"},
-		{name: "title trimmed and collapsed", edit: func(p *product.NewParams) { p.Title = "  Old \t camera\n\n  Zenit  " }, wantTitle: "Old camera Zenit", wantCur: "UZS"},
+		{name: "title trimmed and collapsed", edit: func(p *product.NewParams) { p.Title = "  Old   camera \u00a0 Zenit  " }, wantTitle: "Old camera Zenit", wantCur: "UZS"},
+		{name: "tab in a title", edit: func(p *product.NewParams) { p.Title = "Old\tcamera" }, badFields: []string{"title"}},
+		{name: "newline in a title", edit: func(p *product.NewParams) { p.Title = "Old\ncamera" }, badFields: []string{"title"}},
+		{name: "NUL in a title", edit: func(p *product.NewParams) { p.Title = "Old\x00camera" }, badFields: []string{"title"}},
+		{name: "bidi override in a title", edit: func(p *product.NewParams) { p.Title = "Old \u202Earemac" }, badFields: []string{"title"}},
+		{name: "title NFC-normalised", edit: func(p *product.NewParams) { p.Title = "Cafe\u0301 chair" }, wantTitle: "Caf\u00e9 chair", wantCur: "UZS"},
+		{name: "NUL in a description", edit: func(p *product.NewParams) { p.Description = "nice\x00" }, badFields: []string{"description"}},
+		{name: "historic currency", edit: func(p *product.NewParams) { p.Currency = "HRK" }, badFields: []string{"currency"}},
 		{name: "title of 200 Cyrillic runes", edit: func(p *product.NewParams) { p.Title = strings.Repeat("Ф", 200) }, wantTitle: strings.Repeat("Ф", 200), wantCur: "UZS"},
 		{name: "title of 200 runes after collapsing", edit: func(p *product.NewParams) {
 			p.Title = "  " + strings.Repeat("a", 100) + "     " + strings.Repeat("b", 99)

@@ -2,13 +2,11 @@
 package user
 
 import (
-	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/secondbloom/marketplace/domain"
 	"github.com/secondbloom/marketplace/domain/phone"
+	"github.com/secondbloom/marketplace/domain/text"
 )
 
 // Role is what a user may do beyond their own objects.
@@ -138,16 +136,14 @@ func (u *User) UpdateProfile(c ProfileChange, now time.Time) error {
 	var v domain.Validation
 	first, last := u.firstName, u.lastName
 	if c.FirstName != nil {
-		first = strings.TrimSpace(*c.FirstName)
-		if err := validName(first); err != "" {
-			v.Add("firstName", err)
-		}
+		var err error
+		first, err = text.Clean(*c.FirstName, false, 1, MaxNameLength)
+		v.Merge("firstName", err)
 	}
 	if c.LastName != nil {
-		last = strings.TrimSpace(*c.LastName)
-		if err := validName(last); err != "" {
-			v.Add("lastName", err)
-		}
+		var err error
+		last, err = text.Clean(*c.LastName, false, 1, MaxNameLength)
+		v.Merge("lastName", err)
 	}
 	if err := v.Err(); err != nil {
 		return err
@@ -160,22 +156,6 @@ func (u *User) UpdateProfile(c ProfileChange, now time.Time) error {
 	}
 	u.firstName, u.lastName, u.updatedAt = first, last, now.UTC()
 	return nil
-}
-
-func validName(s string) string {
-	n := utf8.RuneCountInString(s)
-	switch {
-	case n == 0:
-		return "must not be empty"
-	case n > MaxNameLength:
-		return "must be at most 100 characters"
-	}
-	for _, r := range s {
-		if unicode.IsControl(r) { // C0, DEL and the C1 range U+0080..U+009F
-			return "must not contain control characters"
-		}
-	}
-	return ""
 }
 
 // ErrPhoneTaken is returned when a second user would get the same phone.
