@@ -7,8 +7,8 @@ package http
 import (
 	"context"
 	"log/slog"
-	"strings"
 	"net/netip"
+	"strings"
 	"sync/atomic"
 	"time"
 
