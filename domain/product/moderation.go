@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/secondbloom/marketplace/domain"
+	"github.com/secondbloom/marketplace/domain/i18n"
 	"github.com/secondbloom/marketplace/domain/user"
 )
 
@@ -69,13 +70,26 @@ func (p *Product) Reject(a Actor, reason string, now time.Time) error {
 
 // Change is a partial edit; nil fields stay as they are.
 type Change struct {
-	Title       *string
-	Description *string
+	Title       i18n.Patch
+	Description i18n.Patch
 	Price       *int64
 	Currency    *string
 	Quantity    *int
 	CategoryID  *string
 	Images      *[]Image
+	// ConditionID and SizeID replace the condition and size. CityID and
+	// DistrictID replace the place; "" clears it.
+	ConditionID *string
+	SizeID      *string
+	CityID      *string
+	DistrictID  *string
+}
+
+// IsZero reports whether c changes nothing.
+func (c Change) IsZero() bool {
+	return c.Title == nil && c.Description == nil && c.Price == nil && c.Currency == nil && c.Quantity == nil &&
+		c.CategoryID == nil && c.Images == nil && c.ConditionID == nil && c.SizeID == nil && c.CityID == nil &&
+		c.DistrictID == nil
 }
 
 // Edit applies c on behalf of a. A seller's edit of an ACTIVE or REJECTED
@@ -94,16 +108,14 @@ func (p *Product) Edit(a Actor, c Change, moderated bool, now time.Time) error {
 	next := *p
 	var v domain.Validation
 	if c.Title != nil {
-		next.title = normalizeSpace(*c.Title)
-		if n := runeCount(next.title); n == 0 || n > MaxTitleLength {
-			v.Add("title", "must be 1 to 200 characters")
-		}
+		t, err := p.title.Merge(c.Title, TitleRule)
+		v.Merge("title", err)
+		next.title = t
 	}
 	if c.Description != nil {
-		next.description = *c.Description
-		if runeCount(next.description) > MaxDescriptionLength {
-			v.Add("description", "must be at most 5000 characters")
-		}
+		d, err := p.description.Merge(c.Description, DescriptionRule)
+		v.Merge("description", err)
+		next.description = d
 	}
 	if c.Price != nil {
 		next.price = *c.Price
@@ -133,6 +145,7 @@ func (p *Product) Edit(a Actor, c Change, moderated bool, now time.Time) error {
 		v.Merge("images", err)
 		next.images = imgs
 	}
+	next.class = c.apply(p.class, &v)
 	if err := v.Err(); err != nil {
 		return err
 	}
@@ -192,8 +205,33 @@ func ValidateImages(imgs []Image) ([]Image, error) {
 	return out, nil
 }
 
-// Description returns the description.
-func (p *Product) Description() string { return p.description }
+// apply returns class with c's reference ids applied, recording bad ones
+// in v. Condition and size cannot be cleared; a district needs a city.
+func (c Change) apply(class Classification, v *domain.Validation) Classification {
+	if c.ConditionID != nil {
+		class.ConditionID = *c.ConditionID
+		if class.ConditionID == "" {
+			v.Add("conditionId", "must not be empty")
+		}
+	}
+	if c.SizeID != nil {
+		class.SizeID = *c.SizeID
+		if class.SizeID == "" {
+			v.Add("sizeId", "must not be empty")
+		}
+	}
+	if c.CityID != nil {
+		class.CityID = *c.CityID
+	}
+	if c.DistrictID != nil {
+		class.DistrictID = *c.DistrictID
+	}
+	checkPlace(v, class)
+	return class
+}
+
+// Description returns the localized description.
+func (p *Product) Description() i18n.Localized { return p.description }
 
 // RejectionReason returns why moderation refused the product, or "".
 func (p *Product) RejectionReason() string { return p.rejectionReason }

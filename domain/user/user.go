@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/secondbloom/marketplace/domain"
+	"github.com/secondbloom/marketplace/domain/i18n"
 	"github.com/secondbloom/marketplace/domain/phone"
 )
 
@@ -41,6 +42,7 @@ type User struct {
 	role      Role
 	firstName string
 	lastName  string
+	language  i18n.Locale
 	createdAt time.Time
 	updatedAt time.Time
 }
@@ -67,6 +69,21 @@ func (u *User) Phone() phone.Number { return u.phone }
 // Role returns the user's role.
 func (u *User) Role() Role { return u.role }
 
+// Language returns the locale the user chose, or "" when they chose none
+// (the server's default locale applies then).
+func (u *User) Language() i18n.Locale { return u.language }
+
+// WithLanguage returns u with the stored language l, for storage adapters
+// rebuilding a user ("" for none). It is part of rehydration: other code
+// changes the language through UpdateProfile.
+func (u *User) WithLanguage(l i18n.Locale) *User {
+	out := *u
+	if l.Valid() {
+		out.language = l
+	}
+	return &out
+}
+
 // FirstName returns the first name, possibly empty.
 func (u *User) FirstName() string { return u.firstName }
 
@@ -83,6 +100,7 @@ func (u *User) UpdatedAt() time.Time { return u.updatedAt }
 type ProfileChange struct {
 	FirstName *string
 	LastName  *string
+	Language  *i18n.Locale
 }
 
 // UpdateProfile applies c. Names are trimmed and must be 1..100 characters;
@@ -103,10 +121,17 @@ func (u *User) UpdateProfile(c ProfileChange, now time.Time) error {
 			v.Add("lastName", err)
 		}
 	}
+	lang := u.language
+	if c.Language != nil {
+		lang = *c.Language
+		if !lang.Valid() {
+			v.Add("language", "must be uz, ru or en")
+		}
+	}
 	if err := v.Err(); err != nil {
 		return err
 	}
-	u.firstName, u.lastName, u.updatedAt = first, last, now.UTC()
+	u.firstName, u.lastName, u.language, u.updatedAt = first, last, lang, now.UTC()
 	return nil
 }
 
