@@ -32,6 +32,8 @@ type Repos struct {
 	Products   ProductRepository
 	Auctions   AuctionRepository
 	Orders     OrderRepository
+	// Reference holds conditions, sizes, cities and districts.
+	Reference ReferenceRepository
 	// Idempotency stores Idempotency-Key outcomes; see
 	// IdempotencyRepository.
 	Idempotency IdempotencyRepository

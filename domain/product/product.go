@@ -177,7 +177,7 @@ type NewParams struct {
 	// Class must name a condition and a size; the place is optional.
 	Class    Classification
 	SellerID string
-	Images      []Image
+	Images   []Image
 	// Publish makes the product ACTIVE at once (staff sellers, or
 	// moderation turned off); otherwise it starts PENDING.
 	Publish bool
