@@ -68,6 +68,8 @@ type App struct {
 	// Auctions needs Deps.Repos.Auctions, Products, Orders and
 	// Idempotency.
 	Auctions *AuctionService
+	// Reference needs Deps.Repos.Reference.
+	Reference *ReferenceService
 
 	repos ports.Repos
 	clock ports.Clock
@@ -98,14 +100,16 @@ func New(d Deps) (*App, error) {
 	if d.Config.AuctionMinDuration == 0 {
 		d.Config.AuctionMinDuration = DefaultAuctionMinDuration
 	}
+	refs := newReferenceService(d)
 	return &App{
-		Auth:     newAuthService(d),
-		Health:   newHealthService(d.Pinger),
-		Catalog:  newCatalogService(d),
-		Orders:   newOrderService(d),
-		Auctions: newAuctionService(d),
-		repos:    d.Repos,
-		clock:    d.Clock,
+		Auth:      newAuthService(d),
+		Health:    newHealthService(d.Pinger),
+		Catalog:   newCatalogService(d, refs),
+		Reference: refs,
+		Orders:    newOrderService(d),
+		Auctions:  newAuctionService(d),
+		repos:     d.Repos,
+		clock:     d.Clock,
 	}, nil
 }
 

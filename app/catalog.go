@@ -6,6 +6,7 @@ import (
 
 	"github.com/secondbloom/marketplace/domain"
 	"github.com/secondbloom/marketplace/domain/category"
+	"github.com/secondbloom/marketplace/domain/i18n"
 	"github.com/secondbloom/marketplace/domain/product"
 	"github.com/secondbloom/marketplace/domain/slug"
 	"github.com/secondbloom/marketplace/domain/user"
@@ -38,11 +39,12 @@ type CatalogService struct {
 	repos      ports.Repos
 	clock      ports.Clock
 	cache      ports.ProductCache
+	refs       *ReferenceService
 	moderation bool
 }
 
-func newCatalogService(d Deps) *CatalogService {
-	return &CatalogService{tx: d.Tx, repos: d.Repos, clock: d.Clock, cache: d.ProductCache,
+func newCatalogService(d Deps, refs *ReferenceService) *CatalogService {
+	return &CatalogService{tx: d.Tx, repos: d.Repos, clock: d.Clock, cache: d.ProductCache, refs: refs,
 		moderation: d.Config.ProductModeration}
 }
 
@@ -50,7 +52,7 @@ func actor(p Principal) product.Actor { return product.Actor{UserID: p.UserID, R
 
 // NewCategory are the values of a category to create.
 type NewCategory struct {
-	Name     string
+	Name     i18n.Localized
 	ParentID string
 	Position int
 }
@@ -73,7 +75,7 @@ func (s *CatalogService) CreateCategory(ctx context.Context, by Principal, nc Ne
 			return nil, err
 		}
 	}
-	base := slug.Make(nc.Name, "category")
+	base := slug.Make(nc.Name.First(), "category")
 	for n := 1; ; n++ {
 		sl := slug.WithSuffix(base, n)
 		if n > slugAttempts {
@@ -122,7 +124,15 @@ func (s *CatalogService) UpdateCategory(ctx context.Context, by Principal, id st
 		return nil, ErrAdminOnly
 	}
 	if ch.Name != nil {
-		sl := slug.Make(*ch.Name, "category")
+		cur, err := s.repos.Categories.Get(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		name, err := cur.Name().Merge(ch.Name, category.NameRule)
+		if err != nil {
+			return nil, err
+		}
+		sl := slug.Make(name.First(), "category")
 		ch.Slug = &sl
 	}
 	if ch.ParentID != nil && *ch.ParentID != "" {
@@ -163,28 +173,34 @@ func (s *CatalogService) DeleteCategory(ctx context.Context, by Principal, id st
 
 // NewProduct are the values of a listing to create.
 type NewProduct struct {
-	Title       string
-	Description string
+	Title       i18n.Localized
+	Description i18n.Localized
 	Price       int64
 	Currency    string
 	Quantity    int
 	CategoryID  string
+	Class       product.Classification
 	Images      []product.Image
 }
 
 // CreateProduct lists a product for by. It starts PENDING, or ACTIVE when
 // by is staff or moderation is off. It returns a validation error for bad
-// values, category.ErrNotFound when the category is missing or inactive,
-// and product.ErrDuplicate when by already has a live product with this
-// title. A slug taken by another product gets the next free -2, -3, ...
+// values (reference ids that name no item of their list included),
+// category.ErrNotFound when the category is missing or inactive, and
+// product.ErrDuplicate when by already has a live product with this title
+// in one of its locales. The slug comes from the first of the uz, ru, en
+// titles; one taken by another product gets the next free -2, -3, ...
 func (s *CatalogService) CreateProduct(ctx context.Context, by Principal, np NewProduct) (*product.Product, error) {
 	now := s.clock.Now()
 	id := newID()
 	params := product.NewParams{ID: id, Title: np.Title, Description: np.Description, Price: np.Price,
-		Currency: np.Currency, Quantity: np.Quantity, CategoryID: np.CategoryID, SellerID: by.UserID,
+		Currency: np.Currency, Quantity: np.Quantity, CategoryID: np.CategoryID, Class: np.Class, SellerID: by.UserID,
 		Images: np.Images, Publish: by.Role.IsStaff() || !s.moderation}
 	p, err := product.New(params, now)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.refs.CheckClass(ctx, np.Class); err != nil {
 		return nil, err
 	}
 	c, err := s.repos.Categories.Get(ctx, np.CategoryID)
@@ -194,7 +210,7 @@ func (s *CatalogService) CreateProduct(ctx context.Context, by Principal, np New
 	if !c.Active() {
 		return nil, category.ErrNotFound
 	}
-	base := slug.Make(p.Title(), "product")
+	base := slug.Make(p.Title().First(), "product")
 	for n := 1; ; n++ {
 		params.Slug = slug.WithSuffix(base, n)
 		if n > slugAttempts {
@@ -274,7 +290,14 @@ func (s *CatalogService) UpdateProduct(ctx context.Context, by Principal, id str
 		if !p.VisibleTo(by.UserID, by.Role) {
 			return product.ErrNotFound
 		}
-		return p.Edit(actor(by), ch, s.moderation, now)
+		before := p.Class()
+		if err := p.Edit(actor(by), ch, s.moderation, now); err != nil {
+			return err
+		}
+		if p.Class() == before {
+			return nil
+		}
+		return s.refs.CheckClass(ctx, p.Class())
 	})
 	if err != nil {
 		return nil, err

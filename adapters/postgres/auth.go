@@ -10,6 +10,7 @@ import (
 
 	"github.com/secondbloom/marketplace/domain"
 	"github.com/secondbloom/marketplace/domain/auth"
+	"github.com/secondbloom/marketplace/domain/i18n"
 	"github.com/secondbloom/marketplace/domain/phone"
 	"github.com/secondbloom/marketplace/domain/user"
 	"github.com/secondbloom/marketplace/ports"
@@ -29,13 +30,14 @@ type userRow struct {
 	Role      string    `bun:"role"`
 	FirstName string    `bun:"first_name"`
 	LastName  string    `bun:"last_name"`
+	Language  *string   `bun:"language"`
 	CreatedAt time.Time `bun:"created_at"`
 	UpdatedAt time.Time `bun:"updated_at"`
 }
 
 func userToRow(u *user.User) *userRow {
 	return &userRow{ID: u.ID(), Phone: u.Phone().String(), Role: string(u.Role()), FirstName: u.FirstName(),
-		LastName: u.LastName(), CreatedAt: u.CreatedAt(), UpdatedAt: u.UpdatedAt()}
+		LastName: u.LastName(), Language: nullString(string(u.Language())), CreatedAt: u.CreatedAt(), UpdatedAt: u.UpdatedAt()}
 }
 
 func (r *userRow) toDomain() (*user.User, error) {
@@ -43,7 +45,8 @@ func (r *userRow) toDomain() (*user.User, error) {
 	if err != nil {
 		return nil, err
 	}
-	return user.Rehydrate(r.ID, p, user.Role(r.Role), r.FirstName, r.LastName, r.CreatedAt, r.UpdatedAt), nil
+	u := user.Rehydrate(r.ID, p, user.Role(r.Role), r.FirstName, r.LastName, r.CreatedAt, r.UpdatedAt)
+	return u.WithLanguage(i18n.Locale(deref(r.Language))), nil
 }
 
 type userRepo struct{ db bun.IDB }

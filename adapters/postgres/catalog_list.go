@@ -38,7 +38,7 @@ func (r *categoryRepo) List(ctx context.Context, f ports.CategoryFilter, p ports
 	if f.ActiveOnly {
 		q = q.Where("is_active")
 	}
-	return scanPage(ctx, q.Order("position", "name", "id"), &rows, p, (*categoryRow).toDomain)
+	return scanPage(ctx, q.OrderExpr("position, coalesce(name ->> 'uz', name ->> 'ru', name ->> 'en'), id"), &rows, p, (*categoryRow).toDomain)
 }
 
 func (r *categoryRepo) Update(ctx context.Context, id string, fn func(*category.Category) error) (*category.Category, error) {
@@ -86,8 +86,17 @@ func (r *categoryRepo) Delete(ctx context.Context, id string) error {
 // know.
 var errUnknownSort = domain.Invalid("sort", "must be createdAt or price, optionally prefixed with -")
 
-// likeEscaper escapes the LIKE wildcards of a user's search text.
-var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+// prefixQuery returns the tsquery text that requires every word as a word
+// or a word prefix: "ozbek:* & atir:*". The words come from
+// i18n.SearchWords, so they hold only letters and digits and need no
+// quoting.
+func prefixQuery(words []string) string {
+	parts := make([]string, len(words))
+	for i, w := range words {
+		parts[i] = w + ":*"
+	}
+	return strings.Join(parts, " & ")
+}
 
 func (r *productRepo) List(ctx context.Context, f ports.ProductFilter, s ports.Sort, p ports.Page) ([]*product.Product, int, error) {
 	var order []string
@@ -100,8 +109,10 @@ func (r *productRepo) List(ctx context.Context, f ports.ProductFilter, s ports.S
 	default:
 		return nil, 0, errUnknownSort
 	}
-	if f.CategoryID != "" && !domain.ValidID(f.CategoryID) || f.SellerID != "" && !domain.ValidID(f.SellerID) {
-		return []*product.Product{}, 0, nil
+	for _, id := range []string{f.CategoryID, f.SellerID, f.Class.ConditionID, f.Class.SizeID, f.Class.CityID, f.Class.DistrictID} {
+		if id != "" && !domain.ValidID(id) {
+			return []*product.Product{}, 0, nil
+		}
 	}
 	var rows []productRow
 	q := r.db.NewSelect().Model(&rows)
@@ -133,14 +144,21 @@ func (r *productRepo) List(ctx context.Context, f ports.ProductFilter, s ports.S
 	if f.MaxPrice != nil {
 		q = q.Where("price <= ?", *f.MaxPrice)
 	}
-	if f.Query != "" {
-		q = q.Where(`lower(title) LIKE ? ESCAPE '\'`, "%"+likeEscaper.Replace(strings.ToLower(f.Query))+"%")
+	for col, id := range map[string]string{"condition_id": f.Class.ConditionID, "size_id": f.Class.SizeID,
+		"city_id": f.Class.CityID, "district_id": f.Class.DistrictID} {
+		if id != "" {
+			q = q.Where("? = ?", bun.Ident(col), id)
+		}
+	}
+	if len(f.Query) > 0 {
+		q = q.Where("search @@ to_tsquery('simple', ?)", prefixQuery(f.Query))
 	}
 	if f.InStock {
 		q = q.Where("quantity > 0")
 	}
 	q = q.Order(order...).Limit(p.Limit).Offset(p.Offset())
-	key := fmt.Sprintf("%s|%s|%s|%v|%v|%s|%v", f.Status, f.CategoryID, f.SellerID, deref64(f.MinPrice), deref64(f.MaxPrice), f.Query, f.InStock)
+	key := fmt.Sprintf("%s|%s|%s|%v|%v|%q|%v|%v", f.Status, f.CategoryID, f.SellerID, deref64(f.MinPrice), deref64(f.MaxPrice),
+		f.Query, f.InStock, f.Class)
 	total, fresh := r.store.counts.get(key)
 	var err error
 	if fresh {

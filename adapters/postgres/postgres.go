@@ -135,6 +135,7 @@ func repos(db bun.IDB, s *Store, changed *productChanges) ports.Repos {
 		Challenges: &challengeRepo{db},
 		Sessions:   &sessionRepo{db},
 		Categories: &categoryRepo{db},
+		Reference:  &referenceRepo{db},
 		Products:   &productRepo{db: db, store: s, changed: changed},
 		Auctions:   &auctionRepo{db},
 

@@ -1,0 +1,230 @@
+package app
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/secondbloom/marketplace/domain"
+	"github.com/secondbloom/marketplace/domain/i18n"
+	"github.com/secondbloom/marketplace/domain/product"
+	"github.com/secondbloom/marketplace/domain/reference"
+	"github.com/secondbloom/marketplace/domain/user"
+	"github.com/secondbloom/marketplace/ports"
+)
+
+// ErrReferenceAdminOnly refuses reference-data management to anyone but
+// admins.
+var ErrReferenceAdminOnly = domain.New(domain.KindForbidden, domain.CodeForbidden, "only administrators may manage reference data")
+
+// ReferenceTTL bounds how long an instance serves reference lists from
+// memory before reading them again, so a write made on another instance is
+// seen within it. Writes on this instance are seen at once.
+const ReferenceTTL = time.Second
+
+// ReferenceService serves the reference lists (conditions, sizes, cities,
+// districts) from an in-memory copy, and lets admins change them.
+type ReferenceService struct {
+	repo  ports.ReferenceRepository
+	clock ports.Clock
+
+	mu       sync.Mutex
+	items    []*reference.Item // every item, in list order
+	byID     map[string]*reference.Item
+	loadedAt time.Time
+	gen      uint64 // counts invalidations; a load that raced one is not kept
+}
+
+func newReferenceService(d Deps) *ReferenceService {
+	return &ReferenceService{repo: d.Repos.Reference, clock: d.Clock}
+}
+
+// snapshot returns every item, read from the store when the copy is older
+// than ReferenceTTL or was invalidated.
+func (s *ReferenceService) snapshot(ctx context.Context) ([]*reference.Item, map[string]*reference.Item, error) {
+	s.mu.Lock()
+	now := s.clock.Now()
+	if s.byID != nil && now.Sub(s.loadedAt) < ReferenceTTL && !now.Before(s.loadedAt) {
+		items, byID := s.items, s.byID
+		s.mu.Unlock()
+		return items, byID, nil
+	}
+	gen := s.gen
+	s.mu.Unlock()
+	items, err := s.repo.All(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	byID := make(map[string]*reference.Item, len(items))
+	for _, it := range items {
+		byID[it.ID()] = it
+	}
+	s.mu.Lock()
+	if s.gen == gen {
+		s.items, s.byID, s.loadedAt = items, byID, now
+	}
+	s.mu.Unlock()
+	return items, byID, nil
+}
+
+// invalidate drops the copy after a write committed.
+func (s *ReferenceService) invalidate() {
+	s.mu.Lock()
+	s.items, s.byID = nil, nil
+	s.gen++
+	s.mu.Unlock()
+}
+
+// List returns one page of the items of kind, by position, and their
+// total. For districts, cityID names the city; it returns
+// reference.ErrNotFound when that city does not exist.
+func (s *ReferenceService) List(ctx context.Context, kind reference.Kind, cityID string, p ports.Page) ([]*reference.Item, int, error) {
+	items, byID, err := s.snapshot(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	if kind == reference.Districts {
+		if c, ok := byID[cityID]; !ok || c.Kind() != reference.Cities {
+			return nil, 0, reference.ErrNotFound
+		}
+	}
+	var all []*reference.Item
+	for _, it := range items {
+		if it.Kind() == kind && (kind != reference.Districts || it.CityID() == cityID) {
+			all = append(all, it)
+		}
+	}
+	from := min(p.Offset(), len(all))
+	to := min(from+p.Limit, len(all))
+	return slices.Clone(all[from:to]), len(all), nil
+}
+
+// Get returns the item of kind with id, or reference.ErrNotFound. For
+// districts, the district must belong to cityID.
+func (s *ReferenceService) Get(ctx context.Context, kind reference.Kind, cityID, id string) (*reference.Item, error) {
+	_, byID, err := s.snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	it, ok := byID[id]
+	if !ok || it.Kind() != kind || (kind == reference.Districts && it.CityID() != cityID) {
+		return nil, reference.ErrNotFound
+	}
+	return it, nil
+}
+
+// NewItem are the values of an item to create. A nil Position puts the
+// item after the last of its list.
+type NewItem struct {
+	CityID   string
+	Code     string
+	Name     i18n.Localized
+	Position *int
+}
+
+// Create adds an item to the list kind. It returns ErrReferenceAdminOnly,
+// a validation error, reference.ErrNotFound for a district of an unknown
+// city, or reference.ErrCodeTaken.
+func (s *ReferenceService) Create(ctx context.Context, by Principal, kind reference.Kind, n NewItem) (*reference.Item, error) {
+	if by.Role != user.RoleAdmin {
+		return nil, ErrReferenceAdminOnly
+	}
+	if kind == reference.Districts {
+		if _, err := s.Get(ctx, reference.Cities, "", n.CityID); err != nil {
+			return nil, err
+		}
+	}
+	pos := 0
+	if n.Position != nil {
+		pos = *n.Position
+	} else {
+		items, _, err := s.List(ctx, kind, n.CityID, ports.Page{Number: 1, Limit: 1 << 20})
+		if err != nil {
+			return nil, err
+		}
+		for _, it := range items {
+			pos = max(pos, it.Position()+1)
+		}
+	}
+	it, err := reference.New(reference.Fields{ID: newID(), Kind: kind, CityID: n.CityID, Code: n.Code, Name: n.Name, Position: pos})
+	if err != nil {
+		return nil, err
+	}
+	if err := s.repo.Create(ctx, it); err != nil {
+		return nil, err
+	}
+	s.invalidate()
+	return it, nil
+}
+
+// Update edits an item. It returns ErrReferenceAdminOnly,
+// reference.ErrNotFound (also for a district of another city), a
+// validation error, or reference.ErrCodeTaken.
+func (s *ReferenceService) Update(ctx context.Context, by Principal, kind reference.Kind, cityID, id string, ch reference.Change) (*reference.Item, error) {
+	if by.Role != user.RoleAdmin {
+		return nil, ErrReferenceAdminOnly
+	}
+	it, err := s.repo.Update(ctx, kind, id, func(it *reference.Item) error {
+		if kind == reference.Districts && it.CityID() != cityID {
+			return reference.ErrNotFound
+		}
+		return it.Edit(ch)
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.invalidate()
+	return it, nil
+}
+
+// Delete removes an item. It returns ErrReferenceAdminOnly,
+// reference.ErrNotFound, or reference.ErrInUse while a product of any
+// status (or, for a city, a district) uses it.
+func (s *ReferenceService) Delete(ctx context.Context, by Principal, kind reference.Kind, cityID, id string) error {
+	if by.Role != user.RoleAdmin {
+		return ErrReferenceAdminOnly
+	}
+	if kind == reference.Districts {
+		it, err := s.repo.Get(ctx, kind, id)
+		if err != nil {
+			return err
+		}
+		if it.CityID() != cityID {
+			return reference.ErrNotFound
+		}
+	}
+	if err := s.repo.Delete(ctx, kind, id); err != nil {
+		return err
+	}
+	s.invalidate()
+	return nil
+}
+
+// CheckClass returns a validation error naming each id of c that is not
+// an item of its list, and districtId when the district lies outside the
+// city. Empty ids are not checked.
+func (s *ReferenceService) CheckClass(ctx context.Context, c product.Classification) error {
+	_, byID, err := s.snapshot(ctx)
+	if err != nil {
+		return err
+	}
+	var v domain.Validation
+	exists := func(field, id string, kind reference.Kind) bool {
+		if id == "" {
+			return false
+		}
+		if it, ok := byID[id]; !ok || it.Kind() != kind {
+			v.Add(field, "must be the id of an existing "+string(kind))
+			return false
+		}
+		return true
+	}
+	exists("conditionId", c.ConditionID, reference.Conditions)
+	exists("sizeId", c.SizeID, reference.Sizes)
+	cityOK := exists("cityId", c.CityID, reference.Cities)
+	if exists("districtId", c.DistrictID, reference.Districts) && cityOK && byID[c.DistrictID].CityID() != c.CityID {
+		v.Add("districtId", "must be a district of cityId")
+	}
+	return v.Err()
+}
