@@ -8,6 +8,7 @@ import (
 
 	"github.com/secondbloom/marketplace/domain"
 	"github.com/secondbloom/marketplace/domain/auth"
+	"github.com/secondbloom/marketplace/domain/i18n"
 	"github.com/secondbloom/marketplace/domain/phone"
 	"github.com/secondbloom/marketplace/domain/user"
 	"github.com/secondbloom/marketplace/ports"
@@ -198,6 +199,8 @@ type Principal struct {
 	UserID    string
 	SessionID string
 	Role      user.Role
+	// Language is the caller's chosen locale, or "" for none.
+	Language i18n.Locale
 }
 
 // Authenticate checks an access token and that its session is still active.
@@ -219,7 +222,7 @@ func (s *AuthService) Authenticate(ctx context.Context, accessToken string) (Pri
 	if err != nil {
 		return Principal{}, unauthenticated(err)
 	}
-	return Principal{UserID: u.ID(), SessionID: sess.ID(), Role: u.Role()}, nil
+	return Principal{UserID: u.ID(), SessionID: sess.ID(), Role: u.Role(), Language: u.Language()}, nil
 }
 
 // unauthenticated turns a missing session or user into a 401 and passes

@@ -6,10 +6,12 @@ import (
 	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/secondbloom/marketplace/app"
 	"github.com/secondbloom/marketplace/domain"
 	"github.com/secondbloom/marketplace/domain/category"
+	"github.com/secondbloom/marketplace/domain/i18n"
 	"github.com/secondbloom/marketplace/domain/money"
 	"github.com/secondbloom/marketplace/domain/product"
 	"github.com/secondbloom/marketplace/ports"
@@ -33,18 +35,24 @@ func (s *Server) catalogRoutes(r fiber.Router) {
 }
 
 type categoryDTO struct {
-	ID        string  `json:"id"`
-	Name      string  `json:"name"`
-	Slug      string  `json:"slug"`
-	ParentID  *string `json:"parentId"`
-	Position  int     `json:"position"`
-	IsActive  bool    `json:"isActive"`
-	CreatedAt string  `json:"createdAt"`
-	UpdatedAt string  `json:"updatedAt"`
+	ID           string    `json:"id"`
+	Name         string    `json:"name"`
+	Translations nameTexts `json:"translations"`
+	Slug         string    `json:"slug"`
+	ParentID     *string   `json:"parentId"`
+	Position     int       `json:"position"`
+	IsActive     bool      `json:"isActive"`
+	CreatedAt    string    `json:"createdAt"`
+	UpdatedAt    string    `json:"updatedAt"`
 }
 
-func toCategoryDTO(c *category.Category) categoryDTO {
-	return categoryDTO{ID: c.ID(), Name: c.Name(), Slug: c.Slug(), ParentID: emptyToNil(c.ParentID()), Position: c.Position(),
+// nameTexts is the translations object of categories and reference items.
+type nameTexts struct {
+	Name map[i18n.Locale]string `json:"name"`
+}
+
+func toCategoryDTO(c *category.Category, loc i18n.Locale) categoryDTO {
+	return categoryDTO{ID: c.ID(), Name: c.Name().In(loc), Translations: nameTexts{translations(c.Name())}, Slug: c.Slug(), ParentID: emptyToNil(c.ParentID()), Position: c.Position(),
 		IsActive: c.Active(), CreatedAt: timestamp(c.CreatedAt()), UpdatedAt: timestamp(c.UpdatedAt())}
 }
 
@@ -62,15 +70,25 @@ type productDTO struct {
 	Currency        string     `json:"currency"`
 	Quantity        int        `json:"quantity"`
 	CategoryID      string     `json:"categoryId"`
+	ConditionID     *string    `json:"conditionId"`
+	SizeID          *string    `json:"sizeId"`
+	CityID          *string    `json:"cityId"`
+	DistrictID      *string    `json:"districtId"`
 	SellerID        string     `json:"sellerId"`
 	Status          string     `json:"status"`
 	RejectionReason *string    `json:"rejectionReason"`
 	Images          []imageDTO `json:"images"`
-	CreatedAt       string     `json:"createdAt"`
-	UpdatedAt       string     `json:"updatedAt"`
+	Translations    struct {
+		Title       map[i18n.Locale]string `json:"title"`
+		Description map[i18n.Locale]string `json:"description"`
+	} `json:"translations"`
+	CreatedAt string `json:"createdAt"`
+	UpdatedAt string `json:"updatedAt"`
 }
 
-func toProductDTO(p *product.Product) productDTO {
+// toProductDTO renders p in loc; the cache keeps one entry per product and
+// the locale is applied only here.
+func toProductDTO(p *product.Product, loc i18n.Locale) productDTO {
 	images := make([]imageDTO, 0, len(p.Images()))
 	for _, im := range p.Images() {
 		images = append(images, imageDTO{URL: im.URL, Position: im.Position})
@@ -80,10 +98,15 @@ func toProductDTO(p *product.Product) productDTO {
 		r := p.RejectionReason()
 		reason = &r
 	}
-	return productDTO{ID: p.ID(), Slug: p.Slug(), Title: p.Title(), Description: p.Description(), Price: p.Price(),
-		Currency: p.Currency(), Quantity: p.Quantity(), CategoryID: p.CategoryID(), SellerID: p.SellerID(),
-		Status: string(p.Status()), RejectionReason: reason, Images: images,
+	class := p.Class()
+	out := productDTO{ID: p.ID(), Slug: p.Slug(), Title: p.Title().In(loc), Description: p.Description().In(loc), Price: p.Price(),
+		Currency: p.Currency(), Quantity: p.Quantity(), CategoryID: p.CategoryID(), ConditionID: emptyToNil(class.ConditionID),
+		SizeID: emptyToNil(class.SizeID), CityID: emptyToNil(class.CityID), DistrictID: emptyToNil(class.DistrictID),
+		SellerID: p.SellerID(), Status: string(p.Status()), RejectionReason: reason, Images: images,
 		CreatedAt: timestamp(p.CreatedAt()), UpdatedAt: timestamp(p.UpdatedAt())}
+	out.Translations.Title = translations(p.Title())
+	out.Translations.Description = translations(p.Description())
+	return out
 }
 
 func fromImageDTOs(in []imageDTO) []product.Image {
@@ -102,7 +125,7 @@ func viewer(c *fiber.Ctx) app.Principal {
 
 func (s *Server) createCategory(c *fiber.Ctx) error {
 	var (
-		name     string
+		name     localizedJSON
 		parentID *string
 		position *int
 	)
@@ -110,7 +133,9 @@ func (s *Server) createCategory(c *fiber.Ctx) error {
 		return err
 	}
 	var v domain.Validation
-	nc := app.NewCategory{Name: name}
+	text, err := s.text(c, &name, category.NameRule)
+	v.Merge("name", err)
+	nc := app.NewCategory{Name: text}
 	if parentID != nil {
 		nc.ParentID = bodyID(&v, "parentId", *parentID)
 	}
@@ -124,7 +149,7 @@ func (s *Server) createCategory(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return respond(c, fiber.StatusCreated, toCategoryDTO(cat))
+	return respond(c, fiber.StatusCreated, toCategoryDTO(cat, s.locale(c)))
 }
 
 func (s *Server) listCategories(c *fiber.Ctx) error {
@@ -142,7 +167,7 @@ func (s *Server) listCategories(c *fiber.Ctx) error {
 	}
 	out := make([]categoryDTO, 0, len(cats))
 	for _, cat := range cats {
-		out = append(out, toCategoryDTO(cat))
+		out = append(out, toCategoryDTO(cat, s.locale(c)))
 	}
 	return respondList(c, out, p.Number, p.Limit, total)
 }
@@ -156,7 +181,7 @@ func (s *Server) getCategory(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return respond(c, fiber.StatusOK, toCategoryDTO(cat))
+	return respond(c, fiber.StatusOK, toCategoryDTO(cat, s.locale(c)))
 }
 
 func (s *Server) updateCategory(c *fiber.Ctx) error {
@@ -166,13 +191,19 @@ func (s *Server) updateCategory(c *fiber.Ctx) error {
 	}
 	var (
 		ch       category.Change
+		name     *localizedJSON
 		parentID *string
 	)
-	if err := decode(c, optional("name", &ch.Name), nullable("parentId", &parentID), optional("position", &ch.Position),
+	if err := decode(c, optional("name", &name), nullable("parentId", &parentID), optional("position", &ch.Position),
 		optional("isActive", &ch.Active)); err != nil {
 		return err
 	}
 	var v domain.Validation
+	if name != nil {
+		p, err := s.patch(c, "name", name)
+		v.Merge("name", err)
+		ch.Name = p
+	}
 	switch {
 	case parentID != nil:
 		p := bodyID(&v, "parentId", *parentID)
@@ -191,7 +222,7 @@ func (s *Server) updateCategory(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return respond(c, fiber.StatusOK, toCategoryDTO(cat))
+	return respond(c, fiber.StatusOK, toCategoryDTO(cat, s.locale(c)))
 }
 
 // hasNullMember reports whether the JSON object body has name: null. The
@@ -222,28 +253,46 @@ func (s *Server) deleteCategory(c *fiber.Ctx) error {
 
 func (s *Server) createProduct(c *fiber.Ctx) error {
 	var (
-		np         app.NewProduct
-		categoryID string
-		desc, cur  *string
-		qty        *int
-		images     *[]imageDTO
+		np                  app.NewProduct
+		title               localizedJSON
+		desc                *localizedJSON
+		categoryID          string
+		conditionID, sizeID string
+		cityID, districtID  *string
+		cur                 *string
+		qty                 *int
+		images              *[]imageDTO
 	)
-	if err := decode(c, required("title", &np.Title), optional("description", &desc), required("price", &np.Price),
+	if err := decode(c, required("title", &title), optional("description", &desc), required("price", &np.Price),
 		optional("currency", &cur), optional("quantity", &qty), required("categoryId", &categoryID),
-		optional("images", &images)); err != nil {
+		required("conditionId", &conditionID), required("sizeId", &sizeID), nullable("cityId", &cityID),
+		nullable("districtId", &districtID), optional("images", &images)); err != nil {
 		return err
 	}
 	var v domain.Validation
 	np.CategoryID = bodyID(&v, "categoryId", categoryID)
+	np.Class.ConditionID = bodyID(&v, "conditionId", conditionID)
+	np.Class.SizeID = bodyID(&v, "sizeId", sizeID)
+	if cityID != nil {
+		np.Class.CityID = bodyID(&v, "cityId", *cityID)
+	}
+	if districtID != nil {
+		np.Class.DistrictID = bodyID(&v, "districtId", *districtID)
+	}
+	t, err := s.text(c, &title, product.TitleRule)
+	v.Merge("title", err)
+	np.Title = t
+	if desc != nil {
+		d, err := s.text(c, desc, product.DescriptionRule)
+		v.Merge("description", err)
+		np.Description = d
+	}
 	if err := v.Err(); err != nil {
 		return err
 	}
 	np.Quantity = 1
 	if qty != nil {
 		np.Quantity = *qty
-	}
-	if desc != nil {
-		np.Description = *desc
 	}
 	if cur != nil {
 		np.Currency = *cur
@@ -255,7 +304,7 @@ func (s *Server) createProduct(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return respond(c, fiber.StatusCreated, toProductDTO(p))
+	return respond(c, fiber.StatusCreated, toProductDTO(p, s.locale(c)))
 }
 
 func (s *Server) listProducts(c *fiber.Ctx) error {
@@ -279,10 +328,19 @@ func (s *Server) listProducts(c *fiber.Ctx) error {
 	if f.MinPrice != nil && f.MaxPrice != nil && *f.MinPrice > *f.MaxPrice {
 		q.v.Add("minPrice", "must not exceed maxPrice")
 	}
+	for name, dst := range map[string]*string{"conditionId": &f.Class.ConditionID, "sizeId": &f.Class.SizeID,
+		"cityId": &f.Class.CityID, "districtId": &f.Class.DistrictID} {
+		if raw, ok := q.str(name); ok {
+			*dst = bodyID(&q.v, name, raw)
+		}
+	}
 	if raw, ok := q.str("q"); ok {
-		f.Query = strings.Join(strings.Fields(raw), " ")
-		if !utf8.ValidString(raw) || utf8.RuneCountInString(f.Query) > maxQueryLength {
+		if !utf8.ValidString(raw) || utf8.RuneCountInString(strings.TrimSpace(raw)) > maxQueryLength {
 			q.v.Add("q", "must be valid text of at most 200 characters")
+		}
+		f.Query = i18n.SearchWords(norm.NFC.String(raw))
+		if len(f.Query) > maxQueryWords {
+			q.v.Add("q", "must have at most 10 words")
 		}
 	}
 	if raw, ok := q.str("inStock"); ok {
@@ -311,7 +369,7 @@ func (s *Server) listProducts(c *fiber.Ctx) error {
 	}
 	out := make([]productDTO, 0, len(ps))
 	for _, pr := range ps {
-		out = append(out, toProductDTO(pr))
+		out = append(out, toProductDTO(pr, s.locale(c)))
 	}
 	return respondList(c, out, p.Number, p.Limit, total)
 }
@@ -325,7 +383,7 @@ func (s *Server) getProduct(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return respond(c, fiber.StatusOK, toProductDTO(p))
+	return respond(c, fiber.StatusOK, toProductDTO(p, s.locale(c)))
 }
 
 func (s *Server) getProductBySlug(c *fiber.Ctx) error {
@@ -341,7 +399,7 @@ func (s *Server) getProductBySlug(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return respond(c, fiber.StatusOK, toProductDTO(p))
+	return respond(c, fiber.StatusOK, toProductDTO(p, s.locale(c)))
 }
 
 func (s *Server) updateProduct(c *fiber.Ctx) error {
@@ -350,16 +408,45 @@ func (s *Server) updateProduct(c *fiber.Ctx) error {
 		return err
 	}
 	var (
-		ch         product.Change
-		categoryID *string
-		images     *[]imageDTO
+		ch                  product.Change
+		title, desc         *localizedJSON
+		categoryID          *string
+		conditionID, sizeID *string
+		cityID, districtID  *string
+		images              *[]imageDTO
 	)
-	if err := decode(c, optional("title", &ch.Title), optional("description", &ch.Description), optional("price", &ch.Price),
+	if err := decode(c, optional("title", &title), optional("description", &desc), optional("price", &ch.Price),
 		optional("currency", &ch.Currency), optional("quantity", &ch.Quantity), optional("categoryId", &categoryID),
-		optional("images", &images)); err != nil {
+		optional("conditionId", &conditionID), optional("sizeId", &sizeID), nullable("cityId", &cityID),
+		nullable("districtId", &districtID), optional("images", &images)); err != nil {
 		return err
 	}
 	var v domain.Validation
+	if title != nil {
+		p, err := s.patch(c, "title", title)
+		v.Merge("title", err)
+		ch.Title = p
+	}
+	if desc != nil {
+		p, err := s.patch(c, "description", desc)
+		v.Merge("description", err)
+		ch.Description = p
+	}
+	for _, ref := range []struct {
+		name string
+		raw  *string
+		dst  **string
+	}{{"conditionId", conditionID, &ch.ConditionID}, {"sizeId", sizeID, &ch.SizeID}, {"cityId", cityID, &ch.CityID},
+		{"districtId", districtID, &ch.DistrictID}} {
+		switch {
+		case ref.raw != nil:
+			id := bodyID(&v, ref.name, *ref.raw)
+			*ref.dst = &id
+		case hasNullMember(c.Body(), ref.name):
+			none := ""
+			*ref.dst = &none
+		}
+	}
 	if categoryID != nil {
 		cid := bodyID(&v, "categoryId", *categoryID)
 		ch.CategoryID = &cid
@@ -368,7 +455,7 @@ func (s *Server) updateProduct(c *fiber.Ctx) error {
 		imgs := fromImageDTOs(*images)
 		ch.Images = &imgs
 	}
-	if ch == (product.Change{}) {
+	if ch.IsZero() {
 		v.Add("body", "must change at least one field")
 	}
 	if err := v.Err(); err != nil {
@@ -378,7 +465,7 @@ func (s *Server) updateProduct(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return respond(c, fiber.StatusOK, toProductDTO(p))
+	return respond(c, fiber.StatusOK, toProductDTO(p, s.locale(c)))
 }
 
 func (s *Server) archiveProduct(c *fiber.Ctx) error {
@@ -406,7 +493,7 @@ func (s *Server) approveProduct(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return respond(c, fiber.StatusOK, toProductDTO(p))
+	return respond(c, fiber.StatusOK, toProductDTO(p, s.locale(c)))
 }
 
 func (s *Server) rejectProduct(c *fiber.Ctx) error {
@@ -422,5 +509,5 @@ func (s *Server) rejectProduct(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return respond(c, fiber.StatusOK, toProductDTO(p))
+	return respond(c, fiber.StatusOK, toProductDTO(p, s.locale(c)))
 }

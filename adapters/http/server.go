@@ -13,6 +13,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/secondbloom/marketplace/app"
+	"github.com/secondbloom/marketplace/domain/i18n"
 	"github.com/secondbloom/marketplace/ports"
 )
 
@@ -43,6 +44,9 @@ type Options struct {
 	// MetricsHandler, when set, serves GET /metrics (outside /api/v1, not
 	// enveloped, no auth).
 	MetricsHandler fiber.Handler
+	// DefaultLocale is the locale of requests that name none the server
+	// supports; "" means uz.
+	DefaultLocale i18n.Locale
 	// ProxyHeader, when set, names the header holding the client IP (for
 	// example X-Forwarded-For behind a trusted proxy).
 	ProxyHeader string
@@ -68,6 +72,9 @@ func New(core *app.App, opt Options) *Server {
 	}
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
+	}
+	if !opt.DefaultLocale.Valid() {
+		opt.DefaultLocale = i18n.Uzbek
 	}
 	s := &Server{core: core, opt: opt, started: time.Now(), otpLimit: newLimiter(opt.OTPPerIP, opt.OTPWindow)}
 	s.fiber = fiber.New(fiber.Config{
@@ -128,6 +135,7 @@ func (s *Server) routes() {
 	}
 
 	v1 := s.fiber.Group("/api/v1")
+	v1.Use(s.negotiateLocale)
 	s.healthRoutes(v1)
 	// Routes after this point touch the store; health routes must not be
 	// cut short by the breaker, whose state they report.
@@ -136,6 +144,7 @@ func (s *Server) routes() {
 	s.catalogRoutes(v1)
 	s.auctionRoutes(v1)
 	s.orderRoutes(v1)
+	s.referenceRoutes(v1)
 
 	s.fiber.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 }

@@ -33,6 +33,8 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("Auctions", func(t *testing.T) { testAuctions(t, newStore) })
 	t.Run("Orders", func(t *testing.T) { testOrders(t, newStore) })
 	t.Run("Idempotency", func(t *testing.T) { testIdempotency(t, newStore) })
+	t.Run("Reference", func(t *testing.T) { testReference(t, newStore) })
+	t.Run("LocalizedProducts", func(t *testing.T) { testLocalizedProducts(t, newStore) })
 }
 
 // t0 is a fixed instant that the suites start their clocks at. Postgres
