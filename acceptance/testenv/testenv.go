@@ -28,6 +28,7 @@ import (
 	"github.com/secondbloom/marketplace/adapters/postgres/pgtest"
 	"github.com/secondbloom/marketplace/app"
 	"github.com/secondbloom/marketplace/domain/auth"
+	"github.com/secondbloom/marketplace/domain/i18n"
 	"github.com/secondbloom/marketplace/domain/phone"
 	"github.com/secondbloom/marketplace/ports"
 )
@@ -62,6 +63,8 @@ type Options struct {
 	// OTPPerIP is the per-IP limit of the OTP routes; 0 means 10000, so
 	// that scenarios sharing one client IP are not limited.
 	OTPPerIP int
+	// DefaultLocale is the server's DEFAULT_LOCALE; "" means uz.
+	DefaultLocale i18n.Locale
 }
 
 // Env is one server instance with its store.
@@ -131,7 +134,7 @@ func NewOnStore(t testing.TB, b Backend, store Store, opt Options) *Env {
 	if opt.OTPPerIP == 0 {
 		opt.OTPPerIP = 10000
 	}
-	srv := httpadapter.New(core, httpadapter.Options{Version: "test", OTPPerIP: opt.OTPPerIP, Logger: slog.New(slog.NewJSONHandler(&lockedWriter{w: logs}, nil))})
+	srv := httpadapter.New(core, httpadapter.Options{Version: "test", OTPPerIP: opt.OTPPerIP, DefaultLocale: opt.DefaultLocale, Logger: slog.New(slog.NewJSONHandler(&lockedWriter{w: logs}, nil))})
 	return &Env{Backend: b, Store: store, Core: core, Server: srv, SMS: outbox, Log: logs}
 }
 

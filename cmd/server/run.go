@@ -192,6 +192,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		Middleware:     append(reporter.Middleware(), mtr.Middleware()),
 		MetricsHandler: mtr.Handler(),
 		RequestTimeout: cfg.RequestTimeout,
+		DefaultLocale:  cfg.DefaultLocale,
 	})
 	mtr.RegisterReadiness(func(ctx context.Context) error {
 		if srv.Draining() {
