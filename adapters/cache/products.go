@@ -132,8 +132,8 @@ func (p *Products) GetBySlug(ctx context.Context, slug string) (*product.Product
 // locale; the HTTP adapter picks the locale when rendering.
 type entry struct {
 	product.Fields
-	Title       map[i18n.Locale]string
-	Description map[i18n.Locale]string
+	Title       []string // i18n.Localized.Values
+	Description []string
 }
 
 func (p *Products) lookup(id string) (product.Fields, bool) {
@@ -146,14 +146,14 @@ func (p *Products) lookup(id string) (product.Fields, bool) {
 		return product.Fields{}, false
 	}
 	f := e.Fields
-	f.Title, f.Description = i18n.Rehydrate(e.Title), i18n.Rehydrate(e.Description)
+	f.Title, f.Description = i18n.RehydrateValues(e.Title), i18n.RehydrateValues(e.Description)
 	return f, true
 }
 
 // store caches pr unless an eviction happened since gen g was read.
 func (p *Products) store(g uint64, pr *product.Product) {
 	f := pr.Fields()
-	raw, err := json.Marshal(entry{Fields: f, Title: f.Title.Map(), Description: f.Description.Map()})
+	raw, err := json.Marshal(entry{Fields: f, Title: f.Title.Values(), Description: f.Description.Values()})
 	if err != nil || p.gen.Load() != g {
 		return
 	}

@@ -48,7 +48,7 @@ type categoryDTO struct {
 
 // nameTexts is the translations object of categories and reference items.
 type nameTexts struct {
-	Name map[i18n.Locale]string `json:"name"`
+	Name textsDTO `json:"name"`
 }
 
 func toCategoryDTO(c *category.Category, loc i18n.Locale) categoryDTO {
@@ -79,8 +79,8 @@ type productDTO struct {
 	RejectionReason *string    `json:"rejectionReason"`
 	Images          []imageDTO `json:"images"`
 	Translations    struct {
-		Title       map[i18n.Locale]string `json:"title"`
-		Description map[i18n.Locale]string `json:"description"`
+		Title       textsDTO `json:"title"`
+		Description textsDTO `json:"description"`
 	} `json:"translations"`
 	CreatedAt string `json:"createdAt"`
 	UpdatedAt string `json:"updatedAt"`

@@ -175,5 +175,17 @@ func (s *Server) text(c *fiber.Ctx, l *localizedJSON, r i18n.Rule) (i18n.Localiz
 	return i18n.Localized{}.Merge(p, r)
 }
 
+// textsDTO renders every stored locale of a text: {"uz"?, "ru"?, "en"?}.
+type textsDTO struct {
+	Uz string `json:"uz,omitempty"`
+	Ru string `json:"ru,omitempty"`
+	En string `json:"en,omitempty"`
+}
+
 // translations renders every stored locale of a text.
-func translations(l i18n.Localized) map[i18n.Locale]string { return l.Map() }
+func translations(l i18n.Localized) textsDTO {
+	uz, _ := l.Get(i18n.Uzbek)
+	ru, _ := l.Get(i18n.Russian)
+	en, _ := l.Get(i18n.English)
+	return textsDTO{Uz: uz, Ru: ru, En: en}
+}

@@ -86,6 +86,10 @@ func (r *categoryRepo) Delete(ctx context.Context, id string) error {
 // know.
 var errUnknownSort = domain.Invalid("sort", "must be createdAt or price, optionally prefixed with -")
 
+// sparseSearchBelow is the number of search matches under which a page is
+// fetched through the search index rather than in page order.
+const sparseSearchBelow = 2000
+
 // prefixQuery returns the tsquery text that requires every word as a word
 // or a word prefix: "ozbek:* & atir:*". The words come from
 // i18n.SearchWords, so they hold only letters and digits and need no
@@ -150,7 +154,8 @@ func (r *productRepo) List(ctx context.Context, f ports.ProductFilter, s ports.S
 			q = q.Where("? = ?", bun.Ident(col), id)
 		}
 	}
-	if len(f.Query) > 0 {
+	search := len(f.Query) > 0
+	if search {
 		q = q.Where("search @@ to_tsquery('simple', ?)", prefixQuery(f.Query))
 	}
 	if f.InStock {
@@ -161,6 +166,23 @@ func (r *productRepo) List(ctx context.Context, f ports.ProductFilter, s ports.S
 		f.Query, f.InStock, f.Class)
 	total, fresh := r.store.counts.get(key)
 	var err error
+	if search {
+		// The planner cannot tell a rare word from a common one, and
+		// walks products in page order testing each against the words,
+		// which reads every product when none matches. Counting first
+		// (through the search index) tells: a few matches are then
+		// fetched by id, many are found quickly in page order.
+		if !fresh {
+			if total, err = q.Count(ctx); err != nil {
+				return nil, 0, translate(err)
+			}
+			r.store.counts.put(key, total)
+			fresh = true
+		}
+		if total < sparseSearchBelow {
+			q = q.Where("id = ANY(ARRAY(SELECT id FROM products WHERE search @@ to_tsquery('simple', ?)))", prefixQuery(f.Query))
+		}
+	}
 	if fresh {
 		err = q.Scan(ctx)
 	} else {

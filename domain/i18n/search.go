@@ -82,6 +82,14 @@ func Rehydrate(values map[Locale]string) Localized {
 	return out
 }
 
+// RehydrateValues is Rehydrate for values in the order of Values, which
+// adapters may store instead of a map; extra values are ignored.
+func RehydrateValues(values []string) Localized {
+	var out Localized
+	copy(out.v[:], values)
+	return out
+}
+
 // Values returns the texts of every locale in fallback order, "" where a
 // locale has none; storage adapters index them.
 func (l Localized) Values() []string { return append([]string(nil), l.v[:]...) }

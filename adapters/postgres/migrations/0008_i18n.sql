@@ -84,8 +84,12 @@ ALTER TABLE products
     ADD COLUMN district_id uuid,
     ADD CONSTRAINT products_district_fk FOREIGN KEY (district_id, city_id) REFERENCES districts (id, city_id),
     ADD CONSTRAINT products_district_needs_city CHECK (district_id IS NULL OR city_id IS NOT NULL);
--- The list filters combine these (bitmap AND); deleting an item uses them
--- to look for products of any status.
+-- A buyer's typical filter (condition, size, place, category) is one range
+-- of this index. Other combinations use the single-column indexes below
+-- (bitmap AND), which also serve deleting an item: it looks for products
+-- of any status.
+CREATE INDEX products_active_class_idx ON products (condition_id, size_id, city_id, category_id, created_at DESC)
+    WHERE status = 'ACTIVE';
 CREATE INDEX products_condition_idx ON products (condition_id);
 CREATE INDEX products_size_idx ON products (size_id);
 CREATE INDEX products_city_idx ON products (city_id);
