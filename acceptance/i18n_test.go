@@ -1,11 +1,17 @@
 package acceptance
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"testing"
+	"time"
 
 	"github.com/secondbloom/marketplace/acceptance/testenv"
+	"github.com/secondbloom/marketplace/adapters/clock"
+	"github.com/secondbloom/marketplace/adapters/postgres"
+	"github.com/secondbloom/marketplace/adapters/postgres/pgtest"
+	"github.com/secondbloom/marketplace/app"
 	"github.com/secondbloom/marketplace/domain/reference"
 )
 
@@ -239,4 +245,79 @@ func TestReferenceDataIsSeededAndManagedByAdmins(t *testing.T) {
 			t.Errorf("POST with a deleted size = %s, want 400", r)
 		}
 	})
+}
+
+func TestAReferenceChangeReachesAnotherInstanceWithinItsTTL(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	open := func() *postgres.Store {
+		s, err := postgres.Open(dsn, postgres.Options{MaxOpenConns: 4})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		if _, err := s.Migrate(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	clk := clock.NewFake(time.Now())
+	opt := testenv.Options{AdminPhones: []string{adminPhone}, Clock: clk}
+	a := testenv.NewOnStore(t, testenv.Postgres, open(), opt)
+	b := testenv.NewOnStore(t, testenv.Postgres, open(), opt)
+	path := "/api/v1/conditions/" + freshestID
+	name := func(e *testenv.Env) any { return getIn(t, e, path, "en", "").Data()["name"] }
+	if got := name(b); got != "Freshest" {
+		t.Fatalf("B reads %v, want Freshest", got)
+	}
+	admin := a.SignIn(t, adminPhone)
+	if r := a.Patch(t, path, admin.AccessToken, map[string]any{"name": map[string]any{"en": "Just cut"}}); r.Status != http.StatusOK {
+		t.Fatalf("PATCH on A = %s", r)
+	}
+	if got := name(a); got != "Just cut" {
+		t.Errorf("A reads %v right after its own write, want Just cut", got)
+	}
+	if got := name(b); got != "Freshest" {
+		t.Errorf("B reads %v within the TTL, want its copy (Freshest); the cache is not being exercised", got)
+	}
+	clk.Advance(app.ReferenceTTL)
+	if got := name(b); got != "Just cut" {
+		t.Errorf("B reads %v once its copy is %s old, want Just cut", got, app.ReferenceTTL)
+	}
+}
+
+func TestEveryResponseNamesItsLanguage(t *testing.T) {
+	e := testenv.New(t, testenv.Memory, testenv.Options{AdminPhones: []string{adminPhone}, DefaultLocale: "ru"})
+	for _, path := range []string{"/api/v1/health", "/api/v1/openapi.json", "/api/v1/no-such-route", "/api/v1/products/not-a-uuid", "/api/v1/sizes"} {
+		if r := getIn(t, e, path, "", ""); r.Header.Get("Content-Language") != "ru" {
+			t.Errorf("GET %s: Content-Language %q, want the default ru", path, r.Header.Get("Content-Language"))
+		}
+		if r := getIn(t, e, path, "en-US,en;q=0.9", ""); r.Header.Get("Content-Language") != "en" {
+			t.Errorf("GET %s in en-US: Content-Language %q, want en", path, r.Header.Get("Content-Language"))
+		}
+	}
+	// A name written as a string goes under Content-Language, else the
+	// default; signing in shows the default language.
+	admin := e.SignIn(t, adminPhone)
+	r := e.Do(t, testenv.Request{Method: http.MethodPost, Path: "/api/v1/categories", Token: admin.AccessToken,
+		Header: map[string]string{"Content-Language": "uz-Latn"}, Body: map[string]any{"name": "Gullar"}})
+	if names := r.Data()["translations"].(map[string]any)["name"].(map[string]any); r.Status != http.StatusCreated || names["uz"] != "Gullar" || len(names) != 1 {
+		t.Errorf("POST category with Content-Language uz-Latn = %s", r)
+	}
+	r = e.Post(t, "/api/v1/categories", admin.AccessToken, map[string]any{"name": "Цветы"})
+	if names := r.Data()["translations"].(map[string]any)["name"].(map[string]any); names["ru"] != "Цветы" || len(names) != 1 {
+		t.Errorf("POST category without Content-Language stored %v, want under ru (the default)", names)
+	}
+	if r := e.Post(t, "/api/v1/categories", admin.AccessToken, map[string]any{"name": map[string]any{"kk": "Гүлдер"}}); r.Status != http.StatusBadRequest {
+		t.Errorf("POST category name in kk = %s, want 400", r)
+	}
+	if r := e.Post(t, "/api/v1/categories", admin.AccessToken, map[string]any{"name": 5}); r.Status != http.StatusBadRequest {
+		t.Errorf("POST category name 5 = %s, want 400", r)
+	}
+	r = e.Post(t, "/api/v1/categories", admin.AccessToken, map[string]any{"name": map[string]any{"en": "Cafe\u0301 plants"}})
+	if names := r.Data()["translations"].(map[string]any)["name"].(map[string]any); names["en"] != "Caf\u00e9 plants" {
+		t.Errorf("a decomposed é was stored as %q, want it NFC-normalised", names["en"])
+	}
+	if r := e.Get(t, "/api/v1/auth/me", admin.AccessToken); r.Data()["language"] != "ru" {
+		t.Errorf("a user who chose no language shows %v, want the default ru", r.Data()["language"])
+	}
 }

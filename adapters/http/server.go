@@ -129,7 +129,7 @@ func (s *Server) guardStore(c *fiber.Ctx) error {
 // routes registers every route. Each area lives in its own file; the
 // OpenAPI test checks this list against openapi.json.
 func (s *Server) routes() {
-	s.fiber.Get("/api/v1/openapi.json", s.openAPI)
+	s.fiber.Get("/api/v1/openapi.json", s.negotiateLocale, s.openAPI)
 	if s.opt.MetricsHandler != nil {
 		s.fiber.Get("/metrics", s.opt.MetricsHandler)
 	}
