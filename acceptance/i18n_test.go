@@ -140,7 +140,7 @@ func TestBuyersFindProductsInAnyLanguageAndScript(t *testing.T) {
 		}
 		for q, want := range map[string]int{
 			"Атиргул": 1, "атир": 1, "atirgul": 1, "o'zbek": 1, "o‘zbek": 1, "o’zbek": 1, "oʻzbek": 1, "o`zbek": 1,
-			"узбекские": 1, "TULIP": 1, "lip": 0,
+			"узбекские": 1, "TULIP": 1, "lip": 0, "%": 0, "гулдаста атир": 1, "  ": 3,
 		} {
 			r := e.Get(t, "/api/v1/products?q="+url.QueryEscape(q), "")
 			if r.Status != http.StatusOK || len(r.List()) != want {

@@ -310,7 +310,10 @@ func (s *Server) createProduct(c *fiber.Ctx) error {
 func (s *Server) listProducts(c *fiber.Ctx) error {
 	q := newQuery(c)
 	p := q.page()
-	var f ports.ProductFilter
+	var (
+		f       ports.ProductFilter
+		noWords bool
+	)
 	if raw, ok := q.str("categoryId"); ok {
 		f.CategoryID = bodyID(&q.v, "categoryId", raw)
 	}
@@ -342,6 +345,8 @@ func (s *Server) listProducts(c *fiber.Ctx) error {
 		if len(f.Query) > maxQueryWords {
 			q.v.Add("q", "must have at most 10 words")
 		}
+		// Text with no word in it ("%", "--") can match nothing.
+		noWords = len(f.Query) == 0 && strings.TrimSpace(raw) != ""
 	}
 	if raw, ok := q.str("inStock"); ok {
 		switch raw {
@@ -362,6 +367,9 @@ func (s *Server) listProducts(c *fiber.Ctx) error {
 	}
 	if err := q.v.Err(); err != nil {
 		return err
+	}
+	if noWords {
+		return respondList(c, []productDTO{}, p.Number, p.Limit, 0)
 	}
 	ps, total, err := s.core.Catalog.ListProducts(c.UserContext(), f, sort, p)
 	if err != nil {
