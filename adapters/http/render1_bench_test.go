@@ -1,0 +1,45 @@
+package http
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"go.uber.org/mock/gomock"
+
+	"github.com/secondbloom/marketplace/adapters/cache"
+	"github.com/secondbloom/marketplace/domain/i18n"
+	"github.com/secondbloom/marketplace/domain/product"
+	"github.com/secondbloom/marketplace/mocks"
+)
+
+// BenchmarkCachedProductReadOneLocale measures what a cached product page costs
+// besides the network: a cache hit and rendering the product in a locale.
+func BenchmarkCachedProductReadOneLocale(b *testing.B) {
+	const id = "0193a000-0000-7000-8000-000000000003"
+	p := product.Rehydrate(product.Fields{ID: id, Slug: "qizil-atirgullar",
+		Title:       i18n.Rehydrate(map[i18n.Locale]string{i18n.Uzbek: "Qizil atirgullar"}),
+		Description: i18n.Rehydrate(map[i18n.Locale]string{i18n.Uzbek: "25 ta qizil atirgul, bir kun oldin kesilgan."}),
+		Price:       150000, Currency: "UZS", Quantity: 3, CategoryID: id, SellerID: id, Status: product.StatusActive,
+		Class:  product.Classification{ConditionID: id, SizeID: id},
+		Images: []product.Image{{URL: "https://img.example/1.jpg", Position: 0}}, CreatedAt: time.Now(), UpdatedAt: time.Now()})
+	inner := mocks.NewMockProductRepository(gomock.NewController(b))
+	inner.EXPECT().Get(gomock.Any(), id).Return(p, nil).AnyTimes()
+	c, err := cache.New(inner, cache.Options{SizeMB: 8})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		got, err := c.Get(ctx, id)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := json.Marshal(toProductDTO(got, i18n.Russian)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
