@@ -23,20 +23,20 @@ import (
 // raceSetup stores a seller, an ACTIVE product of theirs with stock qty,
 // and n bidders, on e's store, and opens an auction of the product through
 // the core.
-func raceSetup(t *testing.T, e *testenv.Env, n, qty int, start int64, endsAt time.Time, userBase int) (*product.Product, *auction.Auction, []app.Principal) {
+func raceSetup(t *testing.T, e *testenv.Env, n, qty int, start int64, endsAt time.Time, userBase int) (*product.Product, *auction.Auction, []user.Actor) {
 	t.Helper()
 	r := e.Store.Repos()
 	seller := porttest.NewUser(t, r, userBase, user.RoleUser)
 	p := porttest.NewProduct(t, r, porttest.NewCategory(t, r, "race"), seller, "Contested bouquet", qty, start)
-	a, err := e.Core.Auctions.Create(context.Background(), app.Principal{UserID: seller.ID(), Role: user.RoleUser},
+	a, err := e.Core.Auctions.Create(context.Background(), user.Actor{UserID: seller.ID(), Role: user.RoleUser},
 		app.NewAuction{ProductID: p.ID(), StartPrice: start, EndsAt: endsAt})
 	if err != nil {
 		t.Fatalf("Create: %v", err)
 	}
-	bidders := make([]app.Principal, n)
+	bidders := make([]user.Actor, n)
 	for i := range bidders {
 		u := porttest.NewUser(t, r, userBase+1+i, user.RoleUser)
-		bidders[i] = app.Principal{UserID: u.ID(), Role: user.RoleUser}
+		bidders[i] = user.Actor{UserID: u.ID(), Role: user.RoleUser}
 	}
 	return p, a, bidders
 }
@@ -137,17 +137,17 @@ func TestHundredRandomBidsLeaveAStrictlyIncreasingSequence(t *testing.T) {
 
 func TestFiveClosersRacingProduceExactlyOneOrderPerAuction(t *testing.T) {
 	clk := clock.NewFake(time.Now().UTC().Truncate(time.Second))
-	first := testenv.New(t, testenv.Postgres, testenv.Options{Clock: clk})
+	first := testenv.New(t, testenv.Postgres, testenv.Options{ManualCloser: true, Clock: clk})
 	instances := []*testenv.Env{first}
 	for range 4 {
-		instances = append(instances, testenv.NewOnStore(t, testenv.Postgres, first.Store, testenv.Options{Clock: clk}))
+		instances = append(instances, testenv.NewOnStore(t, testenv.Postgres, first.Store, testenv.Options{ManualCloser: true, Clock: clk}))
 	}
 	ctx := context.Background()
 	const withBids, withoutBids = 12, 6
 	type lot struct {
 		product *product.Product
 		auction *auction.Auction
-		winner  app.Principal
+		winner  user.Actor
 		price   int64
 	}
 	var lots []lot
@@ -231,10 +231,10 @@ func TestBidsRacingTheCloseAreAllInTheWinnersOrder(t *testing.T) {
 	beforeEnd := clock.NewFake(endsAt.Add(-2 * time.Hour))
 	atEnd := clock.NewFake(endsAt)
 	noSnipe := func(c *app.Config) { c.AuctionAntiSnipeWindow = 0 }
-	bidEnv := testenv.New(t, testenv.Postgres, testenv.Options{Clock: beforeEnd, Configure: noSnipe})
+	bidEnv := testenv.New(t, testenv.Postgres, testenv.Options{ManualCloser: true, Clock: beforeEnd, Configure: noSnipe})
 	var closers []*testenv.Env
 	for range 3 {
-		closers = append(closers, testenv.NewOnStore(t, testenv.Postgres, bidEnv.Store, testenv.Options{Clock: atEnd, Configure: noSnipe}))
+		closers = append(closers, testenv.NewOnStore(t, testenv.Postgres, bidEnv.Store, testenv.Options{ManualCloser: true, Clock: atEnd, Configure: noSnipe}))
 	}
 	ctx := context.Background()
 	for round := range 5 {
@@ -296,7 +296,7 @@ func TestBidsRacingTheCloseAreAllInTheWinnersOrder(t *testing.T) {
 			continue
 		}
 		top := stored.Items[0]
-		o, err := bidEnv.Core.Orders.Get(ctx, app.Principal{UserID: top.BidderID, Role: user.RoleUser}, got.OrderID())
+		o, err := bidEnv.Core.Orders.Get(ctx, user.Actor{UserID: top.BidderID, Role: user.RoleUser}, got.OrderID())
 		if err != nil || got.WinnerID() != top.BidderID || o.UnitPrice() != top.Amount || got.CurrentPrice() != top.Amount {
 			t.Errorf("round %d: winner %s at %d, order %+v (%v); want the top bid %s at %d", round, got.WinnerID(), got.CurrentPrice(), o, err, top.BidderID, top.Amount)
 		}

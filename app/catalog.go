@@ -6,6 +6,7 @@ import (
 
 	"github.com/secondbloom/marketplace/domain"
 	"github.com/secondbloom/marketplace/domain/category"
+	"github.com/secondbloom/marketplace/domain/event"
 	"github.com/secondbloom/marketplace/domain/i18n"
 	"github.com/secondbloom/marketplace/domain/product"
 	"github.com/secondbloom/marketplace/domain/slug"
@@ -36,19 +37,51 @@ const maxCategoryDepth = 64
 // search and archiving.
 type CatalogService struct {
 	tx         ports.Transactor
-	repos      ports.Repos
+	categories ports.CategoryRepository
+	products   ports.ProductRepository
 	clock      ports.Clock
-	cache      ports.ProductCache
 	refs       *ReferenceService
 	moderation bool
 }
 
-func newCatalogService(d Deps, refs *ReferenceService) *CatalogService {
-	return &CatalogService{tx: d.Tx, repos: d.Repos, clock: d.Clock, cache: d.ProductCache, refs: refs,
-		moderation: d.Config.ProductModeration}
+func newCatalogService(tx ports.Transactor, categories ports.CategoryRepository, products ports.ProductRepository,
+	clock ports.Clock, moderation bool, refs *ReferenceService,
+) *CatalogService {
+	return &CatalogService{tx: tx, categories: categories, products: products, clock: clock, moderation: moderation,
+		refs: refs}
 }
 
-func actor(p Principal) product.Actor { return product.Actor{UserID: p.UserID, Role: p.Role} }
+// categoryEvent and productEvent describe a catalogue write for the
+// relay; action names the use case.
+func categoryEvent(by user.Actor, id, action string) event.Event {
+	return event.New(event.CategoryChanged, by, event.SubjectCategory, id, "action", action)
+}
+
+// productEvent describes a change of p by by; a rejection carries its
+// reason, for the seller's notification.
+func productEvent(by user.Actor, p *product.Product, action string) event.Event {
+	kv := []string{"action", action, "sellerId", p.SellerID(), "status", string(p.Status())}
+	if action == "reject" {
+		kv = append(kv, "reason", p.RejectionReason())
+	}
+	return event.New(event.ProductChanged, by, event.SubjectProduct, p.ID(), kv...)
+}
+
+// updateProduct runs fn on the product with id under its row lock and
+// records the change, in one transaction.
+func (s *CatalogService) updateProduct(ctx context.Context, by user.Actor, id, action string, fn func(r ports.Repos, p *product.Product) error) (*product.Product, error) {
+	var out *product.Product
+	err := s.tx.WithinTx(ctx, func(ctx context.Context, r ports.Repos) error {
+		p, err := r.Products.Update(ctx, id, func(p *product.Product) error { return fn(r, p) })
+		if err != nil {
+			return err
+		}
+		out = p
+		r.Events.Record(productEvent(by, p, action))
+		return nil
+	})
+	return out, err
+}
 
 // NewCategory are the values of a category to create.
 type NewCategory struct {
@@ -61,8 +94,8 @@ type NewCategory struct {
 // unless by is an admin, a validation error for bad values, and
 // category.ErrNotFound when the parent does not exist. A name whose slug is
 // taken gets a numbered slug.
-func (s *CatalogService) CreateCategory(ctx context.Context, by Principal, nc NewCategory) (*category.Category, error) {
-	if by.Role != user.RoleAdmin {
+func (s *CatalogService) CreateCategory(ctx context.Context, by user.Actor, nc NewCategory) (*category.Category, error) {
+	if !by.CanManageCategories() {
 		return nil, ErrAdminOnly
 	}
 	now := s.clock.Now()
@@ -71,7 +104,7 @@ func (s *CatalogService) CreateCategory(ctx context.Context, by Principal, nc Ne
 		return nil, err
 	}
 	if nc.ParentID != "" {
-		if _, err := s.repos.Categories.Get(ctx, nc.ParentID); err != nil {
+		if _, err := s.categories.Get(ctx, nc.ParentID); err != nil {
 			return nil, err
 		}
 	}
@@ -85,7 +118,14 @@ func (s *CatalogService) CreateCategory(ctx context.Context, by Principal, nc Ne
 		if err != nil {
 			return nil, err
 		}
-		err = s.repos.Categories.Create(ctx, c)
+		// One transaction per attempt: a clash aborts the transaction.
+		err = s.tx.WithinTx(ctx, func(ctx context.Context, r ports.Repos) error {
+			if err := r.Categories.Create(ctx, c); err != nil {
+				return err
+			}
+			r.Events.Record(categoryEvent(by, id, "create"))
+			return nil
+		})
 		if errors.Is(err, category.ErrSlugTaken) && n <= slugAttempts {
 			continue
 		}
@@ -98,12 +138,12 @@ func (s *CatalogService) CreateCategory(ctx context.Context, by Principal, nc Ne
 
 // GetCategory returns the category with id. Inactive categories are
 // category.ErrNotFound for everyone but admins.
-func (s *CatalogService) GetCategory(ctx context.Context, viewer Principal, id string) (*category.Category, error) {
-	c, err := s.repos.Categories.Get(ctx, id)
+func (s *CatalogService) GetCategory(ctx context.Context, viewer user.Actor, id string) (*category.Category, error) {
+	c, err := s.categories.Get(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	if !c.Active() && viewer.Role != user.RoleAdmin {
+	if !c.Active() && !viewer.CanManageCategories() {
 		return nil, category.ErrNotFound
 	}
 	return c, nil
@@ -111,7 +151,7 @@ func (s *CatalogService) GetCategory(ctx context.Context, viewer Principal, id s
 
 // ListCategories returns a page of the active categories and their total.
 func (s *CatalogService) ListCategories(ctx context.Context, p ports.Page) ([]*category.Category, int, error) {
-	return s.repos.Categories.List(ctx, ports.CategoryFilter{ActiveOnly: true}, p)
+	return s.categories.List(ctx, ports.CategoryFilter{ActiveOnly: true}, p)
 }
 
 // UpdateCategory edits a category. A new name gives a new slug. It returns
@@ -119,12 +159,15 @@ func (s *CatalogService) ListCategories(ctx context.Context, p ports.Page) ([]*c
 // category.ErrCycle when the new parent lies below the category,
 // category.ErrSlugTaken when another category has the new name's slug, or
 // a validation error.
-func (s *CatalogService) UpdateCategory(ctx context.Context, by Principal, id string, ch category.Change) (*category.Category, error) {
-	if by.Role != user.RoleAdmin {
+func (s *CatalogService) UpdateCategory(ctx context.Context, by user.Actor, id string, ch category.Change) (*category.Category, error) {
+	if !by.CanManageCategories() {
 		return nil, ErrAdminOnly
 	}
+	if ch.Empty() {
+		return nil, category.ErrEmptyChange
+	}
 	if ch.Name != nil {
-		cur, err := s.repos.Categories.Get(ctx, id)
+		cur, err := s.categories.Get(ctx, id)
 		if err != nil {
 			return nil, err
 		}
@@ -141,7 +184,17 @@ func (s *CatalogService) UpdateCategory(ctx context.Context, by Principal, id st
 		}
 	}
 	now := s.clock.Now()
-	return s.repos.Categories.Update(ctx, id, func(c *category.Category) error { return c.Edit(ch, now) })
+	var out *category.Category
+	err := s.tx.WithinTx(ctx, func(ctx context.Context, r ports.Repos) error {
+		c, err := r.Categories.Update(ctx, id, func(c *category.Category) error { return c.Edit(ch, now) })
+		if err != nil {
+			return err
+		}
+		out = c
+		r.Events.Record(categoryEvent(by, id, "update"))
+		return nil
+	})
+	return out, err
 }
 
 // checkNoCycle returns category.ErrCycle when parent is id or lies below
@@ -152,7 +205,7 @@ func (s *CatalogService) checkNoCycle(ctx context.Context, id, parent string) er
 		if cur == id || depth > maxCategoryDepth {
 			return category.ErrCycle
 		}
-		c, err := s.repos.Categories.Get(ctx, cur)
+		c, err := s.categories.Get(ctx, cur)
 		if err != nil {
 			return err
 		}
@@ -164,11 +217,17 @@ func (s *CatalogService) checkNoCycle(ctx context.Context, id, parent string) er
 // DeleteCategory removes an unused category. It returns ErrAdminOnly,
 // category.ErrNotFound, or category.ErrInUse while products or
 // sub-categories refer to it.
-func (s *CatalogService) DeleteCategory(ctx context.Context, by Principal, id string) error {
-	if by.Role != user.RoleAdmin {
+func (s *CatalogService) DeleteCategory(ctx context.Context, by user.Actor, id string) error {
+	if !by.CanManageCategories() {
 		return ErrAdminOnly
 	}
-	return s.repos.Categories.Delete(ctx, id)
+	return s.tx.WithinTx(ctx, func(ctx context.Context, r ports.Repos) error {
+		if err := r.Categories.Delete(ctx, id); err != nil {
+			return err
+		}
+		r.Events.Record(categoryEvent(by, id, "delete"))
+		return nil
+	})
 }
 
 // NewProduct are the values of a listing to create.
@@ -177,10 +236,11 @@ type NewProduct struct {
 	Description i18n.Localized
 	Price       int64
 	Currency    string
-	Quantity    int
-	CategoryID  string
-	Class       product.Classification
-	Images      []product.Image
+	// Quantity is the stock; nil means product.DefaultQuantity.
+	Quantity   *int
+	CategoryID string
+	Class      product.Classification
+	Images     []product.Image
 }
 
 // CreateProduct lists a product for by. It starts PENDING, or ACTIVE when
@@ -190,12 +250,16 @@ type NewProduct struct {
 // product.ErrDuplicate when by already has a live product with this title
 // in one of its locales. The slug comes from the first of the uz, ru, en
 // titles; one taken by another product gets the next free -2, -3, ...
-func (s *CatalogService) CreateProduct(ctx context.Context, by Principal, np NewProduct) (*product.Product, error) {
+func (s *CatalogService) CreateProduct(ctx context.Context, by user.Actor, np NewProduct) (*product.Product, error) {
 	now := s.clock.Now()
 	id := newID()
+	qty := product.DefaultQuantity
+	if np.Quantity != nil {
+		qty = *np.Quantity
+	}
 	params := product.NewParams{ID: id, Title: np.Title, Description: np.Description, Price: np.Price,
-		Currency: np.Currency, Quantity: np.Quantity, CategoryID: np.CategoryID, Class: np.Class, SellerID: by.UserID,
-		Images: np.Images, Publish: by.Role.IsStaff() || !s.moderation}
+		Currency: np.Currency, Quantity: qty, CategoryID: np.CategoryID, Class: np.Class, SellerID: by.UserID,
+		Images: np.Images, Publish: by.IsStaff() || !s.moderation}
 	p, err := product.New(params, now)
 	if err != nil {
 		return nil, err
@@ -203,7 +267,7 @@ func (s *CatalogService) CreateProduct(ctx context.Context, by Principal, np New
 	if err := s.refs.CheckClass(ctx, np.Class); err != nil {
 		return nil, err
 	}
-	c, err := s.repos.Categories.Get(ctx, np.CategoryID)
+	c, err := s.categories.Get(ctx, np.CategoryID)
 	if err != nil {
 		return nil, err
 	}
@@ -219,54 +283,57 @@ func (s *CatalogService) CreateProduct(ctx context.Context, by Principal, np New
 		if p, err = product.New(params, now); err != nil {
 			return nil, err
 		}
-		err = s.repos.Products.Create(ctx, p)
+		created := p
+		err = s.tx.WithinTx(ctx, func(ctx context.Context, r ports.Repos) error {
+			if err := r.Products.Create(ctx, created); err != nil {
+				return err
+			}
+			r.Events.Record(event.New(event.ProductCreated, by, event.SubjectProduct, id, "sellerId", created.SellerID(),
+				"status", string(created.Status())))
+			return nil
+		})
 		if errors.Is(err, product.ErrSlugTaken) && n <= slugAttempts {
 			continue
 		}
 		if err != nil {
 			return nil, err
 		}
-		s.invalidate(ctx, p.ID())
 		return p, nil
 	}
 }
 
-// invalidate drops a written product from the cache, after the write has
-// committed.
-func (s *CatalogService) invalidate(ctx context.Context, id string) {
-	if s.cache != nil {
-		s.cache.Invalidate(ctx, id)
-	}
-}
-
 // GetProduct returns the product with id if viewer may see it (anonymous
-// viewers have an empty Principal), or product.ErrNotFound.
-func (s *CatalogService) GetProduct(ctx context.Context, viewer Principal, id string) (*product.Product, error) {
-	p, err := s.repos.Products.Get(ctx, id)
+// viewers have an empty user.Actor), or product.ErrNotFound.
+func (s *CatalogService) GetProduct(ctx context.Context, viewer user.Actor, id string) (*product.Product, error) {
+	p, err := s.products.Get(ctx, id)
 	return visible(p, err, viewer)
 }
 
 // GetProductBySlug is GetProduct by slug.
-func (s *CatalogService) GetProductBySlug(ctx context.Context, viewer Principal, sl string) (*product.Product, error) {
-	p, err := s.repos.Products.GetBySlug(ctx, sl)
+func (s *CatalogService) GetProductBySlug(ctx context.Context, viewer user.Actor, sl string) (*product.Product, error) {
+	p, err := s.products.GetBySlug(ctx, sl)
 	return visible(p, err, viewer)
 }
 
-func visible(p *product.Product, err error, viewer Principal) (*product.Product, error) {
+func visible(p *product.Product, err error, viewer user.Actor) (*product.Product, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !p.VisibleTo(viewer.UserID, viewer.Role) {
+	if !p.VisibleTo(viewer) {
 		return nil, product.ErrNotFound
 	}
 	return p, nil
 }
 
 // ListProducts returns a page of ACTIVE products matching f, and their
-// total. It returns a validation error for an unknown sort field.
+// total. It returns a validation error for an unknown sort field or a
+// MinPrice above MaxPrice.
 func (s *CatalogService) ListProducts(ctx context.Context, f ports.ProductFilter, sort ports.Sort, p ports.Page) ([]*product.Product, int, error) {
+	if f.MinPrice != nil && f.MaxPrice != nil && *f.MinPrice > *f.MaxPrice {
+		return nil, 0, domain.Invalid("minPrice", "must not exceed maxPrice")
+	}
 	f.Status = product.StatusActive
-	return s.repos.Products.List(ctx, f, sort, p)
+	return s.products.List(ctx, f, sort, p)
 }
 
 // UpdateProduct edits a product. A seller's edit of an ACTIVE or REJECTED
@@ -275,9 +342,12 @@ func (s *CatalogService) ListProducts(ctx context.Context, f ports.ProductFilter
 // when by may see but not edit it, product.ErrInvalidState for an ARCHIVED
 // product, category.ErrNotFound for a missing or inactive new category,
 // product.ErrDuplicate for a title by already uses, or a validation error.
-func (s *CatalogService) UpdateProduct(ctx context.Context, by Principal, id string, ch product.Change) (*product.Product, error) {
+func (s *CatalogService) UpdateProduct(ctx context.Context, by user.Actor, id string, ch product.Change) (*product.Product, error) {
+	if ch.Empty() {
+		return nil, product.ErrEmptyChange
+	}
 	if ch.CategoryID != nil && *ch.CategoryID != "" {
-		c, err := s.repos.Categories.Get(ctx, *ch.CategoryID)
+		c, err := s.categories.Get(ctx, *ch.CategoryID)
 		if err != nil {
 			return nil, err
 		}
@@ -286,12 +356,12 @@ func (s *CatalogService) UpdateProduct(ctx context.Context, by Principal, id str
 		}
 	}
 	now := s.clock.Now()
-	p, err := s.repos.Products.Update(ctx, id, func(p *product.Product) error {
-		if !p.VisibleTo(by.UserID, by.Role) {
+	return s.updateProduct(ctx, by, id, "edit", func(_ ports.Repos, p *product.Product) error {
+		if !p.VisibleTo(by) {
 			return product.ErrNotFound
 		}
 		before := p.Class()
-		if err := p.Edit(actor(by), ch, s.moderation, now); err != nil {
+		if err := p.Edit(by, ch, s.moderation, now); err != nil {
 			return err
 		}
 		if p.Class() == before {
@@ -299,11 +369,6 @@ func (s *CatalogService) UpdateProduct(ctx context.Context, by Principal, id str
 		}
 		return s.refs.CheckClass(ctx, p.Class())
 	})
-	if err != nil {
-		return nil, err
-	}
-	s.invalidate(ctx, id)
-	return p, nil
 }
 
 // ArchiveProduct hides a product from everyone but its seller and staff.
@@ -312,71 +377,51 @@ func (s *CatalogService) UpdateProduct(ctx context.Context, by Principal, id str
 // ErrProductInUse while an open order or auction needs it. The checks run
 // under the product's row lock, the lock an order takes to reserve stock,
 // so an order cannot slip in between the check and the archiving.
-func (s *CatalogService) ArchiveProduct(ctx context.Context, by Principal, id string) error {
+func (s *CatalogService) ArchiveProduct(ctx context.Context, by user.Actor, id string) error {
 	now := s.clock.Now()
-	err := s.tx.WithinTx(ctx, func(ctx context.Context, r ports.Repos) error {
-		_, err := r.Products.Update(ctx, id, func(p *product.Product) error {
-			if !p.VisibleTo(by.UserID, by.Role) {
-				return product.ErrNotFound
-			}
-			if !p.CanManage(actor(by)) {
-				return product.ErrForbidden
-			}
-			if p.Status() == product.StatusArchived {
-				return nil
-			}
-			if r.ProductUsage != nil {
-				inUse, err := r.ProductUsage.InUse(ctx, id)
-				if err != nil {
-					return err
-				}
-				if inUse {
-					return ErrProductInUse
-				}
-			}
-			if r.OpenAuctions != nil {
-				open, err := r.OpenAuctions.HasOpenAuction(ctx, id)
-				if err != nil {
-					return err
-				}
-				if open {
-					return ErrProductInUse
-				}
-			}
-			return p.Archive(actor(by), now)
-		})
-		return err
+	_, err := s.updateProduct(ctx, by, id, "archive", func(r ports.Repos, p *product.Product) error {
+		if !p.VisibleTo(by) {
+			return product.ErrNotFound
+		}
+		if !p.CanManage(by) {
+			return product.ErrForbidden
+		}
+		if p.Status() == product.StatusArchived {
+			return nil
+		}
+		inUse, err := r.ProductUsage.InUse(ctx, id)
+		if err == nil && !inUse {
+			inUse, err = r.OpenAuctions.HasOpenAuction(ctx, id)
+		}
+		if err != nil {
+			return err
+		}
+		if inUse {
+			return ErrProductInUse
+		}
+		return p.Archive(by, now)
 	})
-	if err != nil {
-		return err
-	}
-	s.invalidate(ctx, id)
-	return nil
+	return err
 }
 
 // ApproveProduct publishes a PENDING product. It returns ErrStaffOnly,
 // product.ErrNotFound, or product.ErrInvalidState when the product is not
 // PENDING.
-func (s *CatalogService) ApproveProduct(ctx context.Context, by Principal, id string) (*product.Product, error) {
-	return s.moderate(ctx, by, id, func(p *product.Product) error { return p.Approve(actor(by), s.clock.Now()) })
+func (s *CatalogService) ApproveProduct(ctx context.Context, by user.Actor, id string) (*product.Product, error) {
+	return s.moderate(ctx, by, id, "approve", func(p *product.Product) error { return p.Approve(by, s.clock.Now()) })
 }
 
 // RejectProduct refuses a PENDING product with a reason of 1..500
 // characters. It returns ErrStaffOnly, a validation error for the reason,
 // product.ErrNotFound, or product.ErrInvalidState when the product is not
 // PENDING.
-func (s *CatalogService) RejectProduct(ctx context.Context, by Principal, id, reason string) (*product.Product, error) {
-	return s.moderate(ctx, by, id, func(p *product.Product) error { return p.Reject(actor(by), reason, s.clock.Now()) })
+func (s *CatalogService) RejectProduct(ctx context.Context, by user.Actor, id, reason string) (*product.Product, error) {
+	return s.moderate(ctx, by, id, "reject", func(p *product.Product) error { return p.Reject(by, reason, s.clock.Now()) })
 }
 
-func (s *CatalogService) moderate(ctx context.Context, by Principal, id string, fn func(*product.Product) error) (*product.Product, error) {
-	if !by.Role.IsStaff() {
+func (s *CatalogService) moderate(ctx context.Context, by user.Actor, id, action string, fn func(*product.Product) error) (*product.Product, error) {
+	if !by.CanModerate() {
 		return nil, ErrStaffOnly
 	}
-	p, err := s.repos.Products.Update(ctx, id, fn)
-	if err != nil {
-		return nil, err
-	}
-	s.invalidate(ctx, id)
-	return p, nil
+	return s.updateProduct(ctx, by, id, action, func(_ ports.Repos, p *product.Product) error { return fn(p) })
 }

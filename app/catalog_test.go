@@ -10,6 +10,7 @@ import (
 
 	"github.com/secondbloom/marketplace/domain"
 	"github.com/secondbloom/marketplace/domain/category"
+	"github.com/secondbloom/marketplace/domain/event"
 	"github.com/secondbloom/marketplace/domain/i18n"
 	"github.com/secondbloom/marketplace/domain/product"
 	"github.com/secondbloom/marketplace/domain/reference"
@@ -24,23 +25,27 @@ type catalogFixture struct {
 	svc   *CatalogService
 	cats  *mocks.MockCategoryRepository
 	prods *mocks.MockProductRepository
-	cache *mocks.MockProductCache
-	usage *mocks.MockProductUsage
+	// events stands for the transaction's recorder: the events are what
+	// reaches the caches (and everything else) after the commit.
+	events  *mocks.MockEventRecorder
+	usage   *mocks.MockProductUsage
+	auction *mocks.MockOpenAuctionChecker
 }
 
 func newCatalogFixture(t *testing.T, moderation bool) catalogFixture {
 	ctrl := gomock.NewController(t)
 	f := catalogFixture{
-		cats:  mocks.NewMockCategoryRepository(ctrl),
-		prods: mocks.NewMockProductRepository(ctrl),
-		cache: mocks.NewMockProductCache(ctrl),
-		usage: mocks.NewMockProductUsage(ctrl),
+		cats:    mocks.NewMockCategoryRepository(ctrl),
+		prods:   mocks.NewMockProductRepository(ctrl),
+		events:  mocks.NewMockEventRecorder(ctrl),
+		usage:   mocks.NewMockProductUsage(ctrl),
+		auction: mocks.NewMockOpenAuctionChecker(ctrl),
 	}
 	clock := mocks.NewMockClock(ctrl)
 	clock.EXPECT().Now().Return(catalogT0).AnyTimes()
 	// The transaction hands out the same mocks, bound to "the tx".
 	tx := mocks.NewMockTransactor(ctrl)
-	txRepos := ports.Repos{Categories: f.cats, Products: f.prods, ProductUsage: f.usage}
+	txRepos := ports.Repos{Categories: f.cats, Products: f.prods, ProductUsage: f.usage, OpenAuctions: f.auction, Events: f.events}
 	tx.EXPECT().WithinTx(gomock.Any(), gomock.Any()).DoAndReturn(
 		func(ctx context.Context, fn func(context.Context, ports.Repos) error) error { return fn(ctx, txRepos) }).AnyTimes()
 	refs := mocks.NewMockReferenceRepository(ctrl)
@@ -48,14 +53,7 @@ func newCatalogFixture(t *testing.T, moderation bool) catalogFixture {
 		reference.Rehydrate(reference.Fields{ID: conditionID, Kind: reference.Conditions, Code: "freshest"}),
 		reference.Rehydrate(reference.Fields{ID: sizeID, Kind: reference.Sizes, Code: "small"}),
 	}, nil).AnyTimes()
-	d := Deps{
-		Tx:           tx,
-		Repos:        ports.Repos{Categories: f.cats, Products: f.prods, Reference: refs},
-		Clock:        clock,
-		ProductCache: f.cache,
-		Config:       Config{ProductModeration: moderation},
-	}
-	f.svc = newCatalogService(d, newReferenceService(d))
+	f.svc = newCatalogService(tx, f.cats, f.prods, clock, moderation, newReferenceService(refs, clock))
 	return f
 }
 
@@ -75,7 +73,7 @@ func uz(s string) i18n.Localized {
 	return l
 }
 
-var seller = Principal{UserID: sellerID, Role: user.RoleUser}
+var seller = user.Actor{UserID: sellerID, Role: user.RoleUser}
 
 func activeCategory(active bool) *category.Category {
 	return category.Rehydrate(category.Fields{ID: catID, Name: uz("Roses"), Slug: "roses", Active: active})
@@ -87,7 +85,7 @@ func storedProduct(status product.Status) *product.Product {
 }
 
 func newRoses() NewProduct {
-	return NewProduct{Title: uz("Qizil atirgul o‘zbek"), Price: 150000, Quantity: 3, CategoryID: catID, Class: class}
+	return NewProduct{Title: uz("Qizil atirgul o‘zbek"), Price: 150000, Quantity: ptr(3), CategoryID: catID, Class: class}
 }
 
 func TestCreateProductStoresPendingAndInvalidatesTheCache(t *testing.T) {
@@ -99,9 +97,9 @@ func TestCreateProductStoresPendingAndInvalidatesTheCache(t *testing.T) {
 			stored = p
 			return nil
 		}),
-		f.cache.EXPECT().Invalidate(gomock.Any(), gomock.Any()).Do(func(_ context.Context, id string) {
-			if id != stored.ID() {
-				t.Errorf("Invalidate(%q), want the new product %q", id, stored.ID())
+		f.events.EXPECT().Record(gomock.Any()).Do(func(evs ...event.Event) {
+			if len(evs) != 1 || evs[0].Name != event.ProductCreated || evs[0].ProductID() != stored.ID() {
+				t.Errorf("Record(%+v), want product.created of the new product %q", evs, stored.ID())
 			}
 		}),
 	)
@@ -117,12 +115,12 @@ func TestCreateProductStoresPendingAndInvalidatesTheCache(t *testing.T) {
 func TestCreateProductPublishesAtOnceForStaffOrWithoutModeration(t *testing.T) {
 	tests := []struct {
 		name       string
-		by         Principal
+		by         user.Actor
 		moderation bool
 		want       product.Status
 	}{
-		{"moderator with moderation on", Principal{UserID: sellerID, Role: user.RoleModerator}, true, product.StatusActive},
-		{"admin with moderation on", Principal{UserID: sellerID, Role: user.RoleAdmin}, true, product.StatusActive},
+		{"moderator with moderation on", user.Actor{UserID: sellerID, Role: user.RoleModerator}, true, product.StatusActive},
+		{"admin with moderation on", user.Actor{UserID: sellerID, Role: user.RoleAdmin}, true, product.StatusActive},
 		{"user with moderation off", seller, false, product.StatusActive},
 		{"user with moderation on", seller, true, product.StatusPending},
 	}
@@ -131,7 +129,7 @@ func TestCreateProductPublishesAtOnceForStaffOrWithoutModeration(t *testing.T) {
 			f := newCatalogFixture(t, tc.moderation)
 			f.cats.EXPECT().Get(gomock.Any(), catID).Return(activeCategory(true), nil)
 			f.prods.EXPECT().Create(gomock.Any(), gomock.Any()).Return(nil)
-			f.cache.EXPECT().Invalidate(gomock.Any(), gomock.Any())
+			f.events.EXPECT().Record(gomock.Any())
 			p, err := f.svc.CreateProduct(context.Background(), tc.by, newRoses())
 			if err != nil || p.Status() != tc.want {
 				t.Fatalf("CreateProduct = %v, %v; want status %s", p, err, tc.want)
@@ -184,8 +182,8 @@ func TestCreateProductRetriesATakenSlugWithASuffix(t *testing.T) {
 		}
 		return nil
 	}).Times(3)
-	f.cache.EXPECT().Invalidate(gomock.Any(), gomock.Any())
-	p, err := f.svc.CreateProduct(context.Background(), seller, NewProduct{Title: uz("Красные розы"), Price: 1, Quantity: 1, CategoryID: catID, Class: class})
+	f.events.EXPECT().Record(gomock.Any())
+	p, err := f.svc.CreateProduct(context.Background(), seller, NewProduct{Title: uz("Красные розы"), Price: 1, Quantity: ptr(1), CategoryID: catID, Class: class})
 	if err != nil {
 		t.Fatalf("CreateProduct = %v", err)
 	}
@@ -197,7 +195,7 @@ func TestCreateProductRetriesATakenSlugWithASuffix(t *testing.T) {
 
 func TestCreateProductWithBadValuesTouchesNothing(t *testing.T) {
 	f := newCatalogFixture(t, true)
-	_, err := f.svc.CreateProduct(context.Background(), seller, NewProduct{Title: uz("  "), Price: -1, Quantity: -1, CategoryID: catID, Class: class})
+	_, err := f.svc.CreateProduct(context.Background(), seller, NewProduct{Title: uz("  "), Price: -1, Quantity: ptr(-1), CategoryID: catID, Class: class})
 	var de *domain.Error
 	if !errors.As(err, &de) || de.Kind != domain.KindInvalid || len(de.Details) != 3 {
 		t.Fatalf("CreateProduct = %v, want a validation error with 3 details", err)
@@ -208,15 +206,15 @@ func TestGetProduct(t *testing.T) {
 	tests := []struct {
 		name   string
 		status product.Status
-		viewer Principal
+		viewer user.Actor
 		err    error
 		want   error
 	}{
-		{"missing is not found", "", Principal{}, product.ErrNotFound, product.ErrNotFound},
-		{"active is visible to anyone", product.StatusActive, Principal{}, nil, nil},
-		{"pending is hidden from strangers", product.StatusPending, Principal{UserID: "x", Role: user.RoleUser}, nil, product.ErrNotFound},
+		{"missing is not found", "", user.Actor{}, product.ErrNotFound, product.ErrNotFound},
+		{"active is visible to anyone", product.StatusActive, user.Actor{}, nil, nil},
+		{"pending is hidden from strangers", product.StatusPending, user.Actor{UserID: "x", Role: user.RoleUser}, nil, product.ErrNotFound},
 		{"pending is visible to its seller", product.StatusPending, seller, nil, nil},
-		{"archived is visible to moderators", product.StatusArchived, Principal{UserID: "m", Role: user.RoleModerator}, nil, nil},
+		{"archived is visible to moderators", product.StatusArchived, user.Actor{UserID: "m", Role: user.RoleModerator}, nil, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -261,14 +259,14 @@ func TestArchiveProduct(t *testing.T) {
 	t.Run("by a stranger is forbidden", func(t *testing.T) {
 		f := newCatalogFixture(t, true)
 		f.prods.EXPECT().Update(gomock.Any(), prodID, gomock.Any()).DoAndReturn(updating(t, product.StatusActive, nil))
-		if err := f.svc.ArchiveProduct(context.Background(), Principal{UserID: "x", Role: user.RoleUser}, prodID); !errors.Is(err, product.ErrForbidden) {
+		if err := f.svc.ArchiveProduct(context.Background(), user.Actor{UserID: "x", Role: user.RoleUser}, prodID); !errors.Is(err, product.ErrForbidden) {
 			t.Errorf("ArchiveProduct = %v, want product.ErrForbidden", err)
 		}
 	})
 	t.Run("a stranger cannot see a pending product", func(t *testing.T) {
 		f := newCatalogFixture(t, true)
 		f.prods.EXPECT().Update(gomock.Any(), prodID, gomock.Any()).DoAndReturn(updating(t, product.StatusPending, nil))
-		if err := f.svc.ArchiveProduct(context.Background(), Principal{UserID: "x", Role: user.RoleUser}, prodID); !errors.Is(err, product.ErrNotFound) {
+		if err := f.svc.ArchiveProduct(context.Background(), user.Actor{UserID: "x", Role: user.RoleUser}, prodID); !errors.Is(err, product.ErrNotFound) {
 			t.Errorf("ArchiveProduct = %v, want product.ErrNotFound", err)
 		}
 	})
@@ -280,9 +278,14 @@ func TestArchiveProduct(t *testing.T) {
 					t.Errorf("status after archive = %s, want ARCHIVED", p.Status())
 				}
 			})),
-			f.cache.EXPECT().Invalidate(gomock.Any(), prodID),
+			f.events.EXPECT().Record(gomock.Any()).Do(func(evs ...event.Event) {
+				if len(evs) != 1 || evs[0].ProductID() != prodID || evs[0].Data["action"] != "archive" {
+					t.Errorf("Record(%+v), want the archive of %s", evs, prodID)
+				}
+			}),
 		)
 		f.usage.EXPECT().InUse(gomock.Any(), prodID).Return(false, nil)
+		f.auction.EXPECT().HasOpenAuction(gomock.Any(), prodID).Return(false, nil)
 		if err := f.svc.ArchiveProduct(context.Background(), seller, prodID); err != nil {
 			t.Errorf("ArchiveProduct = %v", err)
 		}
@@ -298,7 +301,7 @@ func TestModerationIsForStaffOnly(t *testing.T) {
 
 func TestUpdateCategoryRefusesACycle(t *testing.T) {
 	f := newCatalogFixture(t, true)
-	admin := Principal{UserID: "a", Role: user.RoleAdmin}
+	admin := user.Actor{UserID: "a", Role: user.RoleAdmin}
 	child := "0193a000-0000-7000-8000-0000000000c1"
 	f.cats.EXPECT().Get(gomock.Any(), child).Return(category.Rehydrate(category.Fields{ID: child, ParentID: catID, Active: true}), nil)
 	_, err := f.svc.UpdateCategory(context.Background(), admin, catID, category.Change{ParentID: ptr(child)})
@@ -308,3 +311,19 @@ func TestUpdateCategoryRefusesACycle(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+func TestEditsThatChangeNothingAndInvertedPriceRangesAreRefused(t *testing.T) {
+	f := newCatalogFixture(t, true)
+	admin := user.Actor{UserID: sellerID, Role: user.RoleAdmin}
+	if _, err := f.svc.UpdateProduct(context.Background(), seller, prodID, product.Change{}); !errors.Is(err, product.ErrEmptyChange) {
+		t.Errorf("UpdateProduct(no change) = %v, want %v", err, product.ErrEmptyChange)
+	}
+	if _, err := f.svc.UpdateCategory(context.Background(), admin, catID, category.Change{}); !errors.Is(err, category.ErrEmptyChange) {
+		t.Errorf("UpdateCategory(no change) = %v, want %v", err, category.ErrEmptyChange)
+	}
+	lo, hi := int64(500), int64(100)
+	_, _, err := f.svc.ListProducts(context.Background(), ports.ProductFilter{MinPrice: &lo, MaxPrice: &hi}, ports.Sort{}, ports.Page{Number: 1, Limit: 20})
+	if domain.KindOf(err) != domain.KindInvalid {
+		t.Errorf("ListProducts(minPrice 500, maxPrice 100) = %v, want a validation error", err)
+	}
+}

@@ -7,35 +7,43 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/secondbloom/marketplace/domain"
+	"github.com/secondbloom/marketplace/domain/event"
 	"github.com/secondbloom/marketplace/domain/order"
 	"github.com/secondbloom/marketplace/domain/product"
+	"github.com/secondbloom/marketplace/domain/user"
 	"github.com/secondbloom/marketplace/ports"
 )
 
 // OrderService places orders and moves them through their lifecycle.
 type OrderService struct {
-	tx      ports.Transactor
-	repos   ports.Repos
-	clock   ports.Clock
-	metrics ports.Metrics
-	idem    *idempotencyGuard
+	tx     ports.Transactor
+	orders ports.OrderRepository
+	clock  ports.Clock
+	idem   *idempotencyGuard
 }
 
-func newOrderService(d Deps) *OrderService {
-	return &OrderService{tx: d.Tx, repos: d.Repos, clock: d.Clock, metrics: d.Metrics, idem: newIdempotencyGuard(d.Tx, d.Clock)}
+func newOrderService(tx ports.Transactor, orders ports.OrderRepository, clock ports.Clock) *OrderService {
+	return &OrderService{tx: tx, orders: orders, clock: clock, idem: newIdempotencyGuard(tx, clock)}
+}
+
+// orderPlaced is the event of a new order, direct or an auction's.
+func orderPlaced(by user.Actor, o *order.Order) event.Event {
+	return event.New(event.OrderPlaced, by, event.SubjectOrder, o.ID(), "productId", o.ProductID(),
+		"buyerId", o.BuyerID(), "sellerId", o.SellerID(), "auctionId", o.AuctionID())
 }
 
 // PlaceOrder is a buyer's request. Prices are not part of it: they come
 // from the product.
 type PlaceOrder struct {
 	ProductID string
-	// Quantity is 1..100; the HTTP adapter fills in the default 1.
-	Quantity        int
+	// Quantity is 1..100; nil means order.DefaultQuantity.
+	Quantity        *int
 	ShippingAddress string
 	Notes           string
 }
@@ -47,7 +55,7 @@ func (in PlaceOrder) validate() error {
 	if _, err := uuid.Parse(in.ProductID); err != nil || len(in.ProductID) != 36 {
 		v.Add("productId", "must be a UUID")
 	}
-	if in.Quantity < order.MinQuantity || in.Quantity > order.MaxQuantity {
+	if q := in.quantity(); q < order.MinQuantity || q > order.MaxQuantity {
 		v.Add("quantity", "must be an integer from 1 to 100")
 	}
 	_, err := order.CleanText(in.ShippingAddress, order.MaxShippingAddressLength)
@@ -57,11 +65,19 @@ func (in PlaceOrder) validate() error {
 	return v.Err()
 }
 
+// quantity is the requested quantity, the default when none was given.
+func (in PlaceOrder) quantity() int {
+	if in.Quantity == nil {
+		return order.DefaultQuantity
+	}
+	return *in.Quantity
+}
+
 // fingerprint identifies the request's meaning for idempotency: the same
 // values (after defaults) are the same request however the JSON is spaced
 // or ordered.
 func (in PlaceOrder) fingerprint() []byte {
-	b, _ := json.Marshal([]any{in.ProductID, in.Quantity, in.ShippingAddress, in.Notes})
+	b, _ := json.Marshal([]any{in.ProductID, in.quantity(), in.ShippingAddress, in.Notes})
 	sum := sha256.Sum256(b)
 	return sum[:]
 }
@@ -72,14 +88,14 @@ func (in PlaceOrder) fingerprint() []byte {
 // order.ErrOwnProduct for the seller's own product,
 // order.ErrProductInAuction while the product is in an open auction, and
 // product.ErrOutOfStock when too few are left. Nothing is changed then.
-func (s *OrderService) Place(ctx context.Context, p Principal, in PlaceOrder) (*order.Order, error) {
+func (s *OrderService) Place(ctx context.Context, p user.Actor, in PlaceOrder) (*order.Order, error) {
 	if err := in.validate(); err != nil {
 		return nil, err
 	}
 	var o *order.Order
 	err := s.tx.WithinTx(ctx, func(ctx context.Context, r ports.Repos) error {
 		var refused, err error
-		o, refused, err = s.place(ctx, r, p.UserID, in)
+		o, refused, err = s.place(ctx, r, p, in)
 		if err != nil {
 			return err
 		}
@@ -88,7 +104,6 @@ func (s *OrderService) Place(ctx context.Context, p Principal, in PlaceOrder) (*
 	if err != nil {
 		return nil, err
 	}
-	s.metrics.OrderCreated()
 	return o, nil
 }
 
@@ -100,25 +115,22 @@ func (s *OrderService) Place(ctx context.Context, p Principal, in PlaceOrder) (*
 // Place (which are never stored), idempotency.ErrInvalidKey,
 // idempotency.ErrKeyInUse while a request with the key runs, and
 // idempotency.ErrKeyReused when the key was used with another request.
-func (s *OrderService) PlaceIdempotent(ctx context.Context, p Principal, in PlaceOrder, idem Idempotency,
+func (s *OrderService) PlaceIdempotent(ctx context.Context, p user.Actor, in PlaceOrder, idem Idempotency,
 	render func(o *order.Order, refused error) (Response, error),
 ) (Response, error) {
 	if err := in.validate(); err != nil {
 		return Response{}, err
 	}
 	var o *order.Order
-	resp, fresh, err := s.idem.run(ctx, p.UserID, idem, in.fingerprint(),
+	resp, _, err := s.idem.run(ctx, p.UserID, idem, in.fingerprint(),
 		func(ctx context.Context, r ports.Repos) (refused, err error) {
-			o, refused, err = s.place(ctx, r, p.UserID, in)
+			o, refused, err = s.place(ctx, r, p, in)
 			return refused, err
 		},
 		func(refused error) (Response, error) { return render(o, refused) },
 	)
 	if err != nil {
 		return Response{}, err
-	}
-	if fresh {
-		s.metrics.OrderCreated()
 	}
 	return resp, nil
 }
@@ -130,11 +142,12 @@ const maxNumberTries = 5
 // place does the work of Place inside r's transaction. refused is a
 // business refusal reached before anything was written; err is anything
 // else and must roll the transaction back.
-func (s *OrderService) place(ctx context.Context, r ports.Repos, buyerID string, in PlaceOrder) (o *order.Order, refused, err error) {
+func (s *OrderService) place(ctx context.Context, r ports.Repos, buyer user.Actor, in PlaceOrder) (o *order.Order, refused, err error) {
 	now := s.clock.Now()
+	buyerID := buyer.UserID
 	var snapshot *product.Product
 	_, err = r.Products.Update(ctx, in.ProductID, func(p *product.Product) error {
-		refused = s.reserve(ctx, r, p, buyerID, in.Quantity, now)
+		refused = s.reserve(ctx, r, p, buyerID, in.quantity(), now)
 		snapshot = p
 		return refused
 	})
@@ -158,7 +171,7 @@ func (s *OrderService) place(ctx context.Context, r ports.Repos, buyerID string,
 			return nil, nil, err
 		}
 		o, err = order.New(order.NewParams{ID: newID(), Number: number, ProductID: snapshot.ID(), SellerID: snapshot.SellerID(),
-			BuyerID: buyerID, Quantity: in.Quantity, UnitPrice: snapshot.Price(), Currency: snapshot.Currency(),
+			BuyerID: buyerID, Quantity: in.quantity(), UnitPrice: snapshot.Price(), Currency: snapshot.Currency(),
 			ShippingAddress: in.ShippingAddress, Notes: in.Notes}, now)
 		if err != nil {
 			return nil, nil, err
@@ -170,6 +183,7 @@ func (s *OrderService) place(ctx context.Context, r ports.Repos, buyerID string,
 		if err != nil {
 			return nil, nil, err
 		}
+		r.Events.Record(orderPlaced(buyer, o))
 		return o, nil, nil
 	}
 }
@@ -185,14 +199,12 @@ func (s *OrderService) reserve(ctx context.Context, r ports.Repos, p *product.Pr
 	if p.SellerID() == buyerID {
 		return order.ErrOwnProduct
 	}
-	if r.OpenAuctions != nil {
-		open, err := r.OpenAuctions.HasOpenAuction(ctx, p.ID())
-		if err != nil {
-			return fmt.Errorf("check open auction: %w", err)
-		}
-		if open {
-			return order.ErrProductInAuction
-		}
+	open, err := r.OpenAuctions.HasOpenAuction(ctx, p.ID())
+	if err != nil {
+		return fmt.Errorf("check open auction: %w", err)
+	}
+	if open {
+		return order.ErrProductInAuction
 	}
 	return p.Reserve(qty, now)
 }
@@ -219,12 +231,12 @@ func newOrderNumber(now time.Time) (string, error) {
 
 // Get returns the order with id if the caller may see it (buyer, seller,
 // ADMIN), or order.ErrNotFound.
-func (s *OrderService) Get(ctx context.Context, p Principal, id string) (*order.Order, error) {
-	o, err := s.repos.Orders.Get(ctx, id)
+func (s *OrderService) Get(ctx context.Context, p user.Actor, id string) (*order.Order, error) {
+	o, err := s.orders.Get(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	if !o.VisibleTo(p.UserID, p.Role) {
+	if !o.VisibleTo(p) {
 		return nil, order.ErrNotFound
 	}
 	return o, nil
@@ -246,7 +258,7 @@ type ListOrders struct {
 
 // List returns one page of the caller's orders and the total count. It
 // returns a validation error naming each bad parameter.
-func (s *OrderService) List(ctx context.Context, p Principal, q ListOrders) ([]*order.Order, int, error) {
+func (s *OrderService) List(ctx context.Context, p user.Actor, q ListOrders) ([]*order.Order, int, error) {
 	var v domain.Validation
 	f := ports.OrderFilter{}
 	switch q.Role {
@@ -285,40 +297,61 @@ func (s *OrderService) List(ctx context.Context, p Principal, q ListOrders) ([]*
 	if err := v.Err(); err != nil {
 		return nil, 0, err
 	}
-	return s.repos.Orders.List(ctx, f, ports.Page{Number: q.Page, Limit: q.Limit}, sort)
+	return s.orders.List(ctx, f, ports.Page{Number: q.Page, Limit: q.Limit}, sort)
 }
 
 // transition applies change to the order under its row lock. A caller who
 // may not see the order gets order.ErrNotFound; change's own errors
 // (order.ErrForbidden, order.ErrInvalidState) are returned unchanged.
-func (s *OrderService) transition(ctx context.Context, p Principal, id string, change func(o *order.Order, now time.Time) error) (*order.Order, error) {
+func (s *OrderService) transition(ctx context.Context, p user.Actor, id string, change func(o *order.Order, now time.Time) error) (*order.Order, error) {
 	now := s.clock.Now()
-	return s.repos.Orders.Update(ctx, id, func(o *order.Order) error {
-		if !o.VisibleTo(p.UserID, p.Role) {
-			return order.ErrNotFound
+	var out *order.Order
+	err := s.tx.WithinTx(ctx, func(ctx context.Context, r ports.Repos) error {
+		var before *order.Order
+		o, err := r.Orders.Update(ctx, id, func(o *order.Order) error {
+			if !o.VisibleTo(p) {
+				return order.ErrNotFound
+			}
+			before = order.Rehydrate(o.Fields())
+			return change(o, now)
+		})
+		if err != nil {
+			return err
 		}
-		return change(o, now)
+		out = o
+		r.Events.Record(orderTransitioned(p, before, o, false))
+		return nil
 	})
+	return out, err
+}
+
+// orderTransitioned is the event of a status or payment change; restocked
+// says the quantity went back to the product.
+func orderTransitioned(by user.Actor, before, after *order.Order, restocked bool) event.Event {
+	return event.New(event.OrderTransitioned, by, event.SubjectOrder, after.ID(), "productId", after.ProductID(),
+		"from", string(before.Status()), "to", string(after.Status()),
+		"paymentFrom", string(before.PaymentStatus()), "paymentTo", string(after.PaymentStatus()),
+		"buyerId", after.BuyerID(), "sellerId", after.SellerID(), "restocked", strconv.FormatBool(restocked))
 }
 
 // Confirm is the seller's acceptance; see order.Order.Confirm.
-func (s *OrderService) Confirm(ctx context.Context, p Principal, id string) (*order.Order, error) {
+func (s *OrderService) Confirm(ctx context.Context, p user.Actor, id string) (*order.Order, error) {
 	return s.transition(ctx, p, id, func(o *order.Order, now time.Time) error { return o.Confirm(p.UserID, now) })
 }
 
 // Ship records the dispatch; see order.Order.Ship.
-func (s *OrderService) Ship(ctx context.Context, p Principal, id string) (*order.Order, error) {
+func (s *OrderService) Ship(ctx context.Context, p user.Actor, id string) (*order.Order, error) {
 	return s.transition(ctx, p, id, func(o *order.Order, now time.Time) error { return o.Ship(p.UserID, now) })
 }
 
 // Deliver records the buyer's receipt; see order.Order.Deliver.
-func (s *OrderService) Deliver(ctx context.Context, p Principal, id string) (*order.Order, error) {
+func (s *OrderService) Deliver(ctx context.Context, p user.Actor, id string) (*order.Order, error) {
 	return s.transition(ctx, p, id, func(o *order.Order, now time.Time) error { return o.Deliver(p.UserID, now) })
 }
 
 // MarkPaid records the payment; see order.Order.MarkPaid.
-func (s *OrderService) MarkPaid(ctx context.Context, p Principal, id string) (*order.Order, error) {
-	return s.transition(ctx, p, id, func(o *order.Order, now time.Time) error { return o.MarkPaid(p.UserID, p.Role, now) })
+func (s *OrderService) MarkPaid(ctx context.Context, p user.Actor, id string) (*order.Order, error) {
+	return s.transition(ctx, p, id, func(o *order.Order, now time.Time) error { return o.MarkPaid(p, now) })
 }
 
 // Cancel cancels the order and gives its quantity back to the product in
@@ -327,28 +360,32 @@ func (s *OrderService) MarkPaid(ctx context.Context, p Principal, id string) (*o
 // stock comes back exactly once. It returns order.ErrNotFound,
 // order.ErrForbidden, order.ErrInvalidState or a validation error for a
 // bad reason; nothing changes then.
-func (s *OrderService) Cancel(ctx context.Context, p Principal, id, reason string) (*order.Order, error) {
+func (s *OrderService) Cancel(ctx context.Context, p user.Actor, id, reason string) (*order.Order, error) {
 	now := s.clock.Now()
 	var o *order.Order
 	err := s.tx.WithinTx(ctx, func(ctx context.Context, r ports.Repos) error {
 		var qty int
+		var before *order.Order
 		var err error
 		o, err = r.Orders.Update(ctx, id, func(o *order.Order) error {
-			if !o.VisibleTo(p.UserID, p.Role) {
+			if !o.VisibleTo(p) {
 				return order.ErrNotFound
 			}
+			before = order.Rehydrate(o.Fields())
 			qty, err = o.Cancel(p.UserID, reason, now)
 			return err
 		})
 		if err != nil {
 			return err
 		}
-		_, err = r.Products.Update(ctx, o.ProductID(), func(pr *product.Product) error { return pr.Release(qty, now) })
-		return err
+		if _, err = r.Products.Update(ctx, o.ProductID(), func(pr *product.Product) error { return pr.Release(qty, now) }); err != nil {
+			return err
+		}
+		r.Events.Record(orderTransitioned(p, before, o, true))
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.metrics.OrderCancelled()
 	return o, nil
 }

@@ -52,9 +52,9 @@ func newOrderFixture(t *testing.T) *orderFixture {
 		Sessions: mocks.NewMockSessionRepository(ctrl), Products: f.products, Orders: f.orders,
 		Idempotency: f.idem, OpenAuctions: f.auctions,
 	}
+	repos = fullRepos(ctrl, repos)
 	tx := mocks.NewMockTransactor(ctrl)
-	tx.EXPECT().WithinTx(gomock.Any(), gomock.Any()).AnyTimes().DoAndReturn(
-		func(ctx context.Context, fn func(context.Context, ports.Repos) error) error { return fn(ctx, repos) })
+	tx.EXPECT().WithinTx(gomock.Any(), gomock.Any()).AnyTimes().DoAndReturn(committing(repos, &f.core))
 	clk := mocks.NewMockClock(ctrl)
 	clk.EXPECT().Now().AnyTimes().Return(orderNow)
 	core, err := app.New(app.Deps{Tx: tx, Repos: repos, Clock: clk, Pinger: mocks.NewMockPinger(ctrl),
@@ -81,7 +81,7 @@ func stored(qty int, out **product.Product) func(context.Context, string, func(*
 	}
 }
 
-var orderBuyer = app.Principal{UserID: buyerID, Role: user.RoleUser}
+var orderBuyer = user.Actor{UserID: buyerID, Role: user.RoleUser}
 
 func TestPlaceStoresTheOrderAtTheProductPrice(t *testing.T) {
 	f := newOrderFixture(t)
@@ -95,7 +95,7 @@ func TestPlaceStoresTheOrderAtTheProductPrice(t *testing.T) {
 	})
 	f.metrics.EXPECT().OrderCreated().Times(1)
 
-	o, err := f.core.Orders.Place(context.Background(), orderBuyer, app.PlaceOrder{ProductID: productID, Quantity: 2, Notes: "  leave at the door "})
+	o, err := f.core.Orders.Place(context.Background(), orderBuyer, app.PlaceOrder{ProductID: productID, Quantity: ptr(2), Notes: "  leave at the door "})
 	if err != nil {
 		t.Fatalf("Place = %v, want nil", err)
 	}
@@ -116,7 +116,7 @@ func TestPlaceUnknownProductIsNotFound(t *testing.T) {
 	f.products.EXPECT().Update(gomock.Any(), productID, gomock.Any()).Return(nil, product.ErrNotFound)
 	// No order is stored and nothing is counted: the mocks fail on any
 	// call of Orders.Create or Metrics.OrderCreated.
-	_, err := f.core.Orders.Place(context.Background(), orderBuyer, app.PlaceOrder{ProductID: productID, Quantity: 1})
+	_, err := f.core.Orders.Place(context.Background(), orderBuyer, app.PlaceOrder{ProductID: productID, Quantity: ptr(1)})
 	if domain.KindOf(err) != domain.KindNotFound {
 		t.Errorf("Place(unknown product) = %v, want a not-found error", err)
 	}
@@ -141,7 +141,7 @@ func TestPlaceRefusals(t *testing.T) {
 			var p *product.Product
 			f.products.EXPECT().Update(gomock.Any(), productID, gomock.Any()).DoAndReturn(stored(tc.stock, &p))
 			f.auctions.EXPECT().HasOpenAuction(gomock.Any(), productID).AnyTimes().Return(tc.auction, nil)
-			_, err := f.core.Orders.Place(context.Background(), app.Principal{UserID: tc.who}, app.PlaceOrder{ProductID: productID, Quantity: tc.qty})
+			_, err := f.core.Orders.Place(context.Background(), user.Actor{UserID: tc.who}, app.PlaceOrder{ProductID: productID, Quantity: ptr(tc.qty)})
 			if !errors.Is(err, tc.want) {
 				t.Errorf("Place = %v, want %v", err, tc.want)
 			}
@@ -163,7 +163,7 @@ func TestPlaceRetriesANumberClash(t *testing.T) {
 		return nil
 	})
 	f.metrics.EXPECT().OrderCreated()
-	o, err := f.core.Orders.Place(context.Background(), orderBuyer, app.PlaceOrder{ProductID: productID, Quantity: 1})
+	o, err := f.core.Orders.Place(context.Background(), orderBuyer, app.PlaceOrder{ProductID: productID, Quantity: ptr(1)})
 	if err != nil || len(numbers) != 2 || numbers[0] == numbers[1] || o.Number() != numbers[1] {
 		t.Errorf("Place after a clash = %v, numbers tried %v; want success with a second, different number", err, numbers)
 	}
@@ -172,9 +172,9 @@ func TestPlaceRetriesANumberClash(t *testing.T) {
 func TestPlaceRejectsBadInputWithoutTouchingTheStore(t *testing.T) {
 	f := newOrderFixture(t)
 	for _, in := range []app.PlaceOrder{
-		{ProductID: "not-a-uuid", Quantity: 1},
-		{ProductID: productID, Quantity: 0},
-		{ProductID: productID, Quantity: 101},
+		{ProductID: "not-a-uuid", Quantity: ptr(1)},
+		{ProductID: productID, Quantity: ptr(0)},
+		{ProductID: productID, Quantity: ptr(101)},
 	} {
 		if _, err := f.core.Orders.Place(context.Background(), orderBuyer, in); domain.KindOf(err) != domain.KindInvalid {
 			t.Errorf("Place(%+v) = %v, want a validation error", in, err)
@@ -204,10 +204,10 @@ func TestOrdersOfOthersAreNotFound(t *testing.T) {
 	o, _ := order.New(order.NewParams{ID: "o1", Number: "SB-20261126-AAAAAAAA", ProductID: productID, SellerID: sellerID,
 		BuyerID: buyerID, Quantity: 1, UnitPrice: 10, Currency: "UZS"}, orderNow)
 	f.orders.EXPECT().Get(gomock.Any(), "o1").Return(o, nil).Times(2)
-	if _, err := f.core.Orders.Get(context.Background(), app.Principal{UserID: "stranger", Role: user.RoleModerator}, "o1"); !errors.Is(err, order.ErrNotFound) {
+	if _, err := f.core.Orders.Get(context.Background(), user.Actor{UserID: "stranger", Role: user.RoleModerator}, "o1"); !errors.Is(err, order.ErrNotFound) {
 		t.Errorf("Get by a stranger = %v, want order.ErrNotFound", err)
 	}
-	if _, err := f.core.Orders.Get(context.Background(), app.Principal{UserID: "boss", Role: user.RoleAdmin}, "o1"); err != nil {
+	if _, err := f.core.Orders.Get(context.Background(), user.Actor{UserID: "boss", Role: user.RoleAdmin}, "o1"); err != nil {
 		t.Errorf("Get by an admin = %v, want the order", err)
 	}
 }
@@ -221,7 +221,7 @@ func TestPlaceIdempotentStoresNoFailure(t *testing.T) {
 	f.idem.EXPECT().Get(gomock.Any(), gomock.Any()).Return(idempotency.Record{}, idempotency.ErrNotFound)
 	// No Save: the mock fails on one.
 	rendered := false
-	_, err := f.core.Orders.PlaceIdempotent(context.Background(), orderBuyer, app.PlaceOrder{ProductID: productID, Quantity: 1},
+	_, err := f.core.Orders.PlaceIdempotent(context.Background(), orderBuyer, app.PlaceOrder{ProductID: productID, Quantity: ptr(1)},
 		app.Idempotency{Key: "k1", Route: "POST /api/v1/orders"},
 		func(*order.Order, error) (app.Response, error) {
 			rendered = true
@@ -244,7 +244,7 @@ func TestPlaceIdempotentStoresTheRenderedResponse(t *testing.T) {
 	f.idem.EXPECT().Get(gomock.Any(), scope).Return(idempotency.Record{}, idempotency.ErrNotFound)
 	var saved idempotency.Record
 	f.idem.EXPECT().Save(gomock.Any(), gomock.Any()).DoAndReturn(func(_ context.Context, r idempotency.Record) error { saved = r; return nil })
-	resp, err := f.core.Orders.PlaceIdempotent(context.Background(), orderBuyer, app.PlaceOrder{ProductID: productID, Quantity: 1},
+	resp, err := f.core.Orders.PlaceIdempotent(context.Background(), orderBuyer, app.PlaceOrder{ProductID: productID, Quantity: ptr(1)},
 		app.Idempotency{Key: "k2", Route: "POST /api/v1/orders"},
 		func(o *order.Order, refused error) (app.Response, error) {
 			return app.Response{Status: 201, Body: []byte(o.Number())}, nil
@@ -254,5 +254,18 @@ func TestPlaceIdempotentStoresTheRenderedResponse(t *testing.T) {
 	}
 	if saved.Scope != scope || saved.Status != 201 || string(saved.Body) != string(resp.Body) || len(saved.Fingerprint) != 32 || !saved.CreatedAt.Equal(orderNow) {
 		t.Errorf("saved record = %+v, want the rendered response under %+v", saved, scope)
+	}
+}
+
+func TestPlaceWithoutAQuantityOrdersOne(t *testing.T) {
+	f := newOrderFixture(t)
+	var stock *product.Product
+	f.products.EXPECT().Update(gomock.Any(), productID, gomock.Any()).DoAndReturn(stored(3, &stock))
+	f.auctions.EXPECT().HasOpenAuction(gomock.Any(), productID).Return(false, nil)
+	f.orders.EXPECT().Create(gomock.Any(), gomock.Any()).Return(nil)
+	f.metrics.EXPECT().OrderCreated()
+	o, err := f.core.Orders.Place(context.Background(), orderBuyer, app.PlaceOrder{ProductID: productID})
+	if err != nil || o.Quantity() != order.DefaultQuantity || stock.Quantity() != 2 {
+		t.Fatalf("Place without a quantity = %v, %v (stock left %d), want an order of 1 leaving 2", o, err, stock.Quantity())
 	}
 }

@@ -32,12 +32,13 @@ type ReferenceService struct {
 	mu       sync.Mutex
 	items    []*reference.Item // every item, in list order
 	byID     map[string]*reference.Item
+	loaded   bool // items and byID hold a copy
 	loadedAt time.Time
 	gen      uint64 // counts invalidations; a load that raced one is not kept
 }
 
-func newReferenceService(d Deps) *ReferenceService {
-	return &ReferenceService{repo: d.Repos.Reference, clock: d.Clock}
+func newReferenceService(repo ports.ReferenceRepository, clock ports.Clock) *ReferenceService {
+	return &ReferenceService{repo: repo, clock: clock}
 }
 
 // snapshot returns every item, read from the store when the copy is older
@@ -45,7 +46,7 @@ func newReferenceService(d Deps) *ReferenceService {
 func (s *ReferenceService) snapshot(ctx context.Context) ([]*reference.Item, map[string]*reference.Item, error) {
 	s.mu.Lock()
 	now := s.clock.Now()
-	if s.byID != nil && now.Sub(s.loadedAt) < ReferenceTTL && !now.Before(s.loadedAt) {
+	if s.loaded && now.Sub(s.loadedAt) < ReferenceTTL && !now.Before(s.loadedAt) {
 		items, byID := s.items, s.byID
 		s.mu.Unlock()
 		return items, byID, nil
@@ -62,7 +63,7 @@ func (s *ReferenceService) snapshot(ctx context.Context) ([]*reference.Item, map
 	}
 	s.mu.Lock()
 	if s.gen == gen {
-		s.items, s.byID, s.loadedAt = items, byID, now
+		s.items, s.byID, s.loaded, s.loadedAt = items, byID, true, now
 	}
 	s.mu.Unlock()
 	return items, byID, nil
@@ -71,7 +72,7 @@ func (s *ReferenceService) snapshot(ctx context.Context) ([]*reference.Item, map
 // invalidate drops the copy after a write committed.
 func (s *ReferenceService) invalidate() {
 	s.mu.Lock()
-	s.items, s.byID = nil, nil
+	s.items, s.byID, s.loaded = nil, nil, false
 	s.gen++
 	s.mu.Unlock()
 }
@@ -126,8 +127,8 @@ type NewItem struct {
 // Create adds an item to the list kind. It returns ErrReferenceAdminOnly,
 // a validation error, reference.ErrNotFound for a district of an unknown
 // city, or reference.ErrCodeTaken.
-func (s *ReferenceService) Create(ctx context.Context, by Principal, kind reference.Kind, n NewItem) (*reference.Item, error) {
-	if by.Role != user.RoleAdmin {
+func (s *ReferenceService) Create(ctx context.Context, by user.Actor, kind reference.Kind, n NewItem) (*reference.Item, error) {
+	if !by.CanManageReference() {
 		return nil, ErrReferenceAdminOnly
 	}
 	if kind == reference.Districts {
@@ -161,8 +162,8 @@ func (s *ReferenceService) Create(ctx context.Context, by Principal, kind refere
 // Update edits an item. It returns ErrReferenceAdminOnly,
 // reference.ErrNotFound (also for a district of another city), a
 // validation error, or reference.ErrCodeTaken.
-func (s *ReferenceService) Update(ctx context.Context, by Principal, kind reference.Kind, cityID, id string, ch reference.Change) (*reference.Item, error) {
-	if by.Role != user.RoleAdmin {
+func (s *ReferenceService) Update(ctx context.Context, by user.Actor, kind reference.Kind, cityID, id string, ch reference.Change) (*reference.Item, error) {
+	if !by.CanManageReference() {
 		return nil, ErrReferenceAdminOnly
 	}
 	it, err := s.repo.Update(ctx, kind, id, func(it *reference.Item) error {
@@ -181,8 +182,8 @@ func (s *ReferenceService) Update(ctx context.Context, by Principal, kind refere
 // Delete removes an item. It returns ErrReferenceAdminOnly,
 // reference.ErrNotFound, or reference.ErrInUse while a product of any
 // status (or, for a city, a district) uses it.
-func (s *ReferenceService) Delete(ctx context.Context, by Principal, kind reference.Kind, cityID, id string) error {
-	if by.Role != user.RoleAdmin {
+func (s *ReferenceService) Delete(ctx context.Context, by user.Actor, kind reference.Kind, cityID, id string) error {
+	if !by.CanManageReference() {
 		return ErrReferenceAdminOnly
 	}
 	if kind == reference.Districts {

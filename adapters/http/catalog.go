@@ -14,6 +14,7 @@ import (
 	"github.com/secondbloom/marketplace/domain/i18n"
 	"github.com/secondbloom/marketplace/domain/money"
 	"github.com/secondbloom/marketplace/domain/product"
+	"github.com/secondbloom/marketplace/domain/user"
 	"github.com/secondbloom/marketplace/ports"
 )
 
@@ -117,8 +118,8 @@ func fromImageDTOs(in []imageDTO) []product.Image {
 	return out
 }
 
-// viewer returns the caller, or the zero Principal for anonymous requests.
-func viewer(c *fiber.Ctx) app.Principal {
+// viewer returns the caller, or the zero user.Actor for anonymous requests.
+func viewer(c *fiber.Ctx) user.Actor {
 	p, _ := principal(c)
 	return p
 }
@@ -212,9 +213,6 @@ func (s *Server) updateCategory(c *fiber.Ctx) error {
 		root := ""
 		ch.ParentID = &root
 	}
-	if ch.Name == nil && ch.ParentID == nil && ch.Position == nil && ch.Active == nil {
-		v.Add("body", "must change at least one field")
-	}
 	if err := v.Err(); err != nil {
 		return err
 	}
@@ -260,11 +258,10 @@ func (s *Server) createProduct(c *fiber.Ctx) error {
 		conditionID, sizeID string
 		cityID, districtID  *string
 		cur                 *string
-		qty                 *int
 		images              *[]imageDTO
 	)
 	if err := decode(c, required("title", &title), optional("description", &desc), required("price", &np.Price),
-		optional("currency", &cur), optional("quantity", &qty), required("categoryId", &categoryID),
+		optional("currency", &cur), optional("quantity", &np.Quantity), required("categoryId", &categoryID),
 		required("conditionId", &conditionID), required("sizeId", &sizeID), nullable("cityId", &cityID),
 		nullable("districtId", &districtID), optional("images", &images)); err != nil {
 		return err
@@ -289,10 +286,6 @@ func (s *Server) createProduct(c *fiber.Ctx) error {
 	}
 	if err := v.Err(); err != nil {
 		return err
-	}
-	np.Quantity = 1
-	if qty != nil {
-		np.Quantity = *qty
 	}
 	if cur != nil {
 		np.Currency = *cur
@@ -327,9 +320,6 @@ func (s *Server) listProducts(c *fiber.Ctx) error {
 	if _, ok := q.str("maxPrice"); ok {
 		n := q.integer("maxPrice", money.MaxAmount, 0, money.MaxAmount)
 		f.MaxPrice = &n
-	}
-	if f.MinPrice != nil && f.MaxPrice != nil && *f.MinPrice > *f.MaxPrice {
-		q.v.Add("minPrice", "must not exceed maxPrice")
 	}
 	for name, dst := range map[string]*string{"conditionId": &f.Class.ConditionID, "sizeId": &f.Class.SizeID,
 		"cityId": &f.Class.CityID, "districtId": &f.Class.DistrictID} {
@@ -462,9 +452,6 @@ func (s *Server) updateProduct(c *fiber.Ctx) error {
 	if images != nil {
 		imgs := fromImageDTOs(*images)
 		ch.Images = &imgs
-	}
-	if ch.IsZero() {
-		v.Add("body", "must change at least one field")
 	}
 	if err := v.Err(); err != nil {
 		return err

@@ -10,6 +10,7 @@ import (
 	"github.com/secondbloom/marketplace/app"
 	"github.com/secondbloom/marketplace/domain"
 	"github.com/secondbloom/marketplace/domain/order"
+	"github.com/secondbloom/marketplace/domain/user"
 )
 
 // Idempotency headers of API.md section 1.
@@ -60,17 +61,12 @@ func toOrderDTO(o *order.Order) orderDTO {
 func (s *Server) placeOrder(c *fiber.Ctx) error {
 	var (
 		in      app.PlaceOrder
-		qty     *int
 		address *string
 		notes   *string
 	)
-	if err := decode(c, required("productId", &in.ProductID), optional("quantity", &qty),
+	if err := decode(c, required("productId", &in.ProductID), optional("quantity", &in.Quantity),
 		nullable("shippingAddress", &address), nullable("notes", &notes)); err != nil {
 		return err
-	}
-	in.Quantity = 1
-	if qty != nil {
-		in.Quantity = *qty
 	}
 	if address != nil {
 		in.ShippingAddress = *address
@@ -181,7 +177,7 @@ func (s *Server) listOrders(c *fiber.Ctx) error {
 }
 
 // orderTransition serves a body-less lifecycle route.
-func (s *Server) orderTransition(do func(*app.OrderService, context.Context, app.Principal, string) (*order.Order, error)) fiber.Handler {
+func (s *Server) orderTransition(do func(*app.OrderService, context.Context, user.Actor, string) (*order.Order, error)) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		if err := decode(c); err != nil {
 			return err

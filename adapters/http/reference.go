@@ -142,7 +142,7 @@ func (h referenceHandlers) update(c *fiber.Ctx) error {
 			return err
 		}
 	}
-	if ch.IsZero() {
+	if ch.Empty() {
 		return domain.Invalid("body", "must change at least one field")
 	}
 	it, err := h.s.core.Reference.Update(c.UserContext(), viewer(c), h.kind, cityID, id, ch)

@@ -18,25 +18,16 @@ const (
 	MaxReasonLength   = 500
 )
 
-// Actor is who acts on a product: a user id and that user's role.
-type Actor struct {
-	UserID string
-	Role   user.Role
-}
-
-// staff reports whether the actor moderates the catalogue.
-func (a Actor) staff() bool { return a.Role.IsStaff() }
-
 // CanManage reports whether a may edit or archive the product: its seller
 // and staff may.
-func (p *Product) CanManage(a Actor) bool {
-	return a.staff() || (a.UserID != "" && a.UserID == p.sellerID)
+func (p *Product) CanManage(a user.Actor) bool {
+	return a.IsStaff() || (a.UserID != "" && a.UserID == p.sellerID)
 }
 
 // Approve publishes a PENDING product. It returns ErrForbidden unless a is
 // staff and ErrInvalidState in any other status.
-func (p *Product) Approve(a Actor, now time.Time) error {
-	if !a.staff() {
+func (p *Product) Approve(a user.Actor, now time.Time) error {
+	if !a.IsStaff() {
 		return ErrForbidden
 	}
 	if p.status != StatusPending {
@@ -51,8 +42,8 @@ func (p *Product) Approve(a Actor, now time.Time) error {
 // Reject refuses a PENDING product with a reason of 1..500 characters. It
 // returns ErrForbidden unless a is staff, a validation error for a bad
 // reason and ErrInvalidState in any other status.
-func (p *Product) Reject(a Actor, reason string, now time.Time) error {
-	if !a.staff() {
+func (p *Product) Reject(a user.Actor, reason string, now time.Time) error {
+	if !a.IsStaff() {
 		return ErrForbidden
 	}
 	reason = strings.TrimSpace(reason)
@@ -85,12 +76,15 @@ type Change struct {
 	DistrictID  *string
 }
 
-// IsZero reports whether c changes nothing.
-func (c Change) IsZero() bool {
+// Empty reports whether c changes nothing.
+func (c Change) Empty() bool {
 	return c.Title == nil && c.Description == nil && c.Price == nil && c.Currency == nil && c.Quantity == nil &&
 		c.CategoryID == nil && c.Images == nil && c.ConditionID == nil && c.SizeID == nil && c.CityID == nil &&
 		c.DistrictID == nil
 }
+
+// ErrEmptyChange refuses an edit that names no field.
+var ErrEmptyChange = domain.Invalid("body", "must change at least one field")
 
 // Edit applies c on behalf of a. A seller's edit of an ACTIVE or REJECTED
 // product sends it back to PENDING when moderated is true; staff edits keep
@@ -98,7 +92,7 @@ func (c Change) IsZero() bool {
 // ErrForbidden unless a may manage the product, ErrInvalidState for an
 // ARCHIVED product, and a validation error naming every bad field; the
 // product is unchanged on failure.
-func (p *Product) Edit(a Actor, c Change, moderated bool, now time.Time) error {
+func (p *Product) Edit(a user.Actor, c Change, moderated bool, now time.Time) error {
 	if !p.CanManage(a) {
 		return ErrForbidden
 	}
@@ -149,7 +143,7 @@ func (p *Product) Edit(a Actor, c Change, moderated bool, now time.Time) error {
 	if err := v.Err(); err != nil {
 		return err
 	}
-	if moderated && !a.staff() && (p.status == StatusActive || p.status == StatusRejected) {
+	if moderated && !a.IsStaff() && (p.status == StatusActive || p.status == StatusRejected) {
 		next.status = StatusPending
 		next.rejectionReason = ""
 	}
@@ -163,7 +157,7 @@ func (p *Product) Edit(a Actor, c Change, moderated bool, now time.Time) error {
 // ErrForbidden unless a may manage the product. Whether an open order or
 // auction still needs the product is the caller's question, since the
 // product does not know about them.
-func (p *Product) Archive(a Actor, now time.Time) error {
+func (p *Product) Archive(a user.Actor, now time.Time) error {
 	if !p.CanManage(a) {
 		return ErrForbidden
 	}

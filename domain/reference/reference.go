@@ -138,8 +138,8 @@ type Change struct {
 	Position *int
 }
 
-// IsZero reports whether c changes nothing.
-func (c Change) IsZero() bool { return c.Code == nil && c.Name == nil && c.Position == nil }
+// Empty reports whether c changes nothing.
+func (c Change) Empty() bool { return c.Code == nil && c.Name == nil && c.Position == nil }
 
 // Edit applies c. It returns a validation error naming every bad field and
 // leaves the item unchanged then.
