@@ -128,7 +128,8 @@ func New(d Deps) (*App, error) {
 	relay.Subscribe("metrics", countEvents(d.Metrics))
 	d.Tx = &projectingTx{inner: d.Tx, projections: d.Projections}
 	r := d.Repos
-	refs := newReferenceService(r.Reference, d.Clock)
+	refs := newReferenceService(d.Tx, r.Reference, d.Clock)
+	relay.Subscribe("reference-cache", refs.invalidateOnChange)
 	return &App{
 		Auth:      newAuthService(d.Tx, r.Users, r.Challenges, r.Sessions, d.Clock, d.SMS, d.Tokens, d.Metrics, d.Config),
 		Health:    newHealthService(d.Pinger),

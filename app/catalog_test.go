@@ -53,7 +53,7 @@ func newCatalogFixture(t *testing.T, moderation bool) catalogFixture {
 		reference.Rehydrate(reference.Fields{ID: conditionID, Kind: reference.Conditions, Code: "freshest"}),
 		reference.Rehydrate(reference.Fields{ID: sizeID, Kind: reference.Sizes, Code: "small"}),
 	}, nil).AnyTimes()
-	f.svc = newCatalogService(tx, f.cats, f.prods, clock, moderation, newReferenceService(refs, clock))
+	f.svc = newCatalogService(tx, f.cats, f.prods, clock, moderation, newReferenceService(tx, refs, clock))
 	return f
 }
 

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/secondbloom/marketplace/domain"
+	"github.com/secondbloom/marketplace/domain/event"
 	"github.com/secondbloom/marketplace/domain/i18n"
 	"github.com/secondbloom/marketplace/domain/product"
 	"github.com/secondbloom/marketplace/domain/reference"
@@ -19,13 +20,15 @@ import (
 var ErrReferenceAdminOnly = domain.New(domain.KindForbidden, domain.CodeForbidden, "only administrators may manage reference data")
 
 // ReferenceTTL bounds how long an instance serves reference lists from
-// memory before reading them again, so a write made on another instance is
-// seen within it. Writes on this instance are seen at once.
+// memory before reading them again. Every write records a ReferenceChanged
+// event, which drops the copy of each instance as soon as the relay
+// delivers it; the TTL bounds staleness should a delivery be missed.
 const ReferenceTTL = time.Second
 
 // ReferenceService serves the reference lists (conditions, sizes, cities,
 // districts) from an in-memory copy, and lets admins change them.
 type ReferenceService struct {
+	tx    ports.Transactor
 	repo  ports.ReferenceRepository
 	clock ports.Clock
 
@@ -37,8 +40,42 @@ type ReferenceService struct {
 	gen      uint64 // counts invalidations; a load that raced one is not kept
 }
 
-func newReferenceService(repo ports.ReferenceRepository, clock ports.Clock) *ReferenceService {
-	return &ReferenceService{repo: repo, clock: clock}
+func newReferenceService(tx ports.Transactor, repo ports.ReferenceRepository, clock ports.Clock) *ReferenceService {
+	return &ReferenceService{tx: tx, repo: repo, clock: clock}
+}
+
+// referenceEvent describes a write of it by by.
+func referenceEvent(by user.Actor, it *reference.Item, action string) event.Event {
+	return event.New(event.ReferenceChanged, by, string(it.Kind()), it.ID(), "action", action)
+}
+
+// write runs fn in a transaction that records ev's event, then drops this
+// instance's copy (other instances drop theirs when the relay delivers the
+// event).
+func (s *ReferenceService) write(ctx context.Context, fn func(ctx context.Context, r ports.Repos) (event.Event, error)) error {
+	err := s.tx.WithinTx(ctx, func(ctx context.Context, r ports.Repos) error {
+		ev, err := fn(ctx, r)
+		if err != nil {
+			return err
+		}
+		r.Events.Record(ev)
+		return nil
+	})
+	if err == nil {
+		s.invalidate()
+	}
+	return err
+}
+
+// invalidateOnChange is the relay subscription that drops the copy when
+// any instance changed a reference list.
+func (s *ReferenceService) invalidateOnChange(d Delivery) {
+	for _, e := range d.Events {
+		if e.Name == event.ReferenceChanged {
+			s.invalidate()
+			return
+		}
+	}
 }
 
 // snapshot returns every item, read from the store when the copy is older
@@ -152,10 +189,12 @@ func (s *ReferenceService) Create(ctx context.Context, by user.Actor, kind refer
 	if err != nil {
 		return nil, err
 	}
-	if err := s.repo.Create(ctx, it); err != nil {
+	err = s.write(ctx, func(ctx context.Context, r ports.Repos) (event.Event, error) {
+		return referenceEvent(by, it, "create"), r.Reference.Create(ctx, it)
+	})
+	if err != nil {
 		return nil, err
 	}
-	s.invalidate()
 	return it, nil
 }
 
@@ -166,17 +205,24 @@ func (s *ReferenceService) Update(ctx context.Context, by user.Actor, kind refer
 	if !by.CanManageReference() {
 		return nil, ErrReferenceAdminOnly
 	}
-	it, err := s.repo.Update(ctx, kind, id, func(it *reference.Item) error {
-		if kind == reference.Districts && it.CityID() != cityID {
-			return reference.ErrNotFound
+	var out *reference.Item
+	err := s.write(ctx, func(ctx context.Context, r ports.Repos) (event.Event, error) {
+		it, err := r.Reference.Update(ctx, kind, id, func(it *reference.Item) error {
+			if kind == reference.Districts && it.CityID() != cityID {
+				return reference.ErrNotFound
+			}
+			return it.Edit(ch)
+		})
+		if err != nil {
+			return event.Event{}, err
 		}
-		return it.Edit(ch)
+		out = it
+		return referenceEvent(by, it, "update"), nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.invalidate()
-	return it, nil
+	return out, nil
 }
 
 // Delete removes an item. It returns ErrReferenceAdminOnly,
@@ -186,20 +232,16 @@ func (s *ReferenceService) Delete(ctx context.Context, by user.Actor, kind refer
 	if !by.CanManageReference() {
 		return ErrReferenceAdminOnly
 	}
-	if kind == reference.Districts {
-		it, err := s.repo.Get(ctx, kind, id)
+	return s.write(ctx, func(ctx context.Context, r ports.Repos) (event.Event, error) {
+		it, err := r.Reference.Get(ctx, kind, id)
 		if err != nil {
-			return err
+			return event.Event{}, err
 		}
-		if it.CityID() != cityID {
-			return reference.ErrNotFound
+		if kind == reference.Districts && it.CityID() != cityID {
+			return event.Event{}, reference.ErrNotFound
 		}
-	}
-	if err := s.repo.Delete(ctx, kind, id); err != nil {
-		return err
-	}
-	s.invalidate()
-	return nil
+		return referenceEvent(by, it, "delete"), r.Reference.Delete(ctx, kind, id)
+	})
 }
 
 // CheckClass returns a validation error naming each id of c that is not
