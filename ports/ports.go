@@ -48,6 +48,8 @@ type Repos struct {
 	ProductUsage ProductUsage
 	// Events records the transaction's events (see EventRecorder).
 	Events EventRecorder
+	// Audit stores the audit log.
+	Audit AuditRepository
 }
 
 // Missing returns the names of the repositories r lacks, so a builder can
@@ -58,7 +60,7 @@ func (r Repos) Missing() []string {
 		"Users": r.Users, "Challenges": r.Challenges, "Sessions": r.Sessions,
 		"Categories": r.Categories, "Products": r.Products, "Auctions": r.Auctions,
 		"Orders": r.Orders, "Idempotency": r.Idempotency, "OpenAuctions": r.OpenAuctions,
-		"ProductUsage": r.ProductUsage, "Events": r.Events, "Reference": r.Reference,
+		"ProductUsage": r.ProductUsage, "Events": r.Events, "Audit": r.Audit, "Reference": r.Reference,
 	} {
 		if isNil(v) {
 			out = append(out, name)

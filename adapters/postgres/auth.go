@@ -28,6 +28,7 @@ type userRow struct {
 	ID        string    `bun:"id,pk,type:uuid"`
 	Phone     string    `bun:"phone"`
 	Role      string    `bun:"role"`
+	Status    string    `bun:"status"`
 	FirstName string    `bun:"first_name"`
 	LastName  string    `bun:"last_name"`
 	Language  *string   `bun:"language"`
@@ -36,8 +37,9 @@ type userRow struct {
 }
 
 func userToRow(u *user.User) *userRow {
-	return &userRow{ID: u.ID(), Phone: u.Phone().String(), Role: string(u.Role()), FirstName: u.FirstName(),
-		LastName: u.LastName(), Language: nullString(string(u.Language())), CreatedAt: u.CreatedAt(), UpdatedAt: u.UpdatedAt()}
+	return &userRow{ID: u.ID(), Phone: u.Phone().String(), Role: string(u.Role()), Status: string(u.Status()),
+		FirstName: u.FirstName(), LastName: u.LastName(), Language: nullString(string(u.Language())), CreatedAt: u.CreatedAt(),
+		UpdatedAt: u.UpdatedAt()}
 }
 
 func (r *userRow) toDomain() (*user.User, error) {
@@ -45,8 +47,9 @@ func (r *userRow) toDomain() (*user.User, error) {
 	if err != nil {
 		return nil, err
 	}
-	u := user.Rehydrate(r.ID, p, user.Role(r.Role), r.FirstName, r.LastName, r.CreatedAt, r.UpdatedAt)
-	return u.WithLanguage(i18n.Locale(deref(r.Language))), nil
+	return user.Rehydrate(user.Fields{ID: r.ID, Phone: p, Role: user.Role(r.Role), Status: user.Status(r.Status),
+		FirstName: r.FirstName, LastName: r.LastName, Language: i18n.Locale(deref(r.Language)), CreatedAt: r.CreatedAt,
+		UpdatedAt: r.UpdatedAt}), nil
 }
 
 type userRepo struct{ db bun.IDB }

@@ -91,6 +91,7 @@ type productRow struct {
 	Status          string      `bun:"status"`
 	RejectionReason string      `bun:"rejection_reason"`
 	Images          []imageJSON `bun:"images,type:jsonb"`
+	SellerBlocked   bool        `bun:"seller_blocked"`
 	CreatedAt       time.Time   `bun:"created_at"`
 	UpdatedAt       time.Time   `bun:"updated_at"`
 }
@@ -103,8 +104,9 @@ func productToRow(p *product.Product) *productRow {
 	}
 	return &productRow{ID: f.ID, Slug: f.Slug, Title: toTexts(f.Title), Description: toTexts(f.Description), Price: f.Price,
 		Currency: f.Currency, Quantity: f.Quantity, CategoryID: f.CategoryID, ConditionID: nullString(f.Class.ConditionID),
-		SizeID: nullString(f.Class.SizeID), CityID: nullString(f.Class.CityID), DistrictID: nullString(f.Class.DistrictID), SellerID: f.SellerID, Status: string(f.Status),
-		RejectionReason: f.RejectionReason, Images: images, CreatedAt: f.CreatedAt, UpdatedAt: f.UpdatedAt}
+		SizeID: nullString(f.Class.SizeID), CityID: nullString(f.Class.CityID), DistrictID: nullString(f.Class.DistrictID),
+		SellerID: f.SellerID, Status: string(f.Status), RejectionReason: f.RejectionReason, Images: images,
+		SellerBlocked: f.SellerBlocked, CreatedAt: f.CreatedAt, UpdatedAt: f.UpdatedAt}
 }
 
 func (r *productRow) toDomain() *product.Product {
@@ -116,7 +118,8 @@ func (r *productRow) toDomain() *product.Product {
 		DistrictID: deref(r.DistrictID)}
 	return product.Rehydrate(product.Fields{ID: r.ID, Slug: r.Slug, Title: r.Title.toDomain(), Description: r.Description.toDomain(),
 		Price: r.Price, Currency: r.Currency, Quantity: r.Quantity, CategoryID: r.CategoryID, Class: class, SellerID: r.SellerID,
-		Status: product.Status(r.Status), RejectionReason: r.RejectionReason, Images: images, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt})
+		Status: product.Status(r.Status), RejectionReason: r.RejectionReason, Images: images, SellerBlocked: r.SellerBlocked,
+		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt})
 }
 
 // productWriteError translates the constraint violations of a product write.

@@ -170,7 +170,7 @@ func testLocalizedProducts(t *testing.T, newStore NewStore) {
 			t.Errorf("Create(another seller's title) = %v, want nil", err)
 		}
 	})
-	active := ports.ProductFilter{Status: product.StatusActive, CategoryID: cat.ID()}
+	active := ports.ProductFilter{Statuses: []product.Status{product.StatusActive}, CategoryID: cat.ID()}
 	for _, tc := range []struct {
 		q    string
 		want int
