@@ -236,6 +236,18 @@ func TestReferenceDataIsSeededAndManagedByAdmins(t *testing.T) {
 		if r := e.Delete(t, "/api/v1/conditions/"+dried["id"].(string), admin.AccessToken); r.Status != http.StatusConflict {
 			t.Errorf("DELETE a condition of an archived product = %s, want 409", r)
 		}
+		// Every write is audited with the list as the target type.
+		r := e.Get(t, "/api/v1/audit-log?targetId="+dried["id"].(string), admin.AccessToken)
+		var actions []any
+		for _, en := range r.List() {
+			if en["targetType"] != "condition" {
+				t.Errorf("audit entry %v: targetType %v, want condition", en["action"], en["targetType"])
+			}
+			actions = append(actions, en["action"])
+		}
+		if len(actions) != 2 || actions[0] != "reference.update" || actions[1] != "reference.create" {
+			t.Errorf("audit actions = %v (%s), want reference.update, reference.create", actions, r)
+		}
 		unused := mustCreate(t, e.Post(t, "/api/v1/sizes", admin.AccessToken, map[string]any{"code": "tiny", "name": "Tiny"}), "size")
 		if r := e.Delete(t, "/api/v1/sizes/"+unused["id"].(string), admin.AccessToken); r.Status != http.StatusNoContent {
 			t.Errorf("DELETE an unused size = %s, want 204", r)

@@ -78,6 +78,8 @@ type App struct {
 	Catalog  *CatalogService
 	Orders   *OrderService
 	Auctions *AuctionService
+	Users    *UserService
+	Audit    *AuditService
 	// Reference serves the reference lists from a copy in memory.
 	Reference *ReferenceService
 	// Events must be the store's EventSink (SetEventSink) before the
@@ -126,7 +128,7 @@ func New(d Deps) (*App, error) {
 	relay := NewRelay(d.Reporter)
 	relay.Subscribe("product-cache", evictProducts(d.ProductCache))
 	relay.Subscribe("metrics", countEvents(d.Metrics))
-	d.Tx = &projectingTx{inner: d.Tx, projections: d.Projections}
+	d.Tx = &projectingTx{inner: d.Tx, projections: append([]Projection{auditProjection(d.Clock)}, d.Projections...)}
 	r := d.Repos
 	refs := newReferenceService(d.Tx, r.Reference, d.Clock)
 	relay.Subscribe("reference-cache", refs.invalidateOnChange)
@@ -137,6 +139,8 @@ func New(d Deps) (*App, error) {
 		Reference: refs,
 		Orders:    newOrderService(d.Tx, r.Orders, d.Clock),
 		Auctions:  newAuctionService(d.Tx, r.Auctions, d.Clock, d.Config),
+		Users:     &UserService{tx: d.Tx, users: r.Users, clock: d.Clock},
+		Audit:     &AuditService{log: r.Audit},
 		Events:    relay,
 		tx:        d.Tx,
 		repos:     d.Repos,

@@ -6,6 +6,7 @@ import (
 	"go.uber.org/mock/gomock"
 
 	"github.com/secondbloom/marketplace/app"
+	"github.com/secondbloom/marketplace/domain/audit"
 	"github.com/secondbloom/marketplace/domain/category"
 	"github.com/secondbloom/marketplace/domain/event"
 	"github.com/secondbloom/marketplace/domain/i18n"
@@ -106,3 +107,9 @@ func seedClass() product.Classification {
 	}
 	return c
 }
+
+// acceptAudit stores nothing and accepts every entry, for tests whose
+// point is elsewhere.
+type acceptAudit struct{ ports.AuditRepository }
+
+func (acceptAudit) Add(context.Context, ...audit.Entry) error { return nil }

@@ -44,9 +44,20 @@ func newReferenceService(tx ports.Transactor, repo ports.ReferenceRepository, cl
 	return &ReferenceService{tx: tx, repo: repo, clock: clock}
 }
 
-// referenceEvent describes a write of it by by.
-func referenceEvent(by user.Actor, it *reference.Item, action string) event.Event {
-	return event.New(event.ReferenceChanged, by, string(it.Kind()), it.ID(), "action", action)
+// referenceEvent describes a write of it by by, audited as
+// reference.<action> with the fields before and after.
+func referenceEvent(by user.Actor, it *reference.Item, action string, before, after map[string]any) event.Event {
+	e := event.New(event.ReferenceChanged, by, string(it.Kind()), it.ID(), "action", action)
+	return audited(e, "reference."+action, before, after)
+}
+
+// auditFields are the values of it an audit entry shows.
+func auditFields(it *reference.Item) map[string]any {
+	m := map[string]any{"code": it.Code(), "name": it.Name().Map(), "position": it.Position()}
+	if it.CityID() != "" {
+		m["cityId"] = it.CityID()
+	}
+	return m
 }
 
 // write runs fn in a transaction that records ev's event, then drops this
@@ -190,7 +201,7 @@ func (s *ReferenceService) Create(ctx context.Context, by user.Actor, kind refer
 		return nil, err
 	}
 	err = s.write(ctx, func(ctx context.Context, r ports.Repos) (event.Event, error) {
-		return referenceEvent(by, it, "create"), r.Reference.Create(ctx, it)
+		return referenceEvent(by, it, "create", nil, auditFields(it)), r.Reference.Create(ctx, it)
 	})
 	if err != nil {
 		return nil, err
@@ -207,17 +218,20 @@ func (s *ReferenceService) Update(ctx context.Context, by user.Actor, kind refer
 	}
 	var out *reference.Item
 	err := s.write(ctx, func(ctx context.Context, r ports.Repos) (event.Event, error) {
+		var before map[string]any
 		it, err := r.Reference.Update(ctx, kind, id, func(it *reference.Item) error {
 			if kind == reference.Districts && it.CityID() != cityID {
 				return reference.ErrNotFound
 			}
+			before = auditFields(it)
 			return it.Edit(ch)
 		})
 		if err != nil {
 			return event.Event{}, err
 		}
 		out = it
-		return referenceEvent(by, it, "update"), nil
+		b, a := changed(before, auditFields(it))
+		return referenceEvent(by, it, "update", b, a), nil
 	})
 	if err != nil {
 		return nil, err
@@ -240,7 +254,7 @@ func (s *ReferenceService) Delete(ctx context.Context, by user.Actor, kind refer
 		if kind == reference.Districts && it.CityID() != cityID {
 			return event.Event{}, reference.ErrNotFound
 		}
-		return referenceEvent(by, it, "delete"), r.Reference.Delete(ctx, kind, id)
+		return referenceEvent(by, it, "delete", auditFields(it), nil), r.Reference.Delete(ctx, kind, id)
 	})
 }
 

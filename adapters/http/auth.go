@@ -25,6 +25,7 @@ type userDTO struct {
 	ID          string  `json:"id"`
 	PhoneNumber string  `json:"phoneNumber"`
 	Role        string  `json:"role"`
+	Status      string  `json:"status"`
 	FirstName   *string `json:"firstName"`
 	LastName    *string `json:"lastName"`
 	Language    string  `json:"language"`
@@ -37,7 +38,7 @@ func toUserDTO(u *user.User, def i18n.Locale) userDTO {
 	if !lang.Valid() {
 		lang = def
 	}
-	return userDTO{ID: u.ID(), PhoneNumber: u.Phone().String(), Role: string(u.Role()),
+	return userDTO{ID: u.ID(), PhoneNumber: u.Phone().String(), Role: string(u.Role()), Status: string(u.Status()),
 		FirstName: emptyToNil(u.FirstName()), LastName: emptyToNil(u.LastName()), Language: string(lang),
 		CreatedAt: timestamp(u.CreatedAt())}
 }
@@ -149,10 +150,12 @@ func (s *Server) updateMe(c *fiber.Ctx) error {
 		ch   user.ProfileChange
 		lang *string
 	)
-	if err := decode(c, optional("firstName", &ch.FirstName), optional("lastName", &ch.LastName),
+	if err := decode(c, nullable("firstName", &ch.FirstName), nullable("lastName", &ch.LastName),
 		optional("language", &lang)); err != nil {
 		return err
 	}
+	ch.ClearFirstName = ch.FirstName == nil && hasNullMember(c.Body(), "firstName")
+	ch.ClearLastName = ch.LastName == nil && hasNullMember(c.Body(), "lastName")
 	if lang != nil {
 		l, err := i18n.ParseLocale(*lang)
 		if err != nil {

@@ -145,6 +145,7 @@ func (s *Server) routes() {
 	s.auctionRoutes(v1)
 	s.orderRoutes(v1)
 	s.referenceRoutes(v1)
+	s.userRoutes(v1)
 
 	s.fiber.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 }
