@@ -95,6 +95,8 @@ type App struct {
 	Auctions *AuctionService
 	Users    *UserService
 	Audit    *AuditService
+	// Reference serves the reference lists from a copy in memory.
+	Reference *ReferenceService
 	// Events must be the store's EventSink (SetEventSink) before the
 	// store commits anything, and hears other instances' events too.
 	Events *Relay
@@ -154,19 +156,22 @@ func New(d Deps) (*App, error) {
 	relay.Subscribe("metrics", countEvents(d.Metrics))
 	d.Tx = &projectingTx{inner: d.Tx, projections: append([]Projection{auditProjection(d.Clock)}, d.Projections...)}
 	r := d.Repos
+	refs := newReferenceService(d.Tx, r.Reference, d.Clock)
+	relay.Subscribe("reference-cache", refs.invalidateOnChange)
 	return &App{
-		Auth:     newAuthService(d.Tx, r.Users, r.Challenges, r.Sessions, d.Clock, d.SMS, d.Tokens, d.Metrics, d.Config),
-		Health:   newHealthService(d.Pinger),
-		Catalog:  newCatalogService(d.Tx, r.Categories, r.Products, r.Media, d.Clock, d.Config.ProductModeration),
-		Orders:   newOrderService(d.Tx, r.Orders, d.Clock),
-		Auctions: newAuctionService(d.Tx, r.Auctions, d.Clock, d.Config),
-		Users:    &UserService{tx: d.Tx, users: r.Users, clock: d.Clock},
-		Audit:    &AuditService{log: r.Audit},
-		Media:    newMediaService(r.Media, d.MediaStore, d.Images, d.Clock, d.MediaMetrics, d.Config),
-		Events:   relay,
-		tx:       d.Tx,
-		repos:    d.Repos,
-		clock:    d.Clock,
+		Auth:      newAuthService(d.Tx, r.Users, r.Challenges, r.Sessions, d.Clock, d.SMS, d.Tokens, d.Metrics, d.Config),
+		Health:    newHealthService(d.Pinger),
+		Catalog:   newCatalogService(d.Tx, r.Categories, r.Products, r.Media, d.Clock, d.Config.ProductModeration, refs),
+		Reference: refs,
+		Orders:    newOrderService(d.Tx, r.Orders, d.Clock),
+		Auctions:  newAuctionService(d.Tx, r.Auctions, d.Clock, d.Config),
+		Users:     &UserService{tx: d.Tx, users: r.Users, clock: d.Clock},
+		Audit:     &AuditService{log: r.Audit},
+		Media:     newMediaService(r.Media, d.MediaStore, d.Images, d.Clock, d.MediaMetrics, d.Config),
+		Events:    relay,
+		tx:        d.Tx,
+		repos:     d.Repos,
+		clock:     d.Clock,
 	}, nil
 }
 

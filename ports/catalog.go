@@ -41,10 +41,13 @@ type CategoryFilter struct {
 type ProductRepository interface {
 	// Create stores a new product. It returns product.ErrDuplicate when the
 	// seller already has a live (not ARCHIVED) product with the same title
-	// (compared case-insensitively), and product.ErrSlugTaken when another
-	// product has the slug. It returns media.ErrNotAttachable when an
-	// image names a photo that does not exist (deleted meanwhile); the
-	// photos it shows count as attached from then on.
+	// in any one locale (compared case-insensitively), and
+	// product.ErrSlugTaken when another product has the slug. Whether the
+	// reference ids exist and agree the caller checks; the store refuses
+	// (with a validation error naming the field) an id it does not know.
+	// It returns media.ErrNotAttachable when an image names a photo that
+	// does not exist (deleted meanwhile); the photos it shows count as
+	// attached from then on.
 	Create(ctx context.Context, p *product.Product) error
 	// Get returns the product with id in any status, or product.ErrNotFound.
 	Get(ctx context.Context, id string) (*product.Product, error)
@@ -94,8 +97,12 @@ type ProductFilter struct {
 	SellerID string
 	// MinPrice and MaxPrice bound the price, inclusively.
 	MinPrice, MaxPrice *int64
-	// Query keeps products whose title contains it, ignoring case.
-	Query string
+	// Query keeps products with every one of these words (see
+	// i18n.SearchWords) as a word or word prefix of the title or the
+	// description, in any locale (i18n.Matches).
+	Query []string
+	// Class keeps the products with each non-empty id of it.
+	Class product.Classification
 	// InStock keeps products with a quantity above zero.
 	InStock bool
 }

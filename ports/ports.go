@@ -34,6 +34,8 @@ type Repos struct {
 	Products   ProductRepository
 	Auctions   AuctionRepository
 	Orders     OrderRepository
+	// Reference holds conditions, sizes, cities and districts.
+	Reference ReferenceRepository
 	// Idempotency stores Idempotency-Key outcomes; see
 	// IdempotencyRepository.
 	Idempotency IdempotencyRepository
@@ -61,6 +63,7 @@ func (r Repos) Missing() []string {
 		"Categories": r.Categories, "Products": r.Products, "Auctions": r.Auctions,
 		"Orders": r.Orders, "Idempotency": r.Idempotency, "OpenAuctions": r.OpenAuctions,
 		"ProductUsage": r.ProductUsage, "Events": r.Events, "Audit": r.Audit, "Media": r.Media,
+		"Reference": r.Reference,
 	} {
 		if isNil(v) {
 			out = append(out, name)

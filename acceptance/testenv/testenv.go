@@ -33,6 +33,7 @@ import (
 	"github.com/secondbloom/marketplace/app"
 	"github.com/secondbloom/marketplace/cmd/server/system"
 	"github.com/secondbloom/marketplace/domain/auth"
+	"github.com/secondbloom/marketplace/domain/i18n"
 	"github.com/secondbloom/marketplace/domain/phone"
 	"github.com/secondbloom/marketplace/ports"
 )
@@ -75,6 +76,8 @@ type Options struct {
 	TrustedProxies []netip.Prefix
 	// HTTP may change the HTTP adapter's options before it is built.
 	HTTP func(*httpadapter.Options)
+	// DefaultLocale is the server's DEFAULT_LOCALE; "" means uz.
+	DefaultLocale i18n.Locale
 }
 
 // Env is one server instance with its store.
@@ -154,7 +157,7 @@ func NewOnStore(t testing.TB, b Backend, store Store, opt Options) *Env {
 	if pg, ok := store.(*postgres.Store); ok {
 		limiter = postgres.NewRateLimiter(pg)
 	}
-	hopt := httpadapter.Options{Version: "test", OTPPerIP: opt.OTPPerIP, Logger: logger,
+	hopt := httpadapter.Options{Version: "test", OTPPerIP: opt.OTPPerIP, Logger: logger, DefaultLocale: opt.DefaultLocale,
 		RateLimiter: limiter, TrustedProxies: opt.TrustedProxies}
 	if opt.HTTP != nil {
 		opt.HTTP(&hopt)

@@ -16,6 +16,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/secondbloom/marketplace/app"
+	"github.com/secondbloom/marketplace/domain/i18n"
 	"github.com/secondbloom/marketplace/ports"
 )
 
@@ -70,6 +71,10 @@ type Options struct {
 	// body); one that is not in by then is refused with 408. 0 means 30 s.
 	ReadTimeout time.Duration
 
+	// DefaultLocale is the locale of requests that name none the server
+	// supports; "" means uz.
+	DefaultLocale i18n.Locale
+
 	mediaBase string
 }
 
@@ -94,6 +99,9 @@ func New(core *app.App, opt Options) *Server {
 	}
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
+	}
+	if !opt.DefaultLocale.Valid() {
+		opt.DefaultLocale = i18n.Uzbek
 	}
 	if opt.Reporter == nil {
 		opt.Reporter = nopReporter{}
@@ -190,12 +198,13 @@ func (s *Server) guardStore(c *fiber.Ctx) error {
 // routes registers every route. Each area lives in its own file; the
 // OpenAPI test checks this list against openapi.json.
 func (s *Server) routes() {
-	s.fiber.Get("/api/v1/openapi.json", s.openAPI)
+	s.fiber.Get("/api/v1/openapi.json", s.negotiateLocale, s.openAPI)
 	if s.opt.MetricsHandler != nil {
 		s.fiber.Get("/metrics", s.requireMetricsToken, s.opt.MetricsHandler)
 	}
 
 	v1 := s.fiber.Group("/api/v1")
+	v1.Use(s.negotiateLocale)
 	s.healthRoutes(v1)
 	// Routes after this point touch the store; health routes must not be
 	// cut short by the breaker, whose state they report.
@@ -204,6 +213,7 @@ func (s *Server) routes() {
 	s.catalogRoutes(v1)
 	s.auctionRoutes(v1)
 	s.orderRoutes(v1)
+	s.referenceRoutes(v1)
 	s.userRoutes(v1)
 	s.mediaRoutes(v1)
 	if s.opt.MediaPublicURL == "" {

@@ -11,6 +11,7 @@ import (
 	"github.com/secondbloom/marketplace/domain/media"
 	"github.com/secondbloom/marketplace/domain/order"
 	"github.com/secondbloom/marketplace/domain/product"
+	"github.com/secondbloom/marketplace/domain/reference"
 	"github.com/secondbloom/marketplace/domain/user"
 	"github.com/secondbloom/marketplace/ports"
 )
@@ -29,9 +30,14 @@ type data struct {
 	categoryBySlug table[string, string]
 	products       table[string, product.Fields]
 	productBySlug  table[string, string]
-	// liveTitles maps seller id + lower-case title to the product id of a
-	// live (not archived) product.
+	// liveTitles maps seller id + locale + lower-case title to the product
+	// id of a live (not archived) product.
 	liveTitles table[string, string]
+
+	// reference holds the items of every reference list by id;
+	// referenceCodes maps kind + city + code to the id.
+	reference      table[string, reference.Fields]
+	referenceCodes table[string, string]
 
 	auctions table[string, auction.Fields]
 	// activeAuctions maps a product id to its ACTIVE auction's id.
@@ -58,8 +64,10 @@ type refreshEntry struct {
 	retiredAt *time.Time
 }
 
+// newData returns the tables of a new store, holding the reference items
+// that migration 0008 seeds in Postgres.
 func newData() *data {
-	return &data{
+	db := &data{
 		users:        table[string, user.User]{},
 		userByPhone:  table[string, string]{},
 		challenges:   table[string, auth.Challenge]{},
@@ -71,6 +79,8 @@ func newData() *data {
 		products:       table[string, product.Fields]{},
 		productBySlug:  table[string, string]{},
 		liveTitles:     table[string, string]{},
+		reference:      table[string, reference.Fields]{},
+		referenceCodes: table[string, string]{},
 
 		auctions:       table[string, auction.Fields]{},
 		activeAuctions: table[string, string]{},
@@ -85,6 +95,11 @@ func newData() *data {
 		mediaDetached: table[string, time.Time]{},
 		uploads:       table[string, []time.Time]{},
 	}
+	for _, f := range reference.Seed() {
+		db.reference[f.ID] = f
+		db.referenceCodes[codeKey(f)] = f.ID
+	}
+	return db
 }
 
 func (s *Store) repos(se *session) ports.Repos {
@@ -95,6 +110,7 @@ func (s *Store) repos(se *session) ports.Repos {
 		Categories: &categoryRepo{se},
 		Products:   &productRepo{se},
 		Auctions:   &auctionRepo{se},
+		Reference:  &referenceRepo{se},
 
 		Orders:       &orderRepo{se},
 		ProductUsage: &productUsage{se},

@@ -2,12 +2,14 @@ package postgres
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
 
 	"github.com/secondbloom/marketplace/domain"
 	"github.com/secondbloom/marketplace/domain/category"
+	"github.com/secondbloom/marketplace/domain/i18n"
 	"github.com/secondbloom/marketplace/domain/product"
 	"github.com/secondbloom/marketplace/ports"
 )
@@ -21,7 +23,7 @@ type categoryRow struct {
 	bun.BaseModel `bun:"table:categories"`
 
 	ID        string    `bun:"id,pk,type:uuid"`
-	Name      string    `bun:"name"`
+	Name      texts     `bun:"name,type:jsonb"`
 	Slug      string    `bun:"slug"`
 	ParentID  *string   `bun:"parent_id,type:uuid"`
 	Position  int       `bun:"position"`
@@ -32,12 +34,12 @@ type categoryRow struct {
 
 func categoryToRow(c *category.Category) *categoryRow {
 	f := c.Fields()
-	return &categoryRow{ID: f.ID, Name: f.Name, Slug: f.Slug, ParentID: nullString(f.ParentID), Position: f.Position,
+	return &categoryRow{ID: f.ID, Name: toTexts(f.Name), Slug: f.Slug, ParentID: nullString(f.ParentID), Position: f.Position,
 		IsActive: f.Active, CreatedAt: f.CreatedAt, UpdatedAt: f.UpdatedAt}
 }
 
 func (r *categoryRow) toDomain() *category.Category {
-	return category.Rehydrate(category.Fields{ID: r.ID, Name: r.Name, Slug: r.Slug, ParentID: deref(r.ParentID),
+	return category.Rehydrate(category.Fields{ID: r.ID, Name: r.Name.toDomain(), Slug: r.Slug, ParentID: deref(r.ParentID),
 		Position: r.Position, Active: r.IsActive, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt})
 }
 
@@ -79,12 +81,16 @@ type productRow struct {
 
 	ID              string      `bun:"id,pk,type:uuid"`
 	Slug            string      `bun:"slug"`
-	Title           string      `bun:"title"`
-	Description     string      `bun:"description"`
+	Title           texts       `bun:"title,type:jsonb"`
+	Description     texts       `bun:"description,type:jsonb"`
 	Price           int64       `bun:"price"`
 	Currency        string      `bun:"currency"`
 	Quantity        int         `bun:"quantity"`
 	CategoryID      string      `bun:"category_id,type:uuid"`
+	ConditionID     *string     `bun:"condition_id,type:uuid"`
+	SizeID          *string     `bun:"size_id,type:uuid"`
+	CityID          *string     `bun:"city_id,type:uuid"`
+	DistrictID      *string     `bun:"district_id,type:uuid"`
 	SellerID        string      `bun:"seller_id,type:uuid"`
 	Status          string      `bun:"status"`
 	RejectionReason string      `bun:"rejection_reason"`
@@ -101,10 +107,11 @@ func productToRow(p *product.Product) *productRow {
 		images = append(images, imageJSON{MediaID: im.MediaID, Position: im.Position, Original: toFileJSON(im.Original),
 			Variants: toVariantsJSON(im.Variants)})
 	}
-	return &productRow{ID: f.ID, Slug: f.Slug, Title: f.Title, Description: f.Description, Price: f.Price,
-		Currency: f.Currency, Quantity: f.Quantity, CategoryID: f.CategoryID, SellerID: f.SellerID, Status: string(f.Status),
-		RejectionReason: f.RejectionReason, Images: images, SellerBlocked: f.SellerBlocked, CreatedAt: f.CreatedAt,
-		UpdatedAt: f.UpdatedAt}
+	return &productRow{ID: f.ID, Slug: f.Slug, Title: toTexts(f.Title), Description: toTexts(f.Description), Price: f.Price,
+		Currency: f.Currency, Quantity: f.Quantity, CategoryID: f.CategoryID, ConditionID: nullString(f.Class.ConditionID),
+		SizeID: nullString(f.Class.SizeID), CityID: nullString(f.Class.CityID), DistrictID: nullString(f.Class.DistrictID),
+		SellerID: f.SellerID, Status: string(f.Status), RejectionReason: f.RejectionReason, Images: images,
+		SellerBlocked: f.SellerBlocked, CreatedAt: f.CreatedAt, UpdatedAt: f.UpdatedAt}
 }
 
 func (r *productRow) toDomain() *product.Product {
@@ -113,21 +120,33 @@ func (r *productRow) toDomain() *product.Product {
 		images = append(images, product.Image{MediaID: im.MediaID, Position: im.Position, Original: im.Original.toDomain(),
 			Variants: im.Variants.toDomain()})
 	}
-	return product.Rehydrate(product.Fields{ID: r.ID, Slug: r.Slug, Title: r.Title, Description: r.Description,
-		Price: r.Price, Currency: r.Currency, Quantity: r.Quantity, CategoryID: r.CategoryID, SellerID: r.SellerID,
-		Status: product.Status(r.Status), RejectionReason: r.RejectionReason, Images: images, SellerBlocked: r.SellerBlocked, CreatedAt: r.CreatedAt,
-		UpdatedAt: r.UpdatedAt})
+	class := product.Classification{ConditionID: deref(r.ConditionID), SizeID: deref(r.SizeID), CityID: deref(r.CityID),
+		DistrictID: deref(r.DistrictID)}
+	return product.Rehydrate(product.Fields{ID: r.ID, Slug: r.Slug, Title: r.Title.toDomain(), Description: r.Description.toDomain(),
+		Price: r.Price, Currency: r.Currency, Quantity: r.Quantity, CategoryID: r.CategoryID, Class: class, SellerID: r.SellerID,
+		Status: product.Status(r.Status), RejectionReason: r.RejectionReason, Images: images, SellerBlocked: r.SellerBlocked,
+		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt})
 }
 
 // productWriteError translates the constraint violations of a product write.
 func productWriteError(err error) error {
 	switch sqlState(err) {
 	case uniqueViolation:
-		if constraintName(err) == "products_seller_title_live_idx" {
+		if strings.HasPrefix(constraintName(err), "products_seller_title_") {
 			return product.ErrDuplicate
 		}
 		return product.ErrSlugTaken
 	case fkViolation:
+		switch constraintName(err) {
+		case "products_condition_fk":
+			return domain.Invalid("conditionId", "does not exist")
+		case "products_size_fk":
+			return domain.Invalid("sizeId", "does not exist")
+		case "products_city_fk":
+			return domain.Invalid("cityId", "does not exist")
+		case "products_district_fk":
+			return domain.Invalid("districtId", "must be a district of cityId")
+		}
 		return category.ErrNotFound
 	case checkViolation:
 		if constraintName(err) == "products_in_open_auction" {
@@ -202,6 +221,13 @@ func (r *productRepo) Update(ctx context.Context, id string, fn func(*product.Pr
 	}
 	return updateLocked(ctx, r.db, load, fn, save)
 }
+
+// texts is the JSONB form of an i18n.Localized: {"uz"?, "ru"?, "en"?}.
+type texts map[i18n.Locale]string
+
+func toTexts(l i18n.Localized) texts { return l.Map() }
+
+func (t texts) toDomain() i18n.Localized { return i18n.Rehydrate(t) }
 
 func nullString(s string) *string {
 	if s == "" {

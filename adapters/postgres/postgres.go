@@ -157,6 +157,7 @@ func repos(db bun.IDB, s *Store, rec ports.EventRecorder) ports.Repos {
 		Challenges: &challengeRepo{db},
 		Sessions:   &sessionRepo{db},
 		Categories: &categoryRepo{db},
+		Reference:  &referenceRepo{db},
 		Products:   &productRepo{db: db, store: s},
 		Auctions:   &auctionRepo{db},
 

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/secondbloom/marketplace/domain/auth"
+	"github.com/secondbloom/marketplace/domain/i18n"
 	"github.com/secondbloom/marketplace/domain/phone"
 )
 
@@ -27,6 +28,7 @@ type config struct {
 	AdminPhones            []phone.Number
 	OTPTestCodes           map[string]auth.Code
 	ProductModeration      bool
+	DefaultLocale          i18n.Locale
 	AuctionMinDuration     time.Duration
 	AuctionAntiSnipeWindow time.Duration
 	RateLimitOTPPerIP      int
@@ -128,6 +130,11 @@ func loadConfig(getenv func(string) string) (config, error) {
 		if u, err := url.Parse(c.MediaPublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			bad("MEDIA_PUBLIC_URL", "must be an absolute http or https URL, got %q", c.MediaPublicURL)
 		}
+	}
+	if l, err := i18n.ParseLocale(str("DEFAULT_LOCALE", "uz")); err != nil {
+		bad("DEFAULT_LOCALE", "must be uz, ru or en, got %q", str("DEFAULT_LOCALE", ""))
+	} else {
+		c.DefaultLocale = l
 	}
 	switch c.AppEnv {
 	case "development", "test", "production":
@@ -305,6 +312,7 @@ func (c config) LogValue() slog.Value {
 		slog.Int("adminPhones", len(c.AdminPhones)),
 		slog.Int("otpTestCodes", len(c.OTPTestCodes)),
 		slog.Bool("productModeration", c.ProductModeration),
+		slog.String("defaultLocale", string(c.DefaultLocale)),
 		slog.String("auctionMinDuration", c.AuctionMinDuration.String()),
 		slog.String("auctionAntiSnipeWindow", c.AuctionAntiSnipeWindow.String()),
 		slog.Int("rateLimitOtpPerIp", c.RateLimitOTPPerIP),

@@ -120,6 +120,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 			// one database shares the per-IP budgets.
 			CORSAllowedOrigins: cfg.CORSAllowedOrigins,
 			MetricsToken:       cfg.MetricsToken,
+			DefaultLocale:      cfg.DefaultLocale,
 		},
 		Images: imaging.New(),
 	}

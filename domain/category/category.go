@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/secondbloom/marketplace/domain"
-	"github.com/secondbloom/marketplace/domain/text"
+	"github.com/secondbloom/marketplace/domain/i18n"
 )
 
 // Errors of categories.
@@ -18,10 +18,14 @@ var (
 // MaxNameLength is the longest category name, in characters.
 const MaxNameLength = 100
 
+// NameRule is the rule of a category's name: 1..100 characters in at least
+// one locale.
+var NameRule = i18n.Rule{Field: "name", Max: MaxNameLength, Required: true}
+
 // Category is a node of the catalogue tree.
 type Category struct {
 	id        string
-	name      string
+	name      i18n.Localized
 	slug      string
 	parentID  string
 	position  int
@@ -33,7 +37,7 @@ type Category struct {
 // Fields are a category's stored values.
 type Fields struct {
 	ID        string
-	Name      string
+	Name      i18n.Localized
 	Slug      string
 	ParentID  string // "" for a root category
 	Position  int
@@ -42,12 +46,11 @@ type Fields struct {
 	UpdatedAt time.Time
 }
 
-// New returns an active category. It returns a validation error for an
-// empty or too long name or a negative position.
-func New(id, name, slug, parentID string, position int, now time.Time) (*Category, error) {
+// New returns an active category. It returns a validation error for a
+// name breaking NameRule or a negative position.
+func New(id string, name i18n.Localized, slug, parentID string, position int, now time.Time) (*Category, error) {
 	var v domain.Validation
-	name, err := text.Clean(name, false, 1, MaxNameLength)
-	v.Merge("name", err)
+	v.Merge("name", name.Check(NameRule))
 	if position < 0 {
 		v.Add("position", "must not be negative")
 	}
@@ -79,8 +82,8 @@ func (c *Category) ParentID() string { return c.parentID }
 // Active reports whether products may be listed in the category.
 func (c *Category) Active() bool { return c.active }
 
-// Name returns the display name.
-func (c *Category) Name() string { return c.name }
+// Name returns the localized display name.
+func (c *Category) Name() i18n.Localized { return c.name }
 
 // Slug returns the URL name.
 func (c *Category) Slug() string { return c.slug }
@@ -100,7 +103,7 @@ var ErrCycle = domain.Invalid("parentId", "must not be the category itself or on
 // Change is a partial edit; nil fields stay as they are. A non-nil ParentID
 // of "" makes the category a root.
 type Change struct {
-	Name     *string
+	Name     i18n.Patch
 	Slug     *string
 	ParentID *string
 	Position *int
@@ -122,7 +125,7 @@ func (c *Category) Edit(ch Change, now time.Time) error {
 	next := *c
 	var v domain.Validation
 	if ch.Name != nil {
-		name, err := text.Clean(*ch.Name, false, 1, MaxNameLength)
+		name, err := c.name.Merge(ch.Name, NameRule)
 		v.Merge("name", err)
 		next.name = name
 	}

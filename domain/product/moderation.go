@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/secondbloom/marketplace/domain"
+	"github.com/secondbloom/marketplace/domain/i18n"
 	"github.com/secondbloom/marketplace/domain/media"
 	"github.com/secondbloom/marketplace/domain/text"
 	"github.com/secondbloom/marketplace/domain/user"
@@ -61,19 +62,26 @@ func (p *Product) Reject(a user.Actor, reason string, now time.Time) error {
 
 // Change is a partial edit; nil fields stay as they are.
 type Change struct {
-	Title       *string
-	Description *string
+	Title       i18n.Patch
+	Description i18n.Patch
 	Price       *int64
 	Currency    *string
 	Quantity    *int
 	CategoryID  *string
 	Images      *[]Image
+	// ConditionID and SizeID replace the condition and size. CityID and
+	// DistrictID replace the place; "" clears it.
+	ConditionID *string
+	SizeID      *string
+	CityID      *string
+	DistrictID  *string
 }
 
 // Empty reports whether c changes nothing.
 func (c Change) Empty() bool {
 	return c.Title == nil && c.Description == nil && c.Price == nil && c.Currency == nil && c.Quantity == nil &&
-		c.CategoryID == nil && c.Images == nil
+		c.CategoryID == nil && c.Images == nil && c.ConditionID == nil && c.SizeID == nil && c.CityID == nil &&
+		c.DistrictID == nil
 }
 
 // ErrEmptyChange refuses an edit that names no field.
@@ -95,14 +103,14 @@ func (p *Product) Edit(a user.Actor, c Change, moderated bool, now time.Time) er
 	next := *p
 	var v domain.Validation
 	if c.Title != nil {
-		title, err := cleanTitle(*c.Title)
+		t, err := p.title.Merge(c.Title, TitleRule)
 		v.Merge("title", err)
-		next.title = title
+		next.title = t
 	}
 	if c.Description != nil {
-		description, err := cleanDescription(*c.Description)
+		d, err := p.description.Merge(c.Description, DescriptionRule)
 		v.Merge("description", err)
-		next.description = description
+		next.description = d
 	}
 	if c.Price != nil {
 		next.price = *c.Price
@@ -132,6 +140,7 @@ func (p *Product) Edit(a user.Actor, c Change, moderated bool, now time.Time) er
 		v.Merge("images", err)
 		next.images = imgs
 	}
+	next.class = c.apply(p.class, &v)
 	if err := v.Err(); err != nil {
 		return err
 	}
@@ -203,8 +212,33 @@ func (p *Product) MediaIDs() []string {
 	return out
 }
 
-// Description returns the description.
-func (p *Product) Description() string { return p.description }
+// apply returns class with c's reference ids applied, recording bad ones
+// in v. Condition and size cannot be cleared; a district needs a city.
+func (c Change) apply(class Classification, v *domain.Validation) Classification {
+	if c.ConditionID != nil {
+		class.ConditionID = *c.ConditionID
+		if class.ConditionID == "" {
+			v.Add("conditionId", "must not be empty")
+		}
+	}
+	if c.SizeID != nil {
+		class.SizeID = *c.SizeID
+		if class.SizeID == "" {
+			v.Add("sizeId", "must not be empty")
+		}
+	}
+	if c.CityID != nil {
+		class.CityID = *c.CityID
+	}
+	if c.DistrictID != nil {
+		class.DistrictID = *c.DistrictID
+	}
+	checkPlace(v, class)
+	return class
+}
+
+// Description returns the localized description.
+func (p *Product) Description() i18n.Localized { return p.description }
 
 // RejectionReason returns why moderation refused the product, or "".
 func (p *Product) RejectionReason() string { return p.rejectionReason }

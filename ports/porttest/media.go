@@ -44,7 +44,7 @@ func imageOf(m *media.Media, pos int) product.Image {
 func productWithImages(t *testing.T, r ports.Repos, cat *category.Category, seller *user.User, title string, imgs ...product.Image) (*product.Product, error) {
 	t.Helper()
 	id := newID()
-	p, err := product.New(product.NewParams{ID: id, Slug: "p-" + id, Title: title, Price: 100, Quantity: 2,
+	p, err := product.New(product.NewParams{ID: id, Slug: "p-" + id, Title: uzText(title), Class: SeedClass(), Price: 100, Quantity: 2,
 		CategoryID: cat.ID(), SellerID: seller.ID(), Images: imgs, Publish: true}, t0)
 	if err != nil {
 		t.Fatal(err)

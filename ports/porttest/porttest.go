@@ -37,6 +37,8 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("Media", func(t *testing.T) { testMedia(t, newStore) })
 	t.Run("MediaJanitor", func(t *testing.T) { testMediaJanitor(t, newStore) })
 	t.Run("MediaUploadLimit", func(t *testing.T) { testMediaUploadLimit(t, newStore) })
+	t.Run("Reference", func(t *testing.T) { testReference(t, newStore) })
+	t.Run("LocalizedProducts", func(t *testing.T) { testLocalizedProducts(t, newStore) })
 }
 
 // t0 is a fixed instant that the suites start their clocks at. Postgres
