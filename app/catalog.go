@@ -290,7 +290,7 @@ type NewProduct struct {
 	// Quantity is the stock; nil means product.DefaultQuantity.
 	Quantity   *int
 	CategoryID string
-	Class product.Classification
+	Class      product.Classification
 	// Images name photos by MediaID and Position; their files are filled
 	// in from the media.
 	Images []product.Image

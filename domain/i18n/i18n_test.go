@@ -21,7 +21,11 @@ func TestNew(t *testing.T) {
 		invalid bool
 	}{
 		{"one locale", map[i18n.Locale]string{i18n.Russian: "Розы"}, title, map[i18n.Locale]string{i18n.Russian: "Розы"}, false},
-		{"spaces collapsed", map[i18n.Locale]string{i18n.Uzbek: "  Qizil \t  gul "}, title, map[i18n.Locale]string{i18n.Uzbek: "Qizil gul"}, false},
+		{"spaces collapsed", map[i18n.Locale]string{i18n.Uzbek: "  Qizil \u00a0  gul "}, title, map[i18n.Locale]string{i18n.Uzbek: "Qizil gul"}, false},
+		{"a tab in a title is a control character", map[i18n.Locale]string{i18n.Uzbek: "Qizil\tgul"}, title, nil, true},
+		{"NUL refused", map[i18n.Locale]string{i18n.Russian: "Роза\x00"}, title, nil, true},
+		{"bidi override refused", map[i18n.Locale]string{i18n.English: "rose \u202eesor"}, title, nil, true},
+		{"NFC applied", map[i18n.Locale]string{i18n.English: "Cafe\u0301 roses"}, title, map[i18n.Locale]string{i18n.English: "Caf\u00e9 roses"}, false},
 		{"multiline keeps new lines", map[i18n.Locale]string{i18n.English: " a\r\nb "}, i18n.Rule{Field: "d", Max: 10, Multiline: true}, map[i18n.Locale]string{i18n.English: "a\nb"}, false},
 		{"empty values dropped", map[i18n.Locale]string{i18n.Uzbek: "gul", i18n.English: "  "}, title, map[i18n.Locale]string{i18n.Uzbek: "gul"}, false},
 		{"ten Cyrillic characters fit", map[i18n.Locale]string{i18n.Russian: strings.Repeat("ж", 10)}, title, map[i18n.Locale]string{i18n.Russian: strings.Repeat("ж", 10)}, false},
