@@ -280,6 +280,7 @@ func (e *Env) Do(t testing.TB, req Request) *Response {
 			t.Fatalf("%s %s: response is not a JSON object: %v: %s", req.Method, req.Path, err, raw)
 		}
 	}
+	checkContract(t, r, out)
 	return out
 }
 

@@ -1,0 +1,101 @@
+package testenv
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+
+	httpadapter "github.com/secondbloom/marketplace/adapters/http"
+)
+
+// Contract checks responses against the server's own OpenAPI description:
+// the status must be documented for the operation and the body must match
+// its schema. Env.Do runs every response of the acceptance suite through
+// it, so the description cannot drift from what the server answers.
+type Contract struct {
+	doc    *openapi3.T
+	router routers.Router
+}
+
+var (
+	contractOnce sync.Once
+	contract     *Contract
+	contractErr  error
+)
+
+// ServedContract returns the Contract of the description the server serves
+// at /api/v1/openapi.json, loaded once per test binary.
+func ServedContract() (*Contract, error) {
+	contractOnce.Do(func() { contract, contractErr = NewContract(httpadapter.OpenAPISpec()) })
+	return contract, contractErr
+}
+
+// NewContract loads and validates an OpenAPI description; it returns an
+// error if the description is not valid OpenAPI.
+func NewContract(spec []byte) (*Contract, error) {
+	doc, err := openapi3.NewLoader().LoadFromData(spec)
+	if err != nil {
+		return nil, fmt.Errorf("load openapi: %w", err)
+	}
+	if err := doc.Validate(context.Background()); err != nil {
+		return nil, fmt.Errorf("openapi is invalid: %w", err)
+	}
+	router, err := gorillamux.NewRouter(doc)
+	if err != nil {
+		return nil, fmt.Errorf("openapi router: %w", err)
+	}
+	return &Contract{doc: doc, router: router}, nil
+}
+
+// ErrUndocumentedRoute is returned by Check for a request that matches no
+// documented operation (for example a deliberately unknown path).
+var ErrUndocumentedRoute = errors.New("no documented operation matches the request")
+
+// Check validates one response to req. It returns ErrUndocumentedRoute when
+// no operation matches, and a descriptive error when the status is not
+// documented for the operation or the body does not match its schema.
+func (c *Contract) Check(req *http.Request, status int, header http.Header, body []byte) error {
+	route, params, err := c.router.FindRoute(req)
+	if err != nil {
+		return ErrUndocumentedRoute
+	}
+	in := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route},
+		Status:                 status,
+		Header:                 header,
+		Options:                &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true},
+	}
+	in.SetBodyBytes(body)
+	if err := openapi3filter.ValidateResponse(req.Context(), in); err != nil {
+		return fmt.Errorf("%s %s (%s) answered %d, which openapi.json does not describe: %w",
+			req.Method, req.URL.Path, route.Operation.OperationID, status, err)
+	}
+	return nil
+}
+
+// checkContract fails t when the response to req is not described by the
+// served OpenAPI document. Requests to undocumented paths (deliberately
+// unknown routes) are not checked.
+func checkContract(t testing.TB, req *http.Request, resp *Response) {
+	t.Helper()
+	c, err := ServedContract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The router reads the URL only; the body was consumed by the server.
+	probe := req.Clone(req.Context())
+	probe.Body = io.NopCloser(bytes.NewReader(nil))
+	if err := c.Check(probe, resp.Status, resp.Header, resp.Raw); err != nil && !errors.Is(err, ErrUndocumentedRoute) {
+		t.Errorf("response contract: %v\nbody: %s", err, resp.Raw)
+	}
+}
