@@ -59,6 +59,10 @@ check-generate: generate ## Fail if generated code is out of date
 	@git diff --exit-code -- mocks || (echo "mocks are stale: run make generate and commit"; exit 1)
 	@test -z "$$(git status --porcelain -- mocks)" || (echo "untracked generated files: run make generate and commit"; git status --porcelain -- mocks; exit 1)
 
+.PHONY: vendor-apidocs
+vendor-apidocs: ## Re-vendor the /api/docs renderer (swagger-ui-dist, version pinned in the script) from npm
+	adapters/http/apidocs/vendor.sh
+
 .PHONY: lint
 lint: ## gofmt and go vet
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1)

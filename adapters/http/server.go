@@ -1,5 +1,5 @@
-// Package http is the Fiber v2 adapter: it serves the API of
-// ../shared/API.md over the application core. It owns the envelope, the
+// Package http is the Fiber v2 adapter: it serves the API described in
+// docs/API.md over the application core. It owns the envelope, the
 // error-to-status table (errors.go), strict JSON decoding (decode.go),
 // request ids, authentication and the per-IP limits.
 package http
@@ -123,6 +123,7 @@ func (s *Server) guardStore(c *fiber.Ctx) error {
 // OpenAPI test checks this list against openapi.json.
 func (s *Server) routes() {
 	s.fiber.Get("/api/v1/openapi.json", s.openAPI)
+	s.docsRoutes()
 	if s.opt.MetricsHandler != nil {
 		s.fiber.Get("/metrics", s.opt.MetricsHandler)
 	}
