@@ -99,3 +99,34 @@ func checkContract(t testing.TB, req *http.Request, resp *Response) {
 		t.Errorf("response contract: %v\nbody: %s", err, resp.Raw)
 	}
 }
+
+// ContractTransport wraps base (nil means http.DefaultTransport) so that
+// every response it returns is checked against the served OpenAPI
+// description like the responses of Env.Do, for clients that talk to
+// Env.Listen over a real socket.
+func ContractTransport(t testing.TB, base http.RoundTripper) http.RoundTripper {
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	return contractTransport{t: t, base: base}
+}
+
+type contractTransport struct {
+	t    testing.TB
+	base http.RoundTripper
+}
+
+func (ct contractTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := ct.base.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	checkContract(ct.t, req, &Response{Status: resp.StatusCode, Header: resp.Header, Raw: body})
+	return resp, nil
+}
