@@ -15,7 +15,7 @@ import (
 )
 
 // config is every setting of the server, read from the environment once at
-// start (../shared/API.md section 7). Secrets are masked by String.
+// start (listed in README.md, "Configuration"). Secrets are masked by String.
 type config struct {
 	Port                   int
 	Host                   string
