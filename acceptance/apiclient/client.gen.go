@@ -991,18 +991,18 @@ type OrderStatus string
 
 // Pagination Page mode (?page=) fills page, totalPages and hasPreviousPage; cursor mode (?cursor=) sets them to null. nextCursor is null on the last page.
 type Pagination struct {
-	HasNextPage     *bool `json:"hasNextPage,omitempty"`
-	HasPreviousPage *bool `json:"hasPreviousPage,omitempty"`
-	Limit           *int  `json:"limit,omitempty"`
+	HasNextPage     bool  `json:"hasNextPage"`
+	HasPreviousPage *bool `json:"hasPreviousPage"`
+	Limit           int   `json:"limit"`
 
 	// NextCursor Opaque; pass as ?cursor= to get the next page
 	NextCursor *string `json:"nextCursor,omitempty"`
-	Page       *int    `json:"page,omitempty"`
-	Total      *int    `json:"total,omitempty"`
+	Page       *int    `json:"page"`
+	Total      int     `json:"total"`
 
 	// TotalIsEstimate true when total is an estimate on a large result
 	TotalIsEstimate *bool `json:"totalIsEstimate,omitempty"`
-	TotalPages      *int  `json:"totalPages,omitempty"`
+	TotalPages      *int  `json:"totalPages"`
 }
 
 // Product defines model for Product.
@@ -4872,7 +4872,7 @@ type ListAuctionsResponse struct {
 		Data []Auction `json:"data"`
 		Meta struct {
 			// Pagination Page mode (?page=) fills page, totalPages and hasPreviousPage; cursor mode (?cursor=) sets them to null. nextCursor is null on the last page.
-			Pagination *Pagination `json:"pagination,omitempty"`
+			Pagination Pagination `json:"pagination"`
 		} `json:"meta"`
 		Success ListAuctions200JSONResponseBodySuccess `json:"success"`
 	}
@@ -4895,7 +4895,7 @@ func (r ListAuctionsResponse) GetJSON200() *struct {
 	Data []Auction `json:"data"`
 	Meta struct {
 		// Pagination Page mode (?page=) fills page, totalPages and hasPreviousPage; cursor mode (?cursor=) sets them to null. nextCursor is null on the last page.
-		Pagination *Pagination `json:"pagination,omitempty"`
+		Pagination Pagination `json:"pagination"`
 	} `json:"meta"`
 	Success ListAuctions200JSONResponseBodySuccess `json:"success"`
 } {
@@ -5189,7 +5189,7 @@ type ListBidsResponse struct {
 		Data []PublicBid `json:"data"`
 		Meta struct {
 			// Pagination Page mode (?page=) fills page, totalPages and hasPreviousPage; cursor mode (?cursor=) sets them to null. nextCursor is null on the last page.
-			Pagination *Pagination `json:"pagination,omitempty"`
+			Pagination Pagination `json:"pagination"`
 		} `json:"meta"`
 		Success ListBids200JSONResponseBodySuccess `json:"success"`
 	}
@@ -5216,7 +5216,7 @@ func (r ListBidsResponse) GetJSON200() *struct {
 	Data []PublicBid `json:"data"`
 	Meta struct {
 		// Pagination Page mode (?page=) fills page, totalPages and hasPreviousPage; cursor mode (?cursor=) sets them to null. nextCursor is null on the last page.
-		Pagination *Pagination `json:"pagination,omitempty"`
+		Pagination Pagination `json:"pagination"`
 	} `json:"meta"`
 	Success ListBids200JSONResponseBodySuccess `json:"success"`
 } {
@@ -5959,9 +5959,9 @@ type SendOtpResponse struct {
 	// JSON201 the response for an HTTP 201 `application/json` response
 	JSON201 *struct {
 		Data struct {
-			ExpiresInSeconds  *int    `json:"expiresInSeconds,omitempty"`
-			Message           *string `json:"message,omitempty"`
-			RetryAfterSeconds *int    `json:"retryAfterSeconds,omitempty"`
+			ExpiresInSeconds  int    `json:"expiresInSeconds"`
+			Message           string `json:"message"`
+			RetryAfterSeconds int    `json:"retryAfterSeconds"`
 		} `json:"data"`
 		Success SendOtp201JSONResponseBodySuccess `json:"success"`
 	}
@@ -5988,9 +5988,9 @@ type SendOtpResponse struct {
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
 func (r SendOtpResponse) GetJSON201() *struct {
 	Data struct {
-		ExpiresInSeconds  *int    `json:"expiresInSeconds,omitempty"`
-		Message           *string `json:"message,omitempty"`
-		RetryAfterSeconds *int    `json:"retryAfterSeconds,omitempty"`
+		ExpiresInSeconds  int    `json:"expiresInSeconds"`
+		Message           string `json:"message"`
+		RetryAfterSeconds int    `json:"retryAfterSeconds"`
 	} `json:"data"`
 	Success SendOtp201JSONResponseBodySuccess `json:"success"`
 } {
@@ -6203,7 +6203,7 @@ type ListCategoriesResponse struct {
 		Data []Category `json:"data"`
 		Meta struct {
 			// Pagination Page mode (?page=) fills page, totalPages and hasPreviousPage; cursor mode (?cursor=) sets them to null. nextCursor is null on the last page.
-			Pagination *Pagination `json:"pagination,omitempty"`
+			Pagination Pagination `json:"pagination"`
 		} `json:"meta"`
 		Success ListCategories200JSONResponseBodySuccess `json:"success"`
 	}
@@ -6226,7 +6226,7 @@ func (r ListCategoriesResponse) GetJSON200() *struct {
 	Data []Category `json:"data"`
 	Meta struct {
 		// Pagination Page mode (?page=) fills page, totalPages and hasPreviousPage; cursor mode (?cursor=) sets them to null. nextCursor is null on the last page.
-		Pagination *Pagination `json:"pagination,omitempty"`
+		Pagination Pagination `json:"pagination"`
 	} `json:"meta"`
 	Success ListCategories200JSONResponseBodySuccess `json:"success"`
 } {
@@ -8084,7 +8084,7 @@ type ListProductsResponse struct {
 		Data []Product `json:"data"`
 		Meta struct {
 			// Pagination Page mode (?page=) fills page, totalPages and hasPreviousPage; cursor mode (?cursor=) sets them to null. nextCursor is null on the last page.
-			Pagination *Pagination `json:"pagination,omitempty"`
+			Pagination Pagination `json:"pagination"`
 		} `json:"meta"`
 		Success ListProducts200JSONResponseBodySuccess `json:"success"`
 	}
@@ -8111,7 +8111,7 @@ func (r ListProductsResponse) GetJSON200() *struct {
 	Data []Product `json:"data"`
 	Meta struct {
 		// Pagination Page mode (?page=) fills page, totalPages and hasPreviousPage; cursor mode (?cursor=) sets them to null. nextCursor is null on the last page.
-		Pagination *Pagination `json:"pagination,omitempty"`
+		Pagination Pagination `json:"pagination"`
 	} `json:"meta"`
 	Success ListProducts200JSONResponseBodySuccess `json:"success"`
 } {
@@ -9689,7 +9689,7 @@ func ParseListAuctionsResponse(rsp *http.Response) (*ListAuctionsResponse, error
 			Data []Auction `json:"data"`
 			Meta struct {
 				// Pagination Page mode (?page=) fills page, totalPages and hasPreviousPage; cursor mode (?cursor=) sets them to null. nextCursor is null on the last page.
-				Pagination *Pagination `json:"pagination,omitempty"`
+				Pagination Pagination `json:"pagination"`
 			} `json:"meta"`
 			Success ListAuctions200JSONResponseBodySuccess `json:"success"`
 		}
@@ -9966,7 +9966,7 @@ func ParseListBidsResponse(rsp *http.Response) (*ListBidsResponse, error) {
 			Data []PublicBid `json:"data"`
 			Meta struct {
 				// Pagination Page mode (?page=) fills page, totalPages and hasPreviousPage; cursor mode (?cursor=) sets them to null. nextCursor is null on the last page.
-				Pagination *Pagination `json:"pagination,omitempty"`
+				Pagination Pagination `json:"pagination"`
 			} `json:"meta"`
 			Success ListBids200JSONResponseBodySuccess `json:"success"`
 		}
@@ -10654,9 +10654,9 @@ func ParseSendOtpResponse(rsp *http.Response) (*SendOtpResponse, error) {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
 		var dest struct {
 			Data struct {
-				ExpiresInSeconds  *int    `json:"expiresInSeconds,omitempty"`
-				Message           *string `json:"message,omitempty"`
-				RetryAfterSeconds *int    `json:"retryAfterSeconds,omitempty"`
+				ExpiresInSeconds  int    `json:"expiresInSeconds"`
+				Message           string `json:"message"`
+				RetryAfterSeconds int    `json:"retryAfterSeconds"`
 			} `json:"data"`
 			Success SendOtp201JSONResponseBodySuccess `json:"success"`
 		}
@@ -10870,7 +10870,7 @@ func ParseListCategoriesResponse(rsp *http.Response) (*ListCategoriesResponse, e
 			Data []Category `json:"data"`
 			Meta struct {
 				// Pagination Page mode (?page=) fills page, totalPages and hasPreviousPage; cursor mode (?cursor=) sets them to null. nextCursor is null on the last page.
-				Pagination *Pagination `json:"pagination,omitempty"`
+				Pagination Pagination `json:"pagination"`
 			} `json:"meta"`
 			Success ListCategories200JSONResponseBodySuccess `json:"success"`
 		}
@@ -12538,7 +12538,7 @@ func ParseListProductsResponse(rsp *http.Response) (*ListProductsResponse, error
 			Data []Product `json:"data"`
 			Meta struct {
 				// Pagination Page mode (?page=) fills page, totalPages and hasPreviousPage; cursor mode (?cursor=) sets them to null. nextCursor is null on the last page.
-				Pagination *Pagination `json:"pagination,omitempty"`
+				Pagination Pagination `json:"pagination"`
 			} `json:"meta"`
 			Success ListProducts200JSONResponseBodySuccess `json:"success"`
 		}
