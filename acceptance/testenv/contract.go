@@ -61,24 +61,33 @@ func NewContract(spec []byte) (*Contract, error) {
 // documented operation (for example a deliberately unknown path).
 var ErrUndocumentedRoute = errors.New("no documented operation matches the request")
 
-// Check validates one response to req. It returns ErrUndocumentedRoute when
-// no operation matches, and a descriptive error when the status is not
-// documented for the operation or the body does not match its schema.
-func (c *Contract) Check(req *http.Request, status int, header http.Header, body []byte) error {
+// Check validates one exchange: req with its body reqBody, answered with
+// status, header and body. It returns ErrUndocumentedRoute when no
+// operation matches, and a descriptive error when the status is not
+// documented for the operation, the body does not match its schema, or the
+// server accepted (2xx) a request that the description says is invalid.
+func (c *Contract) Check(req *http.Request, reqBody []byte, status int, header http.Header, body []byte) error {
 	route, params, err := c.router.FindRoute(req)
 	if err != nil {
 		return ErrUndocumentedRoute
 	}
-	in := &openapi3filter.ResponseValidationInput{
-		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route},
-		Status:                 status,
-		Header:                 header,
-		Options:                &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true},
-	}
+	opts := &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true,
+		AuthenticationFunc: openapi3filter.NoopAuthenticationFunc}
+	reqIn := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route, Options: opts}
+	in := &openapi3filter.ResponseValidationInput{RequestValidationInput: reqIn, Status: status, Header: header, Options: opts}
 	in.SetBodyBytes(body)
 	if err := openapi3filter.ValidateResponse(req.Context(), in); err != nil {
 		return fmt.Errorf("%s %s (%s) answered %d, which openapi.json does not describe: %w",
 			req.Method, req.URL.Path, route.Operation.OperationID, status, err)
+	}
+	if status >= 200 && status < 300 {
+		probe := req.Clone(req.Context())
+		probe.Body = io.NopCloser(bytes.NewReader(reqBody))
+		reqIn.Request = probe
+		if err := openapi3filter.ValidateRequest(req.Context(), reqIn); err != nil {
+			return fmt.Errorf("%s %s (%s) was accepted with %d, but openapi.json describes the request as invalid: %w",
+				req.Method, req.URL.Path, route.Operation.OperationID, status, err)
+		}
 	}
 	return nil
 }
@@ -86,16 +95,16 @@ func (c *Contract) Check(req *http.Request, status int, header http.Header, body
 // checkContract fails t when the response to req is not described by the
 // served OpenAPI document. Requests to undocumented paths (deliberately
 // unknown routes) are not checked.
-func checkContract(t testing.TB, req *http.Request, resp *Response) {
+func checkContract(t testing.TB, req *http.Request, reqBody []byte, resp *Response) {
 	t.Helper()
 	c, err := ServedContract()
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The router reads the URL only; the body was consumed by the server.
+	// The server consumed the request's body; Check gets a copy.
 	probe := req.Clone(req.Context())
-	probe.Body = io.NopCloser(bytes.NewReader(nil))
-	if err := c.Check(probe, resp.Status, resp.Header, resp.Raw); err != nil && !errors.Is(err, ErrUndocumentedRoute) {
+	probe.Body = http.NoBody
+	if err := c.Check(probe, reqBody, resp.Status, resp.Header, resp.Raw); err != nil && !errors.Is(err, ErrUndocumentedRoute) {
 		t.Errorf("response contract: %v\nbody: %s", err, resp.Raw)
 	}
 }
@@ -117,6 +126,18 @@ type contractTransport struct {
 }
 
 func (ct contractTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	var reqBody []byte
+	if req.GetBody != nil {
+		rc, err := req.GetBody()
+		if err != nil {
+			return nil, err
+		}
+		reqBody, err = io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			return nil, err
+		}
+	}
 	resp, err := ct.base.RoundTrip(req)
 	if err != nil {
 		return nil, err
@@ -127,6 +148,6 @@ func (ct contractTransport) RoundTrip(req *http.Request) (*http.Response, error)
 		return nil, err
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(body))
-	checkContract(ct.t, req, &Response{Status: resp.StatusCode, Header: resp.Header, Raw: body})
+	checkContract(ct.t, req, reqBody, &Response{Status: resp.StatusCode, Header: resp.Header, Raw: body})
 	return resp, nil
 }
