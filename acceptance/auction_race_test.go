@@ -137,10 +137,10 @@ func TestHundredRandomBidsLeaveAStrictlyIncreasingSequence(t *testing.T) {
 
 func TestFiveClosersRacingProduceExactlyOneOrderPerAuction(t *testing.T) {
 	clk := clock.NewFake(time.Now().UTC().Truncate(time.Second))
-	first := testenv.New(t, testenv.Postgres, testenv.Options{Clock: clk})
+	first := testenv.New(t, testenv.Postgres, testenv.Options{ManualCloser: true, Clock: clk})
 	instances := []*testenv.Env{first}
 	for range 4 {
-		instances = append(instances, testenv.NewOnStore(t, testenv.Postgres, first.Store, testenv.Options{Clock: clk}))
+		instances = append(instances, testenv.NewOnStore(t, testenv.Postgres, first.Store, testenv.Options{ManualCloser: true, Clock: clk}))
 	}
 	ctx := context.Background()
 	const withBids, withoutBids = 12, 6
@@ -231,10 +231,10 @@ func TestBidsRacingTheCloseAreAllInTheWinnersOrder(t *testing.T) {
 	beforeEnd := clock.NewFake(endsAt.Add(-2 * time.Hour))
 	atEnd := clock.NewFake(endsAt)
 	noSnipe := func(c *app.Config) { c.AuctionAntiSnipeWindow = 0 }
-	bidEnv := testenv.New(t, testenv.Postgres, testenv.Options{Clock: beforeEnd, Configure: noSnipe})
+	bidEnv := testenv.New(t, testenv.Postgres, testenv.Options{ManualCloser: true, Clock: beforeEnd, Configure: noSnipe})
 	var closers []*testenv.Env
 	for range 3 {
-		closers = append(closers, testenv.NewOnStore(t, testenv.Postgres, bidEnv.Store, testenv.Options{Clock: atEnd, Configure: noSnipe}))
+		closers = append(closers, testenv.NewOnStore(t, testenv.Postgres, bidEnv.Store, testenv.Options{ManualCloser: true, Clock: atEnd, Configure: noSnipe}))
 	}
 	ctx := context.Background()
 	for round := range 5 {

@@ -50,7 +50,7 @@ func auctionEnvs(t *testing.T, fn func(t *testing.T, e *testenv.Env, clk *clock.
 	for _, b := range []testenv.Backend{testenv.Memory, testenv.Postgres} {
 		t.Run(string(b), func(t *testing.T) {
 			clk := clock.NewFake(auctionStart)
-			fn(t, testenv.New(t, b, testenv.Options{Clock: clk, AdminPhones: []string{auctionAdminPhone},
+			fn(t, testenv.New(t, b, testenv.Options{ManualCloser: true, Clock: clk, AdminPhones: []string{auctionAdminPhone},
 				Configure: func(c *app.Config) { c.AuctionAntiSnipeWindow = 2 * time.Minute }}), clk)
 		})
 	}

@@ -3,65 +3,14 @@ package acceptance
 import (
 	"context"
 	"net/http"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/secondbloom/marketplace/acceptance/testenv"
-	"github.com/secondbloom/marketplace/adapters/cache"
 	"github.com/secondbloom/marketplace/adapters/memory"
 	"github.com/secondbloom/marketplace/adapters/postgres"
 	"github.com/secondbloom/marketplace/adapters/postgres/pgtest"
-	"github.com/secondbloom/marketplace/app"
 )
-
-// cachedOptions wires the product cache the way cmd/server does: in front
-// of the store's product repository, fed by the store's change feed. The
-// returned channel is closed once the feed is listening.
-func cachedOptions(t *testing.T, store testenv.Store) (testenv.Options, *hits, <-chan struct{}) {
-	t.Helper()
-	opt := catalogOptions()
-	cnt := &hits{}
-	pc, err := cache.New(store.Repos().Products, cache.Options{SizeMB: 8, Counter: cnt})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { pc.Close() })
-	ready := make(chan struct{})
-	switch s := store.(type) {
-	case *memory.Store:
-		s.OnProductChange(pc.Evict)
-		close(ready)
-	case *postgres.Store:
-		s.OnProductChange(pc.Evict)
-		ctx, cancel := context.WithCancel(context.Background())
-		stopped := make(chan struct{})
-		// Stop listening before the database is dropped.
-		t.Cleanup(func() { cancel(); <-stopped })
-		var once bool
-		go func() {
-			defer close(stopped)
-			s.ListenProductChanges(ctx, pc.Evict, func() {
-				pc.Flush()
-				if !once {
-					once = true
-					close(ready)
-				}
-			})
-		}()
-	}
-	opt.Wire = func(d *app.Deps) {
-		d.Repos.Products = pc
-		d.ProductCache = pc
-	}
-	return opt, cnt, ready
-}
-
-// hits counts cache hits, to show that a read was served from memory.
-type hits struct{ n atomic.Int64 }
-
-func (h *hits) Hit()  { h.n.Add(1) }
-func (h *hits) Miss() {}
 
 func TestCachedProductPagesShowEveryWriteAtOnce(t *testing.T) {
 	for _, b := range []testenv.Backend{testenv.Memory, testenv.Postgres} {
@@ -72,9 +21,7 @@ func TestCachedProductPagesShowEveryWriteAtOnce(t *testing.T) {
 			} else {
 				store = pgtest.New(t)
 			}
-			opt, _, ready := cachedOptions(t, store)
-			<-ready
-			e := testenv.NewOnStore(t, b, store, opt)
+			e := testenv.NewOnStore(t, b, store, catalogOptions())
 			admin := e.SignIn(t, adminPhone)
 			seller := e.SignIn(t, sellerPhone)
 			mod := makeModerator(t, e, moderatorPhone)
@@ -151,12 +98,8 @@ func TestTwoInstancesOnOneDatabaseSeeEachOthersWritesWithinASecond(t *testing.T)
 		return s
 	}
 	store, storeB := open(), open()
-	optA, _, readyA := cachedOptions(t, store)
-	optB, hitsB, readyB := cachedOptions(t, storeB)
-	<-readyA
-	<-readyB
-	a := testenv.NewOnStore(t, testenv.Postgres, store, optA)
-	b := testenv.NewOnStore(t, testenv.Postgres, storeB, optB)
+	a := testenv.NewOnStore(t, testenv.Postgres, store, catalogOptions())
+	b := testenv.NewOnStore(t, testenv.Postgres, storeB, catalogOptions())
 
 	admin := a.SignIn(t, adminPhone)
 	cat := mustCreate(t, a.Post(t, "/api/v1/categories", admin.AccessToken, map[string]any{"name": "Shared"}), "category")
@@ -166,7 +109,7 @@ func TestTwoInstancesOnOneDatabaseSeeEachOthersWritesWithinASecond(t *testing.T)
 	// Instance B caches the product. The creation's notification may
 	// reach B after its first read and evict it, so read until a read is
 	// served from B's cache.
-	for i := 0; hitsB.n.Load() == 0; i++ {
+	for i := 0; b.System.Cache.Hits() == 0; i++ {
 		if i == 200 {
 			t.Fatal("B served no read from its cache, so this test would prove nothing")
 		}

@@ -6,6 +6,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -42,7 +44,8 @@ type Config struct {
 	AuctionAntiSnipeWindow time.Duration
 }
 
-// Deps are the ports the core is built from. Every field is required.
+// Deps are the ports the core is built from. Every field is required
+// except the optional collaborators, which do nothing when left nil.
 type Deps struct {
 	Tx     ports.Transactor
 	Repos  ports.Repos
@@ -50,60 +53,83 @@ type Deps struct {
 	Pinger ports.Pinger
 	SMS    ports.SMSSender
 	Tokens ports.TokenIssuer
-	// Metrics counts business events; nil counts nothing.
+	Config Config
+
+	// Optional collaborators.
+
+	// Metrics counts business events.
 	Metrics ports.Metrics
-	// ProductCache is invalidated after product writes; nil means
-	// Repos.Products is read uncached.
+	// ProductCache is told of every committed product change; leave it nil
+	// when Repos.Products is read uncached.
 	ProductCache ports.ProductCache
-	Config       Config
+	// Reporter hears of failures the core handles itself (a panicking
+	// event subscriber).
+	Reporter ports.ErrorReporter
 }
 
-// App is the application core: one service per area.
+// App is the application core: one service per area, and the relay that
+// hands committed events to what reacts to them.
 type App struct {
-	Auth    *AuthService
-	Health  *HealthService
-	Catalog *CatalogService
-	// Orders needs Deps.Repos.Orders and Deps.Repos.Idempotency.
-	Orders *OrderService
-	// Auctions needs Deps.Repos.Auctions, Products, Orders and
-	// Idempotency.
+	Auth     *AuthService
+	Health   *HealthService
+	Catalog  *CatalogService
+	Orders   *OrderService
 	Auctions *AuctionService
+	// Events must be the store's EventSink (SetEventSink) before the
+	// store commits anything, and hears other instances' events too.
+	Events *Relay
 
+	tx    ports.Transactor
 	repos ports.Repos
 	clock ports.Clock
 }
 
-// New returns the core built from d, or an error naming the missing
+// New returns the core built from d, or an error naming every missing
 // dependency.
 func New(d Deps) (*App, error) {
-	switch {
-	case d.Tx == nil:
-		return nil, errors.New("app: Deps.Tx is required")
-	case d.Repos.Users == nil || d.Repos.Challenges == nil || d.Repos.Sessions == nil:
-		return nil, errors.New("app: Deps.Repos is incomplete")
-	case d.Clock == nil:
-		return nil, errors.New("app: Deps.Clock is required")
-	case d.Pinger == nil:
-		return nil, errors.New("app: Deps.Pinger is required")
-	case d.SMS == nil:
-		return nil, errors.New("app: Deps.SMS is required")
-	case d.Tokens == nil:
-		return nil, errors.New("app: Deps.Tokens is required")
-	case len(d.Config.CodeHashKey) < 32:
+	var missing []string
+	for name, ok := range map[string]bool{
+		"Tx": d.Tx != nil, "Clock": d.Clock != nil, "Pinger": d.Pinger != nil,
+		"SMS": d.SMS != nil, "Tokens": d.Tokens != nil,
+	} {
+		if !ok {
+			missing = append(missing, "Deps."+name)
+		}
+	}
+	for _, name := range d.Repos.Missing() {
+		missing = append(missing, "Deps.Repos."+name)
+	}
+	if len(missing) > 0 {
+		slices.Sort(missing)
+		return nil, fmt.Errorf("app: missing %s", strings.Join(missing, ", "))
+	}
+	if len(d.Config.CodeHashKey) < 32 {
 		return nil, errors.New("app: Config.CodeHashKey must be at least 32 bytes")
 	}
 	if d.Metrics == nil {
 		d.Metrics = nopMetrics{}
 	}
+	if d.ProductCache == nil {
+		d.ProductCache = nopCache{}
+	}
+	if d.Reporter == nil {
+		d.Reporter = nopReporter{}
+	}
 	if d.Config.AuctionMinDuration == 0 {
 		d.Config.AuctionMinDuration = DefaultAuctionMinDuration
 	}
+	relay := NewRelay(d.Reporter)
+	relay.Subscribe("product-cache", evictProducts(d.ProductCache))
+	relay.Subscribe("metrics", countEvents(d.Metrics))
+	r := d.Repos
 	return &App{
-		Auth:     newAuthService(d),
+		Auth:     newAuthService(d.Tx, r.Users, r.Challenges, r.Sessions, d.Clock, d.SMS, d.Tokens, d.Metrics, d.Config),
 		Health:   newHealthService(d.Pinger),
-		Catalog:  newCatalogService(d),
-		Orders:   newOrderService(d),
-		Auctions: newAuctionService(d),
+		Catalog:  newCatalogService(d.Tx, r.Categories, r.Products, d.Clock, d.Config.ProductModeration),
+		Orders:   newOrderService(d.Tx, r.Orders, d.Clock),
+		Auctions: newAuctionService(d.Tx, r.Auctions, d.Clock, d.Config),
+		Events:   relay,
+		tx:       d.Tx,
 		repos:    d.Repos,
 		clock:    d.Clock,
 	}, nil
@@ -200,6 +226,17 @@ func (h *HealthService) Guard(parent context.Context) (context.Context, func()) 
 	stop := context.AfterFunc(epoch, func() { cancel(context.Cause(epoch)) })
 	return ctx, func() { stop(); cancel(nil) }
 }
+
+// nopCache stands in when Deps.ProductCache is nil: nothing to evict.
+type nopCache struct{}
+
+func (nopCache) Evict(string) {}
+
+// nopReporter stands in when Deps.Reporter is nil.
+type nopReporter struct{}
+
+func (nopReporter) Report(context.Context, error, map[string]string) {}
+func (nopReporter) Flush(time.Duration)                              {}
 
 // nopMetrics counts nothing; it stands in when Deps.Metrics is nil.
 type nopMetrics struct{}

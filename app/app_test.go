@@ -17,12 +17,8 @@ import (
 // completeDeps returns Deps with every required field set.
 func completeDeps(ctrl *gomock.Controller) app.Deps {
 	return app.Deps{
-		Tx: mocks.NewMockTransactor(ctrl),
-		Repos: ports.Repos{
-			Users:      mocks.NewMockUserRepository(ctrl),
-			Challenges: mocks.NewMockChallengeRepository(ctrl),
-			Sessions:   mocks.NewMockSessionRepository(ctrl),
-		},
+		Tx:     mocks.NewMockTransactor(ctrl),
+		Repos:  fullRepos(ctrl, ports.Repos{}),
 		Clock:  mocks.NewMockClock(ctrl),
 		Pinger: mocks.NewMockPinger(ctrl),
 		SMS:    mocks.NewMockSMSSender(ctrl),
@@ -40,9 +36,14 @@ func TestNew(t *testing.T) {
 		{name: "complete", edit: func(d *app.Deps) {}},
 		{name: "metrics are optional", edit: func(d *app.Deps) { d.Metrics = nil }},
 		{name: "no Tx", edit: func(d *app.Deps) { d.Tx = nil }, wantErr: "Deps.Tx"},
-		{name: "no Users", edit: func(d *app.Deps) { d.Repos.Users = nil }, wantErr: "Deps.Repos"},
-		{name: "no Challenges", edit: func(d *app.Deps) { d.Repos.Challenges = nil }, wantErr: "Deps.Repos"},
-		{name: "no Sessions", edit: func(d *app.Deps) { d.Repos.Sessions = nil }, wantErr: "Deps.Repos"},
+		{name: "no Users", edit: func(d *app.Deps) { d.Repos.Users = nil }, wantErr: "Deps.Repos.Users"},
+		{name: "no Challenges", edit: func(d *app.Deps) { d.Repos.Challenges = nil }, wantErr: "Deps.Repos.Challenges"},
+		{name: "no Sessions", edit: func(d *app.Deps) { d.Repos.Sessions = nil }, wantErr: "Deps.Repos.Sessions"},
+		{name: "no OpenAuctions", edit: func(d *app.Deps) { d.Repos.OpenAuctions = nil }, wantErr: "Deps.Repos.OpenAuctions"},
+		{name: "no ProductUsage", edit: func(d *app.Deps) { d.Repos.ProductUsage = nil }, wantErr: "Deps.Repos.ProductUsage"},
+		{name: "no Events", edit: func(d *app.Deps) { d.Repos.Events = nil }, wantErr: "Deps.Repos.Events"},
+		{name: "a nil pointer is missing too", edit: func(d *app.Deps) { d.Repos.Orders = (*mocks.MockOrderRepository)(nil) }, wantErr: "Deps.Repos.Orders"},
+		{name: "cache and reporter are optional", edit: func(d *app.Deps) { d.ProductCache, d.Reporter = nil, nil }},
 		{name: "no Clock", edit: func(d *app.Deps) { d.Clock = nil }, wantErr: "Deps.Clock"},
 		{name: "no Pinger", edit: func(d *app.Deps) { d.Pinger = nil }, wantErr: "Deps.Pinger"},
 		{name: "no SMS", edit: func(d *app.Deps) { d.SMS = nil }, wantErr: "Deps.SMS"},

@@ -6,12 +6,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/secondbloom/marketplace/domain"
 	"github.com/secondbloom/marketplace/domain/auction"
+	"github.com/secondbloom/marketplace/domain/event"
 	"github.com/secondbloom/marketplace/domain/money"
 	"github.com/secondbloom/marketplace/domain/product"
+	"github.com/secondbloom/marketplace/domain/user"
 	"github.com/secondbloom/marketplace/ports"
 )
 
@@ -21,17 +24,20 @@ const DefaultAuctionMinDuration = time.Hour
 // AuctionService runs auctions: creating and cancelling them, bidding,
 // and closing them when they are due.
 type AuctionService struct {
-	tx      ports.Transactor
-	repos   ports.Repos
-	clock   ports.Clock
-	metrics ports.Metrics
-	cfg     Config
-	idem    *idempotencyGuard
+	tx       ports.Transactor
+	auctions ports.AuctionRepository
+	clock    ports.Clock
+	cfg      Config
+	idem     *idempotencyGuard
 }
 
-func newAuctionService(d Deps) *AuctionService {
-	return &AuctionService{tx: d.Tx, repos: d.Repos, clock: d.Clock, metrics: d.Metrics, cfg: d.Config,
-		idem: newIdempotencyGuard(d.Tx, d.Clock)}
+func newAuctionService(tx ports.Transactor, auctions ports.AuctionRepository, clock ports.Clock, cfg Config) *AuctionService {
+	return &AuctionService{tx: tx, auctions: auctions, clock: clock, cfg: cfg, idem: newIdempotencyGuard(tx, clock)}
+}
+
+// auctionEvent is an event about auction a; kv adds data pairs.
+func auctionEvent(name event.Name, by user.Actor, a *auction.Auction, kv ...string) event.Event {
+	return event.New(name, by, event.SubjectAuction, a.ID(), append([]string{"productId", a.ProductID(), "sellerId", a.SellerID()}, kv...)...)
 }
 
 // NewAuction is what a seller sends to open an auction.
@@ -77,7 +83,11 @@ func (s *AuctionService) Create(ctx context.Context, p Principal, in NewAuction)
 		if a, err = auction.New(params, now, s.cfg.AuctionMinDuration); err != nil {
 			return err
 		}
-		return r.Auctions.Create(ctx, a)
+		if err := r.Auctions.Create(ctx, a); err != nil {
+			return err
+		}
+		r.Events.Record(auctionEvent(event.AuctionOpened, p.Actor(), a))
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -87,7 +97,7 @@ func (s *AuctionService) Create(ctx context.Context, p Principal, in NewAuction)
 
 // Get returns the auction with id, or auction.ErrNotFound.
 func (s *AuctionService) Get(ctx context.Context, id string) (*auction.Auction, error) {
-	return s.repos.Auctions.Get(ctx, id)
+	return s.auctions.Get(ctx, id)
 }
 
 // AuctionList is one page of auctions and the number of all matches.
@@ -102,7 +112,7 @@ func (s *AuctionService) List(ctx context.Context, f ports.AuctionFilter, sort p
 	if sort.Field == "" {
 		sort.Field = "endsAt"
 	}
-	items, total, err := s.repos.Auctions.List(ctx, f, sort, page)
+	items, total, err := s.auctions.List(ctx, f, sort, page)
 	return AuctionList{Items: items, Total: total}, err
 }
 
@@ -118,7 +128,7 @@ func (s *AuctionService) PlaceBid(ctx context.Context, p Principal, auctionID st
 	var bid auction.Bid
 	err := s.tx.WithinTx(ctx, func(ctx context.Context, r ports.Repos) error {
 		var refused, err error
-		bid, refused, err = s.placeBid(ctx, r, p.UserID, auctionID, amount)
+		bid, refused, err = s.placeBid(ctx, r, p.Actor(), auctionID, amount)
 		if err != nil {
 			return err
 		}
@@ -127,7 +137,6 @@ func (s *AuctionService) PlaceBid(ctx context.Context, p Principal, auctionID st
 	if err != nil {
 		return auction.Bid{}, err
 	}
-	s.metrics.BidPlaced()
 	return bid, nil
 }
 
@@ -152,18 +161,15 @@ func (s *AuctionService) PlaceBidIdempotent(ctx context.Context, p Principal, au
 	fp, _ := json.Marshal([]any{auctionID, amount})
 	sum := sha256.Sum256(fp)
 	var bid auction.Bid
-	resp, fresh, err := s.idem.run(ctx, p.UserID, Idempotency{Key: key, Route: BidRoute}, sum[:],
+	resp, _, err := s.idem.run(ctx, p.UserID, Idempotency{Key: key, Route: BidRoute}, sum[:],
 		func(ctx context.Context, r ports.Repos) (refused, err error) {
-			bid, refused, err = s.placeBid(ctx, r, p.UserID, auctionID, amount)
+			bid, refused, err = s.placeBid(ctx, r, p.Actor(), auctionID, amount)
 			return refused, err
 		},
 		func(refused error) (Response, error) { return render(bid, refused) },
 	)
 	if err != nil {
 		return Response{}, err
-	}
-	if fresh {
-		s.metrics.BidPlaced()
 	}
 	return resp, nil
 }
@@ -178,7 +184,8 @@ func validateBidAmount(amount int64) error {
 // placeBid does the work of PlaceBid in r's transaction. refused is a
 // business refusal reached before anything was written; err is anything
 // else and must roll the transaction back.
-func (s *AuctionService) placeBid(ctx context.Context, r ports.Repos, bidderID, auctionID string, amount int64) (bid auction.Bid, refused, err error) {
+func (s *AuctionService) placeBid(ctx context.Context, r ports.Repos, bidder user.Actor, auctionID string, amount int64) (bid auction.Bid, refused, err error) {
+	bidderID := bidder.ID
 	// A bid that the last committed state already refuses is refused
 	// without queueing for the auction's lock: below the minimum next bid
 	// (which only grows), by the seller, or after the end. On a hot auction
@@ -194,7 +201,9 @@ func (s *AuctionService) placeBid(ctx context.Context, r ports.Repos, bidderID, 
 			return auction.Bid{}, err, nil
 		}
 	}
-	_, err = r.Auctions.Update(ctx, auctionID, func(a *auction.Auction) error {
+	var previousLeader string
+	a, err := r.Auctions.Update(ctx, auctionID, func(a *auction.Auction) error {
+		previousLeader = a.LeaderID()
 		bid, refused = a.PlaceBid(newID(), bidderID, amount, s.clock.Now(), s.cfg.AuctionAntiSnipeWindow)
 		return refused
 	})
@@ -209,6 +218,9 @@ func (s *AuctionService) placeBid(ctx context.Context, r ports.Repos, bidderID, 
 	if err := r.Auctions.AddBid(ctx, bid); err != nil {
 		return auction.Bid{}, nil, err
 	}
+	r.Events.Record(auctionEvent(event.BidAccepted, bidder, a, "bidId", bid.ID, "bidderId", bidderID,
+		"amount", strconv.FormatInt(amount, 10), "previousLeaderId", previousLeader,
+		"endsAt", a.EndsAt().UTC().Format(time.RFC3339Nano)))
 	return bid, nil, nil
 }
 
@@ -222,10 +234,10 @@ type BidList struct {
 // Bids returns one page of the auction's bids, highest first. It returns
 // auction.ErrNotFound for an unknown auction.
 func (s *AuctionService) Bids(ctx context.Context, auctionID string, page ports.Page) (BidList, error) {
-	if _, err := s.repos.Auctions.Get(ctx, auctionID); err != nil {
+	if _, err := s.auctions.Get(ctx, auctionID); err != nil {
 		return BidList{}, err
 	}
-	items, total, err := s.repos.Auctions.ListBids(ctx, auctionID, page)
+	items, total, err := s.auctions.ListBids(ctx, auctionID, page)
 	return BidList{Items: items, Total: total}, err
 }
 
@@ -233,9 +245,19 @@ func (s *AuctionService) Bids(ctx context.Context, auctionID string, page ports.
 // returns auction.ErrNotFound, auction.ErrForbidden, auction.ErrHasBids or
 // auction.ErrInvalidState.
 func (s *AuctionService) Cancel(ctx context.Context, p Principal, id string) (*auction.Auction, error) {
-	return s.repos.Auctions.Update(ctx, id, func(a *auction.Auction) error {
-		return a.Cancel(p.UserID, p.Role, s.clock.Now())
+	var out *auction.Auction
+	err := s.tx.WithinTx(ctx, func(ctx context.Context, r ports.Repos) error {
+		a, err := r.Auctions.Update(ctx, id, func(a *auction.Auction) error {
+			return a.Cancel(p.UserID, p.Role, s.clock.Now())
+		})
+		if err != nil {
+			return err
+		}
+		out = a
+		r.Events.Record(auctionEvent(event.AuctionCancelled, p.Actor(), a))
+		return nil
 	})
+	return out, err
 }
 
 // CloseDue closes every auction whose endsAt has passed, one per
@@ -275,10 +297,17 @@ func (s *AuctionService) closeNext(ctx context.Context) error {
 			return err
 		}
 		closed = a
-		if orderID == "" {
-			return nil
+		closer := user.SystemActor(CloserActor)
+		if orderID != "" {
+			o, err := s.createWinnerOrder(ctx, r, a, now)
+			if err != nil {
+				return err
+			}
+			r.Events.Record(orderPlaced(closer, o))
 		}
-		return s.createWinnerOrder(ctx, r, a, now)
+		r.Events.Record(auctionEvent(event.AuctionClosed, closer, a, "winnerId", a.WinnerID(), "orderId", a.OrderID(),
+			"amount", strconv.FormatInt(a.CurrentPrice(), 10)))
+		return nil
 	})
 	if errors.Is(err, auction.ErrNotFound) && closed == nil {
 		return err
@@ -286,12 +315,11 @@ func (s *AuctionService) closeNext(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("close auction: %w", err)
 	}
-	s.metrics.AuctionClosed(closed.WinnerID() != "")
-	if closed.WinnerID() != "" {
-		s.metrics.OrderCreated()
-	}
 	return nil
 }
+
+// CloserActor names the auction closer as the actor of what it records.
+const CloserActor = "auction-closer"
 
 // CloseInterval is how often RunCloser looks for due auctions, which
 // bounds the delay between an auction's endsAt and its close to about

@@ -271,8 +271,8 @@ func newAuctionFixtureAt(t *testing.T, at time.Time) *auctionFixture {
 		Idempotency: mocks.NewMockIdempotencyRepository(ctrl), OpenAuctions: f.auctions}
 	clk := mocks.NewMockClock(ctrl)
 	clk.EXPECT().Now().Return(at).AnyTimes()
-	f.tx.EXPECT().WithinTx(gomock.Any(), gomock.Any()).DoAndReturn(
-		func(ctx context.Context, fn func(context.Context, ports.Repos) error) error { return fn(ctx, repos) }).AnyTimes()
+	repos = fullRepos(ctrl, repos)
+	f.tx.EXPECT().WithinTx(gomock.Any(), gomock.Any()).DoAndReturn(committing(repos, &f.core)).AnyTimes()
 	core, err := app.New(app.Deps{Tx: f.tx, Repos: repos, Clock: clk, Pinger: mocks.NewMockPinger(ctrl),
 		SMS: mocks.NewMockSMSSender(ctrl), Tokens: mocks.NewMockTokenIssuer(ctrl), Metrics: f.metrics,
 		Config: app.Config{CodeHashKey: make([]byte, 32), AuctionMinDuration: time.Hour, AuctionAntiSnipeWindow: 2 * time.Minute}})

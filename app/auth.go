@@ -16,22 +16,28 @@ import (
 // AuthService signs users in with one-time codes and manages their
 // sessions.
 type AuthService struct {
-	tx      ports.Transactor
-	repos   ports.Repos
-	clock   ports.Clock
-	sms     ports.SMSSender
-	tokens  ports.TokenIssuer
-	metrics ports.Metrics
-	cfg     Config
-	admins  map[string]bool
+	tx         ports.Transactor
+	users      ports.UserRepository
+	challenges ports.ChallengeRepository
+	sessions   ports.SessionRepository
+	clock      ports.Clock
+	sms        ports.SMSSender
+	tokens     ports.TokenIssuer
+	metrics    ports.Metrics
+	cfg        Config
+	admins     map[string]bool
 }
 
-func newAuthService(d Deps) *AuthService {
-	admins := make(map[string]bool, len(d.Config.AdminPhones))
-	for _, p := range d.Config.AdminPhones {
+func newAuthService(tx ports.Transactor, users ports.UserRepository, challenges ports.ChallengeRepository,
+	sessions ports.SessionRepository, clock ports.Clock, sms ports.SMSSender, tokens ports.TokenIssuer,
+	metrics ports.Metrics, cfg Config,
+) *AuthService {
+	admins := make(map[string]bool, len(cfg.AdminPhones))
+	for _, p := range cfg.AdminPhones {
 		admins[p.String()] = true
 	}
-	return &AuthService{tx: d.Tx, repos: d.Repos, clock: d.Clock, sms: d.SMS, tokens: d.Tokens, metrics: d.Metrics, cfg: d.Config, admins: admins}
+	return &AuthService{tx: tx, users: users, challenges: challenges, sessions: sessions, clock: clock, sms: sms,
+		tokens: tokens, metrics: metrics, cfg: cfg, admins: admins}
 }
 
 // CodeSent describes an accepted send-otp request.
@@ -54,7 +60,7 @@ func (s *AuthService) SendCode(ctx context.Context, p phone.Number) (CodeSent, e
 	}
 	hash := auth.HashCode(s.cfg.CodeHashKey, p, code)
 	now := s.clock.Now()
-	err := s.repos.Challenges.Update(ctx, p, func(c *auth.Challenge) error {
+	err := s.challenges.Update(ctx, p, func(c *auth.Challenge) error {
 		return c.Issue(hash, now)
 	})
 	if err != nil {
@@ -200,6 +206,11 @@ type Principal struct {
 	Role      user.Role
 }
 
+// Actor returns the principal as the actor of a use case.
+func (p Principal) Actor() user.Actor {
+	return user.Actor{ID: p.UserID, Role: p.Role, SessionID: p.SessionID}
+}
+
 // Authenticate checks an access token and that its session is still active.
 // It returns auth.ErrUnauthenticated or auth.ErrSessionEnded on failure.
 func (s *AuthService) Authenticate(ctx context.Context, accessToken string) (Principal, error) {
@@ -208,14 +219,14 @@ func (s *AuthService) Authenticate(ctx context.Context, accessToken string) (Pri
 	if err != nil {
 		return Principal{}, auth.ErrUnauthenticated
 	}
-	sess, err := s.repos.Sessions.Get(ctx, claims.SessionID)
+	sess, err := s.sessions.Get(ctx, claims.SessionID)
 	if err != nil {
 		return Principal{}, unauthenticated(err)
 	}
 	if err := sess.Active(now); err != nil || sess.UserID() != claims.UserID {
 		return Principal{}, auth.ErrSessionEnded
 	}
-	u, err := s.repos.Users.Get(ctx, claims.UserID)
+	u, err := s.users.Get(ctx, claims.UserID)
 	if err != nil {
 		return Principal{}, unauthenticated(err)
 	}
@@ -234,7 +245,7 @@ func unauthenticated(err error) error {
 // Logout revokes the caller's session at once.
 func (s *AuthService) Logout(ctx context.Context, p Principal) error {
 	now := s.clock.Now()
-	_, err := s.repos.Sessions.Update(ctx, p.SessionID, func(se *auth.Session) error {
+	_, err := s.sessions.Update(ctx, p.SessionID, func(se *auth.Session) error {
 		se.Revoke(now)
 		return nil
 	})
@@ -243,13 +254,13 @@ func (s *AuthService) Logout(ctx context.Context, p Principal) error {
 
 // Me returns the caller's user record.
 func (s *AuthService) Me(ctx context.Context, p Principal) (*user.User, error) {
-	return s.repos.Users.Get(ctx, p.UserID)
+	return s.users.Get(ctx, p.UserID)
 }
 
 // UpdateProfile changes the caller's names; see user.User.UpdateProfile.
 func (s *AuthService) UpdateProfile(ctx context.Context, p Principal, c user.ProfileChange) (*user.User, error) {
 	now := s.clock.Now()
-	return s.repos.Users.Update(ctx, p.UserID, func(u *user.User) error {
+	return s.users.Update(ctx, p.UserID, func(u *user.User) error {
 		return u.UpdateProfile(c, now)
 	})
 }

@@ -63,7 +63,7 @@ func newFixture(t *testing.T) *fixture {
 	clock.EXPECT().Now().Return(t0).AnyTimes()
 	a, err := app.New(app.Deps{
 		Tx:      f.tx,
-		Repos:   f.repos(),
+		Repos:   fullRepos(ctrl, f.repos()),
 		Clock:   clock,
 		Pinger:  mocks.NewMockPinger(ctrl),
 		SMS:     f.sms,

@@ -6,6 +6,7 @@ import (
 
 	"github.com/secondbloom/marketplace/domain"
 	"github.com/secondbloom/marketplace/domain/category"
+	"github.com/secondbloom/marketplace/domain/event"
 	"github.com/secondbloom/marketplace/domain/product"
 	"github.com/secondbloom/marketplace/domain/slug"
 	"github.com/secondbloom/marketplace/domain/user"
@@ -35,15 +36,42 @@ const maxCategoryDepth = 64
 // search and archiving.
 type CatalogService struct {
 	tx         ports.Transactor
-	repos      ports.Repos
+	categories ports.CategoryRepository
+	products   ports.ProductRepository
 	clock      ports.Clock
-	cache      ports.ProductCache
 	moderation bool
 }
 
-func newCatalogService(d Deps) *CatalogService {
-	return &CatalogService{tx: d.Tx, repos: d.Repos, clock: d.Clock, cache: d.ProductCache,
-		moderation: d.Config.ProductModeration}
+func newCatalogService(tx ports.Transactor, categories ports.CategoryRepository, products ports.ProductRepository,
+	clock ports.Clock, moderation bool,
+) *CatalogService {
+	return &CatalogService{tx: tx, categories: categories, products: products, clock: clock, moderation: moderation}
+}
+
+// categoryEvent and productEvent describe a catalogue write for the
+// relay; action names the use case.
+func categoryEvent(by Principal, id, action string) event.Event {
+	return event.New(event.CategoryChanged, by.Actor(), event.SubjectCategory, id, "action", action)
+}
+
+func productEvent(by Principal, id, action string) event.Event {
+	return event.New(event.ProductChanged, by.Actor(), event.SubjectProduct, id, "action", action)
+}
+
+// updateProduct runs fn on the product with id under its row lock and
+// records the change, in one transaction.
+func (s *CatalogService) updateProduct(ctx context.Context, by Principal, id, action string, fn func(r ports.Repos, p *product.Product) error) (*product.Product, error) {
+	var out *product.Product
+	err := s.tx.WithinTx(ctx, func(ctx context.Context, r ports.Repos) error {
+		p, err := r.Products.Update(ctx, id, func(p *product.Product) error { return fn(r, p) })
+		if err != nil {
+			return err
+		}
+		out = p
+		r.Events.Record(productEvent(by, id, action))
+		return nil
+	})
+	return out, err
 }
 
 func actor(p Principal) product.Actor { return product.Actor{UserID: p.UserID, Role: p.Role} }
@@ -69,7 +97,7 @@ func (s *CatalogService) CreateCategory(ctx context.Context, by Principal, nc Ne
 		return nil, err
 	}
 	if nc.ParentID != "" {
-		if _, err := s.repos.Categories.Get(ctx, nc.ParentID); err != nil {
+		if _, err := s.categories.Get(ctx, nc.ParentID); err != nil {
 			return nil, err
 		}
 	}
@@ -83,7 +111,14 @@ func (s *CatalogService) CreateCategory(ctx context.Context, by Principal, nc Ne
 		if err != nil {
 			return nil, err
 		}
-		err = s.repos.Categories.Create(ctx, c)
+		// One transaction per attempt: a clash aborts the transaction.
+		err = s.tx.WithinTx(ctx, func(ctx context.Context, r ports.Repos) error {
+			if err := r.Categories.Create(ctx, c); err != nil {
+				return err
+			}
+			r.Events.Record(categoryEvent(by, id, "create"))
+			return nil
+		})
 		if errors.Is(err, category.ErrSlugTaken) && n <= slugAttempts {
 			continue
 		}
@@ -97,7 +132,7 @@ func (s *CatalogService) CreateCategory(ctx context.Context, by Principal, nc Ne
 // GetCategory returns the category with id. Inactive categories are
 // category.ErrNotFound for everyone but admins.
 func (s *CatalogService) GetCategory(ctx context.Context, viewer Principal, id string) (*category.Category, error) {
-	c, err := s.repos.Categories.Get(ctx, id)
+	c, err := s.categories.Get(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +144,7 @@ func (s *CatalogService) GetCategory(ctx context.Context, viewer Principal, id s
 
 // ListCategories returns a page of the active categories and their total.
 func (s *CatalogService) ListCategories(ctx context.Context, p ports.Page) ([]*category.Category, int, error) {
-	return s.repos.Categories.List(ctx, ports.CategoryFilter{ActiveOnly: true}, p)
+	return s.categories.List(ctx, ports.CategoryFilter{ActiveOnly: true}, p)
 }
 
 // UpdateCategory edits a category. A new name gives a new slug. It returns
@@ -131,7 +166,17 @@ func (s *CatalogService) UpdateCategory(ctx context.Context, by Principal, id st
 		}
 	}
 	now := s.clock.Now()
-	return s.repos.Categories.Update(ctx, id, func(c *category.Category) error { return c.Edit(ch, now) })
+	var out *category.Category
+	err := s.tx.WithinTx(ctx, func(ctx context.Context, r ports.Repos) error {
+		c, err := r.Categories.Update(ctx, id, func(c *category.Category) error { return c.Edit(ch, now) })
+		if err != nil {
+			return err
+		}
+		out = c
+		r.Events.Record(categoryEvent(by, id, "update"))
+		return nil
+	})
+	return out, err
 }
 
 // checkNoCycle returns category.ErrCycle when parent is id or lies below
@@ -142,7 +187,7 @@ func (s *CatalogService) checkNoCycle(ctx context.Context, id, parent string) er
 		if cur == id || depth > maxCategoryDepth {
 			return category.ErrCycle
 		}
-		c, err := s.repos.Categories.Get(ctx, cur)
+		c, err := s.categories.Get(ctx, cur)
 		if err != nil {
 			return err
 		}
@@ -158,7 +203,13 @@ func (s *CatalogService) DeleteCategory(ctx context.Context, by Principal, id st
 	if by.Role != user.RoleAdmin {
 		return ErrAdminOnly
 	}
-	return s.repos.Categories.Delete(ctx, id)
+	return s.tx.WithinTx(ctx, func(ctx context.Context, r ports.Repos) error {
+		if err := r.Categories.Delete(ctx, id); err != nil {
+			return err
+		}
+		r.Events.Record(categoryEvent(by, id, "delete"))
+		return nil
+	})
 }
 
 // NewProduct are the values of a listing to create.
@@ -187,7 +238,7 @@ func (s *CatalogService) CreateProduct(ctx context.Context, by Principal, np New
 	if err != nil {
 		return nil, err
 	}
-	c, err := s.repos.Categories.Get(ctx, np.CategoryID)
+	c, err := s.categories.Get(ctx, np.CategoryID)
 	if err != nil {
 		return nil, err
 	}
@@ -203,36 +254,34 @@ func (s *CatalogService) CreateProduct(ctx context.Context, by Principal, np New
 		if p, err = product.New(params, now); err != nil {
 			return nil, err
 		}
-		err = s.repos.Products.Create(ctx, p)
+		created := p
+		err = s.tx.WithinTx(ctx, func(ctx context.Context, r ports.Repos) error {
+			if err := r.Products.Create(ctx, created); err != nil {
+				return err
+			}
+			r.Events.Record(event.New(event.ProductCreated, by.Actor(), event.SubjectProduct, id))
+			return nil
+		})
 		if errors.Is(err, product.ErrSlugTaken) && n <= slugAttempts {
 			continue
 		}
 		if err != nil {
 			return nil, err
 		}
-		s.invalidate(ctx, p.ID())
 		return p, nil
-	}
-}
-
-// invalidate drops a written product from the cache, after the write has
-// committed.
-func (s *CatalogService) invalidate(ctx context.Context, id string) {
-	if s.cache != nil {
-		s.cache.Invalidate(ctx, id)
 	}
 }
 
 // GetProduct returns the product with id if viewer may see it (anonymous
 // viewers have an empty Principal), or product.ErrNotFound.
 func (s *CatalogService) GetProduct(ctx context.Context, viewer Principal, id string) (*product.Product, error) {
-	p, err := s.repos.Products.Get(ctx, id)
+	p, err := s.products.Get(ctx, id)
 	return visible(p, err, viewer)
 }
 
 // GetProductBySlug is GetProduct by slug.
 func (s *CatalogService) GetProductBySlug(ctx context.Context, viewer Principal, sl string) (*product.Product, error) {
-	p, err := s.repos.Products.GetBySlug(ctx, sl)
+	p, err := s.products.GetBySlug(ctx, sl)
 	return visible(p, err, viewer)
 }
 
@@ -250,7 +299,7 @@ func visible(p *product.Product, err error, viewer Principal) (*product.Product,
 // total. It returns a validation error for an unknown sort field.
 func (s *CatalogService) ListProducts(ctx context.Context, f ports.ProductFilter, sort ports.Sort, p ports.Page) ([]*product.Product, int, error) {
 	f.Status = product.StatusActive
-	return s.repos.Products.List(ctx, f, sort, p)
+	return s.products.List(ctx, f, sort, p)
 }
 
 // UpdateProduct edits a product. A seller's edit of an ACTIVE or REJECTED
@@ -261,7 +310,7 @@ func (s *CatalogService) ListProducts(ctx context.Context, f ports.ProductFilter
 // product.ErrDuplicate for a title by already uses, or a validation error.
 func (s *CatalogService) UpdateProduct(ctx context.Context, by Principal, id string, ch product.Change) (*product.Product, error) {
 	if ch.CategoryID != nil && *ch.CategoryID != "" {
-		c, err := s.repos.Categories.Get(ctx, *ch.CategoryID)
+		c, err := s.categories.Get(ctx, *ch.CategoryID)
 		if err != nil {
 			return nil, err
 		}
@@ -270,17 +319,12 @@ func (s *CatalogService) UpdateProduct(ctx context.Context, by Principal, id str
 		}
 	}
 	now := s.clock.Now()
-	p, err := s.repos.Products.Update(ctx, id, func(p *product.Product) error {
+	return s.updateProduct(ctx, by, id, "edit", func(_ ports.Repos, p *product.Product) error {
 		if !p.VisibleTo(by.UserID, by.Role) {
 			return product.ErrNotFound
 		}
 		return p.Edit(actor(by), ch, s.moderation, now)
 	})
-	if err != nil {
-		return nil, err
-	}
-	s.invalidate(ctx, id)
-	return p, nil
 }
 
 // ArchiveProduct hides a product from everyone but its seller and staff.
@@ -291,51 +335,36 @@ func (s *CatalogService) UpdateProduct(ctx context.Context, by Principal, id str
 // so an order cannot slip in between the check and the archiving.
 func (s *CatalogService) ArchiveProduct(ctx context.Context, by Principal, id string) error {
 	now := s.clock.Now()
-	err := s.tx.WithinTx(ctx, func(ctx context.Context, r ports.Repos) error {
-		_, err := r.Products.Update(ctx, id, func(p *product.Product) error {
-			if !p.VisibleTo(by.UserID, by.Role) {
-				return product.ErrNotFound
-			}
-			if !p.CanManage(actor(by)) {
-				return product.ErrForbidden
-			}
-			if p.Status() == product.StatusArchived {
-				return nil
-			}
-			if r.ProductUsage != nil {
-				inUse, err := r.ProductUsage.InUse(ctx, id)
-				if err != nil {
-					return err
-				}
-				if inUse {
-					return ErrProductInUse
-				}
-			}
-			if r.OpenAuctions != nil {
-				open, err := r.OpenAuctions.HasOpenAuction(ctx, id)
-				if err != nil {
-					return err
-				}
-				if open {
-					return ErrProductInUse
-				}
-			}
-			return p.Archive(actor(by), now)
-		})
-		return err
+	_, err := s.updateProduct(ctx, by, id, "archive", func(r ports.Repos, p *product.Product) error {
+		if !p.VisibleTo(by.UserID, by.Role) {
+			return product.ErrNotFound
+		}
+		if !p.CanManage(actor(by)) {
+			return product.ErrForbidden
+		}
+		if p.Status() == product.StatusArchived {
+			return nil
+		}
+		inUse, err := r.ProductUsage.InUse(ctx, id)
+		if err == nil && !inUse {
+			inUse, err = r.OpenAuctions.HasOpenAuction(ctx, id)
+		}
+		if err != nil {
+			return err
+		}
+		if inUse {
+			return ErrProductInUse
+		}
+		return p.Archive(actor(by), now)
 	})
-	if err != nil {
-		return err
-	}
-	s.invalidate(ctx, id)
-	return nil
+	return err
 }
 
 // ApproveProduct publishes a PENDING product. It returns ErrStaffOnly,
 // product.ErrNotFound, or product.ErrInvalidState when the product is not
 // PENDING.
 func (s *CatalogService) ApproveProduct(ctx context.Context, by Principal, id string) (*product.Product, error) {
-	return s.moderate(ctx, by, id, func(p *product.Product) error { return p.Approve(actor(by), s.clock.Now()) })
+	return s.moderate(ctx, by, id, "approve", func(p *product.Product) error { return p.Approve(actor(by), s.clock.Now()) })
 }
 
 // RejectProduct refuses a PENDING product with a reason of 1..500
@@ -343,17 +372,12 @@ func (s *CatalogService) ApproveProduct(ctx context.Context, by Principal, id st
 // product.ErrNotFound, or product.ErrInvalidState when the product is not
 // PENDING.
 func (s *CatalogService) RejectProduct(ctx context.Context, by Principal, id, reason string) (*product.Product, error) {
-	return s.moderate(ctx, by, id, func(p *product.Product) error { return p.Reject(actor(by), reason, s.clock.Now()) })
+	return s.moderate(ctx, by, id, "reject", func(p *product.Product) error { return p.Reject(actor(by), reason, s.clock.Now()) })
 }
 
-func (s *CatalogService) moderate(ctx context.Context, by Principal, id string, fn func(*product.Product) error) (*product.Product, error) {
+func (s *CatalogService) moderate(ctx context.Context, by Principal, id, action string, fn func(*product.Product) error) (*product.Product, error) {
 	if !by.Role.IsStaff() {
 		return nil, ErrStaffOnly
 	}
-	p, err := s.repos.Products.Update(ctx, id, fn)
-	if err != nil {
-		return nil, err
-	}
-	s.invalidate(ctx, id)
-	return p, nil
+	return s.updateProduct(ctx, by, id, action, func(_ ports.Repos, p *product.Product) error { return fn(p) })
 }

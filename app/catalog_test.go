@@ -10,6 +10,7 @@ import (
 
 	"github.com/secondbloom/marketplace/domain"
 	"github.com/secondbloom/marketplace/domain/category"
+	"github.com/secondbloom/marketplace/domain/event"
 	"github.com/secondbloom/marketplace/domain/product"
 	"github.com/secondbloom/marketplace/domain/user"
 	"github.com/secondbloom/marketplace/mocks"
@@ -22,32 +23,30 @@ type catalogFixture struct {
 	svc   *CatalogService
 	cats  *mocks.MockCategoryRepository
 	prods *mocks.MockProductRepository
-	cache *mocks.MockProductCache
-	usage *mocks.MockProductUsage
+	// events stands for the transaction's recorder: the events are what
+	// reaches the caches (and everything else) after the commit.
+	events  *mocks.MockEventRecorder
+	usage   *mocks.MockProductUsage
+	auction *mocks.MockOpenAuctionChecker
 }
 
 func newCatalogFixture(t *testing.T, moderation bool) catalogFixture {
 	ctrl := gomock.NewController(t)
 	f := catalogFixture{
-		cats:  mocks.NewMockCategoryRepository(ctrl),
-		prods: mocks.NewMockProductRepository(ctrl),
-		cache: mocks.NewMockProductCache(ctrl),
-		usage: mocks.NewMockProductUsage(ctrl),
+		cats:    mocks.NewMockCategoryRepository(ctrl),
+		prods:   mocks.NewMockProductRepository(ctrl),
+		events:  mocks.NewMockEventRecorder(ctrl),
+		usage:   mocks.NewMockProductUsage(ctrl),
+		auction: mocks.NewMockOpenAuctionChecker(ctrl),
 	}
 	clock := mocks.NewMockClock(ctrl)
 	clock.EXPECT().Now().Return(catalogT0).AnyTimes()
 	// The transaction hands out the same mocks, bound to "the tx".
 	tx := mocks.NewMockTransactor(ctrl)
-	txRepos := ports.Repos{Categories: f.cats, Products: f.prods, ProductUsage: f.usage}
+	txRepos := ports.Repos{Categories: f.cats, Products: f.prods, ProductUsage: f.usage, OpenAuctions: f.auction, Events: f.events}
 	tx.EXPECT().WithinTx(gomock.Any(), gomock.Any()).DoAndReturn(
 		func(ctx context.Context, fn func(context.Context, ports.Repos) error) error { return fn(ctx, txRepos) }).AnyTimes()
-	f.svc = newCatalogService(Deps{
-		Tx:           tx,
-		Repos:        ports.Repos{Categories: f.cats, Products: f.prods},
-		Clock:        clock,
-		ProductCache: f.cache,
-		Config:       Config{ProductModeration: moderation},
-	})
+	f.svc = newCatalogService(tx, f.cats, f.prods, clock, moderation)
 	return f
 }
 
@@ -81,9 +80,9 @@ func TestCreateProductStoresPendingAndInvalidatesTheCache(t *testing.T) {
 			stored = p
 			return nil
 		}),
-		f.cache.EXPECT().Invalidate(gomock.Any(), gomock.Any()).Do(func(_ context.Context, id string) {
-			if id != stored.ID() {
-				t.Errorf("Invalidate(%q), want the new product %q", id, stored.ID())
+		f.events.EXPECT().Record(gomock.Any()).Do(func(evs ...event.Event) {
+			if len(evs) != 1 || evs[0].Name != event.ProductCreated || evs[0].ProductID() != stored.ID() {
+				t.Errorf("Record(%+v), want product.created of the new product %q", evs, stored.ID())
 			}
 		}),
 	)
@@ -113,7 +112,7 @@ func TestCreateProductPublishesAtOnceForStaffOrWithoutModeration(t *testing.T) {
 			f := newCatalogFixture(t, tc.moderation)
 			f.cats.EXPECT().Get(gomock.Any(), catID).Return(activeCategory(true), nil)
 			f.prods.EXPECT().Create(gomock.Any(), gomock.Any()).Return(nil)
-			f.cache.EXPECT().Invalidate(gomock.Any(), gomock.Any())
+			f.events.EXPECT().Record(gomock.Any())
 			p, err := f.svc.CreateProduct(context.Background(), tc.by, newRoses())
 			if err != nil || p.Status() != tc.want {
 				t.Fatalf("CreateProduct = %v, %v; want status %s", p, err, tc.want)
@@ -166,7 +165,7 @@ func TestCreateProductRetriesATakenSlugWithASuffix(t *testing.T) {
 		}
 		return nil
 	}).Times(3)
-	f.cache.EXPECT().Invalidate(gomock.Any(), gomock.Any())
+	f.events.EXPECT().Record(gomock.Any())
 	p, err := f.svc.CreateProduct(context.Background(), seller, NewProduct{Title: "Красные розы", Price: 1, Quantity: 1, CategoryID: catID})
 	if err != nil {
 		t.Fatalf("CreateProduct = %v", err)
@@ -262,9 +261,14 @@ func TestArchiveProduct(t *testing.T) {
 					t.Errorf("status after archive = %s, want ARCHIVED", p.Status())
 				}
 			})),
-			f.cache.EXPECT().Invalidate(gomock.Any(), prodID),
+			f.events.EXPECT().Record(gomock.Any()).Do(func(evs ...event.Event) {
+				if len(evs) != 1 || evs[0].ProductID() != prodID || evs[0].Data["action"] != "archive" {
+					t.Errorf("Record(%+v), want the archive of %s", evs, prodID)
+				}
+			}),
 		)
 		f.usage.EXPECT().InUse(gomock.Any(), prodID).Return(false, nil)
+		f.auction.EXPECT().HasOpenAuction(gomock.Any(), prodID).Return(false, nil)
 		if err := f.svc.ArchiveProduct(context.Background(), seller, prodID); err != nil {
 			t.Errorf("ArchiveProduct = %v", err)
 		}

@@ -20,20 +20,16 @@ const DemoSellerPhone = "+998900000100"
 // products of a demo seller, so a fresh server shows something. It does
 // nothing when any category exists, and returns the first storage error.
 func (a *App) SeedDemo(ctx context.Context) (bool, error) {
-	return a.Catalog.seedDemo(ctx)
-}
-
-func (s *CatalogService) seedDemo(ctx context.Context) (bool, error) {
-	_, total, err := s.repos.Categories.List(ctx, ports.CategoryFilter{}, ports.Page{Number: 1, Limit: 1})
+	_, total, err := a.repos.Categories.List(ctx, ports.CategoryFilter{}, ports.Page{Number: 1, Limit: 1})
 	if err != nil || total > 0 {
 		return false, err
 	}
-	now := s.clock.Now()
+	now := a.clock.Now()
 	p := phone.MustParse(DemoSellerPhone)
-	seller, err := s.repos.Users.GetByPhone(ctx, p)
+	seller, err := a.repos.Users.GetByPhone(ctx, p)
 	if errors.Is(err, user.ErrNotFound) {
 		if seller, err = user.New(newID(), p, user.RoleUser, now); err == nil {
-			err = s.repos.Users.Create(ctx, seller)
+			err = a.repos.Users.Create(ctx, seller)
 		}
 	}
 	if err != nil {
@@ -49,7 +45,7 @@ func (s *CatalogService) seedDemo(ctx context.Context) (bool, error) {
 		}
 		cat, err := category.New(newID(), c.name, slug.Make(c.name, "category"), parentID, i, now)
 		if err == nil {
-			err = s.repos.Categories.Create(ctx, cat)
+			err = a.repos.Categories.Create(ctx, cat)
 		}
 		if err != nil {
 			return false, fmt.Errorf("demo category %s: %w", c.name, err)
@@ -72,7 +68,7 @@ func (s *CatalogService) seedDemo(ctx context.Context) (bool, error) {
 		pr, err := product.New(product.NewParams{ID: id, Slug: slug.Make(d.title, "product"), Title: d.title, Description: d.desc,
 			Price: d.price, Quantity: d.qty, CategoryID: cats[d.cat].ID(), SellerID: seller.ID(), Publish: true}, now)
 		if err == nil {
-			err = s.repos.Products.Create(ctx, pr)
+			err = a.repos.Products.Create(ctx, pr)
 		}
 		if err != nil {
 			return false, fmt.Errorf("demo product %s: %w", d.title, err)

@@ -7,27 +7,35 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/secondbloom/marketplace/domain"
+	"github.com/secondbloom/marketplace/domain/event"
 	"github.com/secondbloom/marketplace/domain/order"
 	"github.com/secondbloom/marketplace/domain/product"
+	"github.com/secondbloom/marketplace/domain/user"
 	"github.com/secondbloom/marketplace/ports"
 )
 
 // OrderService places orders and moves them through their lifecycle.
 type OrderService struct {
-	tx      ports.Transactor
-	repos   ports.Repos
-	clock   ports.Clock
-	metrics ports.Metrics
-	idem    *idempotencyGuard
+	tx     ports.Transactor
+	orders ports.OrderRepository
+	clock  ports.Clock
+	idem   *idempotencyGuard
 }
 
-func newOrderService(d Deps) *OrderService {
-	return &OrderService{tx: d.Tx, repos: d.Repos, clock: d.Clock, metrics: d.Metrics, idem: newIdempotencyGuard(d.Tx, d.Clock)}
+func newOrderService(tx ports.Transactor, orders ports.OrderRepository, clock ports.Clock) *OrderService {
+	return &OrderService{tx: tx, orders: orders, clock: clock, idem: newIdempotencyGuard(tx, clock)}
+}
+
+// orderPlaced is the event of a new order, direct or an auction's.
+func orderPlaced(by user.Actor, o *order.Order) event.Event {
+	return event.New(event.OrderPlaced, by, event.SubjectOrder, o.ID(), "productId", o.ProductID(),
+		"buyerId", o.BuyerID(), "sellerId", o.SellerID(), "auctionId", o.AuctionID())
 }
 
 // PlaceOrder is a buyer's request. Prices are not part of it: they come
@@ -79,7 +87,7 @@ func (s *OrderService) Place(ctx context.Context, p Principal, in PlaceOrder) (*
 	var o *order.Order
 	err := s.tx.WithinTx(ctx, func(ctx context.Context, r ports.Repos) error {
 		var refused, err error
-		o, refused, err = s.place(ctx, r, p.UserID, in)
+		o, refused, err = s.place(ctx, r, p.Actor(), in)
 		if err != nil {
 			return err
 		}
@@ -88,7 +96,6 @@ func (s *OrderService) Place(ctx context.Context, p Principal, in PlaceOrder) (*
 	if err != nil {
 		return nil, err
 	}
-	s.metrics.OrderCreated()
 	return o, nil
 }
 
@@ -107,18 +114,15 @@ func (s *OrderService) PlaceIdempotent(ctx context.Context, p Principal, in Plac
 		return Response{}, err
 	}
 	var o *order.Order
-	resp, fresh, err := s.idem.run(ctx, p.UserID, idem, in.fingerprint(),
+	resp, _, err := s.idem.run(ctx, p.UserID, idem, in.fingerprint(),
 		func(ctx context.Context, r ports.Repos) (refused, err error) {
-			o, refused, err = s.place(ctx, r, p.UserID, in)
+			o, refused, err = s.place(ctx, r, p.Actor(), in)
 			return refused, err
 		},
 		func(refused error) (Response, error) { return render(o, refused) },
 	)
 	if err != nil {
 		return Response{}, err
-	}
-	if fresh {
-		s.metrics.OrderCreated()
 	}
 	return resp, nil
 }
@@ -130,8 +134,9 @@ const maxNumberTries = 5
 // place does the work of Place inside r's transaction. refused is a
 // business refusal reached before anything was written; err is anything
 // else and must roll the transaction back.
-func (s *OrderService) place(ctx context.Context, r ports.Repos, buyerID string, in PlaceOrder) (o *order.Order, refused, err error) {
+func (s *OrderService) place(ctx context.Context, r ports.Repos, buyer user.Actor, in PlaceOrder) (o *order.Order, refused, err error) {
 	now := s.clock.Now()
+	buyerID := buyer.ID
 	var snapshot *product.Product
 	_, err = r.Products.Update(ctx, in.ProductID, func(p *product.Product) error {
 		refused = s.reserve(ctx, r, p, buyerID, in.Quantity, now)
@@ -170,6 +175,7 @@ func (s *OrderService) place(ctx context.Context, r ports.Repos, buyerID string,
 		if err != nil {
 			return nil, nil, err
 		}
+		r.Events.Record(orderPlaced(buyer, o))
 		return o, nil, nil
 	}
 }
@@ -185,14 +191,12 @@ func (s *OrderService) reserve(ctx context.Context, r ports.Repos, p *product.Pr
 	if p.SellerID() == buyerID {
 		return order.ErrOwnProduct
 	}
-	if r.OpenAuctions != nil {
-		open, err := r.OpenAuctions.HasOpenAuction(ctx, p.ID())
-		if err != nil {
-			return fmt.Errorf("check open auction: %w", err)
-		}
-		if open {
-			return order.ErrProductInAuction
-		}
+	open, err := r.OpenAuctions.HasOpenAuction(ctx, p.ID())
+	if err != nil {
+		return fmt.Errorf("check open auction: %w", err)
+	}
+	if open {
+		return order.ErrProductInAuction
 	}
 	return p.Reserve(qty, now)
 }
@@ -220,7 +224,7 @@ func newOrderNumber(now time.Time) (string, error) {
 // Get returns the order with id if the caller may see it (buyer, seller,
 // ADMIN), or order.ErrNotFound.
 func (s *OrderService) Get(ctx context.Context, p Principal, id string) (*order.Order, error) {
-	o, err := s.repos.Orders.Get(ctx, id)
+	o, err := s.orders.Get(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -285,7 +289,7 @@ func (s *OrderService) List(ctx context.Context, p Principal, q ListOrders) ([]*
 	if err := v.Err(); err != nil {
 		return nil, 0, err
 	}
-	return s.repos.Orders.List(ctx, f, ports.Page{Number: q.Page, Limit: q.Limit}, sort)
+	return s.orders.List(ctx, f, ports.Page{Number: q.Page, Limit: q.Limit}, sort)
 }
 
 // transition applies change to the order under its row lock. A caller who
@@ -293,12 +297,33 @@ func (s *OrderService) List(ctx context.Context, p Principal, q ListOrders) ([]*
 // (order.ErrForbidden, order.ErrInvalidState) are returned unchanged.
 func (s *OrderService) transition(ctx context.Context, p Principal, id string, change func(o *order.Order, now time.Time) error) (*order.Order, error) {
 	now := s.clock.Now()
-	return s.repos.Orders.Update(ctx, id, func(o *order.Order) error {
-		if !o.VisibleTo(p.UserID, p.Role) {
-			return order.ErrNotFound
+	var out *order.Order
+	err := s.tx.WithinTx(ctx, func(ctx context.Context, r ports.Repos) error {
+		var before *order.Order
+		o, err := r.Orders.Update(ctx, id, func(o *order.Order) error {
+			if !o.VisibleTo(p.UserID, p.Role) {
+				return order.ErrNotFound
+			}
+			before = order.Rehydrate(o.Fields())
+			return change(o, now)
+		})
+		if err != nil {
+			return err
 		}
-		return change(o, now)
+		out = o
+		r.Events.Record(orderTransitioned(p.Actor(), before, o, false))
+		return nil
 	})
+	return out, err
+}
+
+// orderTransitioned is the event of a status or payment change; restocked
+// says the quantity went back to the product.
+func orderTransitioned(by user.Actor, before, after *order.Order, restocked bool) event.Event {
+	return event.New(event.OrderTransitioned, by, event.SubjectOrder, after.ID(), "productId", after.ProductID(),
+		"from", string(before.Status()), "to", string(after.Status()),
+		"paymentFrom", string(before.PaymentStatus()), "paymentTo", string(after.PaymentStatus()),
+		"buyerId", after.BuyerID(), "sellerId", after.SellerID(), "restocked", strconv.FormatBool(restocked))
 }
 
 // Confirm is the seller's acceptance; see order.Order.Confirm.
@@ -332,23 +357,27 @@ func (s *OrderService) Cancel(ctx context.Context, p Principal, id, reason strin
 	var o *order.Order
 	err := s.tx.WithinTx(ctx, func(ctx context.Context, r ports.Repos) error {
 		var qty int
+		var before *order.Order
 		var err error
 		o, err = r.Orders.Update(ctx, id, func(o *order.Order) error {
 			if !o.VisibleTo(p.UserID, p.Role) {
 				return order.ErrNotFound
 			}
+			before = order.Rehydrate(o.Fields())
 			qty, err = o.Cancel(p.UserID, reason, now)
 			return err
 		})
 		if err != nil {
 			return err
 		}
-		_, err = r.Products.Update(ctx, o.ProductID(), func(pr *product.Product) error { return pr.Release(qty, now) })
-		return err
+		if _, err = r.Products.Update(ctx, o.ProductID(), func(pr *product.Product) error { return pr.Release(qty, now) }); err != nil {
+			return err
+		}
+		r.Events.Record(orderTransitioned(p.Actor(), before, o, true))
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.metrics.OrderCancelled()
 	return o, nil
 }

@@ -51,9 +51,9 @@ func newOrderFixture(t *testing.T) *orderFixture {
 		Sessions: mocks.NewMockSessionRepository(ctrl), Products: f.products, Orders: f.orders,
 		Idempotency: f.idem, OpenAuctions: f.auctions,
 	}
+	repos = fullRepos(ctrl, repos)
 	tx := mocks.NewMockTransactor(ctrl)
-	tx.EXPECT().WithinTx(gomock.Any(), gomock.Any()).AnyTimes().DoAndReturn(
-		func(ctx context.Context, fn func(context.Context, ports.Repos) error) error { return fn(ctx, repos) })
+	tx.EXPECT().WithinTx(gomock.Any(), gomock.Any()).AnyTimes().DoAndReturn(committing(repos, &f.core))
 	clk := mocks.NewMockClock(ctrl)
 	clk.EXPECT().Now().AnyTimes().Return(orderNow)
 	core, err := app.New(app.Deps{Tx: tx, Repos: repos, Clock: clk, Pinger: mocks.NewMockPinger(ctrl),

@@ -240,16 +240,16 @@ func (m *MockProductCache) EXPECT() *MockProductCacheMockRecorder {
 	return m.recorder
 }
 
-// Invalidate mocks base method.
-func (m *MockProductCache) Invalidate(ctx context.Context, id string) {
+// Evict mocks base method.
+func (m *MockProductCache) Evict(id string) {
 	m.ctrl.T.Helper()
-	m.ctrl.Call(m, "Invalidate", ctx, id)
+	m.ctrl.Call(m, "Evict", id)
 }
 
-// Invalidate indicates an expected call of Invalidate.
-func (mr *MockProductCacheMockRecorder) Invalidate(ctx, id any) *gomock.Call {
+// Evict indicates an expected call of Evict.
+func (mr *MockProductCacheMockRecorder) Evict(id any) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
-	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Invalidate", reflect.TypeOf((*MockProductCache)(nil).Invalidate), ctx, id)
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Evict", reflect.TypeOf((*MockProductCache)(nil).Evict), id)
 }
 
 // MockProductUsage is a mock of ProductUsage interface.

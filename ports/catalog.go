@@ -89,18 +89,15 @@ type ProductFilter struct {
 	InStock bool
 }
 
-// ProductCache is the read-through cache in front of ProductRepository.
-// Writes made through the cached repository invalidate by themselves, and
-// the stores report writes made inside Transactor.WithinTx after the
-// commit (see ARCHITECTURE.md). Services call Invalidate after their own
-// writes commit too, never inside WithinTx, so no reader can cache the
-// state of a transaction that then rolls back.
+// ProductCache is the read-through cache in front of ProductRepository,
+// as far as the core needs it: to forget a product whose stored state
+// changed. The core's event relay calls Evict for every committed event
+// that changed a product, on the instance that wrote it (before WithinTx
+// returns) and on every other instance that heard of it.
 type ProductCache interface {
-	// Invalidate forgets the product with id on this instance at once.
-	// Other instances sharing the store learn of the write from the
-	// store's own change feed (see ARCHITECTURE.md), within a second. It
-	// never fails.
-	Invalidate(ctx context.Context, id string)
+	// Evict forgets the product with id on this instance at once. It never
+	// fails.
+	Evict(id string)
 }
 
 // ProductUsage tells whether open orders still need a product, so it must

@@ -13,6 +13,8 @@ package ports
 
 import (
 	"context"
+	"reflect"
+	"sort"
 	"time"
 )
 
@@ -40,17 +42,49 @@ type Repos struct {
 	// OpenAuctionChecker.
 	OpenAuctions OpenAuctionChecker
 	// ProductUsage tells whether open orders need a product (see
-	// ProductUsage); nil means nothing does.
+	// ProductUsage).
 	ProductUsage ProductUsage
+	// Events records the transaction's events (see EventRecorder).
+	Events EventRecorder
+}
+
+// Missing returns the names of the repositories r lacks, so a builder can
+// refuse an incomplete store at start instead of failing on first use.
+func (r Repos) Missing() []string {
+	var out []string
+	for name, v := range map[string]any{
+		"Users": r.Users, "Challenges": r.Challenges, "Sessions": r.Sessions,
+		"Categories": r.Categories, "Products": r.Products, "Auctions": r.Auctions,
+		"Orders": r.Orders, "Idempotency": r.Idempotency, "OpenAuctions": r.OpenAuctions,
+		"ProductUsage": r.ProductUsage, "Events": r.Events,
+	} {
+		if isNil(v) {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// isNil reports whether v is a nil interface or holds a nil pointer.
+func isNil(v any) bool {
+	if v == nil {
+		return true
+	}
+	rv := reflect.ValueOf(v)
+	return rv.Kind() == reflect.Pointer && rv.IsNil()
 }
 
 // Transactor runs work that spans several repositories atomically.
 type Transactor interface {
 	// WithinTx calls fn with repositories bound to a new transaction. It
 	// commits when fn returns nil and rolls back when fn returns an error or
-	// panics; the error of fn is returned unchanged. Side effects outside the
-	// store (SMS, cache invalidation) belong after WithinTx returns, never
-	// inside fn. WithinTx must not be nested.
+	// panics; the error of fn is returned unchanged. The events fn records
+	// through r.Events are stored with the commit and handed to the store's
+	// EventSink before WithinTx returns; a rollback drops them. Side
+	// effects outside the store (SMS) belong after WithinTx returns, never
+	// inside fn; cache eviction and the like are EventSink subscribers.
+	// WithinTx must not be nested.
 	WithinTx(ctx context.Context, fn func(ctx context.Context, r Repos) error) error
 }
 

@@ -27,6 +27,7 @@ import (
 	"github.com/secondbloom/marketplace/adapters/memory"
 	"github.com/secondbloom/marketplace/adapters/postgres/pgtest"
 	"github.com/secondbloom/marketplace/app"
+	"github.com/secondbloom/marketplace/cmd/server/system"
 	"github.com/secondbloom/marketplace/domain/auth"
 	"github.com/secondbloom/marketplace/domain/phone"
 	"github.com/secondbloom/marketplace/ports"
@@ -42,11 +43,7 @@ const (
 )
 
 // Store is what the environment needs of a storage adapter.
-type Store interface {
-	ports.Transactor
-	ports.Pinger
-	Repos() ports.Repos
-}
+type Store = system.Store
 
 // Options adjust an environment.
 type Options struct {
@@ -56,9 +53,10 @@ type Options struct {
 	Clock ports.Clock
 	// Configure may change the core's configuration before it is built.
 	Configure func(*app.Config)
-	// Wire may change the core's dependencies before it is built (for
-	// example to put the product cache in front of the store).
-	Wire func(*app.Deps)
+	// ManualCloser leaves the auction closer off, for scenarios that
+	// close auctions themselves (Core.Auctions.CloseDue) and count what
+	// they closed. Every other worker runs as in production.
+	ManualCloser bool
 	// OTPPerIP is the per-IP limit of the OTP routes; 0 means 10000, so
 	// that scenarios sharing one client IP are not limited.
 	OTPPerIP int
@@ -68,10 +66,13 @@ type Options struct {
 type Env struct {
 	Backend Backend
 	Store   Store
-	Core    *app.App
-	Server  *httpadapter.Server
-	SMS     *SMSOutbox
-	Log     *bytes.Buffer
+	// System is the whole instance, built as cmd/server builds it: the
+	// product cache, the event relay, the workers.
+	System *system.System
+	Core   *app.App
+	Server *httpadapter.Server
+	SMS    *SMSOutbox
+	Log    *bytes.Buffer
 }
 
 // ForEachBackend runs fn as a subtest on the memory store and on
@@ -119,20 +120,22 @@ func NewOnStore(t testing.TB, b Backend, store Store, opt Options) *Env {
 		opt.Configure(&cfg)
 	}
 	outbox := &SMSOutbox{}
-	deps := app.Deps{Tx: store, Repos: store.Repos(), Clock: clk, Pinger: store, SMS: outbox, Tokens: tokens, Config: cfg}
-	if opt.Wire != nil {
-		opt.Wire(&deps)
-	}
-	core, err := app.New(deps)
-	if err != nil {
-		t.Fatal(err)
-	}
 	logs := &bytes.Buffer{}
 	if opt.OTPPerIP == 0 {
 		opt.OTPPerIP = 10000
 	}
-	srv := httpadapter.New(core, httpadapter.Options{Version: "test", OTPPerIP: opt.OTPPerIP, Logger: slog.New(slog.NewJSONHandler(&lockedWriter{w: logs}, nil))})
-	return &Env{Backend: b, Store: store, Core: core, Server: srv, SMS: outbox, Log: logs}
+	logger := slog.New(slog.NewJSONHandler(&lockedWriter{w: logs}, nil))
+	sys, err := system.New(system.Config{Store: store, Clock: clk, SMS: outbox, Tokens: tokens, Logger: logger,
+		Core: cfg, CacheSizeMB: 8, ManualCloser: opt.ManualCloser,
+		HTTP: httpadapter.Options{Version: "test", OTPPerIP: opt.OTPPerIP, Logger: logger}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sys.Start()
+	// Registered after the store's own cleanup, so it runs first: the
+	// workers stop before a test database is dropped.
+	t.Cleanup(func() { _ = sys.Close() })
+	return &Env{Backend: b, Store: store, System: sys, Core: sys.Core, Server: sys.Server, SMS: outbox, Log: logs}
 }
 
 // SMSOutbox records the codes the core sends, in place of a phone.

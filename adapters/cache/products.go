@@ -1,14 +1,12 @@
 // Package cache keeps products in process memory with bigcache, in front of
 // the product repository, so that product pages do not hit the database.
 //
-// Correctness rests on three rules. Every write that goes through Products
-// evicts the product once the write has committed; writes made inside a
-// transaction are evicted by the service after the commit (ports.ProductCache)
-// and, whatever the path, by the store's change feed (Postgres NOTIFY
-// product_changed, the memory store's OnProductChange), which also reaches
-// every other instance. A read that raced with an eviction does not store
-// what it read, so an old state cannot be put back after an eviction. And
-// entries expire after a TTL as a last resort.
+// Correctness rests on three rules. Every committed write of a product is a
+// committed event, and the core's event relay calls Evict for it, on the
+// writing instance before the write returns and on every other instance
+// when it hears of the event (ports.ProductCache). A read that raced with
+// an eviction does not store what it read, so an old state cannot be put
+// back after an eviction. And entries expire after a TTL as a last resort.
 package cache
 
 import (
@@ -80,8 +78,14 @@ func New(inner ports.ProductRepository, opt Options) (*Products, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cache: %w", err)
 	}
+	if opt.Counter == nil {
+		opt.Counter = nopCounter{}
+	}
 	return &Products{inner: inner, c: c, counter: opt.Counter}, nil
 }
+
+// Hits returns how many lookups the cache has answered from memory.
+func (p *Products) Hits() int64 { return p.c.Stats().Hits }
 
 // Close stops the cache; it must not be used afterwards.
 func (p *Products) Close() error { return p.c.Close() }
@@ -153,33 +157,24 @@ func (p *Products) store(g uint64, pr *product.Product) {
 	}
 }
 
-func (p *Products) hit() {
-	if p.counter != nil {
-		p.counter.Hit()
-	}
-}
+func (p *Products) hit()  { p.counter.Hit() }
+func (p *Products) miss() { p.counter.Miss() }
 
-func (p *Products) miss() {
-	if p.counter != nil {
-		p.counter.Miss()
-	}
-}
+// nopCounter stands in when Options.Counter is nil.
+type nopCounter struct{}
 
-// Create stores the product through the wrapped repository and evicts it.
-// It returns the repository's error unchanged.
+func (nopCounter) Hit()  {}
+func (nopCounter) Miss() {}
+
+// Create stores the product through the wrapped repository. Eviction is
+// the event relay's business, not the decorator's.
 func (p *Products) Create(ctx context.Context, pr *product.Product) error {
-	err := p.inner.Create(ctx, pr)
-	p.Evict(pr.ID())
-	return err
+	return p.inner.Create(ctx, pr)
 }
 
-// Update changes the product through the wrapped repository (which
-// commits before returning) and evicts it. It returns the repository's
-// result unchanged.
+// Update changes the product through the wrapped repository.
 func (p *Products) Update(ctx context.Context, id string, fn func(*product.Product) error) (*product.Product, error) {
-	got, err := p.inner.Update(ctx, id, fn)
-	p.Evict(id)
-	return got, err
+	return p.inner.Update(ctx, id, fn)
 }
 
 // List is not cached: filters make too many keys to keep fresh.
@@ -187,21 +182,9 @@ func (p *Products) List(ctx context.Context, f ports.ProductFilter, s ports.Sort
 	return p.inner.List(ctx, f, s, pg)
 }
 
-// Invalidate evicts the product with id on this instance. Other instances
-// learn of the write from the store's change feed (see Evict).
-func (p *Products) Invalidate(_ context.Context, id string) { p.Evict(id) }
-
-// Evict forgets the product with id. It is the callback for the store's
-// change feed.
+// Evict forgets the product with id; see ports.ProductCache.
 func (p *Products) Evict(id string) {
 	p.gen.Add(1)
 	// Delete fails only when there is nothing to delete.
 	_ = p.c.Delete(idKey(id))
-}
-
-// Flush forgets everything, for when change notifications may have been
-// missed.
-func (p *Products) Flush() {
-	p.gen.Add(1)
-	_ = p.c.Reset()
 }

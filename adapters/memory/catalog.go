@@ -66,7 +66,6 @@ func (r *productRepo) Create(ctx context.Context, p *product.Product) error {
 		}
 		db.products.put(log, f.ID, f)
 		db.productBySlug.put(log, f.Slug, f.ID)
-		log.touched(f.ID)
 		return nil
 	})
 }
@@ -136,7 +135,6 @@ func (r *productRepo) Update(ctx context.Context, id string, fn func(*product.Pr
 			}
 		}
 		db.products.put(log, f.ID, f)
-		log.touched(f.ID)
 		out = p
 		return nil
 	})

@@ -86,5 +86,6 @@ func (s *Store) repos(se *session) ports.Repos {
 		ProductUsage: &productUsage{se},
 		Idempotency:  &idempotencyRepo{se},
 		OpenAuctions: &auctionRepo{se},
+		Events:       se,
 	}
 }

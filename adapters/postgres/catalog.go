@@ -129,34 +129,17 @@ func productWriteError(err error) error {
 }
 
 type productRepo struct {
-	db      bun.IDB
-	store   *Store
-	changed *productChanges
+	db    bun.IDB
+	store *Store
 }
 
-// wrote reports a product write: at once when it has committed, or after
-// the commit of the enclosing WithinTx.
-func (r *productRepo) wrote(id string) {
-	if r.changed != nil {
-		*r.changed = append(*r.changed, id)
-		return
-	}
-	r.store.productsChanged(id)
-}
-
-// Create inserts the product and announces it on ProductChangedChannel in
-// the same transaction.
+// Create inserts the product. Inside WithinTx the service records the
+// event that tells caches and other instances about it.
 func (r *productRepo) Create(ctx context.Context, p *product.Product) error {
-	err := inTx(ctx, r.db, func(ctx context.Context, tx bun.IDB) error {
-		if _, err := tx.NewInsert().Model(productToRow(p)).Exec(ctx); err != nil {
-			return productWriteError(err)
-		}
-		return notifyProductChanged(ctx, tx, p.ID())
-	})
-	if err == nil {
-		r.wrote(p.ID())
+	if _, err := r.db.NewInsert().Model(productToRow(p)).Exec(ctx); err != nil {
+		return productWriteError(err)
 	}
-	return err
+	return nil
 }
 
 func (r *productRepo) get(ctx context.Context, db bun.IDB, where string, arg any, lock bool) (*product.Product, error) {
@@ -189,13 +172,9 @@ func (r *productRepo) Update(ctx context.Context, id string, fn func(*product.Pr
 		if _, err := tx.NewUpdate().Model(productToRow(p)).WherePK().Exec(ctx); err != nil {
 			return productWriteError(err)
 		}
-		return notifyProductChanged(ctx, tx, id)
+		return nil
 	}
-	out, err := updateLocked(ctx, r.db, load, fn, save)
-	if err == nil {
-		r.wrote(id)
-	}
-	return out, err
+	return updateLocked(ctx, r.db, load, fn, save)
 }
 
 func nullString(s string) *string {

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
-	"github.com/uptrace/bun/driver/pgdriver"
 
 	"github.com/secondbloom/marketplace/domain"
 	"github.com/secondbloom/marketplace/domain/category"
@@ -215,75 +214,6 @@ func (c *countCache) put(key string, n int) {
 		c.m = map[string]countEntry{}
 	}
 	c.m[key] = countEntry{n: n, at: time.Now()}
-}
-
-// productChanges collects the ids of products written in a transaction.
-type productChanges []string
-
-// OnProductChange registers fn to hear, synchronously and right after the
-// commit, of every product write made through this Store, including those
-// inside WithinTx. A cache subscribes here so that the writing instance
-// sees its own writes at once; other instances hear of them through
-// ListenProductChanges. Register before serving.
-func (s *Store) OnProductChange(fn func(id string)) { s.onProductChange = fn }
-
-func (s *Store) productsChanged(ids ...string) {
-	if s.onProductChange == nil {
-		return
-	}
-	for _, id := range ids {
-		s.onProductChange(id)
-	}
-}
-
-// ProductChangedChannel is the NOTIFY channel on which every committed
-// product write is announced, with the product id as payload.
-const ProductChangedChannel = "product_changed"
-
-// notifyProductChanged queues the announcement of a product write in the
-// current transaction; Postgres delivers it only if the transaction
-// commits, so listeners never hear of a write that rolled back.
-func notifyProductChanged(ctx context.Context, tx bun.IDB, id string) error {
-	_, err := tx.ExecContext(ctx, "SELECT pg_notify(?, ?)", ProductChangedChannel, id)
-	return translate(err)
-}
-
-// ListenProductChanges calls changed with the id of every product written
-// by any instance sharing the database, until ctx ends. It calls reset
-// each time it has (re)subscribed, since notifications sent while it was
-// not listening are lost: a cache then forgets everything. The first reset
-// also tells the caller that listening has begun.
-func (s *Store) ListenProductChanges(ctx context.Context, changed func(id string), reset func()) {
-	ln := pgdriver.NewListener(s.db)
-	// Closing the listener is what interrupts a pending receive.
-	stop := context.AfterFunc(ctx, func() { _ = ln.Close() })
-	defer func() {
-		if stop() {
-			_ = ln.Close()
-		}
-	}()
-	for ctx.Err() == nil {
-		if err := ln.Listen(ctx, ProductChangedChannel); err != nil {
-			reset()
-			sleep(ctx, time.Second)
-			continue
-		}
-		reset()
-		for ctx.Err() == nil {
-			_, id, err := ln.ReceiveTimeout(ctx, 5*time.Second)
-			if err == nil {
-				changed(id)
-				continue
-			}
-			if !isTimeout(err) {
-				// The connection broke; whatever was cached may have
-				// missed a change. Forget it now and again once back.
-				reset()
-				sleep(ctx, 200*time.Millisecond)
-				break
-			}
-		}
-	}
 }
 
 func isTimeout(err error) bool {

@@ -17,11 +17,13 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
 	"github.com/uptrace/bun/driver/pgdriver"
 
 	"github.com/secondbloom/marketplace/domain"
+	"github.com/secondbloom/marketplace/domain/event"
 	"github.com/secondbloom/marketplace/ports"
 )
 
@@ -49,10 +51,16 @@ type Store struct {
 	// database stops answering.
 	conns  *connTracker
 	counts *countCache
-	// onProductChange hears of committed product writes of this process;
-	// see OnProductChange.
-	onProductChange func(id string)
+	// origin tells this Store's events from other instances' in the
+	// outbox and on the NOTIFY channel.
+	origin string
+	sink   ports.EventSink
 }
+
+// SetEventSink registers the sink that hears, right after each commit, of
+// the events this Store's transactions recorded (other instances' events
+// come through ListenEvents). Call it before serving.
+func (s *Store) SetEventSink(sink ports.EventSink) { s.sink = sink }
 
 // Open connects to the database at dsn. It does not ping; call Ping or
 // Migrate to find out whether the database answers.
@@ -81,7 +89,8 @@ func Open(dsn string, opt Options) (*Store, error) {
 	))
 	ping.SetMaxOpenConns(1)
 	ping.SetMaxIdleConns(1)
-	return &Store{db: bun.NewDB(sqldb, pgdialect.New()), ping: ping, conns: conns, counts: newCountCache()}, nil
+	return &Store{db: bun.NewDB(sqldb, pgdialect.New()), ping: ping, conns: conns, counts: newCountCache(),
+		origin: uuid.NewString()}, nil
 }
 
 // DB returns the underlying Bun database, for operational commands and
@@ -112,36 +121,50 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Repos returns repositories that run outside any transaction; their
 // update-function methods open one of their own.
-func (s *Store) Repos() ports.Repos { return repos(s.db, s, nil) }
+func (s *Store) Repos() ports.Repos { return repos(s.db, s, noTxEvents{}) }
 
 // WithinTx runs fn in a READ COMMITTED transaction; update-function methods
-// take row locks (SELECT ... FOR UPDATE) so the work stays consistent.
+// take row locks (SELECT ... FOR UPDATE) so the work stays consistent. The
+// events fn records are written to the outbox as the transaction's last
+// statement and handed to the sink after the commit.
 func (s *Store) WithinTx(ctx context.Context, fn func(ctx context.Context, r ports.Repos) error) error {
-	var changed productChanges
+	var committed []event.Event
 	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		return fn(ctx, repos(tx, s, &changed))
+		rec := &txEvents{}
+		if err := fn(ctx, repos(tx, s, rec)); err != nil {
+			return err
+		}
+		if len(rec.events) == 0 {
+			return nil
+		}
+		var err error
+		committed, err = s.writeEvents(ctx, tx, rec.events)
+		return err
 	})
-	if err == nil {
-		s.productsChanged(changed...)
+	if err != nil {
+		return translate(err)
 	}
-	return translate(err)
+	if len(committed) > 0 && s.sink != nil {
+		s.sink.Committed(committed)
+	}
+	return nil
 }
 
-// repos binds repositories to db; changed collects the products written
-// inside a WithinTx transaction (nil outside one).
-func repos(db bun.IDB, s *Store, changed *productChanges) ports.Repos {
+// repos binds repositories to db, recording events in rec.
+func repos(db bun.IDB, s *Store, rec ports.EventRecorder) ports.Repos {
 	return ports.Repos{
 		Users:      &userRepo{db},
 		Challenges: &challengeRepo{db},
 		Sessions:   &sessionRepo{db},
 		Categories: &categoryRepo{db},
-		Products:   &productRepo{db: db, store: s, changed: changed},
+		Products:   &productRepo{db: db, store: s},
 		Auctions:   &auctionRepo{db},
 
 		Orders:       &orderRepo{db},
 		ProductUsage: &productUsage{db},
 		Idempotency:  &idempotencyRepo{db},
 		OpenAuctions: &auctionRepo{db},
+		Events:       rec,
 	}
 }
 

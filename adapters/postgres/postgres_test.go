@@ -10,3 +10,7 @@ import (
 func TestConformance(t *testing.T) {
 	porttest.Run(t, func(t *testing.T) porttest.Store { return pgtest.New(t) })
 }
+
+func TestEventsConformance(t *testing.T) {
+	porttest.RunEvents(t, func(t *testing.T) porttest.EventStore { return pgtest.New(t) })
+}

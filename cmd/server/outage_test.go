@@ -21,6 +21,7 @@ import (
 	"github.com/secondbloom/marketplace/adapters/postgres/pgtest"
 	"github.com/secondbloom/marketplace/adapters/sms"
 	"github.com/secondbloom/marketplace/app"
+	"github.com/secondbloom/marketplace/cmd/server/system"
 )
 
 // tcpProxy forwards connections to a target; Cut closes every connection
@@ -187,15 +188,15 @@ func testOutage(t *testing.T, mode string) {
 	}
 	tokens, _ := jwt.New([]byte(strings.Repeat("s", 32)))
 	sender, _ := sms.NewConsole(io.Discard, "test")
-	core, err := app.New(app.Deps{Tx: store, Repos: store.Repos(), Clock: clock.System{}, Pinger: store,
-		SMS: sender, Tokens: tokens, Config: app.Config{CodeHashKey: []byte(strings.Repeat("h", 32))}})
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	sys, err := system.New(system.Config{Store: store, Clock: clock.System{}, SMS: sender, Tokens: tokens, Logger: quiet,
+		Core: app.Config{CodeHashKey: []byte(strings.Repeat("h", 32))}, HTTP: httpadapter.Options{Logger: quiet}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httpadapter.New(core, httpadapter.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	watch, stopWatch := context.WithCancel(context.Background())
-	defer stopWatch()
-	go core.Health.Watch(watch, storeWatchInterval)
+	sys.Start() // the store watch among the workers, as in production
+	defer sys.Close()
+	srv := sys.Server
 
 	phoneN := 0
 	call := func(method, path string) (int, envelope, time.Duration) {

@@ -1,0 +1,74 @@
+package app_test
+
+import (
+	"context"
+
+	"go.uber.org/mock/gomock"
+
+	"github.com/secondbloom/marketplace/app"
+	"github.com/secondbloom/marketplace/domain/event"
+	"github.com/secondbloom/marketplace/mocks"
+	"github.com/secondbloom/marketplace/ports"
+)
+
+// fullRepos fills the repositories a test does not use with mocks that
+// expect nothing, so app.New accepts the set.
+func fullRepos(ctrl *gomock.Controller, r ports.Repos) ports.Repos {
+	if r.Users == nil {
+		r.Users = mocks.NewMockUserRepository(ctrl)
+	}
+	if r.Challenges == nil {
+		r.Challenges = mocks.NewMockChallengeRepository(ctrl)
+	}
+	if r.Sessions == nil {
+		r.Sessions = mocks.NewMockSessionRepository(ctrl)
+	}
+	if r.Categories == nil {
+		r.Categories = mocks.NewMockCategoryRepository(ctrl)
+	}
+	if r.Products == nil {
+		r.Products = mocks.NewMockProductRepository(ctrl)
+	}
+	if r.Auctions == nil {
+		r.Auctions = mocks.NewMockAuctionRepository(ctrl)
+	}
+	if r.Orders == nil {
+		r.Orders = mocks.NewMockOrderRepository(ctrl)
+	}
+	if r.Idempotency == nil {
+		r.Idempotency = mocks.NewMockIdempotencyRepository(ctrl)
+	}
+	if r.OpenAuctions == nil {
+		r.OpenAuctions = mocks.NewMockOpenAuctionChecker(ctrl)
+	}
+	if r.ProductUsage == nil {
+		r.ProductUsage = mocks.NewMockProductUsage(ctrl)
+	}
+	if r.Events == nil {
+		r.Events = mocks.NewMockEventRecorder(ctrl)
+	}
+	return r
+}
+
+// recorder collects a transaction's events, as a store does.
+type recorder struct{ events []event.Event }
+
+func (r *recorder) Record(evs ...event.Event) { r.events = append(r.events, evs...) }
+
+// committing returns a WithinTx that behaves as the stores do: fn runs on
+// repos with a fresh event recorder, and when fn succeeds the recorded
+// events go to the core's relay (*core, set once the core is built).
+func committing(repos ports.Repos, core **app.App) func(context.Context, func(context.Context, ports.Repos) error) error {
+	return func(ctx context.Context, fn func(context.Context, ports.Repos) error) error {
+		rec := &recorder{}
+		r := repos
+		r.Events = rec
+		if err := fn(ctx, r); err != nil {
+			return err
+		}
+		if len(rec.events) > 0 {
+			(*core).Events.Committed(rec.events)
+		}
+		return nil
+	}
+}
