@@ -54,7 +54,7 @@ cover-all: ## Coverage of domain, app and adapters by the whole suite (acceptanc
 generate: ## Regenerate the mocks from the ports and the API client from the served openapi.json
 	$(GO) generate ./ports/... ./acceptance/apiclient/...
 
-GENERATED := mocks acceptance/apiclient
+GENERATED := mocks acceptance/apiclient/client.gen.go acceptance/apiclient/openapi.json
 
 .PHONY: check-generate
 check-generate: generate ## Fail if generated code (mocks, API client) is out of date

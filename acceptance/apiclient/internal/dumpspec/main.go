@@ -1,7 +1,7 @@
 // Command dumpspec writes the OpenAPI description that the server serves
 // at GET /api/v1/openapi.json to a file, for the client generator. It
-// builds the real HTTP adapter over the memory store and asks it, so the
-// file is exactly what clients download.
+// builds the instance as cmd/server does (cmd/server/system) over the
+// memory store and asks it, so the file is exactly what clients download.
 package main
 
 import (
@@ -14,11 +14,11 @@ import (
 	"net/http/httptest"
 	"os"
 
-	"github.com/secondbloom/marketplace/adapters/clock"
 	httpadapter "github.com/secondbloom/marketplace/adapters/http"
 	"github.com/secondbloom/marketplace/adapters/jwt"
 	"github.com/secondbloom/marketplace/adapters/memory"
 	"github.com/secondbloom/marketplace/app"
+	"github.com/secondbloom/marketplace/cmd/server/system"
 	"github.com/secondbloom/marketplace/domain/auth"
 	"github.com/secondbloom/marketplace/domain/phone"
 )
@@ -35,19 +35,19 @@ func main() {
 }
 
 func dump(path string) error {
-	store := memory.New()
 	tokens, err := jwt.New([]byte("dumpspec-secret-never-used-0123456789"))
 	if err != nil {
 		return err
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	core, err := app.New(app.Deps{Tx: store, Repos: store.Repos(), Clock: clock.System{}, Pinger: store,
-		SMS: noSMS{}, Tokens: tokens, Config: app.Config{CodeHashKey: []byte("dumpspec-code-key-never-used-0123456789")}})
+	sys, err := system.New(system.Config{Store: memory.New(), SMS: noSMS{}, Tokens: tokens, Logger: quiet,
+		Core: app.Config{CodeHashKey: []byte("dumpspec-code-key-never-used-0123456789")}, CacheSizeMB: 1,
+		HTTP: httpadapter.Options{Version: "dumpspec"}})
 	if err != nil {
 		return err
 	}
-	srv := httpadapter.New(core, httpadapter.Options{Version: "dumpspec", Logger: quiet})
-	resp, err := srv.App().Test(httptest.NewRequest("GET", "/api/v1/openapi.json", nil), -1)
+	defer sys.Close()
+	resp, err := sys.Server.App().Test(httptest.NewRequest("GET", "/api/v1/openapi.json", nil), -1)
 	if err != nil {
 		return err
 	}
