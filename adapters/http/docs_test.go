@@ -2,6 +2,7 @@ package http
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"io"
 	"net"
@@ -66,6 +67,27 @@ func TestDocsPageLoadsOnlyFromTheServer(t *testing.T) {
 		}
 		if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, wantType) {
 			t.Errorf("GET %s Content-Type = %q, want %s", ref, ct, wantType)
+		}
+	}
+	// Compressed for clients that accept it, byte for byte the same.
+	plain := get("/api/docs/swagger-ui-bundle.js")
+	want, _ := io.ReadAll(plain.Body)
+	req := httptest.NewRequest(http.MethodGet, "/api/docs/swagger-ui-bundle.js", nil)
+	req.Header.Set("Accept-Encoding", "gzip, br")
+	zipped, err := s.App().Test(req, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if zipped.Header.Get("Content-Encoding") != "gzip" {
+		t.Errorf("Content-Encoding with Accept-Encoding: gzip = %q, want gzip", zipped.Header.Get("Content-Encoding"))
+	} else {
+		zr, err := gzip.NewReader(zipped.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(zr)
+		if err != nil || !bytes.Equal(got, want) || len(want) == 0 {
+			t.Errorf("gunzipped bundle = %d bytes (err %v), want the %d bytes served plain", len(got), err, len(want))
 		}
 	}
 	if resp := get("/api/docs/vendor.sh"); resp.StatusCode != http.StatusNotFound {
