@@ -28,9 +28,10 @@ type Contract struct {
 }
 
 var (
-	contractOnce sync.Once
-	contract     *Contract
-	contractErr  error
+	registerDecoders sync.Once
+	contractOnce     sync.Once
+	contract         *Contract
+	contractErr      error
 )
 
 // ServedContract returns the Contract of the description the server serves
@@ -43,6 +44,8 @@ func ServedContract() (*Contract, error) {
 // NewContract loads and validates an OpenAPI description; it returns an
 // error if the description is not valid OpenAPI.
 func NewContract(spec []byte) (*Contract, error) {
+	// Event streams (text/event-stream) are checked as text.
+	registerDecoders.Do(func() { openapi3filter.RegisterBodyDecoder("text/event-stream", openapi3filter.PlainBodyDecoder) })
 	doc, err := openapi3.NewLoader().LoadFromData(spec)
 	if err != nil {
 		return nil, fmt.Errorf("load openapi: %w", err)
