@@ -23,20 +23,20 @@ import (
 // raceSetup stores a seller, an ACTIVE product of theirs with stock qty,
 // and n bidders, on e's store, and opens an auction of the product through
 // the core.
-func raceSetup(t *testing.T, e *testenv.Env, n, qty int, start int64, endsAt time.Time, userBase int) (*product.Product, *auction.Auction, []app.Principal) {
+func raceSetup(t *testing.T, e *testenv.Env, n, qty int, start int64, endsAt time.Time, userBase int) (*product.Product, *auction.Auction, []user.Actor) {
 	t.Helper()
 	r := e.Store.Repos()
 	seller := porttest.NewUser(t, r, userBase, user.RoleUser)
 	p := porttest.NewProduct(t, r, porttest.NewCategory(t, r, "race"), seller, "Contested bouquet", qty, start)
-	a, err := e.Core.Auctions.Create(context.Background(), app.Principal{UserID: seller.ID(), Role: user.RoleUser},
+	a, err := e.Core.Auctions.Create(context.Background(), user.Actor{UserID: seller.ID(), Role: user.RoleUser},
 		app.NewAuction{ProductID: p.ID(), StartPrice: start, EndsAt: endsAt})
 	if err != nil {
 		t.Fatalf("Create: %v", err)
 	}
-	bidders := make([]app.Principal, n)
+	bidders := make([]user.Actor, n)
 	for i := range bidders {
 		u := porttest.NewUser(t, r, userBase+1+i, user.RoleUser)
-		bidders[i] = app.Principal{UserID: u.ID(), Role: user.RoleUser}
+		bidders[i] = user.Actor{UserID: u.ID(), Role: user.RoleUser}
 	}
 	return p, a, bidders
 }
@@ -147,7 +147,7 @@ func TestFiveClosersRacingProduceExactlyOneOrderPerAuction(t *testing.T) {
 	type lot struct {
 		product *product.Product
 		auction *auction.Auction
-		winner  app.Principal
+		winner  user.Actor
 		price   int64
 	}
 	var lots []lot
@@ -296,7 +296,7 @@ func TestBidsRacingTheCloseAreAllInTheWinnersOrder(t *testing.T) {
 			continue
 		}
 		top := stored.Items[0]
-		o, err := bidEnv.Core.Orders.Get(ctx, app.Principal{UserID: top.BidderID, Role: user.RoleUser}, got.OrderID())
+		o, err := bidEnv.Core.Orders.Get(ctx, user.Actor{UserID: top.BidderID, Role: user.RoleUser}, got.OrderID())
 		if err != nil || got.WinnerID() != top.BidderID || o.UnitPrice() != top.Amount || got.CurrentPrice() != top.Amount {
 			t.Errorf("round %d: winner %s at %d, order %+v (%v); want the top bid %s at %d", round, got.WinnerID(), got.CurrentPrice(), o, err, top.BidderID, top.Amount)
 		}

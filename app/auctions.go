@@ -54,7 +54,7 @@ type NewAuction struct {
 // see it, auction.ErrForbidden when it is someone else's,
 // auction.ErrProductNotEligible unless it is ACTIVE with stock, and
 // auction.ErrAlreadyOpen when it already has an open auction.
-func (s *AuctionService) Create(ctx context.Context, p Principal, in NewAuction) (*auction.Auction, error) {
+func (s *AuctionService) Create(ctx context.Context, p user.Actor, in NewAuction) (*auction.Auction, error) {
 	now := s.clock.Now()
 	params := auction.NewParams{ID: newID(), ProductID: in.ProductID, SellerID: p.UserID, StartPrice: in.StartPrice,
 		MinIncrement: in.MinIncrement, EndsAt: in.EndsAt}
@@ -67,7 +67,7 @@ func (s *AuctionService) Create(ctx context.Context, p Principal, in NewAuction)
 		// the product, which check for an open auction under the same lock.
 		_, err := r.Products.Update(ctx, in.ProductID, func(pr *product.Product) error {
 			switch {
-			case !pr.VisibleTo(p.UserID, p.Role):
+			case !pr.VisibleTo(p):
 				return product.ErrNotFound
 			case pr.SellerID() != p.UserID:
 				return auction.ErrForbidden
@@ -86,7 +86,7 @@ func (s *AuctionService) Create(ctx context.Context, p Principal, in NewAuction)
 		if err := r.Auctions.Create(ctx, a); err != nil {
 			return err
 		}
-		r.Events.Record(auctionEvent(event.AuctionOpened, p.Actor(), a))
+		r.Events.Record(auctionEvent(event.AuctionOpened, p, a))
 		return nil
 	})
 	if err != nil {
@@ -121,14 +121,14 @@ func (s *AuctionService) List(ctx context.Context, f ports.AuctionFilter, sort p
 // amount out of range, auction.ErrNotFound, auction.ErrNotActive,
 // auction.ErrSellerCannotBid, or auction.ErrBidTooLow with minNextBid in
 // its details; nothing is stored then.
-func (s *AuctionService) PlaceBid(ctx context.Context, p Principal, auctionID string, amount int64) (auction.Bid, error) {
+func (s *AuctionService) PlaceBid(ctx context.Context, p user.Actor, auctionID string, amount int64) (auction.Bid, error) {
 	if err := validateBidAmount(amount); err != nil {
 		return auction.Bid{}, err
 	}
 	var bid auction.Bid
 	err := s.tx.WithinTx(ctx, func(ctx context.Context, r ports.Repos) error {
 		var refused, err error
-		bid, refused, err = s.placeBid(ctx, r, p.Actor(), auctionID, amount)
+		bid, refused, err = s.placeBid(ctx, r, p, auctionID, amount)
 		if err != nil {
 			return err
 		}
@@ -152,7 +152,7 @@ const BidRoute = "POST /api/v1/auctions/{id}/bids"
 // (never stored), idempotency.ErrInvalidKey, idempotency.ErrKeyInUse while
 // a request with the key runs, and idempotency.ErrKeyReused when the key
 // was used with another request.
-func (s *AuctionService) PlaceBidIdempotent(ctx context.Context, p Principal, auctionID string, amount int64, key string,
+func (s *AuctionService) PlaceBidIdempotent(ctx context.Context, p user.Actor, auctionID string, amount int64, key string,
 	render func(b auction.Bid, refused error) (Response, error),
 ) (Response, error) {
 	if err := validateBidAmount(amount); err != nil {
@@ -163,7 +163,7 @@ func (s *AuctionService) PlaceBidIdempotent(ctx context.Context, p Principal, au
 	var bid auction.Bid
 	resp, _, err := s.idem.run(ctx, p.UserID, Idempotency{Key: key, Route: BidRoute}, sum[:],
 		func(ctx context.Context, r ports.Repos) (refused, err error) {
-			bid, refused, err = s.placeBid(ctx, r, p.Actor(), auctionID, amount)
+			bid, refused, err = s.placeBid(ctx, r, p, auctionID, amount)
 			return refused, err
 		},
 		func(refused error) (Response, error) { return render(bid, refused) },
@@ -185,7 +185,7 @@ func validateBidAmount(amount int64) error {
 // business refusal reached before anything was written; err is anything
 // else and must roll the transaction back.
 func (s *AuctionService) placeBid(ctx context.Context, r ports.Repos, bidder user.Actor, auctionID string, amount int64) (bid auction.Bid, refused, err error) {
-	bidderID := bidder.ID
+	bidderID := bidder.UserID
 	// A bid that the last committed state already refuses is refused
 	// without queueing for the auction's lock: below the minimum next bid
 	// (which only grows), by the seller, or after the end. On a hot auction
@@ -244,17 +244,17 @@ func (s *AuctionService) Bids(ctx context.Context, auctionID string, page ports.
 // Cancel cancels an auction without bids for its seller or an ADMIN. It
 // returns auction.ErrNotFound, auction.ErrForbidden, auction.ErrHasBids or
 // auction.ErrInvalidState.
-func (s *AuctionService) Cancel(ctx context.Context, p Principal, id string) (*auction.Auction, error) {
+func (s *AuctionService) Cancel(ctx context.Context, p user.Actor, id string) (*auction.Auction, error) {
 	var out *auction.Auction
 	err := s.tx.WithinTx(ctx, func(ctx context.Context, r ports.Repos) error {
 		a, err := r.Auctions.Update(ctx, id, func(a *auction.Auction) error {
-			return a.Cancel(p.UserID, p.Role, s.clock.Now())
+			return a.Cancel(p, s.clock.Now())
 		})
 		if err != nil {
 			return err
 		}
 		out = a
-		r.Events.Record(auctionEvent(event.AuctionCancelled, p.Actor(), a))
+		r.Events.Record(auctionEvent(event.AuctionCancelled, p, a))
 		return nil
 	})
 	return out, err

@@ -85,7 +85,7 @@ func TestPlaceBidStoresTheBidAndCountsIt(t *testing.T) {
 		return nil
 	})
 	f.metrics.EXPECT().BidPlaced().Times(1)
-	b, err := f.core.Auctions.PlaceBid(context.Background(), app.Principal{UserID: aliceID}, a.ID(), 1000)
+	b, err := f.core.Auctions.PlaceBid(context.Background(), user.Actor{UserID: aliceID}, a.ID(), 1000)
 	if err != nil || b.Amount != 1000 {
 		t.Fatalf("PlaceBid = %+v, %v, want the bid", b, err)
 	}
@@ -108,7 +108,7 @@ func TestPlaceBidRefusedStoresNothing(t *testing.T) {
 			f.auctions.EXPECT().Get(gomock.Any(), a.ID()).Return(a, nil)
 			// Refused from the committed state: no lock (Update), no AddBid
 			// and no BidPlaced; gomock fails on unexpected calls.
-			_, err := f.core.Auctions.PlaceBid(context.Background(), app.Principal{UserID: tc.bidder}, a.ID(), tc.amount)
+			_, err := f.core.Auctions.PlaceBid(context.Background(), user.Actor{UserID: tc.bidder}, a.ID(), tc.amount)
 			if !errors.Is(err, tc.wantErr) {
 				t.Fatalf("PlaceBid(%d) = %v, want %v", tc.amount, err, tc.wantErr)
 			}
@@ -123,7 +123,7 @@ func TestPlaceBidAfterTheEndTakesNoLock(t *testing.T) {
 	ended := auction.Rehydrate(fields)
 	f.auctions.EXPECT().Get(gomock.Any(), ended.ID()).Return(ended, nil)
 	// No Update: a late bid must not hold the lock the closer skips.
-	if _, err := f.core.Auctions.PlaceBid(context.Background(), app.Principal{UserID: bobID}, ended.ID(), 5000); !errors.Is(err, auction.ErrNotActive) {
+	if _, err := f.core.Auctions.PlaceBid(context.Background(), user.Actor{UserID: bobID}, ended.ID(), 5000); !errors.Is(err, auction.ErrNotActive) {
 		t.Fatalf("PlaceBid at endsAt = %v, want auction.ErrNotActive", err)
 	}
 }
@@ -134,7 +134,7 @@ func TestPlaceBidOvertakenUnderTheLockIsTooLow(t *testing.T) {
 	locked := openAuction(t, 1000, 1500) // a faster bidder committed meanwhile
 	f.auctions.EXPECT().Get(gomock.Any(), seen.ID()).Return(seen, nil)
 	f.auctions.EXPECT().Update(gomock.Any(), seen.ID(), gomock.Any()).DoAndReturn(updating(locked))
-	_, err := f.core.Auctions.PlaceBid(context.Background(), app.Principal{UserID: aliceID}, seen.ID(), 1200)
+	_, err := f.core.Auctions.PlaceBid(context.Background(), user.Actor{UserID: aliceID}, seen.ID(), 1200)
 	var de *domain.Error
 	if !errors.As(err, &de) || de.Code != domain.CodeBidTooLow || de.Details[0].Data["minNextBid"] != int64(1510) {
 		t.Fatalf("PlaceBid(1200) = %#v, want BID_TOO_LOW with minNextBid 1510", err)
@@ -144,7 +144,7 @@ func TestPlaceBidOvertakenUnderTheLockIsTooLow(t *testing.T) {
 func TestPlaceBidOutOfRangeNeverReachesTheStore(t *testing.T) {
 	f := newAuctionFixture(t)
 	for _, amount := range []int64{0, -1, 1_000_000_000_000_001} {
-		_, err := f.core.Auctions.PlaceBid(context.Background(), app.Principal{UserID: aliceID}, "01936f8e-0000-7000-8000-0000000000bb", amount)
+		_, err := f.core.Auctions.PlaceBid(context.Background(), user.Actor{UserID: aliceID}, "01936f8e-0000-7000-8000-0000000000bb", amount)
 		if domain.KindOf(err) != domain.KindInvalid {
 			t.Errorf("PlaceBid(%d) = %v, want a validation error", amount, err)
 		}
@@ -158,13 +158,13 @@ func TestCreateAuctionRefusals(t *testing.T) {
 	tests := []struct {
 		name    string
 		p       *product.Product
-		caller  app.Principal
+		caller  user.Actor
 		wantErr error
 	}{
-		{"someone else's product", listing(auctionSellerID, "ACTIVE", 1), app.Principal{UserID: aliceID, Role: user.RoleUser}, auction.ErrForbidden},
-		{"someone else's pending product is invisible", listing(auctionSellerID, "PENDING", 1), app.Principal{UserID: aliceID, Role: user.RoleUser}, product.ErrNotFound},
-		{"own pending product", listing(auctionSellerID, "PENDING", 1), app.Principal{UserID: auctionSellerID, Role: user.RoleUser}, auction.ErrProductNotEligible},
-		{"own product out of stock", listing(auctionSellerID, "ACTIVE", 0), app.Principal{UserID: auctionSellerID, Role: user.RoleUser}, auction.ErrProductNotEligible},
+		{"someone else's product", listing(auctionSellerID, "ACTIVE", 1), user.Actor{UserID: aliceID, Role: user.RoleUser}, auction.ErrForbidden},
+		{"someone else's pending product is invisible", listing(auctionSellerID, "PENDING", 1), user.Actor{UserID: aliceID, Role: user.RoleUser}, product.ErrNotFound},
+		{"own pending product", listing(auctionSellerID, "PENDING", 1), user.Actor{UserID: auctionSellerID, Role: user.RoleUser}, auction.ErrProductNotEligible},
+		{"own product out of stock", listing(auctionSellerID, "ACTIVE", 0), user.Actor{UserID: auctionSellerID, Role: user.RoleUser}, auction.ErrProductNotEligible},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -182,7 +182,7 @@ func TestCreateAuctionRefusals(t *testing.T) {
 	}
 	t.Run("bad values never reach the store", func(t *testing.T) {
 		f := newAuctionFixture(t)
-		_, err := f.core.Auctions.Create(context.Background(), app.Principal{UserID: auctionSellerID}, app.NewAuction{ProductID: prodID, StartPrice: 100, EndsAt: auctionNow.Add(time.Minute)})
+		_, err := f.core.Auctions.Create(context.Background(), user.Actor{UserID: auctionSellerID}, app.NewAuction{ProductID: prodID, StartPrice: 100, EndsAt: auctionNow.Add(time.Minute)})
 		if domain.KindOf(err) != domain.KindInvalid {
 			t.Errorf("Create(endsAt too soon) = %v, want a validation error", err)
 		}

@@ -199,38 +199,27 @@ func (s *AuthService) Refresh(ctx context.Context, token auth.RefreshToken) (Sig
 	return s.signIn(u, sess, next, now)
 }
 
-// Principal is the authenticated caller of a request.
-type Principal struct {
-	UserID    string
-	SessionID string
-	Role      user.Role
-}
-
-// Actor returns the principal as the actor of a use case.
-func (p Principal) Actor() user.Actor {
-	return user.Actor{ID: p.UserID, Role: p.Role, SessionID: p.SessionID}
-}
-
-// Authenticate checks an access token and that its session is still active.
-// It returns auth.ErrUnauthenticated or auth.ErrSessionEnded on failure.
-func (s *AuthService) Authenticate(ctx context.Context, accessToken string) (Principal, error) {
+// Authenticate checks an access token and that its session is still active,
+// and returns the caller as the actor of what the request does. It returns
+// auth.ErrUnauthenticated or auth.ErrSessionEnded on failure.
+func (s *AuthService) Authenticate(ctx context.Context, accessToken string) (user.Actor, error) {
 	now := s.clock.Now()
 	claims, err := s.tokens.Verify(accessToken, now)
 	if err != nil {
-		return Principal{}, auth.ErrUnauthenticated
+		return user.Actor{}, auth.ErrUnauthenticated
 	}
 	sess, err := s.sessions.Get(ctx, claims.SessionID)
 	if err != nil {
-		return Principal{}, unauthenticated(err)
+		return user.Actor{}, unauthenticated(err)
 	}
 	if err := sess.Active(now); err != nil || sess.UserID() != claims.UserID {
-		return Principal{}, auth.ErrSessionEnded
+		return user.Actor{}, auth.ErrSessionEnded
 	}
 	u, err := s.users.Get(ctx, claims.UserID)
 	if err != nil {
-		return Principal{}, unauthenticated(err)
+		return user.Actor{}, unauthenticated(err)
 	}
-	return Principal{UserID: u.ID(), SessionID: sess.ID(), Role: u.Role()}, nil
+	return user.Actor{UserID: u.ID(), SessionID: sess.ID(), Role: u.Role()}, nil
 }
 
 // unauthenticated turns a missing session or user into a 401 and passes
@@ -243,7 +232,7 @@ func unauthenticated(err error) error {
 }
 
 // Logout revokes the caller's session at once.
-func (s *AuthService) Logout(ctx context.Context, p Principal) error {
+func (s *AuthService) Logout(ctx context.Context, p user.Actor) error {
 	now := s.clock.Now()
 	_, err := s.sessions.Update(ctx, p.SessionID, func(se *auth.Session) error {
 		se.Revoke(now)
@@ -253,12 +242,12 @@ func (s *AuthService) Logout(ctx context.Context, p Principal) error {
 }
 
 // Me returns the caller's user record.
-func (s *AuthService) Me(ctx context.Context, p Principal) (*user.User, error) {
+func (s *AuthService) Me(ctx context.Context, p user.Actor) (*user.User, error) {
 	return s.users.Get(ctx, p.UserID)
 }
 
 // UpdateProfile changes the caller's names; see user.User.UpdateProfile.
-func (s *AuthService) UpdateProfile(ctx context.Context, p Principal, c user.ProfileChange) (*user.User, error) {
+func (s *AuthService) UpdateProfile(ctx context.Context, p user.Actor, c user.ProfileChange) (*user.User, error) {
 	now := s.clock.Now()
 	return s.users.Update(ctx, p.UserID, func(u *user.User) error {
 		return u.UpdateProfile(c, now)

@@ -542,7 +542,7 @@ func TestAuthenticate(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Authenticate error = %v", err)
 		}
-		if want := (app.Principal{UserID: "u1", SessionID: "s1", Role: user.RoleModerator}); got != want {
+		if want := (user.Actor{UserID: "u1", SessionID: "s1", Role: user.RoleModerator}); got != want {
 			t.Errorf("Authenticate = %+v, want %+v", got, want)
 		}
 	})
@@ -591,8 +591,8 @@ func TestAuthenticate(t *testing.T) {
 			if !errors.Is(err, tc.wantErr) {
 				t.Fatalf("Authenticate = %+v, %v, want %v", got, err, tc.wantErr)
 			}
-			if got != (app.Principal{}) {
-				t.Errorf("Authenticate = %+v with an error, want the zero Principal", got)
+			if got != (user.Actor{}) {
+				t.Errorf("Authenticate = %+v with an error, want the zero user.Actor", got)
 			}
 		})
 	}
@@ -602,7 +602,7 @@ func TestLogout(t *testing.T) {
 	f := newFixture(t)
 	s := auth.NewSession("s1", "u1", []byte("h"), t0.Add(-time.Hour))
 	f.expectSessionUpdate(&s)
-	if err := f.auth.Logout(context.Background(), app.Principal{UserID: "u1", SessionID: "s1"}); err != nil {
+	if err := f.auth.Logout(context.Background(), user.Actor{UserID: "u1", SessionID: "s1"}); err != nil {
 		t.Fatalf("Logout error = %v", err)
 	}
 	if r := s.RevokedAt(); r == nil || !r.Equal(t0) {
@@ -613,7 +613,7 @@ func TestLogout(t *testing.T) {
 func TestLogoutUnknownSession(t *testing.T) {
 	f := newFixture(t)
 	f.sessions.EXPECT().Update(gomock.Any(), "gone", gomock.Any()).Return(nil, auth.ErrSessionNotFound)
-	if err := f.auth.Logout(context.Background(), app.Principal{SessionID: "gone"}); !errors.Is(err, auth.ErrSessionNotFound) {
+	if err := f.auth.Logout(context.Background(), user.Actor{SessionID: "gone"}); !errors.Is(err, auth.ErrSessionNotFound) {
 		t.Fatalf("Logout(unknown session) = %v, want %v", err, auth.ErrSessionNotFound)
 	}
 }
@@ -622,7 +622,7 @@ func TestMe(t *testing.T) {
 	f := newFixture(t)
 	u := user.Rehydrate("u1", buyer, user.RoleUser, "A", "B", t0, t0)
 	f.users.EXPECT().Get(gomock.Any(), "u1").Return(u, nil)
-	if got, err := f.auth.Me(context.Background(), app.Principal{UserID: "u1"}); err != nil || got != u {
+	if got, err := f.auth.Me(context.Background(), user.Actor{UserID: "u1"}); err != nil || got != u {
 		t.Fatalf("Me = %v, %v, want %v, nil", got, err, u)
 	}
 }
@@ -649,7 +649,7 @@ func TestUpdateProfile(t *testing.T) {
 					}
 					return u, nil
 				})
-			got, err := f.auth.UpdateProfile(context.Background(), app.Principal{UserID: "u1"}, tc.change)
+			got, err := f.auth.UpdateProfile(context.Background(), user.Actor{UserID: "u1"}, tc.change)
 			if tc.wantErr != (err != nil) {
 				t.Fatalf("UpdateProfile = %v, %v, want error %v", got, err, tc.wantErr)
 			}

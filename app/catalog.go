@@ -50,17 +50,17 @@ func newCatalogService(tx ports.Transactor, categories ports.CategoryRepository,
 
 // categoryEvent and productEvent describe a catalogue write for the
 // relay; action names the use case.
-func categoryEvent(by Principal, id, action string) event.Event {
-	return event.New(event.CategoryChanged, by.Actor(), event.SubjectCategory, id, "action", action)
+func categoryEvent(by user.Actor, id, action string) event.Event {
+	return event.New(event.CategoryChanged, by, event.SubjectCategory, id, "action", action)
 }
 
-func productEvent(by Principal, id, action string) event.Event {
-	return event.New(event.ProductChanged, by.Actor(), event.SubjectProduct, id, "action", action)
+func productEvent(by user.Actor, id, action string) event.Event {
+	return event.New(event.ProductChanged, by, event.SubjectProduct, id, "action", action)
 }
 
 // updateProduct runs fn on the product with id under its row lock and
 // records the change, in one transaction.
-func (s *CatalogService) updateProduct(ctx context.Context, by Principal, id, action string, fn func(r ports.Repos, p *product.Product) error) (*product.Product, error) {
+func (s *CatalogService) updateProduct(ctx context.Context, by user.Actor, id, action string, fn func(r ports.Repos, p *product.Product) error) (*product.Product, error) {
 	var out *product.Product
 	err := s.tx.WithinTx(ctx, func(ctx context.Context, r ports.Repos) error {
 		p, err := r.Products.Update(ctx, id, func(p *product.Product) error { return fn(r, p) })
@@ -74,8 +74,6 @@ func (s *CatalogService) updateProduct(ctx context.Context, by Principal, id, ac
 	return out, err
 }
 
-func actor(p Principal) product.Actor { return product.Actor{UserID: p.UserID, Role: p.Role} }
-
 // NewCategory are the values of a category to create.
 type NewCategory struct {
 	Name     string
@@ -87,8 +85,8 @@ type NewCategory struct {
 // unless by is an admin, a validation error for bad values, and
 // category.ErrNotFound when the parent does not exist. A name whose slug is
 // taken gets a numbered slug.
-func (s *CatalogService) CreateCategory(ctx context.Context, by Principal, nc NewCategory) (*category.Category, error) {
-	if by.Role != user.RoleAdmin {
+func (s *CatalogService) CreateCategory(ctx context.Context, by user.Actor, nc NewCategory) (*category.Category, error) {
+	if !by.CanManageCategories() {
 		return nil, ErrAdminOnly
 	}
 	now := s.clock.Now()
@@ -131,12 +129,12 @@ func (s *CatalogService) CreateCategory(ctx context.Context, by Principal, nc Ne
 
 // GetCategory returns the category with id. Inactive categories are
 // category.ErrNotFound for everyone but admins.
-func (s *CatalogService) GetCategory(ctx context.Context, viewer Principal, id string) (*category.Category, error) {
+func (s *CatalogService) GetCategory(ctx context.Context, viewer user.Actor, id string) (*category.Category, error) {
 	c, err := s.categories.Get(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	if !c.Active() && viewer.Role != user.RoleAdmin {
+	if !c.Active() && !viewer.CanManageCategories() {
 		return nil, category.ErrNotFound
 	}
 	return c, nil
@@ -152,8 +150,8 @@ func (s *CatalogService) ListCategories(ctx context.Context, p ports.Page) ([]*c
 // category.ErrCycle when the new parent lies below the category,
 // category.ErrSlugTaken when another category has the new name's slug, or
 // a validation error.
-func (s *CatalogService) UpdateCategory(ctx context.Context, by Principal, id string, ch category.Change) (*category.Category, error) {
-	if by.Role != user.RoleAdmin {
+func (s *CatalogService) UpdateCategory(ctx context.Context, by user.Actor, id string, ch category.Change) (*category.Category, error) {
+	if !by.CanManageCategories() {
 		return nil, ErrAdminOnly
 	}
 	if ch.Name != nil {
@@ -199,8 +197,8 @@ func (s *CatalogService) checkNoCycle(ctx context.Context, id, parent string) er
 // DeleteCategory removes an unused category. It returns ErrAdminOnly,
 // category.ErrNotFound, or category.ErrInUse while products or
 // sub-categories refer to it.
-func (s *CatalogService) DeleteCategory(ctx context.Context, by Principal, id string) error {
-	if by.Role != user.RoleAdmin {
+func (s *CatalogService) DeleteCategory(ctx context.Context, by user.Actor, id string) error {
+	if !by.CanManageCategories() {
 		return ErrAdminOnly
 	}
 	return s.tx.WithinTx(ctx, func(ctx context.Context, r ports.Repos) error {
@@ -228,12 +226,12 @@ type NewProduct struct {
 // values, category.ErrNotFound when the category is missing or inactive,
 // and product.ErrDuplicate when by already has a live product with this
 // title. A slug taken by another product gets the next free -2, -3, ...
-func (s *CatalogService) CreateProduct(ctx context.Context, by Principal, np NewProduct) (*product.Product, error) {
+func (s *CatalogService) CreateProduct(ctx context.Context, by user.Actor, np NewProduct) (*product.Product, error) {
 	now := s.clock.Now()
 	id := newID()
 	params := product.NewParams{ID: id, Title: np.Title, Description: np.Description, Price: np.Price,
 		Currency: np.Currency, Quantity: np.Quantity, CategoryID: np.CategoryID, SellerID: by.UserID,
-		Images: np.Images, Publish: by.Role.IsStaff() || !s.moderation}
+		Images: np.Images, Publish: by.IsStaff() || !s.moderation}
 	p, err := product.New(params, now)
 	if err != nil {
 		return nil, err
@@ -259,7 +257,7 @@ func (s *CatalogService) CreateProduct(ctx context.Context, by Principal, np New
 			if err := r.Products.Create(ctx, created); err != nil {
 				return err
 			}
-			r.Events.Record(event.New(event.ProductCreated, by.Actor(), event.SubjectProduct, id))
+			r.Events.Record(event.New(event.ProductCreated, by, event.SubjectProduct, id))
 			return nil
 		})
 		if errors.Is(err, product.ErrSlugTaken) && n <= slugAttempts {
@@ -273,23 +271,23 @@ func (s *CatalogService) CreateProduct(ctx context.Context, by Principal, np New
 }
 
 // GetProduct returns the product with id if viewer may see it (anonymous
-// viewers have an empty Principal), or product.ErrNotFound.
-func (s *CatalogService) GetProduct(ctx context.Context, viewer Principal, id string) (*product.Product, error) {
+// viewers have an empty user.Actor), or product.ErrNotFound.
+func (s *CatalogService) GetProduct(ctx context.Context, viewer user.Actor, id string) (*product.Product, error) {
 	p, err := s.products.Get(ctx, id)
 	return visible(p, err, viewer)
 }
 
 // GetProductBySlug is GetProduct by slug.
-func (s *CatalogService) GetProductBySlug(ctx context.Context, viewer Principal, sl string) (*product.Product, error) {
+func (s *CatalogService) GetProductBySlug(ctx context.Context, viewer user.Actor, sl string) (*product.Product, error) {
 	p, err := s.products.GetBySlug(ctx, sl)
 	return visible(p, err, viewer)
 }
 
-func visible(p *product.Product, err error, viewer Principal) (*product.Product, error) {
+func visible(p *product.Product, err error, viewer user.Actor) (*product.Product, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !p.VisibleTo(viewer.UserID, viewer.Role) {
+	if !p.VisibleTo(viewer) {
 		return nil, product.ErrNotFound
 	}
 	return p, nil
@@ -308,7 +306,7 @@ func (s *CatalogService) ListProducts(ctx context.Context, f ports.ProductFilter
 // when by may see but not edit it, product.ErrInvalidState for an ARCHIVED
 // product, category.ErrNotFound for a missing or inactive new category,
 // product.ErrDuplicate for a title by already uses, or a validation error.
-func (s *CatalogService) UpdateProduct(ctx context.Context, by Principal, id string, ch product.Change) (*product.Product, error) {
+func (s *CatalogService) UpdateProduct(ctx context.Context, by user.Actor, id string, ch product.Change) (*product.Product, error) {
 	if ch.CategoryID != nil && *ch.CategoryID != "" {
 		c, err := s.categories.Get(ctx, *ch.CategoryID)
 		if err != nil {
@@ -320,10 +318,10 @@ func (s *CatalogService) UpdateProduct(ctx context.Context, by Principal, id str
 	}
 	now := s.clock.Now()
 	return s.updateProduct(ctx, by, id, "edit", func(_ ports.Repos, p *product.Product) error {
-		if !p.VisibleTo(by.UserID, by.Role) {
+		if !p.VisibleTo(by) {
 			return product.ErrNotFound
 		}
-		return p.Edit(actor(by), ch, s.moderation, now)
+		return p.Edit(by, ch, s.moderation, now)
 	})
 }
 
@@ -333,13 +331,13 @@ func (s *CatalogService) UpdateProduct(ctx context.Context, by Principal, id str
 // ErrProductInUse while an open order or auction needs it. The checks run
 // under the product's row lock, the lock an order takes to reserve stock,
 // so an order cannot slip in between the check and the archiving.
-func (s *CatalogService) ArchiveProduct(ctx context.Context, by Principal, id string) error {
+func (s *CatalogService) ArchiveProduct(ctx context.Context, by user.Actor, id string) error {
 	now := s.clock.Now()
 	_, err := s.updateProduct(ctx, by, id, "archive", func(r ports.Repos, p *product.Product) error {
-		if !p.VisibleTo(by.UserID, by.Role) {
+		if !p.VisibleTo(by) {
 			return product.ErrNotFound
 		}
-		if !p.CanManage(actor(by)) {
+		if !p.CanManage(by) {
 			return product.ErrForbidden
 		}
 		if p.Status() == product.StatusArchived {
@@ -355,7 +353,7 @@ func (s *CatalogService) ArchiveProduct(ctx context.Context, by Principal, id st
 		if inUse {
 			return ErrProductInUse
 		}
-		return p.Archive(actor(by), now)
+		return p.Archive(by, now)
 	})
 	return err
 }
@@ -363,20 +361,20 @@ func (s *CatalogService) ArchiveProduct(ctx context.Context, by Principal, id st
 // ApproveProduct publishes a PENDING product. It returns ErrStaffOnly,
 // product.ErrNotFound, or product.ErrInvalidState when the product is not
 // PENDING.
-func (s *CatalogService) ApproveProduct(ctx context.Context, by Principal, id string) (*product.Product, error) {
-	return s.moderate(ctx, by, id, "approve", func(p *product.Product) error { return p.Approve(actor(by), s.clock.Now()) })
+func (s *CatalogService) ApproveProduct(ctx context.Context, by user.Actor, id string) (*product.Product, error) {
+	return s.moderate(ctx, by, id, "approve", func(p *product.Product) error { return p.Approve(by, s.clock.Now()) })
 }
 
 // RejectProduct refuses a PENDING product with a reason of 1..500
 // characters. It returns ErrStaffOnly, a validation error for the reason,
 // product.ErrNotFound, or product.ErrInvalidState when the product is not
 // PENDING.
-func (s *CatalogService) RejectProduct(ctx context.Context, by Principal, id, reason string) (*product.Product, error) {
-	return s.moderate(ctx, by, id, "reject", func(p *product.Product) error { return p.Reject(actor(by), reason, s.clock.Now()) })
+func (s *CatalogService) RejectProduct(ctx context.Context, by user.Actor, id, reason string) (*product.Product, error) {
+	return s.moderate(ctx, by, id, "reject", func(p *product.Product) error { return p.Reject(by, reason, s.clock.Now()) })
 }
 
-func (s *CatalogService) moderate(ctx context.Context, by Principal, id, action string, fn func(*product.Product) error) (*product.Product, error) {
-	if !by.Role.IsStaff() {
+func (s *CatalogService) moderate(ctx context.Context, by user.Actor, id, action string, fn func(*product.Product) error) (*product.Product, error) {
+	if !by.CanModerate() {
 		return nil, ErrStaffOnly
 	}
 	return s.updateProduct(ctx, by, id, action, func(_ ports.Repos, p *product.Product) error { return fn(p) })

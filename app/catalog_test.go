@@ -56,7 +56,7 @@ const (
 	prodID   = "0193a000-0000-7000-8000-000000000003"
 )
 
-var seller = Principal{UserID: sellerID, Role: user.RoleUser}
+var seller = user.Actor{UserID: sellerID, Role: user.RoleUser}
 
 func activeCategory(active bool) *category.Category {
 	return category.Rehydrate(category.Fields{ID: catID, Name: "Roses", Slug: "roses", Active: active})
@@ -98,12 +98,12 @@ func TestCreateProductStoresPendingAndInvalidatesTheCache(t *testing.T) {
 func TestCreateProductPublishesAtOnceForStaffOrWithoutModeration(t *testing.T) {
 	tests := []struct {
 		name       string
-		by         Principal
+		by         user.Actor
 		moderation bool
 		want       product.Status
 	}{
-		{"moderator with moderation on", Principal{UserID: sellerID, Role: user.RoleModerator}, true, product.StatusActive},
-		{"admin with moderation on", Principal{UserID: sellerID, Role: user.RoleAdmin}, true, product.StatusActive},
+		{"moderator with moderation on", user.Actor{UserID: sellerID, Role: user.RoleModerator}, true, product.StatusActive},
+		{"admin with moderation on", user.Actor{UserID: sellerID, Role: user.RoleAdmin}, true, product.StatusActive},
 		{"user with moderation off", seller, false, product.StatusActive},
 		{"user with moderation on", seller, true, product.StatusPending},
 	}
@@ -189,15 +189,15 @@ func TestGetProduct(t *testing.T) {
 	tests := []struct {
 		name   string
 		status product.Status
-		viewer Principal
+		viewer user.Actor
 		err    error
 		want   error
 	}{
-		{"missing is not found", "", Principal{}, product.ErrNotFound, product.ErrNotFound},
-		{"active is visible to anyone", product.StatusActive, Principal{}, nil, nil},
-		{"pending is hidden from strangers", product.StatusPending, Principal{UserID: "x", Role: user.RoleUser}, nil, product.ErrNotFound},
+		{"missing is not found", "", user.Actor{}, product.ErrNotFound, product.ErrNotFound},
+		{"active is visible to anyone", product.StatusActive, user.Actor{}, nil, nil},
+		{"pending is hidden from strangers", product.StatusPending, user.Actor{UserID: "x", Role: user.RoleUser}, nil, product.ErrNotFound},
 		{"pending is visible to its seller", product.StatusPending, seller, nil, nil},
-		{"archived is visible to moderators", product.StatusArchived, Principal{UserID: "m", Role: user.RoleModerator}, nil, nil},
+		{"archived is visible to moderators", product.StatusArchived, user.Actor{UserID: "m", Role: user.RoleModerator}, nil, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -242,14 +242,14 @@ func TestArchiveProduct(t *testing.T) {
 	t.Run("by a stranger is forbidden", func(t *testing.T) {
 		f := newCatalogFixture(t, true)
 		f.prods.EXPECT().Update(gomock.Any(), prodID, gomock.Any()).DoAndReturn(updating(t, product.StatusActive, nil))
-		if err := f.svc.ArchiveProduct(context.Background(), Principal{UserID: "x", Role: user.RoleUser}, prodID); !errors.Is(err, product.ErrForbidden) {
+		if err := f.svc.ArchiveProduct(context.Background(), user.Actor{UserID: "x", Role: user.RoleUser}, prodID); !errors.Is(err, product.ErrForbidden) {
 			t.Errorf("ArchiveProduct = %v, want product.ErrForbidden", err)
 		}
 	})
 	t.Run("a stranger cannot see a pending product", func(t *testing.T) {
 		f := newCatalogFixture(t, true)
 		f.prods.EXPECT().Update(gomock.Any(), prodID, gomock.Any()).DoAndReturn(updating(t, product.StatusPending, nil))
-		if err := f.svc.ArchiveProduct(context.Background(), Principal{UserID: "x", Role: user.RoleUser}, prodID); !errors.Is(err, product.ErrNotFound) {
+		if err := f.svc.ArchiveProduct(context.Background(), user.Actor{UserID: "x", Role: user.RoleUser}, prodID); !errors.Is(err, product.ErrNotFound) {
 			t.Errorf("ArchiveProduct = %v, want product.ErrNotFound", err)
 		}
 	})
@@ -284,7 +284,7 @@ func TestModerationIsForStaffOnly(t *testing.T) {
 
 func TestUpdateCategoryRefusesACycle(t *testing.T) {
 	f := newCatalogFixture(t, true)
-	admin := Principal{UserID: "a", Role: user.RoleAdmin}
+	admin := user.Actor{UserID: "a", Role: user.RoleAdmin}
 	child := "0193a000-0000-7000-8000-0000000000c1"
 	f.cats.EXPECT().Get(gomock.Any(), child).Return(category.Rehydrate(category.Fields{ID: child, ParentID: catID, Active: true}), nil)
 	_, err := f.svc.UpdateCategory(context.Background(), admin, catID, category.Change{ParentID: ptr(child)})

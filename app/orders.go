@@ -80,14 +80,14 @@ func (in PlaceOrder) fingerprint() []byte {
 // order.ErrOwnProduct for the seller's own product,
 // order.ErrProductInAuction while the product is in an open auction, and
 // product.ErrOutOfStock when too few are left. Nothing is changed then.
-func (s *OrderService) Place(ctx context.Context, p Principal, in PlaceOrder) (*order.Order, error) {
+func (s *OrderService) Place(ctx context.Context, p user.Actor, in PlaceOrder) (*order.Order, error) {
 	if err := in.validate(); err != nil {
 		return nil, err
 	}
 	var o *order.Order
 	err := s.tx.WithinTx(ctx, func(ctx context.Context, r ports.Repos) error {
 		var refused, err error
-		o, refused, err = s.place(ctx, r, p.Actor(), in)
+		o, refused, err = s.place(ctx, r, p, in)
 		if err != nil {
 			return err
 		}
@@ -107,7 +107,7 @@ func (s *OrderService) Place(ctx context.Context, p Principal, in PlaceOrder) (*
 // Place (which are never stored), idempotency.ErrInvalidKey,
 // idempotency.ErrKeyInUse while a request with the key runs, and
 // idempotency.ErrKeyReused when the key was used with another request.
-func (s *OrderService) PlaceIdempotent(ctx context.Context, p Principal, in PlaceOrder, idem Idempotency,
+func (s *OrderService) PlaceIdempotent(ctx context.Context, p user.Actor, in PlaceOrder, idem Idempotency,
 	render func(o *order.Order, refused error) (Response, error),
 ) (Response, error) {
 	if err := in.validate(); err != nil {
@@ -116,7 +116,7 @@ func (s *OrderService) PlaceIdempotent(ctx context.Context, p Principal, in Plac
 	var o *order.Order
 	resp, _, err := s.idem.run(ctx, p.UserID, idem, in.fingerprint(),
 		func(ctx context.Context, r ports.Repos) (refused, err error) {
-			o, refused, err = s.place(ctx, r, p.Actor(), in)
+			o, refused, err = s.place(ctx, r, p, in)
 			return refused, err
 		},
 		func(refused error) (Response, error) { return render(o, refused) },
@@ -136,7 +136,7 @@ const maxNumberTries = 5
 // else and must roll the transaction back.
 func (s *OrderService) place(ctx context.Context, r ports.Repos, buyer user.Actor, in PlaceOrder) (o *order.Order, refused, err error) {
 	now := s.clock.Now()
-	buyerID := buyer.ID
+	buyerID := buyer.UserID
 	var snapshot *product.Product
 	_, err = r.Products.Update(ctx, in.ProductID, func(p *product.Product) error {
 		refused = s.reserve(ctx, r, p, buyerID, in.Quantity, now)
@@ -223,12 +223,12 @@ func newOrderNumber(now time.Time) (string, error) {
 
 // Get returns the order with id if the caller may see it (buyer, seller,
 // ADMIN), or order.ErrNotFound.
-func (s *OrderService) Get(ctx context.Context, p Principal, id string) (*order.Order, error) {
+func (s *OrderService) Get(ctx context.Context, p user.Actor, id string) (*order.Order, error) {
 	o, err := s.orders.Get(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	if !o.VisibleTo(p.UserID, p.Role) {
+	if !o.VisibleTo(p) {
 		return nil, order.ErrNotFound
 	}
 	return o, nil
@@ -250,7 +250,7 @@ type ListOrders struct {
 
 // List returns one page of the caller's orders and the total count. It
 // returns a validation error naming each bad parameter.
-func (s *OrderService) List(ctx context.Context, p Principal, q ListOrders) ([]*order.Order, int, error) {
+func (s *OrderService) List(ctx context.Context, p user.Actor, q ListOrders) ([]*order.Order, int, error) {
 	var v domain.Validation
 	f := ports.OrderFilter{}
 	switch q.Role {
@@ -295,13 +295,13 @@ func (s *OrderService) List(ctx context.Context, p Principal, q ListOrders) ([]*
 // transition applies change to the order under its row lock. A caller who
 // may not see the order gets order.ErrNotFound; change's own errors
 // (order.ErrForbidden, order.ErrInvalidState) are returned unchanged.
-func (s *OrderService) transition(ctx context.Context, p Principal, id string, change func(o *order.Order, now time.Time) error) (*order.Order, error) {
+func (s *OrderService) transition(ctx context.Context, p user.Actor, id string, change func(o *order.Order, now time.Time) error) (*order.Order, error) {
 	now := s.clock.Now()
 	var out *order.Order
 	err := s.tx.WithinTx(ctx, func(ctx context.Context, r ports.Repos) error {
 		var before *order.Order
 		o, err := r.Orders.Update(ctx, id, func(o *order.Order) error {
-			if !o.VisibleTo(p.UserID, p.Role) {
+			if !o.VisibleTo(p) {
 				return order.ErrNotFound
 			}
 			before = order.Rehydrate(o.Fields())
@@ -311,7 +311,7 @@ func (s *OrderService) transition(ctx context.Context, p Principal, id string, c
 			return err
 		}
 		out = o
-		r.Events.Record(orderTransitioned(p.Actor(), before, o, false))
+		r.Events.Record(orderTransitioned(p, before, o, false))
 		return nil
 	})
 	return out, err
@@ -327,23 +327,23 @@ func orderTransitioned(by user.Actor, before, after *order.Order, restocked bool
 }
 
 // Confirm is the seller's acceptance; see order.Order.Confirm.
-func (s *OrderService) Confirm(ctx context.Context, p Principal, id string) (*order.Order, error) {
+func (s *OrderService) Confirm(ctx context.Context, p user.Actor, id string) (*order.Order, error) {
 	return s.transition(ctx, p, id, func(o *order.Order, now time.Time) error { return o.Confirm(p.UserID, now) })
 }
 
 // Ship records the dispatch; see order.Order.Ship.
-func (s *OrderService) Ship(ctx context.Context, p Principal, id string) (*order.Order, error) {
+func (s *OrderService) Ship(ctx context.Context, p user.Actor, id string) (*order.Order, error) {
 	return s.transition(ctx, p, id, func(o *order.Order, now time.Time) error { return o.Ship(p.UserID, now) })
 }
 
 // Deliver records the buyer's receipt; see order.Order.Deliver.
-func (s *OrderService) Deliver(ctx context.Context, p Principal, id string) (*order.Order, error) {
+func (s *OrderService) Deliver(ctx context.Context, p user.Actor, id string) (*order.Order, error) {
 	return s.transition(ctx, p, id, func(o *order.Order, now time.Time) error { return o.Deliver(p.UserID, now) })
 }
 
 // MarkPaid records the payment; see order.Order.MarkPaid.
-func (s *OrderService) MarkPaid(ctx context.Context, p Principal, id string) (*order.Order, error) {
-	return s.transition(ctx, p, id, func(o *order.Order, now time.Time) error { return o.MarkPaid(p.UserID, p.Role, now) })
+func (s *OrderService) MarkPaid(ctx context.Context, p user.Actor, id string) (*order.Order, error) {
+	return s.transition(ctx, p, id, func(o *order.Order, now time.Time) error { return o.MarkPaid(p, now) })
 }
 
 // Cancel cancels the order and gives its quantity back to the product in
@@ -352,7 +352,7 @@ func (s *OrderService) MarkPaid(ctx context.Context, p Principal, id string) (*o
 // stock comes back exactly once. It returns order.ErrNotFound,
 // order.ErrForbidden, order.ErrInvalidState or a validation error for a
 // bad reason; nothing changes then.
-func (s *OrderService) Cancel(ctx context.Context, p Principal, id, reason string) (*order.Order, error) {
+func (s *OrderService) Cancel(ctx context.Context, p user.Actor, id, reason string) (*order.Order, error) {
 	now := s.clock.Now()
 	var o *order.Order
 	err := s.tx.WithinTx(ctx, func(ctx context.Context, r ports.Repos) error {
@@ -360,7 +360,7 @@ func (s *OrderService) Cancel(ctx context.Context, p Principal, id, reason strin
 		var before *order.Order
 		var err error
 		o, err = r.Orders.Update(ctx, id, func(o *order.Order) error {
-			if !o.VisibleTo(p.UserID, p.Role) {
+			if !o.VisibleTo(p) {
 				return order.ErrNotFound
 			}
 			before = order.Rehydrate(o.Fields())
@@ -373,7 +373,7 @@ func (s *OrderService) Cancel(ctx context.Context, p Principal, id, reason strin
 		if _, err = r.Products.Update(ctx, o.ProductID(), func(pr *product.Product) error { return pr.Release(qty, now) }); err != nil {
 			return err
 		}
-		r.Events.Record(orderTransitioned(p.Actor(), before, o, true))
+		r.Events.Record(orderTransitioned(p, before, o, true))
 		return nil
 	})
 	if err != nil {

@@ -80,7 +80,7 @@ func stored(qty int, out **product.Product) func(context.Context, string, func(*
 	}
 }
 
-var orderBuyer = app.Principal{UserID: buyerID, Role: user.RoleUser}
+var orderBuyer = user.Actor{UserID: buyerID, Role: user.RoleUser}
 
 func TestPlaceStoresTheOrderAtTheProductPrice(t *testing.T) {
 	f := newOrderFixture(t)
@@ -140,7 +140,7 @@ func TestPlaceRefusals(t *testing.T) {
 			var p *product.Product
 			f.products.EXPECT().Update(gomock.Any(), productID, gomock.Any()).DoAndReturn(stored(tc.stock, &p))
 			f.auctions.EXPECT().HasOpenAuction(gomock.Any(), productID).AnyTimes().Return(tc.auction, nil)
-			_, err := f.core.Orders.Place(context.Background(), app.Principal{UserID: tc.who}, app.PlaceOrder{ProductID: productID, Quantity: tc.qty})
+			_, err := f.core.Orders.Place(context.Background(), user.Actor{UserID: tc.who}, app.PlaceOrder{ProductID: productID, Quantity: tc.qty})
 			if !errors.Is(err, tc.want) {
 				t.Errorf("Place = %v, want %v", err, tc.want)
 			}
@@ -203,10 +203,10 @@ func TestOrdersOfOthersAreNotFound(t *testing.T) {
 	o, _ := order.New(order.NewParams{ID: "o1", Number: "SB-20261126-AAAAAAAA", ProductID: productID, SellerID: sellerID,
 		BuyerID: buyerID, Quantity: 1, UnitPrice: 10, Currency: "UZS"}, orderNow)
 	f.orders.EXPECT().Get(gomock.Any(), "o1").Return(o, nil).Times(2)
-	if _, err := f.core.Orders.Get(context.Background(), app.Principal{UserID: "stranger", Role: user.RoleModerator}, "o1"); !errors.Is(err, order.ErrNotFound) {
+	if _, err := f.core.Orders.Get(context.Background(), user.Actor{UserID: "stranger", Role: user.RoleModerator}, "o1"); !errors.Is(err, order.ErrNotFound) {
 		t.Errorf("Get by a stranger = %v, want order.ErrNotFound", err)
 	}
-	if _, err := f.core.Orders.Get(context.Background(), app.Principal{UserID: "boss", Role: user.RoleAdmin}, "o1"); err != nil {
+	if _, err := f.core.Orders.Get(context.Background(), user.Actor{UserID: "boss", Role: user.RoleAdmin}, "o1"); err != nil {
 		t.Errorf("Get by an admin = %v, want the order", err)
 	}
 }

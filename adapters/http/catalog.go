@@ -12,6 +12,7 @@ import (
 	"github.com/secondbloom/marketplace/domain/category"
 	"github.com/secondbloom/marketplace/domain/money"
 	"github.com/secondbloom/marketplace/domain/product"
+	"github.com/secondbloom/marketplace/domain/user"
 	"github.com/secondbloom/marketplace/ports"
 )
 
@@ -94,8 +95,8 @@ func fromImageDTOs(in []imageDTO) []product.Image {
 	return out
 }
 
-// viewer returns the caller, or the zero Principal for anonymous requests.
-func viewer(c *fiber.Ctx) app.Principal {
+// viewer returns the caller, or the zero user.Actor for anonymous requests.
+func viewer(c *fiber.Ctx) user.Actor {
 	p, _ := principal(c)
 	return p
 }

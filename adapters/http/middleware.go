@@ -13,14 +13,14 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/secondbloom/marketplace/app"
 	"github.com/secondbloom/marketplace/domain/auth"
+	"github.com/secondbloom/marketplace/domain/user"
 )
 
 // Keys of values kept in fiber.Ctx.Locals.
 const (
 	localsRequestID = "requestID"
-	localsPrincipal = "principal"
+	localsActor     = "actor"
 	localsCause     = "errorCause"
 	localsErrorCode = "errorCode"
 )
@@ -95,7 +95,7 @@ func (s *Server) reportInternal(c *fiber.Ctx, err error) {
 	s.opt.Logger.Error("server error", attrs...)
 	if s.opt.Reporter != nil {
 		tags := map[string]string{"route": routeOf(c), "request_id": requestID(c), "method": c.Method()}
-		if pr, ok := c.Locals(localsPrincipal).(app.Principal); ok {
+		if pr, ok := c.Locals(localsActor).(user.Actor); ok {
 			tags["user_id"] = pr.UserID
 		}
 		s.opt.Reporter.Report(c.UserContext(), err, tags)
@@ -133,7 +133,7 @@ func (s *Server) logRequests(c *fiber.Ctx) error {
 		slog.Int("status", status),
 		slog.Float64("latencyMs", float64(time.Since(start).Microseconds())/1000),
 	}
-	if p, ok := c.Locals(localsPrincipal).(app.Principal); ok {
+	if p, ok := c.Locals(localsActor).(user.Actor); ok {
 		attrs = append(attrs, slog.String("userId", p.UserID))
 	}
 	if code, ok := c.Locals(localsErrorCode).(string); ok && status >= 400 {
@@ -157,7 +157,7 @@ func (s *Server) authenticate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	c.Locals(localsPrincipal, p)
+	c.Locals(localsActor, p)
 	return c.Next()
 }
 
@@ -173,8 +173,8 @@ func (s *Server) optionalAuth(c *fiber.Ctx) error {
 
 // principal returns the authenticated caller; ok is false for anonymous
 // requests.
-func principal(c *fiber.Ctx) (app.Principal, bool) {
-	p, ok := c.Locals(localsPrincipal).(app.Principal)
+func principal(c *fiber.Ctx) (user.Actor, bool) {
+	p, ok := c.Locals(localsActor).(user.Actor)
 	return p, ok
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/secondbloom/marketplace/app"
 	"github.com/secondbloom/marketplace/domain"
 	"github.com/secondbloom/marketplace/domain/order"
+	"github.com/secondbloom/marketplace/domain/user"
 )
 
 // Idempotency headers of API.md section 1.
@@ -181,7 +182,7 @@ func (s *Server) listOrders(c *fiber.Ctx) error {
 }
 
 // orderTransition serves a body-less lifecycle route.
-func (s *Server) orderTransition(do func(*app.OrderService, context.Context, app.Principal, string) (*order.Order, error)) fiber.Handler {
+func (s *Server) orderTransition(do func(*app.OrderService, context.Context, user.Actor, string) (*order.Order, error)) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		if err := decode(c); err != nil {
 			return err

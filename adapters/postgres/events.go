@@ -50,8 +50,8 @@ type eventRow struct {
 func eventToRow(origin string, e event.Event) eventRow {
 	r := eventRow{Origin: origin, Name: string(e.Name), ActorRole: string(e.Actor.Role), ActorSystem: e.Actor.System,
 		SubjectType: e.SubjectType, SubjectID: e.SubjectID, Data: e.Data}
-	if e.Actor.ID != "" {
-		id := e.Actor.ID
+	if e.Actor.UserID != "" {
+		id := e.Actor.UserID
 		r.ActorID = &id
 	}
 	if r.Data == nil {
@@ -64,7 +64,7 @@ func (r eventRow) toDomain() event.Event {
 	e := event.Event{Seq: r.Seq, Name: event.Name(r.Name), SubjectType: r.SubjectType, SubjectID: r.SubjectID,
 		Actor: user.Actor{Role: user.Role(r.ActorRole), System: r.ActorSystem}, At: r.CreatedAt.UTC()}
 	if r.ActorID != nil {
-		e.Actor.ID = *r.ActorID
+		e.Actor.UserID = *r.ActorID
 	}
 	if len(r.Data) > 0 {
 		e.Data = r.Data

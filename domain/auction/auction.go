@@ -299,8 +299,8 @@ func (a *Auction) PlaceBid(id, bidderID string, amount int64, now time.Time, ant
 // Cancel cancels the auction on behalf of actor. It returns ErrForbidden
 // unless actor is the seller or an ADMIN, ErrInvalidState unless ACTIVE,
 // and ErrHasBids once a bid was accepted.
-func (a *Auction) Cancel(actorID string, role user.Role, now time.Time) error {
-	if actorID != a.sellerID && role != user.RoleAdmin {
+func (a *Auction) Cancel(by user.Actor, now time.Time) error {
+	if !by.Is(a.sellerID) && !by.IsAdmin() {
 		return ErrForbidden
 	}
 	if a.status != StatusActive {

@@ -174,7 +174,7 @@ func TestCancel(t *testing.T) {
 			f := newAuction(t, 1000, nil, t0.Add(2*time.Hour)).Fields()
 			f.BidCount, f.Status = tc.bids, tc.status
 			a := auction.Rehydrate(f)
-			err := a.Cancel(tc.actor, tc.role, t0.Add(time.Minute))
+			err := a.Cancel(user.Actor{UserID: tc.actor, Role: tc.role}, t0.Add(time.Minute))
 			if !errors.Is(err, tc.wantErr) {
 				t.Fatalf("Cancel(%s, %s) = %v, want %v", tc.actor, tc.role, err, tc.wantErr)
 			}

@@ -327,8 +327,8 @@ func (o *Order) UpdatedAt() time.Time { return o.updatedAt }
 
 // VisibleTo reports whether the user may see the order: its buyer, its
 // seller and admins may; everyone else is told it does not exist.
-func (o *Order) VisibleTo(userID string, role user.Role) bool {
-	return userID != "" && (userID == o.buyerID || userID == o.sellerID) || role == user.RoleAdmin
+func (o *Order) VisibleTo(a user.Actor) bool {
+	return a.Is(o.buyerID) || a.Is(o.sellerID) || a.CanSeeAllOrders()
 }
 
 // Confirm moves a PENDING order to CONFIRMED. Only the seller may; others
@@ -398,8 +398,8 @@ func (o *Order) Cancel(actorID, reason string, now time.Time) (int, error) {
 // MarkPaid records the payment of an unpaid order that is not cancelled.
 // The seller or an ADMIN may; others get ErrForbidden, and a paid,
 // refunded or cancelled order ErrInvalidState.
-func (o *Order) MarkPaid(actorID string, role user.Role, now time.Time) error {
-	if actorID != o.sellerID && role != user.RoleAdmin {
+func (o *Order) MarkPaid(a user.Actor, now time.Time) error {
+	if !a.Is(o.sellerID) && !a.IsAdmin() {
 		return ErrForbidden
 	}
 	if o.paymentStatus != PaymentPending || o.status == StatusCancelled {

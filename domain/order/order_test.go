@@ -112,7 +112,7 @@ func TestTransitions(t *testing.T) {
 		if who == admin {
 			role = user.RoleAdmin
 		}
-		return o.MarkPaid(who, role, t0)
+		return o.MarkPaid(user.Actor{UserID: who, Role: role}, t0)
 	}
 	type step = func(*order.Order, string) error
 	tests := []struct {
@@ -168,7 +168,7 @@ func TestTransitions(t *testing.T) {
 
 func TestCancel(t *testing.T) {
 	o := newOrder(t)
-	if err := o.MarkPaid(seller, user.RoleUser, t0); err != nil {
+	if err := o.MarkPaid(user.Actor{UserID: seller, Role: user.RoleUser}, t0); err != nil {
 		t.Fatal(err)
 	}
 	qty, err := o.Cancel(buyer, " changed my mind ", t0.Add(time.Hour))
@@ -200,7 +200,7 @@ func TestVisibleTo(t *testing.T) {
 		{"", user.RoleUser, false},
 	}
 	for _, tc := range tests {
-		if got := o.VisibleTo(tc.who, tc.role); got != tc.want {
+		if got := o.VisibleTo(user.Actor{UserID: tc.who, Role: tc.role}); got != tc.want {
 			t.Errorf("VisibleTo(%q, %s) = %v, want %v", tc.who, tc.role, got, tc.want)
 		}
 	}

@@ -17,25 +17,16 @@ const (
 	MaxReasonLength   = 500
 )
 
-// Actor is who acts on a product: a user id and that user's role.
-type Actor struct {
-	UserID string
-	Role   user.Role
-}
-
-// staff reports whether the actor moderates the catalogue.
-func (a Actor) staff() bool { return a.Role.IsStaff() }
-
 // CanManage reports whether a may edit or archive the product: its seller
 // and staff may.
-func (p *Product) CanManage(a Actor) bool {
-	return a.staff() || (a.UserID != "" && a.UserID == p.sellerID)
+func (p *Product) CanManage(a user.Actor) bool {
+	return a.IsStaff() || (a.UserID != "" && a.UserID == p.sellerID)
 }
 
 // Approve publishes a PENDING product. It returns ErrForbidden unless a is
 // staff and ErrInvalidState in any other status.
-func (p *Product) Approve(a Actor, now time.Time) error {
-	if !a.staff() {
+func (p *Product) Approve(a user.Actor, now time.Time) error {
+	if !a.IsStaff() {
 		return ErrForbidden
 	}
 	if p.status != StatusPending {
@@ -50,8 +41,8 @@ func (p *Product) Approve(a Actor, now time.Time) error {
 // Reject refuses a PENDING product with a reason of 1..500 characters. It
 // returns ErrForbidden unless a is staff, a validation error for a bad
 // reason and ErrInvalidState in any other status.
-func (p *Product) Reject(a Actor, reason string, now time.Time) error {
-	if !a.staff() {
+func (p *Product) Reject(a user.Actor, reason string, now time.Time) error {
+	if !a.IsStaff() {
 		return ErrForbidden
 	}
 	reason = strings.TrimSpace(reason)
@@ -84,7 +75,7 @@ type Change struct {
 // ErrForbidden unless a may manage the product, ErrInvalidState for an
 // ARCHIVED product, and a validation error naming every bad field; the
 // product is unchanged on failure.
-func (p *Product) Edit(a Actor, c Change, moderated bool, now time.Time) error {
+func (p *Product) Edit(a user.Actor, c Change, moderated bool, now time.Time) error {
 	if !p.CanManage(a) {
 		return ErrForbidden
 	}
@@ -136,7 +127,7 @@ func (p *Product) Edit(a Actor, c Change, moderated bool, now time.Time) error {
 	if err := v.Err(); err != nil {
 		return err
 	}
-	if moderated && !a.staff() && (p.status == StatusActive || p.status == StatusRejected) {
+	if moderated && !a.IsStaff() && (p.status == StatusActive || p.status == StatusRejected) {
 		next.status = StatusPending
 		next.rejectionReason = ""
 	}
@@ -150,7 +141,7 @@ func (p *Product) Edit(a Actor, c Change, moderated bool, now time.Time) error {
 // ErrForbidden unless a may manage the product. Whether an open order or
 // auction still needs the product is the caller's question, since the
 // product does not know about them.
-func (p *Product) Archive(a Actor, now time.Time) error {
+func (p *Product) Archive(a user.Actor, now time.Time) error {
 	if !p.CanManage(a) {
 		return ErrForbidden
 	}

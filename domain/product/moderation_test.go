@@ -14,10 +14,10 @@ var t0 = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 const sellerID = "seller"
 
 var (
-	seller    = Actor{UserID: sellerID, Role: user.RoleUser}
-	stranger  = Actor{UserID: "other", Role: user.RoleUser}
-	moderator = Actor{UserID: "mod", Role: user.RoleModerator}
-	admin     = Actor{UserID: "adm", Role: user.RoleAdmin}
+	seller    = user.Actor{UserID: sellerID, Role: user.RoleUser}
+	stranger  = user.Actor{UserID: "other", Role: user.RoleUser}
+	moderator = user.Actor{UserID: "mod", Role: user.RoleModerator}
+	admin     = user.Actor{UserID: "adm", Role: user.RoleAdmin}
 )
 
 func withStatus(t *testing.T, s Status) *Product {
@@ -38,7 +38,7 @@ func TestApproveAndReject(t *testing.T) {
 	tests := []struct {
 		name    string
 		from    Status
-		by      Actor
+		by      user.Actor
 		reject  bool
 		reason  string
 		want    Status
@@ -86,7 +86,7 @@ func TestEdit(t *testing.T) {
 	tests := []struct {
 		name       string
 		from       Status
-		by         Actor
+		by         user.Actor
 		change     Change
 		moderated  bool
 		wantStatus Status
@@ -134,7 +134,7 @@ func TestEdit(t *testing.T) {
 func TestArchive(t *testing.T) {
 	tests := []struct {
 		name    string
-		by      Actor
+		by      user.Actor
 		wantErr error
 		want    Status
 	}{
@@ -151,7 +151,7 @@ func TestArchive(t *testing.T) {
 			if p.Status() != tc.want {
 				t.Errorf("status = %s, want %s", p.Status(), tc.want)
 			}
-			if tc.wantErr == nil && p.VisibleTo(stranger.UserID, stranger.Role) {
+			if tc.wantErr == nil && p.VisibleTo(stranger) {
 				t.Error("archived product is visible to a stranger, want hidden")
 			}
 		})

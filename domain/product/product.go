@@ -122,11 +122,10 @@ func (p *Product) CategoryID() string { return p.categoryID }
 // Status returns the moderation status.
 func (p *Product) Status() Status { return p.status }
 
-// VisibleTo reports whether a viewer may see the product: everyone sees an
-// ACTIVE product; the seller and staff see it in any status. viewerID is ""
-// for anonymous viewers.
-func (p *Product) VisibleTo(viewerID string, role user.Role) bool {
-	return p.status == StatusActive || (viewerID != "" && viewerID == p.sellerID) || role.IsStaff()
+// VisibleTo reports whether a may see the product: everyone sees an ACTIVE
+// product; the seller and staff see it in any status.
+func (p *Product) VisibleTo(a user.Actor) bool {
+	return p.status == StatusActive || a.Is(p.sellerID) || a.IsStaff()
 }
 
 // Reserve takes qty from stock for an order. It returns ErrNotAvailable

@@ -277,7 +277,7 @@ func TestVisibleTo(t *testing.T) {
 		name := string(tc.status) + "/" + tc.viewer.id + string(tc.viewer.role)
 		t.Run(name, func(t *testing.T) {
 			p := withStatus(tc.status, 1)
-			if got := p.VisibleTo(tc.viewer.id, tc.viewer.role); got != tc.want {
+			if got := p.VisibleTo(user.Actor{UserID: tc.viewer.id, Role: tc.viewer.role}); got != tc.want {
 				t.Errorf("VisibleTo(%q, %q) on %s = %v, want %v", tc.viewer.id, tc.viewer.role, tc.status, got, tc.want)
 			}
 		})
@@ -288,7 +288,7 @@ func TestVisibleToSellerWithoutID(t *testing.T) {
 	// A product whose seller id is empty must not be visible to every
 	// anonymous viewer just because both ids are "".
 	p := product.Rehydrate(product.Fields{ID: "p1", Status: product.StatusPending})
-	if p.VisibleTo("", user.RoleUser) {
+	if p.VisibleTo(user.Actor{Role: user.RoleUser}) {
 		t.Errorf("VisibleTo(%q, USER) on a PENDING product without seller = true, want false", "")
 	}
 }

@@ -1,11 +1,13 @@
 package user
 
-// Actor is whoever performs a use case: a signed-in user (ID, Role and the
-// session they act through), nobody (the zero Actor: an anonymous
+// Actor is whoever performs a use case: a signed-in user (UserID, Role and
+// the session they act through), nobody (the zero Actor: an anonymous
 // visitor), or the system itself (System: workers and the command line),
-// which has no ID but a name for the record.
+// which has no user id but a name for the record. Its methods are the
+// marketplace's named access policies; rules about one aggregate (may this
+// actor see this product?) are methods of the aggregate taking an Actor.
 type Actor struct {
-	ID        string
+	UserID    string
 	Role      Role
 	SessionID string
 	// System names a non-human actor ("cli", "auction-closer"); empty for
@@ -18,13 +20,13 @@ type Actor struct {
 func SystemActor(name string) Actor { return Actor{System: name} }
 
 // Anonymous reports whether the actor is a visitor who has not signed in.
-func (a Actor) Anonymous() bool { return a.ID == "" && a.System == "" }
+func (a Actor) Anonymous() bool { return a.UserID == "" && a.System == "" }
 
 // IsStaff reports whether the actor is a moderator or an admin.
-func (a Actor) IsStaff() bool { return a.ID != "" && a.Role.IsStaff() }
+func (a Actor) IsStaff() bool { return a.UserID != "" && a.Role.IsStaff() }
 
 // IsAdmin reports whether the actor is an admin.
-func (a Actor) IsAdmin() bool { return a.ID != "" && a.Role == RoleAdmin }
+func (a Actor) IsAdmin() bool { return a.UserID != "" && a.Role == RoleAdmin }
 
 // CanModerate reports whether the actor may approve and reject listings.
 func (a Actor) CanModerate() bool { return a.IsStaff() }
@@ -42,4 +44,4 @@ func (a Actor) CanSeeAllOrders() bool { return a.IsAdmin() }
 
 // Is reports whether the actor is the user with id (never true for an
 // empty id).
-func (a Actor) Is(id string) bool { return id != "" && a.ID == id }
+func (a Actor) Is(id string) bool { return id != "" && a.UserID == id }

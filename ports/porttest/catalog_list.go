@@ -264,7 +264,7 @@ func testProductCreateRaces(t *testing.T, newStore NewStore) {
 		other := listed(t, r, cat, seller, "Daisies", 1, 1, product.StatusActive, 0)
 		title := "twin ROSES"
 		if _, err := r.Products.Update(ctx, other.ID(), func(p *product.Product) error {
-			return p.Edit(product.Actor{UserID: seller.ID(), Role: user.RoleUser}, product.Change{Title: &title}, true, t0)
+			return p.Edit(user.Actor{UserID: seller.ID(), Role: user.RoleUser}, product.Change{Title: &title}, true, t0)
 		}); !errors.Is(err, product.ErrDuplicate) {
 			t.Fatalf("Update(rename to a live title) = %v, want product.ErrDuplicate", err)
 		}
@@ -287,7 +287,7 @@ func testProductCreateRaces(t *testing.T, newStore NewStore) {
 			t.Fatalf("twin roses listed %d times, want 1", len(ps))
 		}
 		if _, err := r.Products.Update(ctx, ps[0].ID(), func(p *product.Product) error {
-			return p.Archive(product.Actor{UserID: seller.ID(), Role: user.RoleUser}, t0)
+			return p.Archive(user.Actor{UserID: seller.ID(), Role: user.RoleUser}, t0)
 		}); err != nil {
 			t.Fatalf("archive: %v", err)
 		}

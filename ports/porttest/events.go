@@ -56,7 +56,7 @@ func names(evs []event.Event) []string {
 // error or panicked are nowhere.
 func RunEvents(t *testing.T, newStore func(t *testing.T) EventStore) {
 	ctx := context.Background()
-	actor := user.Actor{ID: "0193a000-0000-7000-8000-00000000000a", Role: user.RoleAdmin}
+	actor := user.Actor{UserID: "0193a000-0000-7000-8000-00000000000a", Role: user.RoleAdmin}
 	ev := func(id string) event.Event {
 		return event.New(event.ProductChanged, actor, event.SubjectProduct, id, "action", "edit")
 	}
