@@ -1,7 +1,10 @@
 package acceptance
 
 import (
+	"go/ast"
 	"go/build"
+	"go/parser"
+	"go/token"
 	"io/fs"
 	"path/filepath"
 	"strings"
@@ -65,4 +68,53 @@ func stdlib(imp string) bool { return !strings.Contains(strings.SplitN(imp, "/",
 func within(imp, dir string) bool {
 	p := module + "/" + dir
 	return imp == p || strings.HasPrefix(imp, p+"/")
+}
+
+// TestNoNilPortChecksInApp keeps optional collaborators out of the call
+// sites: app.New fills every optional port with a no-op and refuses a
+// missing required one, so no service, repository set or dependency field
+// is compared with nil anywhere else in app/.
+func TestNoNilPortChecksInApp(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("..", "app", "*.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	checked := 0
+	for _, path := range files {
+		if strings.HasSuffix(path, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, path, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, decl := range f.Decls {
+			fn, ok := decl.(*ast.FuncDecl)
+			if !ok || (fn.Recv == nil && fn.Name.Name == "New") {
+				continue // the constructor is where missing ports are refused
+			}
+			checked++
+			ast.Inspect(fn, func(n ast.Node) bool {
+				be, ok := n.(*ast.BinaryExpr)
+				if !ok || (be.Op != token.EQL && be.Op != token.NEQ) {
+					return true
+				}
+				for _, side := range [][2]ast.Expr{{be.X, be.Y}, {be.Y, be.X}} {
+					sel, ok := side[0].(*ast.SelectorExpr)
+					nilIdent, isNil := side[1].(*ast.Ident)
+					if !ok || !isNil || nilIdent.Name != "nil" {
+						continue
+					}
+					if base, ok := sel.X.(*ast.Ident); ok && (base.Name == "s" || base.Name == "r" || base.Name == "d" || base.Name == "a") {
+						t.Errorf("%s: %s.%s compared with nil in %s; make the port required or give it a no-op", fset.Position(be.Pos()), base.Name, sel.Sel.Name, fn.Name.Name)
+					}
+				}
+				return true
+			})
+		}
+	}
+	if checked < 20 {
+		t.Fatalf("only %d functions checked; the scan is broken", checked)
+	}
 }

@@ -65,6 +65,9 @@ type Deps struct {
 	// Reporter hears of failures the core handles itself (a panicking
 	// event subscriber).
 	Reporter ports.ErrorReporter
+	// Projections write rows that commit with the events of every
+	// transaction (see Projection); the core adds its own.
+	Projections []Projection
 }
 
 // App is the application core: one service per area, and the relay that
@@ -121,6 +124,7 @@ func New(d Deps) (*App, error) {
 	relay := NewRelay(d.Reporter)
 	relay.Subscribe("product-cache", evictProducts(d.ProductCache))
 	relay.Subscribe("metrics", countEvents(d.Metrics))
+	d.Tx = &projectingTx{inner: d.Tx, projections: d.Projections}
 	r := d.Repos
 	return &App{
 		Auth:     newAuthService(d.Tx, r.Users, r.Challenges, r.Sessions, d.Clock, d.SMS, d.Tokens, d.Metrics, d.Config),

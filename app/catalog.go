@@ -54,8 +54,14 @@ func categoryEvent(by user.Actor, id, action string) event.Event {
 	return event.New(event.CategoryChanged, by, event.SubjectCategory, id, "action", action)
 }
 
-func productEvent(by user.Actor, id, action string) event.Event {
-	return event.New(event.ProductChanged, by, event.SubjectProduct, id, "action", action)
+// productEvent describes a change of p by by; a rejection carries its
+// reason, for the seller's notification.
+func productEvent(by user.Actor, p *product.Product, action string) event.Event {
+	kv := []string{"action", action, "sellerId", p.SellerID(), "status", string(p.Status())}
+	if action == "reject" {
+		kv = append(kv, "reason", p.RejectionReason())
+	}
+	return event.New(event.ProductChanged, by, event.SubjectProduct, p.ID(), kv...)
 }
 
 // updateProduct runs fn on the product with id under its row lock and
@@ -68,7 +74,7 @@ func (s *CatalogService) updateProduct(ctx context.Context, by user.Actor, id, a
 			return err
 		}
 		out = p
-		r.Events.Record(productEvent(by, id, action))
+		r.Events.Record(productEvent(by, p, action))
 		return nil
 	})
 	return out, err
@@ -154,6 +160,9 @@ func (s *CatalogService) UpdateCategory(ctx context.Context, by user.Actor, id s
 	if !by.CanManageCategories() {
 		return nil, ErrAdminOnly
 	}
+	if ch.Empty() {
+		return nil, category.ErrEmptyChange
+	}
 	if ch.Name != nil {
 		sl := slug.Make(*ch.Name, "category")
 		ch.Slug = &sl
@@ -216,9 +225,10 @@ type NewProduct struct {
 	Description string
 	Price       int64
 	Currency    string
-	Quantity    int
-	CategoryID  string
-	Images      []product.Image
+	// Quantity is the stock; nil means product.DefaultQuantity.
+	Quantity   *int
+	CategoryID string
+	Images     []product.Image
 }
 
 // CreateProduct lists a product for by. It starts PENDING, or ACTIVE when
@@ -229,8 +239,12 @@ type NewProduct struct {
 func (s *CatalogService) CreateProduct(ctx context.Context, by user.Actor, np NewProduct) (*product.Product, error) {
 	now := s.clock.Now()
 	id := newID()
+	qty := product.DefaultQuantity
+	if np.Quantity != nil {
+		qty = *np.Quantity
+	}
 	params := product.NewParams{ID: id, Title: np.Title, Description: np.Description, Price: np.Price,
-		Currency: np.Currency, Quantity: np.Quantity, CategoryID: np.CategoryID, SellerID: by.UserID,
+		Currency: np.Currency, Quantity: qty, CategoryID: np.CategoryID, SellerID: by.UserID,
 		Images: np.Images, Publish: by.IsStaff() || !s.moderation}
 	p, err := product.New(params, now)
 	if err != nil {
@@ -257,7 +271,8 @@ func (s *CatalogService) CreateProduct(ctx context.Context, by user.Actor, np Ne
 			if err := r.Products.Create(ctx, created); err != nil {
 				return err
 			}
-			r.Events.Record(event.New(event.ProductCreated, by, event.SubjectProduct, id))
+			r.Events.Record(event.New(event.ProductCreated, by, event.SubjectProduct, id, "sellerId", created.SellerID(),
+				"status", string(created.Status())))
 			return nil
 		})
 		if errors.Is(err, product.ErrSlugTaken) && n <= slugAttempts {
@@ -294,8 +309,12 @@ func visible(p *product.Product, err error, viewer user.Actor) (*product.Product
 }
 
 // ListProducts returns a page of ACTIVE products matching f, and their
-// total. It returns a validation error for an unknown sort field.
+// total. It returns a validation error for an unknown sort field or a
+// MinPrice above MaxPrice.
 func (s *CatalogService) ListProducts(ctx context.Context, f ports.ProductFilter, sort ports.Sort, p ports.Page) ([]*product.Product, int, error) {
+	if f.MinPrice != nil && f.MaxPrice != nil && *f.MinPrice > *f.MaxPrice {
+		return nil, 0, domain.Invalid("minPrice", "must not exceed maxPrice")
+	}
 	f.Status = product.StatusActive
 	return s.products.List(ctx, f, sort, p)
 }
@@ -307,6 +326,9 @@ func (s *CatalogService) ListProducts(ctx context.Context, f ports.ProductFilter
 // product, category.ErrNotFound for a missing or inactive new category,
 // product.ErrDuplicate for a title by already uses, or a validation error.
 func (s *CatalogService) UpdateProduct(ctx context.Context, by user.Actor, id string, ch product.Change) (*product.Product, error) {
+	if ch.Empty() {
+		return nil, product.ErrEmptyChange
+	}
 	if ch.CategoryID != nil && *ch.CategoryID != "" {
 		c, err := s.categories.Get(ctx, *ch.CategoryID)
 		if err != nil {

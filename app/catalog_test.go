@@ -68,7 +68,7 @@ func storedProduct(status product.Status) *product.Product {
 }
 
 func newRoses() NewProduct {
-	return NewProduct{Title: "Qizil atirgul o‘zbek", Price: 150000, Quantity: 3, CategoryID: catID}
+	return NewProduct{Title: "Qizil atirgul o‘zbek", Price: 150000, Quantity: ptr(3), CategoryID: catID}
 }
 
 func TestCreateProductStoresPendingAndInvalidatesTheCache(t *testing.T) {
@@ -166,7 +166,7 @@ func TestCreateProductRetriesATakenSlugWithASuffix(t *testing.T) {
 		return nil
 	}).Times(3)
 	f.events.EXPECT().Record(gomock.Any())
-	p, err := f.svc.CreateProduct(context.Background(), seller, NewProduct{Title: "Красные розы", Price: 1, Quantity: 1, CategoryID: catID})
+	p, err := f.svc.CreateProduct(context.Background(), seller, NewProduct{Title: "Красные розы", Price: 1, Quantity: ptr(1), CategoryID: catID})
 	if err != nil {
 		t.Fatalf("CreateProduct = %v", err)
 	}
@@ -178,7 +178,7 @@ func TestCreateProductRetriesATakenSlugWithASuffix(t *testing.T) {
 
 func TestCreateProductWithBadValuesTouchesNothing(t *testing.T) {
 	f := newCatalogFixture(t, true)
-	_, err := f.svc.CreateProduct(context.Background(), seller, NewProduct{Title: "  ", Price: -1, Quantity: -1, CategoryID: catID})
+	_, err := f.svc.CreateProduct(context.Background(), seller, NewProduct{Title: "  ", Price: -1, Quantity: ptr(-1), CategoryID: catID})
 	var de *domain.Error
 	if !errors.As(err, &de) || de.Kind != domain.KindInvalid || len(de.Details) != 3 {
 		t.Fatalf("CreateProduct = %v, want a validation error with 3 details", err)
@@ -294,3 +294,19 @@ func TestUpdateCategoryRefusesACycle(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+func TestEditsThatChangeNothingAndInvertedPriceRangesAreRefused(t *testing.T) {
+	f := newCatalogFixture(t, true)
+	admin := user.Actor{UserID: sellerID, Role: user.RoleAdmin}
+	if _, err := f.svc.UpdateProduct(context.Background(), seller, prodID, product.Change{}); !errors.Is(err, product.ErrEmptyChange) {
+		t.Errorf("UpdateProduct(no change) = %v, want %v", err, product.ErrEmptyChange)
+	}
+	if _, err := f.svc.UpdateCategory(context.Background(), admin, catID, category.Change{}); !errors.Is(err, category.ErrEmptyChange) {
+		t.Errorf("UpdateCategory(no change) = %v, want %v", err, category.ErrEmptyChange)
+	}
+	lo, hi := int64(500), int64(100)
+	_, _, err := f.svc.ListProducts(context.Background(), ports.ProductFilter{MinPrice: &lo, MaxPrice: &hi}, ports.Sort{}, ports.Page{Number: 1, Limit: 20})
+	if domain.KindOf(err) != domain.KindInvalid {
+		t.Errorf("ListProducts(minPrice 500, maxPrice 100) = %v, want a validation error", err)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"go.uber.org/mock/gomock"
 
 	"github.com/secondbloom/marketplace/app"
+	"github.com/secondbloom/marketplace/domain/category"
 	"github.com/secondbloom/marketplace/domain/event"
 	"github.com/secondbloom/marketplace/mocks"
 	"github.com/secondbloom/marketplace/ports"
@@ -72,3 +73,7 @@ func committing(repos ports.Repos, core **app.App) func(context.Context, func(co
 		return nil
 	}
 }
+
+func ptr[T any](v T) *T { return &v }
+
+func categoryRename(name string) category.Change { return category.Change{Name: &name} }

@@ -42,8 +42,8 @@ func orderPlaced(by user.Actor, o *order.Order) event.Event {
 // from the product.
 type PlaceOrder struct {
 	ProductID string
-	// Quantity is 1..100; the HTTP adapter fills in the default 1.
-	Quantity        int
+	// Quantity is 1..100; nil means order.DefaultQuantity.
+	Quantity        *int
 	ShippingAddress string
 	Notes           string
 }
@@ -55,7 +55,7 @@ func (in PlaceOrder) validate() error {
 	if _, err := uuid.Parse(in.ProductID); err != nil || len(in.ProductID) != 36 {
 		v.Add("productId", "must be a UUID")
 	}
-	if in.Quantity < order.MinQuantity || in.Quantity > order.MaxQuantity {
+	if q := in.quantity(); q < order.MinQuantity || q > order.MaxQuantity {
 		v.Add("quantity", "must be an integer from 1 to 100")
 	}
 	_, err := order.CleanText(in.ShippingAddress, order.MaxShippingAddressLength)
@@ -65,11 +65,19 @@ func (in PlaceOrder) validate() error {
 	return v.Err()
 }
 
+// quantity is the requested quantity, the default when none was given.
+func (in PlaceOrder) quantity() int {
+	if in.Quantity == nil {
+		return order.DefaultQuantity
+	}
+	return *in.Quantity
+}
+
 // fingerprint identifies the request's meaning for idempotency: the same
 // values (after defaults) are the same request however the JSON is spaced
 // or ordered.
 func (in PlaceOrder) fingerprint() []byte {
-	b, _ := json.Marshal([]any{in.ProductID, in.Quantity, in.ShippingAddress, in.Notes})
+	b, _ := json.Marshal([]any{in.ProductID, in.quantity(), in.ShippingAddress, in.Notes})
 	sum := sha256.Sum256(b)
 	return sum[:]
 }
@@ -139,7 +147,7 @@ func (s *OrderService) place(ctx context.Context, r ports.Repos, buyer user.Acto
 	buyerID := buyer.UserID
 	var snapshot *product.Product
 	_, err = r.Products.Update(ctx, in.ProductID, func(p *product.Product) error {
-		refused = s.reserve(ctx, r, p, buyerID, in.Quantity, now)
+		refused = s.reserve(ctx, r, p, buyerID, in.quantity(), now)
 		snapshot = p
 		return refused
 	})
@@ -163,7 +171,7 @@ func (s *OrderService) place(ctx context.Context, r ports.Repos, buyer user.Acto
 			return nil, nil, err
 		}
 		o, err = order.New(order.NewParams{ID: newID(), Number: number, ProductID: snapshot.ID(), SellerID: snapshot.SellerID(),
-			BuyerID: buyerID, Quantity: in.Quantity, UnitPrice: snapshot.Price(), Currency: snapshot.Currency(),
+			BuyerID: buyerID, Quantity: in.quantity(), UnitPrice: snapshot.Price(), Currency: snapshot.Currency(),
 			ShippingAddress: in.ShippingAddress, Notes: in.Notes}, now)
 		if err != nil {
 			return nil, nil, err

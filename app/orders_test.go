@@ -94,7 +94,7 @@ func TestPlaceStoresTheOrderAtTheProductPrice(t *testing.T) {
 	})
 	f.metrics.EXPECT().OrderCreated().Times(1)
 
-	o, err := f.core.Orders.Place(context.Background(), orderBuyer, app.PlaceOrder{ProductID: productID, Quantity: 2, Notes: "  leave at the door "})
+	o, err := f.core.Orders.Place(context.Background(), orderBuyer, app.PlaceOrder{ProductID: productID, Quantity: ptr(2), Notes: "  leave at the door "})
 	if err != nil {
 		t.Fatalf("Place = %v, want nil", err)
 	}
@@ -115,7 +115,7 @@ func TestPlaceUnknownProductIsNotFound(t *testing.T) {
 	f.products.EXPECT().Update(gomock.Any(), productID, gomock.Any()).Return(nil, product.ErrNotFound)
 	// No order is stored and nothing is counted: the mocks fail on any
 	// call of Orders.Create or Metrics.OrderCreated.
-	_, err := f.core.Orders.Place(context.Background(), orderBuyer, app.PlaceOrder{ProductID: productID, Quantity: 1})
+	_, err := f.core.Orders.Place(context.Background(), orderBuyer, app.PlaceOrder{ProductID: productID, Quantity: ptr(1)})
 	if domain.KindOf(err) != domain.KindNotFound {
 		t.Errorf("Place(unknown product) = %v, want a not-found error", err)
 	}
@@ -140,7 +140,7 @@ func TestPlaceRefusals(t *testing.T) {
 			var p *product.Product
 			f.products.EXPECT().Update(gomock.Any(), productID, gomock.Any()).DoAndReturn(stored(tc.stock, &p))
 			f.auctions.EXPECT().HasOpenAuction(gomock.Any(), productID).AnyTimes().Return(tc.auction, nil)
-			_, err := f.core.Orders.Place(context.Background(), user.Actor{UserID: tc.who}, app.PlaceOrder{ProductID: productID, Quantity: tc.qty})
+			_, err := f.core.Orders.Place(context.Background(), user.Actor{UserID: tc.who}, app.PlaceOrder{ProductID: productID, Quantity: ptr(tc.qty)})
 			if !errors.Is(err, tc.want) {
 				t.Errorf("Place = %v, want %v", err, tc.want)
 			}
@@ -162,7 +162,7 @@ func TestPlaceRetriesANumberClash(t *testing.T) {
 		return nil
 	})
 	f.metrics.EXPECT().OrderCreated()
-	o, err := f.core.Orders.Place(context.Background(), orderBuyer, app.PlaceOrder{ProductID: productID, Quantity: 1})
+	o, err := f.core.Orders.Place(context.Background(), orderBuyer, app.PlaceOrder{ProductID: productID, Quantity: ptr(1)})
 	if err != nil || len(numbers) != 2 || numbers[0] == numbers[1] || o.Number() != numbers[1] {
 		t.Errorf("Place after a clash = %v, numbers tried %v; want success with a second, different number", err, numbers)
 	}
@@ -171,9 +171,9 @@ func TestPlaceRetriesANumberClash(t *testing.T) {
 func TestPlaceRejectsBadInputWithoutTouchingTheStore(t *testing.T) {
 	f := newOrderFixture(t)
 	for _, in := range []app.PlaceOrder{
-		{ProductID: "not-a-uuid", Quantity: 1},
-		{ProductID: productID, Quantity: 0},
-		{ProductID: productID, Quantity: 101},
+		{ProductID: "not-a-uuid", Quantity: ptr(1)},
+		{ProductID: productID, Quantity: ptr(0)},
+		{ProductID: productID, Quantity: ptr(101)},
 	} {
 		if _, err := f.core.Orders.Place(context.Background(), orderBuyer, in); domain.KindOf(err) != domain.KindInvalid {
 			t.Errorf("Place(%+v) = %v, want a validation error", in, err)
@@ -220,7 +220,7 @@ func TestPlaceIdempotentStoresNoFailure(t *testing.T) {
 	f.idem.EXPECT().Get(gomock.Any(), gomock.Any()).Return(idempotency.Record{}, idempotency.ErrNotFound)
 	// No Save: the mock fails on one.
 	rendered := false
-	_, err := f.core.Orders.PlaceIdempotent(context.Background(), orderBuyer, app.PlaceOrder{ProductID: productID, Quantity: 1},
+	_, err := f.core.Orders.PlaceIdempotent(context.Background(), orderBuyer, app.PlaceOrder{ProductID: productID, Quantity: ptr(1)},
 		app.Idempotency{Key: "k1", Route: "POST /api/v1/orders"},
 		func(*order.Order, error) (app.Response, error) {
 			rendered = true
@@ -243,7 +243,7 @@ func TestPlaceIdempotentStoresTheRenderedResponse(t *testing.T) {
 	f.idem.EXPECT().Get(gomock.Any(), scope).Return(idempotency.Record{}, idempotency.ErrNotFound)
 	var saved idempotency.Record
 	f.idem.EXPECT().Save(gomock.Any(), gomock.Any()).DoAndReturn(func(_ context.Context, r idempotency.Record) error { saved = r; return nil })
-	resp, err := f.core.Orders.PlaceIdempotent(context.Background(), orderBuyer, app.PlaceOrder{ProductID: productID, Quantity: 1},
+	resp, err := f.core.Orders.PlaceIdempotent(context.Background(), orderBuyer, app.PlaceOrder{ProductID: productID, Quantity: ptr(1)},
 		app.Idempotency{Key: "k2", Route: "POST /api/v1/orders"},
 		func(o *order.Order, refused error) (app.Response, error) {
 			return app.Response{Status: 201, Body: []byte(o.Number())}, nil
@@ -253,5 +253,18 @@ func TestPlaceIdempotentStoresTheRenderedResponse(t *testing.T) {
 	}
 	if saved.Scope != scope || saved.Status != 201 || string(saved.Body) != string(resp.Body) || len(saved.Fingerprint) != 32 || !saved.CreatedAt.Equal(orderNow) {
 		t.Errorf("saved record = %+v, want the rendered response under %+v", saved, scope)
+	}
+}
+
+func TestPlaceWithoutAQuantityOrdersOne(t *testing.T) {
+	f := newOrderFixture(t)
+	var stock *product.Product
+	f.products.EXPECT().Update(gomock.Any(), productID, gomock.Any()).DoAndReturn(stored(3, &stock))
+	f.auctions.EXPECT().HasOpenAuction(gomock.Any(), productID).Return(false, nil)
+	f.orders.EXPECT().Create(gomock.Any(), gomock.Any()).Return(nil)
+	f.metrics.EXPECT().OrderCreated()
+	o, err := f.core.Orders.Place(context.Background(), orderBuyer, app.PlaceOrder{ProductID: productID})
+	if err != nil || o.Quantity() != order.DefaultQuantity || stock.Quantity() != 2 {
+		t.Fatalf("Place without a quantity = %v, %v (stock left %d), want an order of 1 leaving 2", o, err, stock.Quantity())
 	}
 }

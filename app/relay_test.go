@@ -66,7 +66,7 @@ func TestEveryWriteThatChangesAProductEvictsIt(t *testing.T) {
 	}
 	var pid string
 	cache.EXPECT().Evict(gomock.Any()).Do(func(id string) { pid = id })
-	p, err := env.core.Catalog.CreateProduct(ctx, seller, app.NewProduct{Title: "Red roses", Price: 100, Quantity: 2, CategoryID: cat.ID()})
+	p, err := env.core.Catalog.CreateProduct(ctx, seller, app.NewProduct{Title: "Red roses", Price: 100, Quantity: ptr(2), CategoryID: cat.ID()})
 	if err != nil || pid != p.ID() {
 		t.Fatalf("CreateProduct = %v, evicted %q, want the new product evicted", err, pid)
 	}
@@ -76,7 +76,7 @@ func TestEveryWriteThatChangesAProductEvictsIt(t *testing.T) {
 	}{
 		{"approve", func() error { _, err := env.core.Catalog.ApproveProduct(ctx, admin, p.ID()); return err }},
 		{"order", func() error {
-			o, err := env.core.Orders.Place(ctx, buyer, app.PlaceOrder{ProductID: p.ID(), Quantity: 1})
+			o, err := env.core.Orders.Place(ctx, buyer, app.PlaceOrder{ProductID: p.ID(), Quantity: ptr(1)})
 			if err == nil {
 				env.lastOrder = o.ID()
 			}
@@ -101,7 +101,7 @@ func TestEveryWriteThatChangesAProductEvictsIt(t *testing.T) {
 	if _, err := env.core.Catalog.ApproveProduct(ctx, admin, p.ID()); err == nil {
 		t.Fatal("approving an archived product succeeded")
 	}
-	if _, err := env.core.Orders.Place(ctx, buyer, app.PlaceOrder{ProductID: p.ID(), Quantity: 1}); err == nil {
+	if _, err := env.core.Orders.Place(ctx, buyer, app.PlaceOrder{ProductID: p.ID(), Quantity: ptr(1)}); err == nil {
 		t.Fatal("ordering an archived product succeeded")
 	}
 }
@@ -115,16 +115,16 @@ func TestMetricsCountCommittedEventsOnly(t *testing.T) {
 	ctx := context.Background()
 	admin, seller, buyer := env.user(t, user.RoleAdmin), env.user(t, user.RoleUser), env.user(t, user.RoleUser)
 	cat, _ := env.core.Catalog.CreateCategory(ctx, admin, app.NewCategory{Name: "Roses"})
-	p, err := env.core.Catalog.CreateProduct(ctx, admin, app.NewProduct{Title: "Red roses", Price: 100, Quantity: 1, CategoryID: cat.ID()})
+	p, err := env.core.Catalog.CreateProduct(ctx, admin, app.NewProduct{Title: "Red roses", Price: 100, Quantity: ptr(1), CategoryID: cat.ID()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	_ = seller
 	env.metrics.EXPECT().OrderCreated().Times(1)
-	if _, err := env.core.Orders.Place(ctx, buyer, app.PlaceOrder{ProductID: p.ID(), Quantity: 1}); err != nil {
+	if _, err := env.core.Orders.Place(ctx, buyer, app.PlaceOrder{ProductID: p.ID(), Quantity: ptr(1)}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := env.core.Orders.Place(ctx, buyer, app.PlaceOrder{ProductID: p.ID(), Quantity: 1}); err == nil {
+	if _, err := env.core.Orders.Place(ctx, buyer, app.PlaceOrder{ProductID: p.ID(), Quantity: ptr(1)}); err == nil {
 		t.Fatal("ordering past the stock succeeded")
 	}
 	// An event heard from another instance is counted there, not here.

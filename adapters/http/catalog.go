@@ -182,9 +182,6 @@ func (s *Server) updateCategory(c *fiber.Ctx) error {
 		root := ""
 		ch.ParentID = &root
 	}
-	if ch.Name == nil && ch.ParentID == nil && ch.Position == nil && ch.Active == nil {
-		v.Add("body", "must change at least one field")
-	}
 	if err := v.Err(); err != nil {
 		return err
 	}
@@ -226,11 +223,10 @@ func (s *Server) createProduct(c *fiber.Ctx) error {
 		np         app.NewProduct
 		categoryID string
 		desc, cur  *string
-		qty        *int
 		images     *[]imageDTO
 	)
 	if err := decode(c, required("title", &np.Title), optional("description", &desc), required("price", &np.Price),
-		optional("currency", &cur), optional("quantity", &qty), required("categoryId", &categoryID),
+		optional("currency", &cur), optional("quantity", &np.Quantity), required("categoryId", &categoryID),
 		optional("images", &images)); err != nil {
 		return err
 	}
@@ -238,10 +234,6 @@ func (s *Server) createProduct(c *fiber.Ctx) error {
 	np.CategoryID = bodyID(&v, "categoryId", categoryID)
 	if err := v.Err(); err != nil {
 		return err
-	}
-	np.Quantity = 1
-	if qty != nil {
-		np.Quantity = *qty
 	}
 	if desc != nil {
 		np.Description = *desc
@@ -276,9 +268,6 @@ func (s *Server) listProducts(c *fiber.Ctx) error {
 	if _, ok := q.str("maxPrice"); ok {
 		n := q.integer("maxPrice", money.MaxAmount, 0, money.MaxAmount)
 		f.MaxPrice = &n
-	}
-	if f.MinPrice != nil && f.MaxPrice != nil && *f.MinPrice > *f.MaxPrice {
-		q.v.Add("minPrice", "must not exceed maxPrice")
 	}
 	if raw, ok := q.str("q"); ok {
 		f.Query = strings.Join(strings.Fields(raw), " ")
@@ -368,9 +357,6 @@ func (s *Server) updateProduct(c *fiber.Ctx) error {
 	if images != nil {
 		imgs := fromImageDTOs(*images)
 		ch.Images = &imgs
-	}
-	if ch == (product.Change{}) {
-		v.Add("body", "must change at least one field")
 	}
 	if err := v.Err(); err != nil {
 		return err

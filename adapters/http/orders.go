@@ -61,17 +61,12 @@ func toOrderDTO(o *order.Order) orderDTO {
 func (s *Server) placeOrder(c *fiber.Ctx) error {
 	var (
 		in      app.PlaceOrder
-		qty     *int
 		address *string
 		notes   *string
 	)
-	if err := decode(c, required("productId", &in.ProductID), optional("quantity", &qty),
+	if err := decode(c, required("productId", &in.ProductID), optional("quantity", &in.Quantity),
 		nullable("shippingAddress", &address), nullable("notes", &notes)); err != nil {
 		return err
-	}
-	in.Quantity = 1
-	if qty != nil {
-		in.Quantity = *qty
 	}
 	if address != nil {
 		in.ShippingAddress = *address

@@ -110,6 +110,14 @@ type Change struct {
 	Active   *bool
 }
 
+// Empty reports whether ch changes nothing.
+func (ch Change) Empty() bool {
+	return ch.Name == nil && ch.Slug == nil && ch.ParentID == nil && ch.Position == nil && ch.Active == nil
+}
+
+// ErrEmptyChange refuses an edit that names no field.
+var ErrEmptyChange = domain.Invalid("body", "must change at least one field")
+
 // Edit applies ch. It returns a validation error naming every bad field,
 // or ErrCycle when the category would become its own parent (deeper cycles
 // need the tree, which the caller checks); the category is unchanged then.

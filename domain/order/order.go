@@ -76,6 +76,7 @@ var (
 // messages to the seller, kept short.
 const (
 	MinQuantity              = 1
+	DefaultQuantity          = 1
 	MaxQuantity              = 100
 	MaxShippingAddressLength = 500
 	MaxNotesLength           = 1000

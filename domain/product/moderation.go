@@ -69,6 +69,15 @@ type Change struct {
 	Images      *[]Image
 }
 
+// Empty reports whether c changes nothing.
+func (c Change) Empty() bool {
+	return c.Title == nil && c.Description == nil && c.Price == nil && c.Currency == nil && c.Quantity == nil &&
+		c.CategoryID == nil && c.Images == nil
+}
+
+// ErrEmptyChange refuses an edit that names no field.
+var ErrEmptyChange = domain.Invalid("body", "must change at least one field")
+
 // Edit applies c on behalf of a. A seller's edit of an ACTIVE or REJECTED
 // product sends it back to PENDING when moderated is true; staff edits keep
 // the status. The slug stays as it was, so links keep working. Edit returns

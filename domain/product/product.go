@@ -33,6 +33,9 @@ var (
 	ErrSlugTaken = domain.New(domain.KindConflict, domain.CodeConflict, "slug is taken")
 )
 
+// DefaultQuantity is the stock of a listing that names none.
+const DefaultQuantity = 1
+
 // MaxQuantity bounds the stock of one listing.
 const MaxQuantity = 1_000_000
 

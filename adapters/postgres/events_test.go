@@ -1,0 +1,115 @@
+package postgres_test
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/secondbloom/marketplace/adapters/postgres"
+	"github.com/secondbloom/marketplace/adapters/postgres/pgtest"
+	"github.com/secondbloom/marketplace/domain/event"
+	"github.com/secondbloom/marketplace/domain/user"
+	"github.com/secondbloom/marketplace/ports"
+)
+
+// heard collects what a listener hands over.
+type heard struct {
+	mu  sync.Mutex
+	ids []string
+}
+
+func (h *heard) add(evs []event.Event) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, e := range evs {
+		h.ids = append(h.ids, e.SubjectID)
+	}
+}
+
+func (h *heard) snapshot() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.ids)
+}
+
+// waitFor polls until the listener has heard want, for up to d.
+func (h *heard) waitFor(t *testing.T, want []string, d time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !slices.Equal(h.snapshot(), want) {
+		if time.Now().After(deadline) {
+			t.Fatalf("listener heard %v, want %v", h.snapshot(), want)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func commit(t *testing.T, s *postgres.Store, ids ...string) {
+	t.Helper()
+	err := s.WithinTx(context.Background(), func(ctx context.Context, r ports.Repos) error {
+		for _, id := range ids {
+			r.Events.Record(event.New(event.ProductChanged, user.SystemActor("test"), event.SubjectProduct, id))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// twoInstances opens two stores on one fresh database, as two server
+// processes would, and starts B listening.
+func twoInstances(t *testing.T) (a, b *postgres.Store, got *heard) {
+	t.Helper()
+	dsn := pgtest.NewDatabase(t)
+	open := func() *postgres.Store {
+		s, err := postgres.Open(dsn, postgres.Options{MaxOpenConns: 4})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		if _, err := s.Migrate(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	a, b = open(), open()
+	got = &heard{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	ready := make(chan struct{})
+	go func() {
+		defer close(done)
+		b.ListenEvents(ctx, got.add, ready)
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	<-ready
+	return a, b, got
+}
+
+func TestOtherInstancesHearCommittedEventsInCommitOrderButNotTheirOwn(t *testing.T) {
+	a, b, got := twoInstances(t)
+	commit(t, a, "p1", "p2")
+	commit(t, b, "own") // b's own events reach b's sink at commit, not its listener
+	commit(t, a, "p3")
+	got.waitFor(t, []string{"p1", "p2", "p3"}, 2*time.Second)
+}
+
+func TestAListenerThatReconnectsCatchesUpFromTheOutbox(t *testing.T) {
+	a, _, got := twoInstances(t)
+	commit(t, a, "before")
+	got.waitFor(t, []string{"before"}, 2*time.Second)
+
+	// Cut B's listening connection, and commit while it is gone: the
+	// NOTIFY of "missed" reaches nobody.
+	n := 0
+	if err := a.DB().NewRaw(`SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE datname = current_database() AND query LIKE 'LISTEN%'`).Scan(context.Background(), &n); err != nil || n != 1 {
+		t.Fatalf("terminating the listener's backend: %d terminated, %v; want 1", n, err)
+	}
+	commit(t, a, "missed")
+	commit(t, a, "after")
+	got.waitFor(t, []string{"before", "missed", "after"}, 5*time.Second)
+}
