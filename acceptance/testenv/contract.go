@@ -18,12 +18,13 @@ import (
 	httpadapter "github.com/secondbloom/marketplace/adapters/http"
 )
 
-// Contract checks responses against the server's own OpenAPI description:
-// the status must be documented for the operation and the body must match
-// its schema. Env.Do runs every response of the acceptance suite through
-// it, so the description cannot drift from what the server answers.
+// Contract checks exchanges against the server's own OpenAPI description:
+// the status must be documented for the operation, the body must match its
+// schema, and a request the server accepted must be valid under the
+// description. Env.Do (and ContractTransport, for real sockets) runs every
+// exchange of the acceptance suite through it, so the description cannot
+// drift from what the server does.
 type Contract struct {
-	doc    *openapi3.T
 	router routers.Router
 }
 
@@ -57,7 +58,7 @@ func NewContract(spec []byte) (*Contract, error) {
 	if err != nil {
 		return nil, fmt.Errorf("openapi router: %w", err)
 	}
-	return &Contract{doc: doc, router: router}, nil
+	return &Contract{router: router}, nil
 }
 
 // ErrUndocumentedRoute is returned by Check for a request that matches no
