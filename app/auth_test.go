@@ -299,7 +299,7 @@ func TestVerifyCodeExistingUser(t *testing.T) {
 	f.withCode(admin, "123456", t0)
 	f.expectTx()
 	f.expectChallengeUpdates(admin, 1)
-	existing := user.Rehydrate("u-old", admin, user.RoleModerator, "Old", "Timer", t0.Add(-time.Hour), t0.Add(-time.Hour))
+	existing := user.Rehydrate(user.Fields{ID: "u-old", Phone: admin, Role: user.RoleModerator, FirstName: "Old", LastName: "Timer", CreatedAt: t0.Add(-time.Hour), UpdatedAt: t0.Add(-time.Hour)})
 	want := f.expectSignIn(admin, existing) // no Users.Create expected
 
 	got, err := f.auth.VerifyCode(context.Background(), admin, "123456")
@@ -451,7 +451,7 @@ func (f *fixture) expectSessionUpdate(stored **auth.Session) {
 
 func TestRefresh(t *testing.T) {
 	const old = auth.RefreshToken("old-refresh-token")
-	u := user.Rehydrate("u1", buyer, user.RoleUser, "", "", t0, t0)
+	u := user.Rehydrate(user.Fields{ID: "u1", Phone: buyer, Role: user.RoleUser, FirstName: "", LastName: "", CreatedAt: t0, UpdatedAt: t0})
 
 	t.Run("the current token rotates and new tokens are issued", func(t *testing.T) {
 		f := newFixture(t)
@@ -529,7 +529,7 @@ func TestRefresh(t *testing.T) {
 
 func TestAuthenticate(t *testing.T) {
 	claims := ports.AccessClaims{UserID: "u1", SessionID: "s1", ExpiresAt: t0.Add(10 * time.Minute)}
-	u := user.Rehydrate("u1", buyer, user.RoleModerator, "", "", t0, t0)
+	u := user.Rehydrate(user.Fields{ID: "u1", Phone: buyer, Role: user.RoleModerator, FirstName: "", LastName: "", CreatedAt: t0, UpdatedAt: t0})
 	active := func() *auth.Session { return auth.NewSession("s1", "u1", []byte("h"), t0.Add(-time.Hour)) }
 
 	t.Run("a valid token of an active session", func(t *testing.T) {
@@ -620,7 +620,7 @@ func TestLogoutUnknownSession(t *testing.T) {
 
 func TestMe(t *testing.T) {
 	f := newFixture(t)
-	u := user.Rehydrate("u1", buyer, user.RoleUser, "A", "B", t0, t0)
+	u := user.Rehydrate(user.Fields{ID: "u1", Phone: buyer, Role: user.RoleUser, FirstName: "A", LastName: "B", CreatedAt: t0, UpdatedAt: t0})
 	f.users.EXPECT().Get(gomock.Any(), "u1").Return(u, nil)
 	if got, err := f.auth.Me(context.Background(), user.Actor{UserID: "u1"}); err != nil || got != u {
 		t.Fatalf("Me = %v, %v, want %v, nil", got, err, u)
@@ -641,7 +641,7 @@ func TestUpdateProfile(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t)
-			u := user.Rehydrate("u1", buyer, user.RoleUser, "Old", "", t0.Add(-time.Hour), t0.Add(-time.Hour))
+			u := user.Rehydrate(user.Fields{ID: "u1", Phone: buyer, Role: user.RoleUser, FirstName: "Old", LastName: "", CreatedAt: t0.Add(-time.Hour), UpdatedAt: t0.Add(-time.Hour)})
 			f.users.EXPECT().Update(gomock.Any(), "u1", gomock.Any()).DoAndReturn(
 				func(_ context.Context, _ string, fn func(*user.User) error) (*user.User, error) {
 					if err := fn(u); err != nil {

@@ -19,6 +19,12 @@ var (
 	ErrAdminOnly = domain.New(domain.KindForbidden, domain.CodeForbidden, "only administrators may manage categories")
 	// ErrStaffOnly refuses moderation to anyone but moderators and admins.
 	ErrStaffOnly = domain.New(domain.KindForbidden, domain.CodeForbidden, "only moderators and administrators may moderate products")
+	// ErrListForbidden refuses a list of other people's non-ACTIVE
+	// products to anyone but staff.
+	ErrListForbidden = domain.New(domain.KindForbidden, domain.CodeForbidden, "only staff may list other sellers' products in this status")
+	// ErrListSignIn asks an anonymous caller to sign in before listing
+	// non-ACTIVE products.
+	ErrListSignIn = domain.New(domain.KindUnauthenticated, domain.CodeUnauthorized, "sign in to list products in this status")
 	// ErrProductInUse refuses to archive a product an open order or a
 	// running auction needs.
 	ErrProductInUse = domain.New(domain.KindConflict, domain.CodeInvalidState, "the product is needed by an open order or auction")
@@ -308,14 +314,31 @@ func visible(p *product.Product, err error, viewer user.Actor) (*product.Product
 	return p, nil
 }
 
-// ListProducts returns a page of ACTIVE products matching f, and their
-// total. It returns a validation error for an unknown sort field or a
+// ListProducts returns a page of the products f selects that viewer may
+// list, and their total. Anyone lists ACTIVE products (the default, and
+// without those of blocked sellers); staff list any status (the moderation
+// queue is PENDING sorted by createdAt); a signed-in user lists their own
+// products of any status with f.SellerID set to their id. Any other
+// status is ErrListForbidden (auth.ErrUnauthenticated for anonymous
+// viewers). It returns a validation error for an unknown sort field or a
 // MinPrice above MaxPrice.
-func (s *CatalogService) ListProducts(ctx context.Context, f ports.ProductFilter, sort ports.Sort, p ports.Page) ([]*product.Product, int, error) {
+func (s *CatalogService) ListProducts(ctx context.Context, viewer user.Actor, f ports.ProductFilter, sort ports.Sort, p ports.Page) ([]*product.Product, int, error) {
 	if f.MinPrice != nil && f.MaxPrice != nil && *f.MinPrice > *f.MaxPrice {
 		return nil, 0, domain.Invalid("minPrice", "must not exceed maxPrice")
 	}
-	f.Status = product.StatusActive
+	if len(f.Statuses) == 0 {
+		f.Statuses = []product.Status{product.StatusActive}
+	}
+	public := len(f.Statuses) == 1 && f.Statuses[0] == product.StatusActive
+	switch {
+	case viewer.IsStaff():
+	case public:
+		f.ExcludeBlockedSellers = !viewer.Is(f.SellerID)
+	case viewer.Anonymous():
+		return nil, 0, ErrListSignIn
+	case !viewer.Is(f.SellerID):
+		return nil, 0, ErrListForbidden
+	}
 	return s.products.List(ctx, f, sort, p)
 }
 

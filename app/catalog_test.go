@@ -305,7 +305,7 @@ func TestEditsThatChangeNothingAndInvertedPriceRangesAreRefused(t *testing.T) {
 		t.Errorf("UpdateCategory(no change) = %v, want %v", err, category.ErrEmptyChange)
 	}
 	lo, hi := int64(500), int64(100)
-	_, _, err := f.svc.ListProducts(context.Background(), ports.ProductFilter{MinPrice: &lo, MaxPrice: &hi}, ports.Sort{}, ports.Page{Number: 1, Limit: 20})
+	_, _, err := f.svc.ListProducts(context.Background(), user.Actor{}, ports.ProductFilter{MinPrice: &lo, MaxPrice: &hi}, ports.Sort{}, ports.Page{Number: 1, Limit: 20})
 	if domain.KindOf(err) != domain.KindInvalid {
 		t.Errorf("ListProducts(minPrice 500, maxPrice 100) = %v, want a validation error", err)
 	}

@@ -48,6 +48,9 @@ func fullRepos(ctrl *gomock.Controller, r ports.Repos) ports.Repos {
 	if r.Events == nil {
 		r.Events = mocks.NewMockEventRecorder(ctrl)
 	}
+	if r.Audit == nil {
+		r.Audit = mocks.NewMockAuditRepository(ctrl)
+	}
 	return r
 }
 

@@ -193,7 +193,7 @@ func (s *OrderService) place(ctx context.Context, r ports.Repos, buyer user.Acto
 // auction opened concurrently (which locks the product too) cannot slip in
 // between.
 func (s *OrderService) reserve(ctx context.Context, r ports.Repos, p *product.Product, buyerID string, qty int, now time.Time) error {
-	if p.Status() != product.StatusActive {
+	if !p.Public() {
 		return product.ErrNotAvailable
 	}
 	if p.SellerID() == buyerID {
@@ -372,7 +372,7 @@ func (s *OrderService) Cancel(ctx context.Context, p user.Actor, id, reason stri
 				return order.ErrNotFound
 			}
 			before = order.Rehydrate(o.Fields())
-			qty, err = o.Cancel(p.UserID, reason, now)
+			qty, err = o.Cancel(p, reason, now)
 			return err
 		})
 		if err != nil {

@@ -64,6 +64,7 @@ const (
 	CodeUnauthorized         = "UNAUTHORIZED"
 	CodeInvalidOTP           = "INVALID_OTP"
 	CodeForbidden            = "FORBIDDEN"
+	CodeAccountBlocked       = "ACCOUNT_BLOCKED"
 	CodeNotFound             = "NOT_FOUND"
 	CodeConflict             = "CONFLICT"
 	CodeOutOfStock           = "OUT_OF_STOCK"

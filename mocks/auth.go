@@ -89,6 +89,37 @@ func (mr *MockUserRepositoryMockRecorder) GetByPhone(ctx, p any) *gomock.Call {
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "GetByPhone", reflect.TypeOf((*MockUserRepository)(nil).GetByPhone), ctx, p)
 }
 
+// List mocks base method.
+func (m *MockUserRepository) List(ctx context.Context, f ports.UserFilter, p ports.Page) ([]*user.User, int, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "List", ctx, f, p)
+	ret0, _ := ret[0].([]*user.User)
+	ret1, _ := ret[1].(int)
+	ret2, _ := ret[2].(error)
+	return ret0, ret1, ret2
+}
+
+// List indicates an expected call of List.
+func (mr *MockUserRepositoryMockRecorder) List(ctx, f, p any) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "List", reflect.TypeOf((*MockUserRepository)(nil).List), ctx, f, p)
+}
+
+// LockActiveAdmins mocks base method.
+func (m *MockUserRepository) LockActiveAdmins(ctx context.Context) ([]string, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "LockActiveAdmins", ctx)
+	ret0, _ := ret[0].([]string)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// LockActiveAdmins indicates an expected call of LockActiveAdmins.
+func (mr *MockUserRepositoryMockRecorder) LockActiveAdmins(ctx any) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "LockActiveAdmins", reflect.TypeOf((*MockUserRepository)(nil).LockActiveAdmins), ctx)
+}
+
 // Update mocks base method.
 func (m *MockUserRepository) Update(ctx context.Context, id string, fn func(*user.User) error) (*user.User, error) {
 	m.ctrl.T.Helper()
@@ -209,6 +240,20 @@ func (m *MockSessionRepository) Get(ctx context.Context, id string) (*auth.Sessi
 func (mr *MockSessionRepositoryMockRecorder) Get(ctx, id any) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Get", reflect.TypeOf((*MockSessionRepository)(nil).Get), ctx, id)
+}
+
+// RevokeAll mocks base method.
+func (m *MockSessionRepository) RevokeAll(ctx context.Context, userID string, now time.Time) error {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "RevokeAll", ctx, userID, now)
+	ret0, _ := ret[0].(error)
+	return ret0
+}
+
+// RevokeAll indicates an expected call of RevokeAll.
+func (mr *MockSessionRepositoryMockRecorder) RevokeAll(ctx, userID, now any) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "RevokeAll", reflect.TypeOf((*MockSessionRepository)(nil).RevokeAll), ctx, userID, now)
 }
 
 // Update mocks base method.

@@ -201,6 +201,21 @@ func (mr *MockProductRepositoryMockRecorder) List(ctx, f, s, p any) *gomock.Call
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "List", reflect.TypeOf((*MockProductRepository)(nil).List), ctx, f, s, p)
 }
 
+// SetSellerBlocked mocks base method.
+func (m *MockProductRepository) SetSellerBlocked(ctx context.Context, sellerID string, blocked bool) ([]string, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "SetSellerBlocked", ctx, sellerID, blocked)
+	ret0, _ := ret[0].([]string)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// SetSellerBlocked indicates an expected call of SetSellerBlocked.
+func (mr *MockProductRepositoryMockRecorder) SetSellerBlocked(ctx, sellerID, blocked any) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "SetSellerBlocked", reflect.TypeOf((*MockProductRepository)(nil).SetSellerBlocked), ctx, sellerID, blocked)
+}
+
 // Update mocks base method.
 func (m *MockProductRepository) Update(ctx context.Context, id string, fn func(*product.Product) error) (*product.Product, error) {
 	m.ctrl.T.Helper()

@@ -24,6 +24,15 @@ type UserRepository interface {
 	// result if fn returns nil. It returns user.ErrNotFound, or fn's error
 	// unchanged (and stores nothing then).
 	Update(ctx context.Context, id string, fn func(u *user.User) error) (*user.User, error)
+	// List returns one page of the users f selects, newest first, and
+	// their total.
+	List(ctx context.Context, f UserFilter, p Page) ([]*user.User, int, error)
+	// LockActiveAdmins locks every ACTIVE admin until the transaction ends
+	// and returns their ids. Two transactions that each change an admin's
+	// role or status after calling it run one after the other, and the
+	// second sees the first's result, so together they cannot remove the
+	// last admin. Call it inside Transactor.WithinTx.
+	LockActiveAdmins(ctx context.Context) ([]string, error)
 }
 
 // ChallengeRepository stores the one-time-code challenge of each phone.
@@ -52,6 +61,8 @@ type SessionRepository interface {
 	// hash is remembered as retired at the session's RotatedAt. It returns
 	// auth.ErrSessionNotFound, or fn's error unchanged.
 	Update(ctx context.Context, id string, fn func(s *auth.Session) error) (*auth.Session, error)
+	// RevokeAll revokes every session of the user at now, for good.
+	RevokeAll(ctx context.Context, userID string, now time.Time) error
 }
 
 // SMSSender delivers one-time codes.

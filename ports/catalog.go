@@ -63,6 +63,10 @@ type ProductRepository interface {
 	// is a validation error. A filter id that matches nothing gives an
 	// empty page, never an error.
 	List(ctx context.Context, f ProductFilter, s Sort, p Page) ([]*product.Product, int, error)
+	// SetSellerBlocked marks every product of the seller as hidden (or no
+	// longer hidden) because staff blocked (or unblocked) the seller, and
+	// returns the ids of the products it changed.
+	SetSellerBlocked(ctx context.Context, sellerID string, blocked bool) ([]string, error)
 }
 
 // Sort fields of ProductRepository.List.
@@ -74,8 +78,11 @@ const (
 // ProductFilter selects products for ProductRepository.List. Zero fields
 // select everything.
 type ProductFilter struct {
-	// Status keeps products in this status only; "" keeps every status.
-	Status product.Status
+	// Statuses keeps products in one of these statuses; empty keeps every
+	// status.
+	Statuses []product.Status
+	// ExcludeBlockedSellers leaves out the products of blocked sellers.
+	ExcludeBlockedSellers bool
 	// CategoryID keeps products of this category and of all its
 	// sub-categories, at any depth.
 	CategoryID string

@@ -46,6 +46,8 @@ type Repos struct {
 	ProductUsage ProductUsage
 	// Events records the transaction's events (see EventRecorder).
 	Events EventRecorder
+	// Audit stores the audit log.
+	Audit AuditRepository
 }
 
 // Missing returns the names of the repositories r lacks, so a builder can
@@ -56,7 +58,7 @@ func (r Repos) Missing() []string {
 		"Users": r.Users, "Challenges": r.Challenges, "Sessions": r.Sessions,
 		"Categories": r.Categories, "Products": r.Products, "Auctions": r.Auctions,
 		"Orders": r.Orders, "Idempotency": r.Idempotency, "OpenAuctions": r.OpenAuctions,
-		"ProductUsage": r.ProductUsage, "Events": r.Events,
+		"ProductUsage": r.ProductUsage, "Events": r.Events, "Audit": r.Audit,
 	} {
 		if isNil(v) {
 			out = append(out, name)

@@ -177,6 +177,12 @@ func (p *Products) Update(ctx context.Context, id string, fn func(*product.Produ
 	return p.inner.Update(ctx, id, fn)
 }
 
+// SetSellerBlocked changes the products through the wrapped repository;
+// the events of the change evict them.
+func (p *Products) SetSellerBlocked(ctx context.Context, sellerID string, blocked bool) ([]string, error) {
+	return p.inner.SetSellerBlocked(ctx, sellerID, blocked)
+}
+
 // List is not cached: filters make too many keys to keep fresh.
 func (p *Products) List(ctx context.Context, f ports.ProductFilter, s ports.Sort, pg ports.Page) ([]*product.Product, int, error) {
 	return p.inner.List(ctx, f, s, pg)

@@ -110,7 +110,7 @@ func (s *Server) listAuctions(c *fiber.Ctx) error {
 			q.v.Add("status", "must be ACTIVE, ENDED or CANCELLED")
 		}
 	}
-	if err := q.v.Err(); err != nil {
+	if err := q.done(); err != nil {
 		return err
 	}
 	list, err := s.core.Auctions.List(c.UserContext(), f, sort, page)
@@ -170,7 +170,7 @@ func (s *Server) placeBid(c *fiber.Ctx) error {
 func (s *Server) listBids(c *fiber.Ctx) error {
 	q := newQuery(c)
 	page := q.page()
-	if err := q.v.Err(); err != nil {
+	if err := q.done(); err != nil {
 		return err
 	}
 	id, err := pathID(c, auction.ErrNotFound)

@@ -24,7 +24,7 @@ func (s *Server) catalogRoutes(r fiber.Router) {
 	r.Delete("/categories/:id", s.authenticate, s.deleteCategory)
 
 	r.Post("/products", s.authenticate, s.createProduct)
-	r.Get("/products", s.listProducts)
+	r.Get("/products", s.optionalAuth, s.listProducts)
 	r.Get("/products/slug/:slug", s.optionalAuth, s.getProductBySlug)
 	r.Get("/products/:id", s.optionalAuth, s.getProduct)
 	r.Patch("/products/:id", s.authenticate, s.updateProduct)
@@ -134,7 +134,7 @@ func (s *Server) listCategories(c *fiber.Ctx) error {
 	if _, ok := q.str("sort"); ok {
 		q.v.Add("sort", "categories are always ordered by position")
 	}
-	if err := q.v.Err(); err != nil {
+	if err := q.done(); err != nil {
 		return err
 	}
 	cats, total, err := s.core.Catalog.ListCategories(c.UserContext(), p)
@@ -275,6 +275,16 @@ func (s *Server) listProducts(c *fiber.Ctx) error {
 			q.v.Add("q", "must be valid text of at most 200 characters")
 		}
 	}
+	if raw, ok := q.str("status"); ok {
+		for _, st := range strings.Split(raw, ",") {
+			st := product.Status(strings.TrimSpace(st))
+			if !st.Valid() {
+				q.v.Add("status", "must be PENDING, ACTIVE, REJECTED or ARCHIVED, or a comma list of them")
+				break
+			}
+			f.Statuses = append(f.Statuses, st)
+		}
+	}
 	if raw, ok := q.str("inStock"); ok {
 		switch raw {
 		case "true":
@@ -292,10 +302,10 @@ func (s *Server) listProducts(c *fiber.Ctx) error {
 		}
 		sort = ports.Sort{Field: field, Desc: desc}
 	}
-	if err := q.v.Err(); err != nil {
+	if err := q.done(); err != nil {
 		return err
 	}
-	ps, total, err := s.core.Catalog.ListProducts(c.UserContext(), f, sort, p)
+	ps, total, err := s.core.Catalog.ListProducts(c.UserContext(), viewer(c), f, sort, p)
 	if err != nil {
 		return err
 	}

@@ -160,7 +160,7 @@ func (s *Server) listOrders(c *fiber.Ctx) error {
 	role, _ := qs.str("role")
 	status, _ := qs.str("status")
 	sort, _ := qs.str("sort")
-	if err := qs.v.Err(); err != nil {
+	if err := qs.done(); err != nil {
 		return err
 	}
 	q := app.ListOrders{Role: role, Status: status, Page: page.Number, Limit: page.Limit, Sort: sort}

@@ -1,6 +1,7 @@
 package http
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -20,15 +21,17 @@ const (
 	maxPage = 10_000
 )
 
-// query reads the query string: each parameter at most once.
+// query reads the query string: each parameter at most once, and every
+// parameter must be one the handler asks for (see done).
 type query struct {
 	c    *fiber.Ctx
 	v    domain.Validation
 	seen map[string]int
+	read map[string]bool
 }
 
 func newQuery(c *fiber.Ctx) *query {
-	q := &query{c: c, seen: map[string]int{}}
+	q := &query{c: c, seen: map[string]int{}, read: map[string]bool{}}
 	c.Context().QueryArgs().VisitAll(func(k, _ []byte) { q.seen[string(k)]++ })
 	for k, n := range q.seen {
 		if n > 1 {
@@ -40,10 +43,29 @@ func newQuery(c *fiber.Ctx) *query {
 
 // str returns the parameter and whether it was given.
 func (q *query) str(name string) (string, bool) {
+	q.read[name] = true
 	if q.seen[name] == 0 {
 		return "", false
 	}
 	return strings.Clone(q.c.Query(name)), true
+}
+
+// done returns the validation error of everything read so far, with one
+// detail for each parameter the handler did not ask for: an unknown
+// parameter is refused like an unknown body field, so a typo in a filter
+// never silently lists everything.
+func (q *query) done() error {
+	var unknown []string
+	for k := range q.seen {
+		if !q.read[k] {
+			unknown = append(unknown, k)
+		}
+	}
+	slices.Sort(unknown)
+	for _, k := range unknown {
+		q.v.Add(k, "is not a parameter of this list")
+	}
+	return q.v.Err()
 }
 
 // integer parses a decimal parameter within [lo, hi]; absent gives def.

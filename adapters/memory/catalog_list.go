@@ -143,7 +143,8 @@ func (r *productRepo) List(ctx context.Context, f ports.ProductFilter, s ports.S
 		}
 		for _, pf := range db.products {
 			switch {
-			case f.Status != "" && pf.Status != f.Status,
+			case !statusIn(pf.Status, f.Statuses),
+				f.ExcludeBlockedSellers && pf.SellerBlocked,
 				cats != nil && !cats[pf.CategoryID],
 				f.SellerID != "" && pf.SellerID != f.SellerID,
 				f.MinPrice != nil && pf.Price < *f.MinPrice,

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/secondbloom/marketplace/domain/auction"
+	"github.com/secondbloom/marketplace/domain/audit"
 	"github.com/secondbloom/marketplace/domain/auth"
 	"github.com/secondbloom/marketplace/domain/category"
 	"github.com/secondbloom/marketplace/domain/idempotency"
@@ -42,6 +43,7 @@ type data struct {
 	orderByAuction table[string, string]
 	// idempotency is keyed by idempotency.Scope.String().
 	idempotency table[string, idempotency.Record]
+	audit       table[string, audit.Entry]
 }
 
 type refreshEntry struct {
@@ -70,6 +72,7 @@ func newData() *data {
 		orderByNumber:  table[string, string]{},
 		orderByAuction: table[string, string]{},
 		idempotency:    table[string, idempotency.Record]{},
+		audit:          table[string, audit.Entry]{},
 	}
 }
 
@@ -87,5 +90,6 @@ func (s *Store) repos(se *session) ports.Repos {
 		Idempotency:  &idempotencyRepo{se},
 		OpenAuctions: &auctionRepo{se},
 		Events:       se,
+		Audit:        &auditRepo{se},
 	}
 }

@@ -27,6 +27,7 @@ type userRow struct {
 	ID        string    `bun:"id,pk,type:uuid"`
 	Phone     string    `bun:"phone"`
 	Role      string    `bun:"role"`
+	Status    string    `bun:"status"`
 	FirstName string    `bun:"first_name"`
 	LastName  string    `bun:"last_name"`
 	CreatedAt time.Time `bun:"created_at"`
@@ -34,8 +35,8 @@ type userRow struct {
 }
 
 func userToRow(u *user.User) *userRow {
-	return &userRow{ID: u.ID(), Phone: u.Phone().String(), Role: string(u.Role()), FirstName: u.FirstName(),
-		LastName: u.LastName(), CreatedAt: u.CreatedAt(), UpdatedAt: u.UpdatedAt()}
+	return &userRow{ID: u.ID(), Phone: u.Phone().String(), Role: string(u.Role()), Status: string(u.Status()),
+		FirstName: u.FirstName(), LastName: u.LastName(), CreatedAt: u.CreatedAt(), UpdatedAt: u.UpdatedAt()}
 }
 
 func (r *userRow) toDomain() (*user.User, error) {
@@ -43,7 +44,8 @@ func (r *userRow) toDomain() (*user.User, error) {
 	if err != nil {
 		return nil, err
 	}
-	return user.Rehydrate(r.ID, p, user.Role(r.Role), r.FirstName, r.LastName, r.CreatedAt, r.UpdatedAt), nil
+	return user.Rehydrate(user.Fields{ID: r.ID, Phone: p, Role: user.Role(r.Role), Status: user.Status(r.Status),
+		FirstName: r.FirstName, LastName: r.LastName, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}), nil
 }
 
 type userRepo struct{ db bun.IDB }

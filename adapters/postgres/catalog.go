@@ -85,6 +85,7 @@ type productRow struct {
 	Status          string      `bun:"status"`
 	RejectionReason string      `bun:"rejection_reason"`
 	Images          []imageJSON `bun:"images,type:jsonb"`
+	SellerBlocked   bool        `bun:"seller_blocked"`
 	CreatedAt       time.Time   `bun:"created_at"`
 	UpdatedAt       time.Time   `bun:"updated_at"`
 }
@@ -97,7 +98,8 @@ func productToRow(p *product.Product) *productRow {
 	}
 	return &productRow{ID: f.ID, Slug: f.Slug, Title: f.Title, Description: f.Description, Price: f.Price,
 		Currency: f.Currency, Quantity: f.Quantity, CategoryID: f.CategoryID, SellerID: f.SellerID, Status: string(f.Status),
-		RejectionReason: f.RejectionReason, Images: images, CreatedAt: f.CreatedAt, UpdatedAt: f.UpdatedAt}
+		RejectionReason: f.RejectionReason, Images: images, SellerBlocked: f.SellerBlocked, CreatedAt: f.CreatedAt,
+		UpdatedAt: f.UpdatedAt}
 }
 
 func (r *productRow) toDomain() *product.Product {
@@ -107,7 +109,8 @@ func (r *productRow) toDomain() *product.Product {
 	}
 	return product.Rehydrate(product.Fields{ID: r.ID, Slug: r.Slug, Title: r.Title, Description: r.Description,
 		Price: r.Price, Currency: r.Currency, Quantity: r.Quantity, CategoryID: r.CategoryID, SellerID: r.SellerID,
-		Status: product.Status(r.Status), RejectionReason: r.RejectionReason, Images: images, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt})
+		Status: product.Status(r.Status), RejectionReason: r.RejectionReason, Images: images, SellerBlocked: r.SellerBlocked, CreatedAt: r.CreatedAt,
+		UpdatedAt: r.UpdatedAt})
 }
 
 // productWriteError translates the constraint violations of a product write.

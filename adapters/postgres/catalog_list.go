@@ -104,8 +104,15 @@ func (r *productRepo) List(ctx context.Context, f ports.ProductFilter, s ports.S
 	}
 	var rows []productRow
 	q := r.db.NewSelect().Model(&rows)
-	if f.Status != "" {
-		q = q.Where("status = ?", string(f.Status))
+	if len(f.Statuses) > 0 {
+		statuses := make([]string, len(f.Statuses))
+		for i, st := range f.Statuses {
+			statuses[i] = string(st)
+		}
+		q = q.Where("status IN (?)", bun.List(statuses))
+	}
+	if f.ExcludeBlockedSellers {
+		q = q.Where("NOT seller_blocked")
 	}
 	if f.CategoryID != "" {
 		// The sub-tree is resolved first: with the ids as constants the
@@ -139,7 +146,7 @@ func (r *productRepo) List(ctx context.Context, f ports.ProductFilter, s ports.S
 		q = q.Where("quantity > 0")
 	}
 	q = q.Order(order...).Limit(p.Limit).Offset(p.Offset())
-	key := fmt.Sprintf("%s|%s|%s|%v|%v|%s|%v", f.Status, f.CategoryID, f.SellerID, deref64(f.MinPrice), deref64(f.MaxPrice), f.Query, f.InStock)
+	key := fmt.Sprintf("%v|%v|%s|%s|%v|%v|%s|%v", f.Statuses, f.ExcludeBlockedSellers, f.CategoryID, f.SellerID, deref64(f.MinPrice), deref64(f.MaxPrice), f.Query, f.InStock)
 	total, fresh := r.store.counts.get(key)
 	var err error
 	if fresh {

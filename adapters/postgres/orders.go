@@ -34,6 +34,7 @@ type orderRow struct {
 	ShippingAddress string    `bun:"shipping_address"`
 	Notes           string    `bun:"notes"`
 	CancelReason    string    `bun:"cancel_reason"`
+	CancelledBy     *string   `bun:"cancelled_by"`
 	AuctionID       *string   `bun:"auction_id,type:uuid"`
 	CreatedAt       time.Time `bun:"created_at"`
 	UpdatedAt       time.Time `bun:"updated_at"`
@@ -44,14 +45,16 @@ func orderToRow(o *order.Order) *orderRow {
 	return &orderRow{ID: f.ID, Number: f.Number, ProductID: f.ProductID, SellerID: f.SellerID, BuyerID: f.BuyerID,
 		Quantity: f.Quantity, UnitPrice: f.UnitPrice, TotalPrice: f.TotalPrice, Currency: f.Currency, Status: string(f.Status),
 		PaymentStatus: string(f.PaymentStatus), ShippingAddress: f.ShippingAddress, Notes: f.Notes, CancelReason: f.CancelReason,
-		AuctionID: nullString(f.AuctionID), CreatedAt: f.CreatedAt, UpdatedAt: f.UpdatedAt}
+		CancelledBy: nullString(string(f.CancelledBy)),
+		AuctionID:   nullString(f.AuctionID), CreatedAt: f.CreatedAt, UpdatedAt: f.UpdatedAt}
 }
 
 func (r *orderRow) toDomain() *order.Order {
 	return order.Rehydrate(order.Fields{ID: r.ID, Number: r.Number, ProductID: r.ProductID, SellerID: r.SellerID,
 		BuyerID: r.BuyerID, Quantity: r.Quantity, UnitPrice: r.UnitPrice, TotalPrice: r.TotalPrice, Currency: r.Currency,
 		Status: order.Status(r.Status), PaymentStatus: order.PaymentStatus(r.PaymentStatus), ShippingAddress: r.ShippingAddress,
-		Notes: r.Notes, CancelReason: r.CancelReason, AuctionID: deref(r.AuctionID), CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt})
+		Notes: r.Notes, CancelReason: r.CancelReason,
+		CancelledBy: order.Party(deref(r.CancelledBy)), AuctionID: deref(r.AuctionID), CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt})
 }
 
 type orderRepo struct{ db bun.IDB }

@@ -165,6 +165,7 @@ func repos(db bun.IDB, s *Store, rec ports.EventRecorder) ports.Repos {
 		Idempotency:  &idempotencyRepo{db},
 		OpenAuctions: &auctionRepo{db},
 		Events:       rec,
+		Audit:        &auditRepo{db},
 	}
 }
 

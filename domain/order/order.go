@@ -116,6 +116,7 @@ type Order struct {
 	shippingAddress string
 	notes           string
 	cancelReason    string
+	cancelledBy     Party
 	auctionID       string
 	createdAt       time.Time
 	updatedAt       time.Time
@@ -138,6 +139,7 @@ type Fields struct {
 	ShippingAddress string
 	Notes           string
 	CancelReason    string
+	CancelledBy     Party
 	AuctionID       string
 	CreatedAt       time.Time
 	UpdatedAt       time.Time
@@ -148,7 +150,7 @@ func Rehydrate(f Fields) *Order {
 	return &Order{id: f.ID, number: f.Number, productID: f.ProductID, sellerID: f.SellerID, buyerID: f.BuyerID,
 		quantity: f.Quantity, unitPrice: f.UnitPrice, totalPrice: f.TotalPrice, currency: f.Currency, status: f.Status,
 		paymentStatus: f.PaymentStatus, shippingAddress: f.ShippingAddress, notes: f.Notes, cancelReason: f.CancelReason,
-		auctionID: f.AuctionID, createdAt: f.CreatedAt.UTC(), updatedAt: f.UpdatedAt.UTC()}
+		cancelledBy: f.CancelledBy, auctionID: f.AuctionID, createdAt: f.CreatedAt.UTC(), updatedAt: f.UpdatedAt.UTC()}
 }
 
 // Fields returns a copy of the order's values.
@@ -156,7 +158,7 @@ func (o *Order) Fields() Fields {
 	return Fields{ID: o.id, Number: o.number, ProductID: o.productID, SellerID: o.sellerID, BuyerID: o.buyerID,
 		Quantity: o.quantity, UnitPrice: o.unitPrice, TotalPrice: o.totalPrice, Currency: o.currency, Status: o.status,
 		PaymentStatus: o.paymentStatus, ShippingAddress: o.shippingAddress, Notes: o.notes, CancelReason: o.cancelReason,
-		AuctionID: o.auctionID, CreatedAt: o.createdAt, UpdatedAt: o.updatedAt}
+		CancelledBy: o.cancelledBy, AuctionID: o.auctionID, CreatedAt: o.createdAt, UpdatedAt: o.updatedAt}
 }
 
 // NewParams are the values of a new order. UnitPrice and Currency are the
@@ -368,14 +370,36 @@ func (o *Order) move(from, to Status, now time.Time) error {
 	return nil
 }
 
+// Party says who cancelled an order.
+type Party string
+
+// The parties that may cancel.
+const (
+	PartyBuyer  Party = "BUYER"
+	PartySeller Party = "SELLER"
+	PartyStaff  Party = "STAFF"
+)
+
+// CancelledBy returns who cancelled the order, or "" while it is not
+// cancelled (or was cancelled before this was recorded).
+func (o *Order) CancelledBy() Party { return o.cancelledBy }
+
 // Cancel cancels a PENDING or CONFIRMED order; a paid order becomes
 // REFUNDED. It returns the quantity the caller must give back to the
-// product. Only the buyer or the seller may; others get ErrForbidden, any
-// other status ErrInvalidState, and a reason longer than
+// product. The buyer, the seller or an ADMIN (as STAFF) may; others get
+// ErrForbidden, any other status ErrInvalidState, and a reason longer than
 // MaxCancelReasonLength a validation error. Because a cancelled order
 // cannot be cancelled again, stock comes back exactly once.
-func (o *Order) Cancel(actorID, reason string, now time.Time) (int, error) {
-	if actorID != o.buyerID && actorID != o.sellerID {
+func (o *Order) Cancel(a user.Actor, reason string, now time.Time) (int, error) {
+	var by Party
+	switch {
+	case a.Is(o.buyerID):
+		by = PartyBuyer
+	case a.Is(o.sellerID):
+		by = PartySeller
+	case a.CanSeeAllOrders():
+		by = PartyStaff
+	default:
 		return 0, ErrForbidden
 	}
 	reason, err := CleanText(reason, MaxCancelReasonLength)
@@ -389,6 +413,7 @@ func (o *Order) Cancel(actorID, reason string, now time.Time) (int, error) {
 	}
 	o.status = StatusCancelled
 	o.cancelReason = reason
+	o.cancelledBy = by
 	if o.paymentStatus == PaymentPaid {
 		o.paymentStatus = PaymentRefunded
 	}

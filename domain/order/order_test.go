@@ -106,7 +106,10 @@ func TestTransitions(t *testing.T) {
 	confirm := func(o *order.Order, who string) error { return o.Confirm(who, t0) }
 	ship := func(o *order.Order, who string) error { return o.Ship(who, t0) }
 	deliver := func(o *order.Order, who string) error { return o.Deliver(who, t0) }
-	cancel := func(o *order.Order, who string) error { _, err := o.Cancel(who, "", t0); return err }
+	cancel := func(o *order.Order, who string) error {
+		_, err := o.Cancel(user.Actor{UserID: who, Role: roleOf(who)}, "", t0)
+		return err
+	}
 	pay := func(o *order.Order, who string) error {
 		role := user.RoleUser
 		if who == admin {
@@ -136,7 +139,7 @@ func TestTransitions(t *testing.T) {
 		{"buyer cancels pending", nil, cancel, buyer, nil, order.StatusCancelled},
 		{"seller cancels confirmed", []step{confirm}, cancel, seller, nil, order.StatusCancelled},
 		{"stranger cannot cancel", nil, cancel, nobody, order.ErrForbidden, order.StatusPending},
-		{"admin cannot cancel", nil, cancel, admin, order.ErrForbidden, order.StatusPending},
+		{"admin cancels as staff", nil, cancel, admin, nil, order.StatusCancelled},
 		{"cancel shipped", []step{confirm, ship}, cancel, buyer, order.ErrInvalidState, order.StatusShipped},
 		{"cancel twice", []step{cancel}, cancel, buyer, order.ErrInvalidState, order.StatusCancelled},
 		{"seller marks paid", nil, pay, seller, nil, order.StatusPending},
@@ -171,7 +174,7 @@ func TestCancel(t *testing.T) {
 	if err := o.MarkPaid(user.Actor{UserID: seller, Role: user.RoleUser}, t0); err != nil {
 		t.Fatal(err)
 	}
-	qty, err := o.Cancel(buyer, " changed my mind ", t0.Add(time.Hour))
+	qty, err := o.Cancel(user.Actor{UserID: buyer}, " changed my mind ", t0.Add(time.Hour))
 	if err != nil || qty != 3 {
 		t.Fatalf("Cancel = %d, %v; want 3, nil", qty, err)
 	}
@@ -180,7 +183,7 @@ func TestCancel(t *testing.T) {
 			o.PaymentStatus(), o.CancelReason(), o.UpdatedAt())
 	}
 	o2 := newOrder(t)
-	if _, err := o2.Cancel(buyer, strings.Repeat("x", 501), t0); domain.KindOf(err) != domain.KindInvalid || o2.Status() != order.StatusPending {
+	if _, err := o2.Cancel(user.Actor{UserID: buyer}, strings.Repeat("x", 501), t0); domain.KindOf(err) != domain.KindInvalid || o2.Status() != order.StatusPending {
 		t.Errorf("Cancel(501-character reason) = %v, status %s; want a validation error and PENDING", err, o2.Status())
 	}
 }
@@ -203,5 +206,33 @@ func TestVisibleTo(t *testing.T) {
 		if got := o.VisibleTo(user.Actor{UserID: tc.who, Role: tc.role}); got != tc.want {
 			t.Errorf("VisibleTo(%q, %s) = %v, want %v", tc.who, tc.role, got, tc.want)
 		}
+	}
+}
+
+// roleOf gives the test's admin the ADMIN role and everyone else USER.
+func roleOf(who string) user.Role {
+	if who == admin {
+		return user.RoleAdmin
+	}
+	return user.RoleUser
+}
+
+func TestCancelRecordsWhoCancelled(t *testing.T) {
+	for _, tc := range []struct {
+		who  user.Actor
+		want order.Party
+	}{
+		{user.Actor{UserID: buyer}, order.PartyBuyer},
+		{user.Actor{UserID: seller}, order.PartySeller},
+		{user.Actor{UserID: admin, Role: user.RoleAdmin}, order.PartyStaff},
+	} {
+		o := newOrder(t)
+		if _, err := o.Cancel(tc.who, "", t0); err != nil || o.CancelledBy() != tc.want {
+			t.Errorf("Cancel by %+v = %v, cancelledBy %q, want %q", tc.who, err, o.CancelledBy(), tc.want)
+		}
+	}
+	o := newOrder(t)
+	if _, err := o.Cancel(user.Actor{UserID: "stranger", Role: user.RoleModerator}, "", t0); !errors.Is(err, order.ErrForbidden) || o.CancelledBy() != "" {
+		t.Errorf("Cancel by a moderator = %v (cancelledBy %q), want ErrForbidden and nothing recorded", err, o.CancelledBy())
 	}
 }

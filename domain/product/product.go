@@ -20,6 +20,11 @@ const (
 	StatusArchived Status = "ARCHIVED"
 )
 
+// Valid reports whether s is one of the statuses.
+func (s Status) Valid() bool {
+	return s == StatusPending || s == StatusActive || s == StatusRejected || s == StatusArchived
+}
+
 // Errors of products.
 var (
 	ErrNotFound     = domain.New(domain.KindNotFound, domain.CodeNotFound, "product not found")
@@ -61,6 +66,7 @@ type Product struct {
 	status          Status
 	rejectionReason string
 	images          []Image
+	sellerBlocked   bool
 	createdAt       time.Time
 	updatedAt       time.Time
 }
@@ -80,22 +86,25 @@ type Fields struct {
 	Status          Status
 	RejectionReason string
 	Images          []Image
-	CreatedAt       time.Time
-	UpdatedAt       time.Time
+	// SellerBlocked hides the product from everyone but its seller and
+	// staff while staff keep the seller blocked.
+	SellerBlocked bool
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
 }
 
 // Rehydrate rebuilds a stored product. Only storage adapters call it.
 func Rehydrate(f Fields) *Product {
 	return &Product{id: f.ID, slug: f.Slug, title: f.Title, description: f.Description, price: f.Price,
 		currency: f.Currency, quantity: f.Quantity, categoryID: f.CategoryID, sellerID: f.SellerID, status: f.Status,
-		rejectionReason: f.RejectionReason, images: append([]Image(nil), f.Images...), createdAt: f.CreatedAt.UTC(), updatedAt: f.UpdatedAt.UTC()}
+		rejectionReason: f.RejectionReason, images: append([]Image(nil), f.Images...), sellerBlocked: f.SellerBlocked, createdAt: f.CreatedAt.UTC(), updatedAt: f.UpdatedAt.UTC()}
 }
 
 // Fields returns a copy of the product's values.
 func (p *Product) Fields() Fields {
 	return Fields{ID: p.id, Slug: p.slug, Title: p.title, Description: p.description, Price: p.price,
 		Currency: p.currency, Quantity: p.quantity, CategoryID: p.categoryID, SellerID: p.sellerID, Status: p.status,
-		RejectionReason: p.rejectionReason, Images: append([]Image(nil), p.images...), CreatedAt: p.createdAt, UpdatedAt: p.updatedAt}
+		RejectionReason: p.rejectionReason, Images: append([]Image(nil), p.images...), SellerBlocked: p.sellerBlocked, CreatedAt: p.createdAt, UpdatedAt: p.updatedAt}
 }
 
 // ID returns the product id.
@@ -126,10 +135,19 @@ func (p *Product) CategoryID() string { return p.categoryID }
 func (p *Product) Status() Status { return p.status }
 
 // VisibleTo reports whether a may see the product: everyone sees an ACTIVE
-// product; the seller and staff see it in any status.
+// product of a seller who is not blocked; the seller and staff see it in
+// any status.
 func (p *Product) VisibleTo(a user.Actor) bool {
-	return p.status == StatusActive || a.Is(p.sellerID) || a.IsStaff()
+	return p.Public() || a.Is(p.sellerID) || a.IsStaff()
 }
+
+// Public reports whether anyone may see and order the product: it is
+// ACTIVE and its seller is not blocked.
+func (p *Product) Public() bool { return p.status == StatusActive && !p.sellerBlocked }
+
+// SellerBlocked reports whether the product is hidden because staff
+// blocked its seller.
+func (p *Product) SellerBlocked() bool { return p.sellerBlocked }
 
 // Reserve takes qty from stock for an order. It returns ErrNotAvailable
 // unless the product is ACTIVE and ErrOutOfStock when fewer than qty are

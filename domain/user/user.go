@@ -27,6 +27,19 @@ func (r Role) IsStaff() bool { return r == RoleModerator || r == RoleAdmin }
 // Valid reports whether r is one of the known roles.
 func (r Role) Valid() bool { return r == RoleUser || r == RoleModerator || r == RoleAdmin }
 
+// Status says whether a user may sign in and act.
+type Status string
+
+// The statuses. A BLOCKED user's sessions are revoked, sign-in is refused
+// and their products are hidden from everyone but staff.
+const (
+	StatusActive  Status = "ACTIVE"
+	StatusBlocked Status = "BLOCKED"
+)
+
+// Valid reports whether s is a known status.
+func (s Status) Valid() bool { return s == StatusActive || s == StatusBlocked }
+
 // ErrNotFound is returned when a user does not exist.
 var ErrNotFound = domain.New(domain.KindNotFound, domain.CodeNotFound, "user not found")
 
@@ -39,6 +52,7 @@ type User struct {
 	id        string
 	phone     phone.Number
 	role      Role
+	status    Status
 	firstName string
 	lastName  string
 	createdAt time.Time
@@ -50,13 +64,42 @@ func New(id string, p phone.Number, role Role, now time.Time) (*User, error) {
 	if id == "" || p.IsZero() || !role.Valid() {
 		return nil, domain.New(domain.KindInternal, domain.CodeInternal, "user.New: id, phone and role are required")
 	}
-	return &User{id: id, phone: p, role: role, createdAt: now.UTC(), updatedAt: now.UTC()}, nil
+	return &User{id: id, phone: p, role: role, status: StatusActive, createdAt: now.UTC(), updatedAt: now.UTC()}, nil
 }
 
-// Rehydrate rebuilds a stored user. Only storage adapters call it.
-func Rehydrate(id string, p phone.Number, role Role, firstName, lastName string, createdAt, updatedAt time.Time) *User {
-	return &User{id: id, phone: p, role: role, firstName: firstName, lastName: lastName, createdAt: createdAt.UTC(), updatedAt: updatedAt.UTC()}
+// Fields are a user's stored values.
+type Fields struct {
+	ID        string
+	Phone     phone.Number
+	Role      Role
+	Status    Status
+	FirstName string
+	LastName  string
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
+
+// Rehydrate rebuilds a stored user. Only storage adapters call it. An
+// empty status (a row from before statuses existed) is ACTIVE.
+func Rehydrate(f Fields) *User {
+	if f.Status == "" {
+		f.Status = StatusActive
+	}
+	return &User{id: f.ID, phone: f.Phone, role: f.Role, status: f.Status, firstName: f.FirstName, lastName: f.LastName,
+		createdAt: f.CreatedAt.UTC(), updatedAt: f.UpdatedAt.UTC()}
+}
+
+// Fields returns the user's stored values.
+func (u *User) Fields() Fields {
+	return Fields{ID: u.id, Phone: u.phone, Role: u.role, Status: u.status, FirstName: u.firstName, LastName: u.lastName,
+		CreatedAt: u.createdAt, UpdatedAt: u.updatedAt}
+}
+
+// Status returns whether the user is ACTIVE or BLOCKED.
+func (u *User) Status() Status { return u.status }
+
+// Blocked reports whether staff blocked the user.
+func (u *User) Blocked() bool { return u.status == StatusBlocked }
 
 // ID returns the user's id.
 func (u *User) ID() string { return u.id }
@@ -134,8 +177,23 @@ var ErrPhoneTaken = domain.New(domain.KindConflict, domain.CodeConflict, "a user
 var ErrInvalidRole = domain.New(domain.KindInvalid, domain.CodeValidationFailed, "invalid role").
 	WithDetails(domain.Detail{Field: "role", Message: "must be USER, MODERATOR or ADMIN"})
 
-// SetRole changes the user's role (an operator's action; there is no API
-// for it). It returns ErrInvalidRole for an unknown role.
+// ErrInvalidStatus is returned by SetStatus for an unknown status.
+var ErrInvalidStatus = domain.New(domain.KindInvalid, domain.CodeValidationFailed, "invalid status").
+	WithDetails(domain.Detail{Field: "status", Message: "must be ACTIVE or BLOCKED"})
+
+// ErrOwnAccount refuses an admin's change of their own role or status, so
+// no admin locks themselves out by mistake.
+var ErrOwnAccount = domain.New(domain.KindConflict, domain.CodeInvalidState, "you cannot change your own role or status")
+
+// ErrLastAdmin refuses to demote or block the last ACTIVE admin.
+var ErrLastAdmin = domain.New(domain.KindConflict, domain.CodeInvalidState, "the last active admin cannot be demoted or blocked")
+
+// ErrAccountBlocked refuses sign-in to a blocked user (after a correct
+// code only, so it tells a stranger nothing).
+var ErrAccountBlocked = domain.New(domain.KindForbidden, domain.CodeAccountBlocked, "this account is blocked")
+
+// SetRole changes the user's role. It returns ErrInvalidRole for an
+// unknown role.
 func (u *User) SetRole(r Role, now time.Time) error {
 	if !r.Valid() {
 		return ErrInvalidRole
@@ -143,3 +201,16 @@ func (u *User) SetRole(r Role, now time.Time) error {
 	u.role, u.updatedAt = r, now.UTC()
 	return nil
 }
+
+// SetStatus blocks or unblocks the user. It returns ErrInvalidStatus for
+// an unknown status.
+func (u *User) SetStatus(s Status, now time.Time) error {
+	if !s.Valid() {
+		return ErrInvalidStatus
+	}
+	u.status, u.updatedAt = s, now.UTC()
+	return nil
+}
+
+// ActiveAdmin reports whether the user is an ADMIN who is not blocked.
+func (u *User) ActiveAdmin() bool { return u.role == RoleAdmin && u.status == StatusActive }

@@ -118,7 +118,7 @@ func TestUpdateProfile(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			u := user.Rehydrate("u1", p1, user.RoleUser, "Old", "Name", t0, t0)
+			u := user.Rehydrate(user.Fields{ID: "u1", Phone: p1, Role: user.RoleUser, FirstName: "Old", LastName: "Name", CreatedAt: t0, UpdatedAt: t0})
 			err := u.UpdateProfile(tc.change, t1)
 			if tc.badFields == nil {
 				if err != nil {
@@ -165,7 +165,7 @@ func TestSetRole(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			u := user.Rehydrate("u1", p1, user.RoleModerator, "", "", t0, t0)
+			u := user.Rehydrate(user.Fields{ID: "u1", Phone: p1, Role: user.RoleModerator, FirstName: "", LastName: "", CreatedAt: t0, UpdatedAt: t0})
 			err := u.SetRole(tc.role, t1)
 			if !errors.Is(err, tc.wantErr) {
 				t.Fatalf("SetRole(%q) = %v, want %v", tc.role, err, tc.wantErr)

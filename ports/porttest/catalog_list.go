@@ -155,7 +155,7 @@ func testProductList(t *testing.T, newStore NewStore) {
 	listed(t, r, roses, bob, "Pending rose", 1, 100, product.StatusPending, 5*time.Minute)
 	listed(t, r, roses, bob, "Archived rose", 1, 100, product.StatusArchived, 6*time.Minute)
 
-	active := ports.ProductFilter{Status: product.StatusActive}
+	active := ports.ProductFilter{Statuses: []product.Status{product.StatusActive}}
 	newest := ports.Sort{Field: ports.SortCreatedAt, Desc: true}
 	all := ports.Page{Number: 1, Limit: 100}
 	p := func(v int64) *int64 { return &v }

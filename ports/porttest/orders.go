@@ -148,7 +148,7 @@ func testOrders(t *testing.T, newStore NewStore) {
 		if err := r.Orders.Create(ctx, NewOrder(t, p, b2, 1, t0)); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := r.Orders.Update(ctx, mine[0].ID(), func(o *order.Order) error { _, err := o.Cancel(b1.ID(), "", t0); return err }); err != nil {
+		if _, err := r.Orders.Update(ctx, mine[0].ID(), func(o *order.Order) error { _, err := o.Cancel(user.Actor{UserID: b1.ID()}, "", t0); return err }); err != nil {
 			t.Fatal(err)
 		}
 		got, total, err := r.Orders.List(ctx, ports.OrderFilter{BuyerID: b1.ID()}, ports.Page{Number: 1, Limit: 2}, ports.Sort{Field: ports.OrderSortCreatedAt, Desc: true})
@@ -197,7 +197,7 @@ func testOrders(t *testing.T, newStore NewStore) {
 				err := st.WithinTx(ctx, func(ctx context.Context, r ports.Repos) error {
 					var qty int
 					if _, err := r.Orders.Update(ctx, o.ID(), func(o *order.Order) (err error) {
-						qty, err = o.Cancel(buyer.ID(), "", t0)
+						qty, err = o.Cancel(user.Actor{UserID: buyer.ID()}, "", t0)
 						return err
 					}); err != nil {
 						return err
