@@ -78,6 +78,8 @@ type App struct {
 	Catalog  *CatalogService
 	Orders   *OrderService
 	Auctions *AuctionService
+	Users    *UserService
+	Audit    *AuditService
 	// Events must be the store's EventSink (SetEventSink) before the
 	// store commits anything, and hears other instances' events too.
 	Events *Relay
@@ -124,7 +126,7 @@ func New(d Deps) (*App, error) {
 	relay := NewRelay(d.Reporter)
 	relay.Subscribe("product-cache", evictProducts(d.ProductCache))
 	relay.Subscribe("metrics", countEvents(d.Metrics))
-	d.Tx = &projectingTx{inner: d.Tx, projections: d.Projections}
+	d.Tx = &projectingTx{inner: d.Tx, projections: append([]Projection{auditProjection(d.Clock)}, d.Projections...)}
 	r := d.Repos
 	return &App{
 		Auth:     newAuthService(d.Tx, r.Users, r.Challenges, r.Sessions, d.Clock, d.SMS, d.Tokens, d.Metrics, d.Config),
@@ -132,6 +134,8 @@ func New(d Deps) (*App, error) {
 		Catalog:  newCatalogService(d.Tx, r.Categories, r.Products, d.Clock, d.Config.ProductModeration),
 		Orders:   newOrderService(d.Tx, r.Orders, d.Clock),
 		Auctions: newAuctionService(d.Tx, r.Auctions, d.Clock, d.Config),
+		Users:    &UserService{tx: d.Tx, users: r.Users, clock: d.Clock},
+		Audit:    &AuditService{log: r.Audit},
 		Events:   relay,
 		tx:       d.Tx,
 		repos:    d.Repos,

@@ -254,7 +254,11 @@ func (s *AuctionService) Cancel(ctx context.Context, p user.Actor, id string) (*
 			return err
 		}
 		out = a
-		r.Events.Record(auctionEvent(event.AuctionCancelled, p, a))
+		e := auctionEvent(event.AuctionCancelled, p, a)
+		if !p.Is(a.SellerID()) {
+			e = audited(e, "auction.cancel", map[string]any{"status": auction.StatusActive}, map[string]any{"status": a.Status()})
+		}
+		r.Events.Record(e)
 		return nil
 	})
 	return out, err

@@ -117,6 +117,12 @@ func (s *AuthService) VerifyCode(ctx context.Context, p phone.Number, code strin
 		if err != nil {
 			return err
 		}
+		if u.Blocked() {
+			// Only now, after a correct code, is the block told: a
+			// wrong code is INVALID_OTP for everyone alike.
+			verifyErr = user.ErrAccountBlocked
+			return nil
+		}
 		sess = auth.NewSession(newID(), u.ID(), refresh.Hash(), now)
 		return r.Sessions.Create(ctx, sess)
 	})
@@ -124,14 +130,23 @@ func (s *AuthService) VerifyCode(ctx context.Context, p phone.Number, code strin
 		return SignIn{}, err
 	}
 	if verifyErr != nil {
-		s.metrics.OTPVerifyFailed()
+		if !errors.Is(verifyErr, user.ErrAccountBlocked) {
+			s.metrics.OTPVerifyFailed()
+		}
 		return SignIn{}, verifyErr
 	}
 	return s.signIn(u, sess, refresh, now)
 }
 
+// userFor returns the user of p, creating it at the first sign-in (as
+// ADMIN when p is in AdminPhones). A listed phone whose user is not an
+// ACTIVE admin is promoted only while the deployment has no ACTIVE admin
+// at all: the list bootstraps and recovers, it does not undo demotions.
 func (s *AuthService) userFor(ctx context.Context, r ports.Repos, p phone.Number, now time.Time) (*user.User, error) {
 	u, err := r.Users.GetByPhone(ctx, p)
+	if err == nil && s.admins[p.String()] && !u.ActiveAdmin() {
+		return s.recoverAdmin(ctx, r, u, now)
+	}
 	if err == nil {
 		return u, nil
 	}
@@ -146,7 +161,26 @@ func (s *AuthService) userFor(ctx context.Context, r ports.Repos, p phone.Number
 	if err != nil {
 		return nil, err
 	}
-	return u, r.Users.Create(ctx, u)
+	if err := r.Users.Create(ctx, u); err != nil {
+		return nil, err
+	}
+	if role == user.RoleAdmin {
+		r.Events.Record(audited(userEvent(user.SystemActor(AdminPhonesActor), u, "role"), "user.role",
+			map[string]any{}, map[string]any{"role": role}))
+	}
+	return u, nil
+}
+
+// AdminPhonesActor is the actor of promotions made by ADMIN_PHONES.
+const AdminPhonesActor = "ADMIN_PHONES"
+
+func (s *AuthService) recoverAdmin(ctx context.Context, r ports.Repos, u *user.User, now time.Time) (*user.User, error) {
+	admins, err := r.Users.LockActiveAdmins(ctx)
+	if err != nil || len(admins) > 0 {
+		return u, err
+	}
+	role, status := user.RoleAdmin, user.StatusActive
+	return setRoleAndStatus(ctx, r, user.SystemActor(AdminPhonesActor), u.ID(), UserChange{Role: &role, Status: &status}, admins, s.clock)
 }
 
 func (s *AuthService) signIn(u *user.User, sess *auth.Session, refresh auth.RefreshToken, now time.Time) (SignIn, error) {
@@ -218,6 +252,11 @@ func (s *AuthService) Authenticate(ctx context.Context, accessToken string) (use
 	u, err := s.users.Get(ctx, claims.UserID)
 	if err != nil {
 		return user.Actor{}, unauthenticated(err)
+	}
+	if u.Blocked() {
+		// Blocking revokes the sessions too; this covers a request that
+		// read its session just before the block committed.
+		return user.Actor{}, auth.ErrSessionEnded
 	}
 	return user.Actor{UserID: u.ID(), SessionID: sess.ID(), Role: u.Role()}, nil
 }

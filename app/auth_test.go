@@ -83,7 +83,7 @@ func newFixture(t *testing.T) *fixture {
 }
 
 func (f *fixture) repos() ports.Repos {
-	return ports.Repos{Users: f.users, Challenges: f.challenges, Sessions: f.sessions}
+	return ports.Repos{Users: f.users, Challenges: f.challenges, Sessions: f.sessions, Events: &recorder{}, Audit: acceptAudit{}}
 }
 
 // expectTx makes WithinTx run fn with the mocked repositories, once.
@@ -300,6 +300,9 @@ func TestVerifyCodeExistingUser(t *testing.T) {
 	f.expectTx()
 	f.expectChallengeUpdates(admin, 1)
 	existing := user.Rehydrate(user.Fields{ID: "u-old", Phone: admin, Role: user.RoleModerator, FirstName: "Old", LastName: "Timer", CreatedAt: t0.Add(-time.Hour), UpdatedAt: t0.Add(-time.Hour)})
+	// The phone is in AdminPhones, but an ACTIVE admin exists: the list
+	// does not undo a demotion.
+	f.users.EXPECT().LockActiveAdmins(gomock.Any()).Return([]string{"u-admin"}, nil)
 	want := f.expectSignIn(admin, existing) // no Users.Create expected
 
 	got, err := f.auth.VerifyCode(context.Background(), admin, "123456")

@@ -71,19 +71,54 @@ func productEvent(by user.Actor, p *product.Product, action string) event.Event 
 }
 
 // updateProduct runs fn on the product with id under its row lock and
-// records the change, in one transaction.
+// records the change, in one transaction. Moderation, and staff edits of
+// other sellers' products, are audited.
 func (s *CatalogService) updateProduct(ctx context.Context, by user.Actor, id, action string, fn func(r ports.Repos, p *product.Product) error) (*product.Product, error) {
 	var out *product.Product
 	err := s.tx.WithinTx(ctx, func(ctx context.Context, r ports.Repos) error {
-		p, err := r.Products.Update(ctx, id, func(p *product.Product) error { return fn(r, p) })
+		var before map[string]any
+		p, err := r.Products.Update(ctx, id, func(p *product.Product) error {
+			before = productFields(p)
+			return fn(r, p)
+		})
 		if err != nil {
 			return err
 		}
 		out = p
-		r.Events.Record(productEvent(by, p, action))
+		e := productEvent(by, p, action)
+		b, a := changed(before, productFields(p))
+		switch {
+		case len(a) == 0:
+			// Nothing changed (archiving an archived product): no entry.
+		case action == "approve" || action == "reject":
+			e = audited(e, "product."+action, b, a)
+		case by.IsStaff() && !by.Is(p.SellerID()):
+			name := map[string]string{"edit": "product.update", "archive": "product.archive"}[action]
+			if name != "" {
+				e = audited(e, name, b, a)
+			}
+		}
+		r.Events.Record(e)
 		return nil
 	})
 	return out, err
+}
+
+// productFields are the audited fields of a product.
+func productFields(p *product.Product) map[string]any {
+	f := p.Fields()
+	m := map[string]any{"title": f.Title, "description": f.Description, "price": f.Price, "currency": f.Currency,
+		"quantity": f.Quantity, "categoryId": f.CategoryID, "status": f.Status}
+	if f.RejectionReason != "" {
+		m["rejectionReason"] = f.RejectionReason
+	}
+	return m
+}
+
+// categoryFields are the audited fields of a category.
+func categoryFields(c *category.Category) map[string]any {
+	return map[string]any{"name": c.Name(), "slug": c.Slug(), "parentId": c.ParentID(), "position": c.Position(),
+		"isActive": c.Active()}
 }
 
 // NewCategory are the values of a category to create.
@@ -126,7 +161,7 @@ func (s *CatalogService) CreateCategory(ctx context.Context, by user.Actor, nc N
 			if err := r.Categories.Create(ctx, c); err != nil {
 				return err
 			}
-			r.Events.Record(categoryEvent(by, id, "create"))
+			r.Events.Record(audited(categoryEvent(by, id, "create"), "category.create", nil, categoryFields(c)))
 			return nil
 		})
 		if errors.Is(err, category.ErrSlugTaken) && n <= slugAttempts {
@@ -181,12 +216,17 @@ func (s *CatalogService) UpdateCategory(ctx context.Context, by user.Actor, id s
 	now := s.clock.Now()
 	var out *category.Category
 	err := s.tx.WithinTx(ctx, func(ctx context.Context, r ports.Repos) error {
-		c, err := r.Categories.Update(ctx, id, func(c *category.Category) error { return c.Edit(ch, now) })
+		var before map[string]any
+		c, err := r.Categories.Update(ctx, id, func(c *category.Category) error {
+			before = categoryFields(c)
+			return c.Edit(ch, now)
+		})
 		if err != nil {
 			return err
 		}
 		out = c
-		r.Events.Record(categoryEvent(by, id, "update"))
+		b, a := changed(before, categoryFields(c))
+		r.Events.Record(audited(categoryEvent(by, id, "update"), "category.update", b, a))
 		return nil
 	})
 	return out, err
@@ -217,10 +257,14 @@ func (s *CatalogService) DeleteCategory(ctx context.Context, by user.Actor, id s
 		return ErrAdminOnly
 	}
 	return s.tx.WithinTx(ctx, func(ctx context.Context, r ports.Repos) error {
+		c, err := r.Categories.Get(ctx, id)
+		if err != nil {
+			return err
+		}
 		if err := r.Categories.Delete(ctx, id); err != nil {
 			return err
 		}
-		r.Events.Record(categoryEvent(by, id, "delete"))
+		r.Events.Record(audited(categoryEvent(by, id, "delete"), "category.delete", categoryFields(c), nil))
 		return nil
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"go.uber.org/mock/gomock"
 
 	"github.com/secondbloom/marketplace/app"
+	"github.com/secondbloom/marketplace/domain/audit"
 	"github.com/secondbloom/marketplace/domain/category"
 	"github.com/secondbloom/marketplace/domain/event"
 	"github.com/secondbloom/marketplace/mocks"
@@ -80,3 +81,9 @@ func committing(repos ports.Repos, core **app.App) func(context.Context, func(co
 func ptr[T any](v T) *T { return &v }
 
 func categoryRename(name string) category.Change { return category.Change{Name: &name} }
+
+// acceptAudit stores nothing and accepts every entry, for tests whose
+// point is elsewhere.
+type acceptAudit struct{ ports.AuditRepository }
+
+func (acceptAudit) Add(context.Context, ...audit.Entry) error { return nil }

@@ -242,11 +242,16 @@ func (s *OrderService) Get(ctx context.Context, p user.Actor, id string) (*order
 	return o, nil
 }
 
+// ErrAllOrdersAdminOnly refuses role=all to anyone but admins.
+var ErrAllOrdersAdminOnly = domain.New(domain.KindForbidden, domain.CodeForbidden, "only administrators may list all orders")
+
 // ListOrders selects the caller's orders.
 type ListOrders struct {
-	// Role is "buyer" (orders the caller placed; the default) or "seller"
-	// (orders of the caller's products).
+	// Role is "buyer" (orders the caller placed; the default), "seller"
+	// (orders of the caller's products) or, for admins, "all".
 	Role string
+	// BuyerID, SellerID and ProductID narrow an admin's role=all list.
+	BuyerID, SellerID, ProductID string
 	// Status filters by status when not empty.
 	Status string
 	// Page is 1 or more; Limit 1..100.
@@ -266,8 +271,16 @@ func (s *OrderService) List(ctx context.Context, p user.Actor, q ListOrders) ([]
 		f.BuyerID = p.UserID
 	case "seller":
 		f.SellerID = p.UserID
+	case "all":
+		if !p.CanSeeAllOrders() {
+			return nil, 0, ErrAllOrdersAdminOnly
+		}
+		f.BuyerID, f.SellerID, f.ProductID = q.BuyerID, q.SellerID, q.ProductID
 	default:
-		v.Add("role", "must be buyer or seller")
+		v.Add("role", "must be buyer, seller or all")
+	}
+	if q.Role != "all" && (q.BuyerID != "" || q.SellerID != "" || q.ProductID != "") {
+		v.Add("role", "must be all to filter by buyerId, sellerId or productId")
 	}
 	if q.Status != "" {
 		if st := order.Status(q.Status); st.Valid() {
@@ -319,7 +332,12 @@ func (s *OrderService) transition(ctx context.Context, p user.Actor, id string, 
 			return err
 		}
 		out = o
-		r.Events.Record(orderTransitioned(p, before, o, false))
+		e := orderTransitioned(p, before, o, false)
+		if o.PaymentStatus() != before.PaymentStatus() && !p.Is(o.SellerID()) {
+			e = audited(e, "order.mark_paid", map[string]any{"paymentStatus": before.PaymentStatus()},
+				map[string]any{"paymentStatus": o.PaymentStatus()})
+		}
+		r.Events.Record(e)
 		return nil
 	})
 	return out, err
@@ -381,7 +399,14 @@ func (s *OrderService) Cancel(ctx context.Context, p user.Actor, id, reason stri
 		if _, err = r.Products.Update(ctx, o.ProductID(), func(pr *product.Product) error { return pr.Release(qty, now) }); err != nil {
 			return err
 		}
-		r.Events.Record(orderTransitioned(p, before, o, true))
+		e := orderTransitioned(p, before, o, true)
+		if o.CancelledBy() == order.PartyStaff {
+			e = audited(e, "order.cancel",
+				map[string]any{"status": before.Status(), "paymentStatus": before.PaymentStatus()},
+				map[string]any{"status": o.Status(), "paymentStatus": o.PaymentStatus(), "cancelReason": o.CancelReason(),
+					"cancelledBy": o.CancelledBy()})
+		}
+		r.Events.Record(e)
 		return nil
 	})
 	if err != nil {

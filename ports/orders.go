@@ -10,13 +10,14 @@ import (
 	"github.com/secondbloom/marketplace/domain/order"
 )
 
-// OrderFilter selects orders for List. Empty fields select everything; at
-// least one of BuyerID and SellerID is always set by the app, so a list
-// never shows other people's orders.
+// OrderFilter selects orders for List. Empty fields select everything; the
+// app sets BuyerID or SellerID to the caller for everyone but admins, so a
+// list never shows other people's orders.
 type OrderFilter struct {
-	BuyerID  string
-	SellerID string
-	Status   order.Status
+	BuyerID   string
+	SellerID  string
+	ProductID string
+	Status    order.Status
 }
 
 // Sort fields of OrderRepository.List.

@@ -24,13 +24,14 @@ type userDTO struct {
 	ID          string  `json:"id"`
 	PhoneNumber string  `json:"phoneNumber"`
 	Role        string  `json:"role"`
+	Status      string  `json:"status"`
 	FirstName   *string `json:"firstName"`
 	LastName    *string `json:"lastName"`
 	CreatedAt   string  `json:"createdAt"`
 }
 
 func toUserDTO(u *user.User) userDTO {
-	return userDTO{ID: u.ID(), PhoneNumber: u.Phone().String(), Role: string(u.Role()),
+	return userDTO{ID: u.ID(), PhoneNumber: u.Phone().String(), Role: string(u.Role()), Status: string(u.Status()),
 		FirstName: emptyToNil(u.FirstName()), LastName: emptyToNil(u.LastName()), CreatedAt: timestamp(u.CreatedAt())}
 }
 
@@ -138,9 +139,11 @@ func (s *Server) me(c *fiber.Ctx) error {
 
 func (s *Server) updateMe(c *fiber.Ctx) error {
 	var ch user.ProfileChange
-	if err := decode(c, optional("firstName", &ch.FirstName), optional("lastName", &ch.LastName)); err != nil {
+	if err := decode(c, nullable("firstName", &ch.FirstName), nullable("lastName", &ch.LastName)); err != nil {
 		return err
 	}
+	ch.ClearFirstName = ch.FirstName == nil && hasNullMember(c.Body(), "firstName")
+	ch.ClearLastName = ch.LastName == nil && hasNullMember(c.Body(), "lastName")
 	p, _ := principal(c)
 	u, err := s.core.Auth.UpdateProfile(c.UserContext(), p, ch)
 	if err != nil {

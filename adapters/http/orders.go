@@ -46,6 +46,8 @@ type orderDTO struct {
 	ShippingAddress *string `json:"shippingAddress"`
 	Notes           *string `json:"notes"`
 	AuctionID       *string `json:"auctionId"`
+	CancelReason    *string `json:"cancelReason"`
+	CancelledBy     *string `json:"cancelledBy"`
 	CreatedAt       string  `json:"createdAt"`
 	UpdatedAt       string  `json:"updatedAt"`
 }
@@ -54,7 +56,8 @@ func toOrderDTO(o *order.Order) orderDTO {
 	return orderDTO{ID: o.ID(), Number: o.Number(), ProductID: o.ProductID(), SellerID: o.SellerID(), BuyerID: o.BuyerID(),
 		Quantity: o.Quantity(), UnitPrice: o.UnitPrice(), TotalPrice: o.TotalPrice(), Currency: o.Currency(),
 		Status: string(o.Status()), PaymentStatus: string(o.PaymentStatus()), ShippingAddress: emptyToNil(o.ShippingAddress()),
-		Notes: emptyToNil(o.Notes()), AuctionID: emptyToNil(o.AuctionID()), CreatedAt: timestamp(o.CreatedAt()),
+		Notes: emptyToNil(o.Notes()), AuctionID: emptyToNil(o.AuctionID()), CancelReason: emptyToNil(o.CancelReason()),
+		CancelledBy: emptyToNil(string(o.CancelledBy())), CreatedAt: timestamp(o.CreatedAt()),
 		UpdatedAt: timestamp(o.UpdatedAt())}
 }
 
@@ -160,10 +163,11 @@ func (s *Server) listOrders(c *fiber.Ctx) error {
 	role, _ := qs.str("role")
 	status, _ := qs.str("status")
 	sort, _ := qs.str("sort")
+	q := app.ListOrders{Role: role, Status: status, Page: page.Number, Limit: page.Limit, Sort: sort,
+		BuyerID: qs.id("buyerId"), SellerID: qs.id("sellerId"), ProductID: qs.id("productId")}
 	if err := qs.done(); err != nil {
 		return err
 	}
-	q := app.ListOrders{Role: role, Status: status, Page: page.Number, Limit: page.Limit, Sort: sort}
 	p, _ := principal(c)
 	orders, total, err := s.core.Orders.List(c.UserContext(), p, q)
 	if err != nil {

@@ -137,6 +137,7 @@ func (s *Server) routes() {
 	s.catalogRoutes(v1)
 	s.auctionRoutes(v1)
 	s.orderRoutes(v1)
+	s.userRoutes(v1)
 
 	s.fiber.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 }

@@ -80,7 +80,7 @@ func (r *orderRepo) List(ctx context.Context, f ports.OrderFilter, p ports.Page,
 		var match []order.Fields
 		for _, o := range db.orders {
 			if (f.BuyerID == "" || o.BuyerID == f.BuyerID) && (f.SellerID == "" || o.SellerID == f.SellerID) &&
-				(f.Status == "" || o.Status == f.Status) {
+				(f.ProductID == "" || o.ProductID == f.ProductID) && (f.Status == "" || o.Status == f.Status) {
 				match = append(match, o)
 			}
 		}

@@ -127,6 +127,12 @@ func (r *orderRepo) List(ctx context.Context, f ports.OrderFilter, p ports.Page,
 		}
 		q = q.Where("seller_id = ?", f.SellerID)
 	}
+	if f.ProductID != "" {
+		if !domain.ValidID(f.ProductID) {
+			return []*order.Order{}, 0, nil
+		}
+		q = q.Where("product_id = ?", f.ProductID)
+	}
 	if f.Status != "" {
 		q = q.Where("status = ?", string(f.Status))
 	}

@@ -43,8 +43,10 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 		return serve(ctx, cfg, log)
 	case "migrate":
 		return migrate(ctx, cfg, log)
+	case "user":
+		return userCommand(ctx, cfg, args[1:], os.Stdout)
 	default:
-		return fmt.Errorf("unknown command %q (want serve or migrate)", cmd)
+		return fmt.Errorf("unknown command %q (want serve, migrate or user)", cmd)
 	}
 }
 

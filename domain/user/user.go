@@ -122,10 +122,13 @@ func (u *User) CreatedAt() time.Time { return u.createdAt }
 // UpdatedAt returns when the profile last changed.
 func (u *User) UpdatedAt() time.Time { return u.updatedAt }
 
-// ProfileChange lists the profile fields to set; nil fields stay as they are.
+// ProfileChange lists the profile fields to set; nil fields stay as they
+// are, and the Clear flags empty a name.
 type ProfileChange struct {
-	FirstName *string
-	LastName  *string
+	FirstName      *string
+	LastName       *string
+	ClearFirstName bool
+	ClearLastName  bool
 }
 
 // UpdateProfile applies c. Names are trimmed and must be 1..100 characters;
@@ -148,6 +151,12 @@ func (u *User) UpdateProfile(c ProfileChange, now time.Time) error {
 	}
 	if err := v.Err(); err != nil {
 		return err
+	}
+	if c.ClearFirstName {
+		first = ""
+	}
+	if c.ClearLastName {
+		last = ""
 	}
 	u.firstName, u.lastName, u.updatedAt = first, last, now.UTC()
 	return nil

@@ -33,6 +33,7 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("Auctions", func(t *testing.T) { testAuctions(t, newStore) })
 	t.Run("Orders", func(t *testing.T) { testOrders(t, newStore) })
 	t.Run("Idempotency", func(t *testing.T) { testIdempotency(t, newStore) })
+	t.Run("BackOffice", func(t *testing.T) { testBackOffice(t, newStore) })
 }
 
 // t0 is a fixed instant that the suites start their clocks at. Postgres

@@ -13,7 +13,7 @@ ALTER TABLE products ADD COLUMN seller_blocked boolean NOT NULL DEFAULT false;
 -- NULL for orders cancelled before this column existed, and while not
 -- cancelled.
 ALTER TABLE orders ADD COLUMN cancelled_by text
-    CHECK (cancelled_by IN ('BUYER', 'SELLER', 'STAFF') AND status = 'CANCELLED');
+    CHECK (cancelled_by IS NULL OR (cancelled_by IN ('BUYER', 'SELLER', 'STAFF') AND status = 'CANCELLED'));
 
 -- One row per audited action, written in the transaction of the change.
 CREATE TABLE audit_log (
