@@ -39,6 +39,45 @@ func (e AuctionStatus) Valid() bool {
 	}
 }
 
+// Defines values for AuditEntryTargetType.
+const (
+	AuditEntryTargetTypeAuction   AuditEntryTargetType = "auction"
+	AuditEntryTargetTypeCategory  AuditEntryTargetType = "category"
+	AuditEntryTargetTypeCity      AuditEntryTargetType = "city"
+	AuditEntryTargetTypeCondition AuditEntryTargetType = "condition"
+	AuditEntryTargetTypeDistrict  AuditEntryTargetType = "district"
+	AuditEntryTargetTypeOrder     AuditEntryTargetType = "order"
+	AuditEntryTargetTypeProduct   AuditEntryTargetType = "product"
+	AuditEntryTargetTypeSize      AuditEntryTargetType = "size"
+	AuditEntryTargetTypeUser      AuditEntryTargetType = "user"
+)
+
+// Valid indicates whether the value is a known member of the AuditEntryTargetType enum.
+func (e AuditEntryTargetType) Valid() bool {
+	switch e {
+	case AuditEntryTargetTypeAuction:
+		return true
+	case AuditEntryTargetTypeCategory:
+		return true
+	case AuditEntryTargetTypeCity:
+		return true
+	case AuditEntryTargetTypeCondition:
+		return true
+	case AuditEntryTargetTypeDistrict:
+		return true
+	case AuditEntryTargetTypeOrder:
+		return true
+	case AuditEntryTargetTypeProduct:
+		return true
+	case AuditEntryTargetTypeSize:
+		return true
+	case AuditEntryTargetTypeUser:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ErrorErrorCode.
 const (
 	ACCOUNTBLOCKED       ErrorErrorCode = "ACCOUNT_BLOCKED"
@@ -120,6 +159,30 @@ const (
 func (e ErrorSuccess) Valid() bool {
 	switch e {
 	case ErrorSuccessFalse:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for OrderCancelledBy.
+const (
+	BUYER       OrderCancelledBy = "BUYER"
+	LessThannil OrderCancelledBy = "<nil>"
+	SELLER      OrderCancelledBy = "SELLER"
+	STAFF       OrderCancelledBy = "STAFF"
+)
+
+// Valid indicates whether the value is a known member of the OrderCancelledBy enum.
+func (e OrderCancelledBy) Valid() bool {
+	switch e {
+	case BUYER:
+		return true
+	case LessThannil:
+		return true
+	case SELLER:
+		return true
+	case STAFF:
 		return true
 	default:
 		return false
@@ -215,19 +278,37 @@ func (e TokensTokenType) Valid() bool {
 
 // Defines values for UserRole.
 const (
-	ADMIN     UserRole = "ADMIN"
-	MODERATOR UserRole = "MODERATOR"
-	USER      UserRole = "USER"
+	UserRoleADMIN     UserRole = "ADMIN"
+	UserRoleMODERATOR UserRole = "MODERATOR"
+	UserRoleUSER      UserRole = "USER"
 )
 
 // Valid indicates whether the value is a known member of the UserRole enum.
 func (e UserRole) Valid() bool {
 	switch e {
-	case ADMIN:
+	case UserRoleADMIN:
 		return true
-	case MODERATOR:
+	case UserRoleMODERATOR:
 		return true
-	case USER:
+	case UserRoleUSER:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UserStatus.
+const (
+	UserStatusACTIVE  UserStatus = "ACTIVE"
+	UserStatusBLOCKED UserStatus = "BLOCKED"
+)
+
+// Valid indicates whether the value is a known member of the UserStatus enum.
+func (e UserStatus) Valid() bool {
+	switch e {
+	case UserStatusACTIVE:
+		return true
+	case UserStatusBLOCKED:
 		return true
 	default:
 		return false
@@ -357,6 +438,21 @@ const (
 func (e CancelAuction200JSONResponseBodySuccess) Valid() bool {
 	switch e {
 	case CancelAuction200JSONResponseBodySuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListAuditLog200JSONResponseBodySuccess.
+const (
+	ListAuditLog200JSONResponseBodySuccessTrue ListAuditLog200JSONResponseBodySuccess = true
+)
+
+// Valid indicates whether the value is a known member of the ListAuditLog200JSONResponseBodySuccess enum.
+func (e ListAuditLog200JSONResponseBodySuccess) Valid() bool {
+	switch e {
+	case ListAuditLog200JSONResponseBodySuccessTrue:
 		return true
 	default:
 		return false
@@ -575,6 +671,7 @@ func (e Readiness200JSONResponseBodySuccess) Valid() bool {
 
 // Defines values for ListOrdersParamsRole.
 const (
+	All    ListOrdersParamsRole = "all"
 	Buyer  ListOrdersParamsRole = "buyer"
 	Seller ListOrdersParamsRole = "seller"
 )
@@ -582,6 +679,8 @@ const (
 // Valid indicates whether the value is a known member of the ListOrdersParamsRole enum.
 func (e ListOrdersParamsRole) Valid() bool {
 	switch e {
+	case All:
+		return true
 	case Buyer:
 		return true
 	case Seller:
@@ -888,6 +987,129 @@ func (e RejectProduct200JSONResponseBodySuccess) Valid() bool {
 	}
 }
 
+// Defines values for ListUsersParamsRole.
+const (
+	ListUsersParamsRoleADMIN     ListUsersParamsRole = "ADMIN"
+	ListUsersParamsRoleMODERATOR ListUsersParamsRole = "MODERATOR"
+	ListUsersParamsRoleUSER      ListUsersParamsRole = "USER"
+)
+
+// Valid indicates whether the value is a known member of the ListUsersParamsRole enum.
+func (e ListUsersParamsRole) Valid() bool {
+	switch e {
+	case ListUsersParamsRoleADMIN:
+		return true
+	case ListUsersParamsRoleMODERATOR:
+		return true
+	case ListUsersParamsRoleUSER:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListUsersParamsStatus.
+const (
+	ListUsersParamsStatusACTIVE  ListUsersParamsStatus = "ACTIVE"
+	ListUsersParamsStatusBLOCKED ListUsersParamsStatus = "BLOCKED"
+)
+
+// Valid indicates whether the value is a known member of the ListUsersParamsStatus enum.
+func (e ListUsersParamsStatus) Valid() bool {
+	switch e {
+	case ListUsersParamsStatusACTIVE:
+		return true
+	case ListUsersParamsStatusBLOCKED:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListUsers200JSONResponseBodySuccess.
+const (
+	ListUsers200JSONResponseBodySuccessTrue ListUsers200JSONResponseBodySuccess = true
+)
+
+// Valid indicates whether the value is a known member of the ListUsers200JSONResponseBodySuccess enum.
+func (e ListUsers200JSONResponseBodySuccess) Valid() bool {
+	switch e {
+	case ListUsers200JSONResponseBodySuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetUser200JSONResponseBodySuccess.
+const (
+	GetUser200JSONResponseBodySuccessTrue GetUser200JSONResponseBodySuccess = true
+)
+
+// Valid indicates whether the value is a known member of the GetUser200JSONResponseBodySuccess enum.
+func (e GetUser200JSONResponseBodySuccess) Valid() bool {
+	switch e {
+	case GetUser200JSONResponseBodySuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UpdateUserJSONBodyRole.
+const (
+	UpdateUserJSONBodyRoleADMIN     UpdateUserJSONBodyRole = "ADMIN"
+	UpdateUserJSONBodyRoleMODERATOR UpdateUserJSONBodyRole = "MODERATOR"
+	UpdateUserJSONBodyRoleUSER      UpdateUserJSONBodyRole = "USER"
+)
+
+// Valid indicates whether the value is a known member of the UpdateUserJSONBodyRole enum.
+func (e UpdateUserJSONBodyRole) Valid() bool {
+	switch e {
+	case UpdateUserJSONBodyRoleADMIN:
+		return true
+	case UpdateUserJSONBodyRoleMODERATOR:
+		return true
+	case UpdateUserJSONBodyRoleUSER:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UpdateUserJSONBodyStatus.
+const (
+	UpdateUserJSONBodyStatusACTIVE  UpdateUserJSONBodyStatus = "ACTIVE"
+	UpdateUserJSONBodyStatusBLOCKED UpdateUserJSONBodyStatus = "BLOCKED"
+)
+
+// Valid indicates whether the value is a known member of the UpdateUserJSONBodyStatus enum.
+func (e UpdateUserJSONBodyStatus) Valid() bool {
+	switch e {
+	case UpdateUserJSONBodyStatusACTIVE:
+		return true
+	case UpdateUserJSONBodyStatusBLOCKED:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UpdateUser200JSONResponseBodySuccess.
+const (
+	UpdateUser200JSONResponseBodySuccessTrue UpdateUser200JSONResponseBodySuccess = true
+)
+
+// Valid indicates whether the value is a known member of the UpdateUser200JSONResponseBodySuccess enum.
+func (e UpdateUser200JSONResponseBodySuccess) Valid() bool {
+	switch e {
+	case UpdateUser200JSONResponseBodySuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
 // Auction defines model for Auction.
 type Auction struct {
 	BidCount  int       `json:"bidCount"`
@@ -914,6 +1136,26 @@ type Auction struct {
 
 // AuctionStatus defines model for Auction.Status.
 type AuctionStatus string
+
+// AuditEntry defines model for AuditEntry.
+type AuditEntry struct {
+	Action string `json:"action"`
+
+	// ActorId null for the command line and ADMIN_PHONES, named in details.actor
+	ActorId   *openapi_types.UUID `json:"actorId"`
+	CreatedAt time.Time           `json:"createdAt"`
+	Details   struct {
+		Actor  *string                `json:"actor,omitempty"`
+		After  map[string]interface{} `json:"after"`
+		Before map[string]interface{} `json:"before"`
+	} `json:"details"`
+	Id         openapi_types.UUID   `json:"id"`
+	TargetId   string               `json:"targetId"`
+	TargetType AuditEntryTargetType `json:"targetType"`
+}
+
+// AuditEntryTargetType defines model for AuditEntry.TargetType.
+type AuditEntryTargetType string
 
 // Bid defines model for Bid.
 type Bid struct {
@@ -963,6 +1205,8 @@ type ErrorSuccess bool
 type Order struct {
 	AuctionId       *openapi_types.UUID `json:"auctionId"`
 	BuyerId         openapi_types.UUID  `json:"buyerId"`
+	CancelReason    *string             `json:"cancelReason"`
+	CancelledBy     *OrderCancelledBy   `json:"cancelledBy"`
 	CreatedAt       time.Time           `json:"createdAt"`
 	Currency        string              `json:"currency"`
 	Id              openapi_types.UUID  `json:"id"`
@@ -982,6 +1226,9 @@ type Order struct {
 	UnitPrice int       `json:"unitPrice"`
 	UpdatedAt time.Time `json:"updatedAt"`
 }
+
+// OrderCancelledBy defines model for Order.CancelledBy.
+type OrderCancelledBy string
 
 // OrderPaymentStatus defines model for Order.PaymentStatus.
 type OrderPaymentStatus string
@@ -1067,10 +1314,14 @@ type User struct {
 	LastName    *string            `json:"lastName"`
 	PhoneNumber string             `json:"phoneNumber"`
 	Role        UserRole           `json:"role"`
+	Status      UserStatus         `json:"status"`
 }
 
 // UserRole defines model for User.Role.
 type UserRole string
+
+// UserStatus defines model for User.Status.
+type UserStatus string
 
 // Id defines model for Id.
 type Id = openapi_types.UUID
@@ -1169,6 +1420,18 @@ type PlaceBid201JSONResponseBodySuccess bool
 // CancelAuction200JSONResponseBodySuccess defines parameters for CancelAuction.
 type CancelAuction200JSONResponseBodySuccess bool
 
+// ListAuditLogParams defines parameters for ListAuditLog.
+type ListAuditLogParams struct {
+	Page     *Page               `form:"page,omitempty" json:"page,omitempty"`
+	Limit    *Limit              `form:"limit,omitempty" json:"limit,omitempty"`
+	ActorId  *openapi_types.UUID `form:"actorId,omitempty" json:"actorId,omitempty"`
+	TargetId *openapi_types.UUID `form:"targetId,omitempty" json:"targetId,omitempty"`
+	Action   *string             `form:"action,omitempty" json:"action,omitempty"`
+}
+
+// ListAuditLog200JSONResponseBodySuccess defines parameters for ListAuditLog.
+type ListAuditLog200JSONResponseBodySuccess bool
+
 // GetMe200JSONResponseBodySuccess defines parameters for GetMe.
 type GetMe200JSONResponseBodySuccess bool
 
@@ -1258,12 +1521,21 @@ type Readiness200JSONResponseBodySuccess bool
 
 // ListOrdersParams defines parameters for ListOrders.
 type ListOrdersParams struct {
-	// Role buyer: orders the caller placed; seller: orders of the caller's products
+	// Role buyer: orders the caller placed; seller: orders of the caller's products; all (ADMIN only): every order, narrowed by buyerId, sellerId, productId
 	Role   *ListOrdersParamsRole `form:"role,omitempty" json:"role,omitempty"`
 	Status *OrderStatus          `form:"status,omitempty" json:"status,omitempty"`
 	Page   *int                  `form:"page,omitempty" json:"page,omitempty"`
 	Limit  *int                  `form:"limit,omitempty" json:"limit,omitempty"`
 	Sort   *ListOrdersParamsSort `form:"sort,omitempty" json:"sort,omitempty"`
+
+	// BuyerId with role=all only
+	BuyerId *openapi_types.UUID `form:"buyerId,omitempty" json:"buyerId,omitempty"`
+
+	// SellerId with role=all only
+	SellerId *openapi_types.UUID `form:"sellerId,omitempty" json:"sellerId,omitempty"`
+
+	// ProductId with role=all only
+	ProductId *openapi_types.UUID `form:"productId,omitempty" json:"productId,omitempty"`
 }
 
 // ListOrdersParamsRole defines parameters for ListOrders.
@@ -1333,6 +1605,9 @@ type ListProductsParams struct {
 	Q       *string                    `form:"q,omitempty" json:"q,omitempty"`
 	InStock *ListProductsParamsInStock `form:"inStock,omitempty" json:"inStock,omitempty"`
 	Sort    *ListProductsParamsSort    `form:"sort,omitempty" json:"sort,omitempty"`
+
+	// Status ACTIVE (default) for anyone; staff may list any status (the moderation queue is status=PENDING&sort=createdAt); a signed-in user may list their own products of any status with sellerId=<own id>. A comma list is allowed.
+	Status *string `form:"status,omitempty" json:"status,omitempty"`
 }
 
 // ListProductsParamsInStock defines parameters for ListProducts.
@@ -1389,6 +1664,44 @@ type RejectProductJSONBody struct {
 // RejectProduct200JSONResponseBodySuccess defines parameters for RejectProduct.
 type RejectProduct200JSONResponseBodySuccess bool
 
+// ListUsersParams defines parameters for ListUsers.
+type ListUsersParams struct {
+	Page   *Page                  `form:"page,omitempty" json:"page,omitempty"`
+	Limit  *Limit                 `form:"limit,omitempty" json:"limit,omitempty"`
+	Role   *ListUsersParamsRole   `form:"role,omitempty" json:"role,omitempty"`
+	Status *ListUsersParamsStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Q 4 or more digits (after dropping +, spaces, dashes and parentheses) found anywhere in the phone number; otherwise a case-insensitive prefix of the first or last name
+	Q *string `form:"q,omitempty" json:"q,omitempty"`
+}
+
+// ListUsersParamsRole defines parameters for ListUsers.
+type ListUsersParamsRole string
+
+// ListUsersParamsStatus defines parameters for ListUsers.
+type ListUsersParamsStatus string
+
+// ListUsers200JSONResponseBodySuccess defines parameters for ListUsers.
+type ListUsers200JSONResponseBodySuccess bool
+
+// GetUser200JSONResponseBodySuccess defines parameters for GetUser.
+type GetUser200JSONResponseBodySuccess bool
+
+// UpdateUserJSONBody defines parameters for UpdateUser.
+type UpdateUserJSONBody struct {
+	Role   *UpdateUserJSONBodyRole   `json:"role,omitempty"`
+	Status *UpdateUserJSONBodyStatus `json:"status,omitempty"`
+}
+
+// UpdateUserJSONBodyRole defines parameters for UpdateUser.
+type UpdateUserJSONBodyRole string
+
+// UpdateUserJSONBodyStatus defines parameters for UpdateUser.
+type UpdateUserJSONBodyStatus string
+
+// UpdateUser200JSONResponseBodySuccess defines parameters for UpdateUser.
+type UpdateUser200JSONResponseBodySuccess bool
+
 // CreateAuctionJSONRequestBody defines body for CreateAuction for application/json ContentType.
 type CreateAuctionJSONRequestBody CreateAuctionJSONBody
 
@@ -1427,6 +1740,9 @@ type UpdateProductJSONRequestBody UpdateProductJSONBody
 
 // RejectProductJSONRequestBody defines body for RejectProduct for application/json ContentType.
 type RejectProductJSONRequestBody RejectProductJSONBody
+
+// UpdateUserJSONRequestBody defines body for UpdateUser for application/json ContentType.
+type UpdateUserJSONRequestBody UpdateUserJSONBody
 
 // Getter for additional properties for Error_Error_Details_Item. Returns the specified
 // element and whether it was found
@@ -1634,6 +1950,11 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /api/v1/auctions/{id}/cancel (the `CancelAuction` operationId).
 	CancelAuction(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListAuditLog The audit log (ADMIN)
+	//
+	// Corresponds with GET /api/v1/audit-log (the `ListAuditLog` operationId).
+	ListAuditLog(ctx context.Context, params *ListAuditLogParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// Logout Revoke the session
 	//
@@ -1914,6 +2235,34 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /api/v1/products/{id}/reject (the `RejectProduct` operationId).
 	RejectProduct(ctx context.Context, id Id, body RejectProductJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListUsers Find users (ADMIN)
+	//
+	// Corresponds with GET /api/v1/users (the `ListUsers` operationId).
+	ListUsers(ctx context.Context, params *ListUsersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetUser Read a user (ADMIN, MODERATOR)
+	//
+	// Corresponds with GET /api/v1/users/{id} (the `GetUser` operationId).
+	GetUser(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateUserWithBody Change a user's role or status (ADMIN)
+	//
+	// Blocking revokes every session of the user at once and hides their products from everyone but staff until they are unblocked; unblocking does not bring sessions back. Audited as user.role and user.status.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /api/v1/users/{id} (the `UpdateUser` operationId).
+	UpdateUserWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateUser Change a user's role or status (ADMIN)
+	//
+	// Blocking revokes every session of the user at once and hides their products from everyone but staff until they are unblocked; unblocking does not bring sessions back. Audited as user.role and user.status.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /api/v1/users/{id} (the `UpdateUser` operationId).
+	UpdateUser(ctx context.Context, id Id, body UpdateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // ListAuctions List auctions
@@ -2040,6 +2389,21 @@ func (c *Client) PlaceBid(ctx context.Context, id openapi_types.UUID, params *Pl
 // Corresponds with POST /api/v1/auctions/{id}/cancel (the `CancelAuction` operationId).
 func (c *Client) CancelAuction(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCancelAuctionRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListAuditLog The audit log (ADMIN)
+//
+// Corresponds with GET /api/v1/audit-log (the `ListAuditLog` operationId).
+func (c *Client) ListAuditLog(ctx context.Context, params *ListAuditLogParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListAuditLogRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -2750,6 +3114,74 @@ func (c *Client) RejectProduct(ctx context.Context, id Id, body RejectProductJSO
 	return c.Client.Do(req)
 }
 
+// ListUsers Find users (ADMIN)
+//
+// Corresponds with GET /api/v1/users (the `ListUsers` operationId).
+func (c *Client) ListUsers(ctx context.Context, params *ListUsersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListUsersRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetUser Read a user (ADMIN, MODERATOR)
+//
+// Corresponds with GET /api/v1/users/{id} (the `GetUser` operationId).
+func (c *Client) GetUser(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetUserRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateUserWithBody Change a user's role or status (ADMIN)
+//
+// Blocking revokes every session of the user at once and hides their products from everyone but staff until they are unblocked; unblocking does not bring sessions back. Audited as user.role and user.status.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /api/v1/users/{id} (the `UpdateUser` operationId).
+func (c *Client) UpdateUserWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateUserRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateUser Change a user's role or status (ADMIN)
+//
+// Blocking revokes every session of the user at once and hides their products from everyone but staff until they are unblocked; unblocking does not bring sessions back. Audited as user.role and user.status.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /api/v1/users/{id} (the `UpdateUser` operationId).
+func (c *Client) UpdateUser(ctx context.Context, id Id, body UpdateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateUserRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // NewListAuctionsRequest constructs an http.Request for the ListAuctions method
 func NewListAuctionsRequest(server string, params *ListAuctionsParams) (*http.Request, error) {
 	var err error
@@ -3088,6 +3520,108 @@ func NewCancelAuctionRequest(server string, id openapi_types.UUID) (*http.Reques
 	}
 
 	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListAuditLogRequest constructs an http.Request for the ListAuditLog method
+func NewListAuditLogRequest(server string, params *ListAuditLogParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/audit-log")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ActorId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "actorId", *params.ActorId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.TargetId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "targetId", *params.TargetId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Action != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "action", *params.Action, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -3726,6 +4260,42 @@ func NewListOrdersRequest(server string, params *ListOrdersParams) (*http.Reques
 
 		}
 
+		if params.BuyerId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "buyerId", *params.BuyerId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.SellerId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "sellerId", *params.SellerId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ProductId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "productId", *params.ProductId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if encoded := queryValues.Encode(); encoded != "" {
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
@@ -4148,6 +4718,18 @@ func NewListProductsRequest(server string, params *ListProductsParams) (*http.Re
 
 		}
 
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if encoded := queryValues.Encode(); encoded != "" {
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
@@ -4432,6 +5014,189 @@ func NewRejectProductRequestWithBody(server string, id Id, contentType string, b
 	return req, nil
 }
 
+// NewListUsersRequest constructs an http.Request for the ListUsers method
+func NewListUsersRequest(server string, params *ListUsersParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/users")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Role != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "role", *params.Role, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Q != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "q", *params.Q, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetUserRequest constructs an http.Request for the GetUser method
+func NewGetUserRequest(server string, id Id) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/users/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateUserRequest calls the generic UpdateUser builder with application/json body
+func NewUpdateUserRequest(server string, id Id, body UpdateUserJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateUserRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewUpdateUserRequestWithBody constructs an http.Request for the UpdateUser method, with any body, and a specified content type
+func NewUpdateUserRequestWithBody(server string, id Id, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/users/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 func (c *Client) applyEditors(ctx context.Context, req *http.Request, additionalEditors []RequestEditorFn) error {
 	for _, r := range c.RequestEditors {
 		if err := r(ctx, req); err != nil {
@@ -4537,6 +5302,13 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /api/v1/auctions/{id}/cancel (the `CancelAuction` operationId).
 	CancelAuctionWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*CancelAuctionResponse, error)
+
+	// ListAuditLogWithResponse The audit log (ADMIN)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/audit-log (the `ListAuditLog` operationId).
+	ListAuditLogWithResponse(ctx context.Context, params *ListAuditLogParams, reqEditors ...RequestEditorFn) (*ListAuditLogResponse, error)
 
 	// LogoutWithResponse Revoke the session
 	//
@@ -4857,6 +5629,38 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /api/v1/products/{id}/reject (the `RejectProduct` operationId).
 	RejectProductWithResponse(ctx context.Context, id Id, body RejectProductJSONRequestBody, reqEditors ...RequestEditorFn) (*RejectProductResponse, error)
+
+	// ListUsersWithResponse Find users (ADMIN)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/users (the `ListUsers` operationId).
+	ListUsersWithResponse(ctx context.Context, params *ListUsersParams, reqEditors ...RequestEditorFn) (*ListUsersResponse, error)
+
+	// GetUserWithResponse Read a user (ADMIN, MODERATOR)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/users/{id} (the `GetUser` operationId).
+	GetUserWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*GetUserResponse, error)
+
+	// UpdateUserWithBodyWithResponse Change a user's role or status (ADMIN)
+	//
+	// Blocking revokes every session of the user at once and hides their products from everyone but staff until they are unblocked; unblocking does not bring sessions back. Audited as user.role and user.status.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /api/v1/users/{id} (the `UpdateUser` operationId).
+	UpdateUserWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateUserResponse, error)
+
+	// UpdateUserWithResponse Change a user's role or status (ADMIN)
+	//
+	// Blocking revokes every session of the user at once and hides their products from everyone but staff until they are unblocked; unblocking does not bring sessions back. Audited as user.role and user.status.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /api/v1/users/{id} (the `UpdateUser` operationId).
+	UpdateUserWithResponse(ctx context.Context, id Id, body UpdateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateUserResponse, error)
 }
 
 // ListAuctionsResponse503Headers the declared response headers of an HTTP 503 response for ListAuctions
@@ -5550,6 +6354,117 @@ func (r CancelAuctionResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r CancelAuctionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListAuditLogResponse503Headers the declared response headers of an HTTP 503 response for ListAuditLog
+type ListAuditLogResponse503Headers struct {
+	RetryAfter *int
+}
+
+type ListAuditLogResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Data []AuditEntry `json:"data"`
+		Meta struct {
+			// Pagination Page mode (?page=) fills page, totalPages and hasPreviousPage; cursor mode (?cursor=) sets them to null. nextCursor is null on the last page.
+			Pagination Pagination `json:"pagination"`
+		} `json:"meta"`
+		Success ListAuditLog200JSONResponseBodySuccess `json:"success"`
+	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListAuditLogResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListAuditLogResponse) GetJSON200() *struct {
+	Data []AuditEntry `json:"data"`
+	Meta struct {
+		// Pagination Page mode (?page=) fills page, totalPages and hasPreviousPage; cursor mode (?cursor=) sets them to null. nextCursor is null on the last page.
+		Pagination Pagination `json:"pagination"`
+	} `json:"meta"`
+	Success ListAuditLog200JSONResponseBodySuccess `json:"success"`
+} {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListAuditLogResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListAuditLogResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListAuditLogResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r ListAuditLogResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r ListAuditLogResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ListAuditLogResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListAuditLogResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListAuditLogResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListAuditLogResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListAuditLogResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListAuditLogResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -7086,7 +8001,7 @@ type ListOrdersResponse struct {
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Error
 	// JSON403 the response for an HTTP 403 `application/json` response
-	JSON403 *Forbidden
+	JSON403 *Error
 	// JSON414 the response for an HTTP 414 `application/json` response
 	JSON414 *UriTooLong
 	// JSON431 the response for an HTTP 431 `application/json` response
@@ -7122,7 +8037,7 @@ func (r ListOrdersResponse) GetJSON401() *Error {
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r ListOrdersResponse) GetJSON403() *Forbidden {
+func (r ListOrdersResponse) GetJSON403() *Error {
 	return r.JSON403
 }
 
@@ -8091,9 +9006,9 @@ type ListProductsResponse struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *Error
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *Unauthorized
+	JSON401 *Error
 	// JSON403 the response for an HTTP 403 `application/json` response
-	JSON403 *Forbidden
+	JSON403 *Error
 	// JSON414 the response for an HTTP 414 `application/json` response
 	JSON414 *UriTooLong
 	// JSON431 the response for an HTTP 431 `application/json` response
@@ -8124,12 +9039,12 @@ func (r ListProductsResponse) GetJSON400() *Error {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r ListProductsResponse) GetJSON401() *Unauthorized {
+func (r ListProductsResponse) GetJSON401() *Error {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r ListProductsResponse) GetJSON403() *Forbidden {
+func (r ListProductsResponse) GetJSON403() *Error {
 	return r.JSON403
 }
 
@@ -8988,6 +9903,351 @@ func (r RejectProductResponse) ContentType() string {
 	return ""
 }
 
+// ListUsersResponse503Headers the declared response headers of an HTTP 503 response for ListUsers
+type ListUsersResponse503Headers struct {
+	RetryAfter *int
+}
+
+type ListUsersResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Data []User `json:"data"`
+		Meta struct {
+			// Pagination Page mode (?page=) fills page, totalPages and hasPreviousPage; cursor mode (?cursor=) sets them to null. nextCursor is null on the last page.
+			Pagination Pagination `json:"pagination"`
+		} `json:"meta"`
+		Success ListUsers200JSONResponseBodySuccess `json:"success"`
+	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListUsersResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListUsersResponse) GetJSON200() *struct {
+	Data []User `json:"data"`
+	Meta struct {
+		// Pagination Page mode (?page=) fills page, totalPages and hasPreviousPage; cursor mode (?cursor=) sets them to null. nextCursor is null on the last page.
+		Pagination Pagination `json:"pagination"`
+	} `json:"meta"`
+	Success ListUsers200JSONResponseBodySuccess `json:"success"`
+} {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListUsersResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListUsersResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListUsersResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r ListUsersResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r ListUsersResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ListUsersResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListUsersResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListUsersResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListUsersResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListUsersResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListUsersResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetUserResponse503Headers the declared response headers of an HTTP 503 response for GetUser
+type GetUserResponse503Headers struct {
+	RetryAfter *int
+}
+
+type GetUserResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Data    User                              `json:"data"`
+		Success GetUser200JSONResponseBodySuccess `json:"success"`
+	}
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetUserResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetUserResponse) GetJSON200() *struct {
+	Data    User                              `json:"data"`
+	Success GetUser200JSONResponseBodySuccess `json:"success"`
+} {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetUserResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetUserResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetUserResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r GetUserResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetUserResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetUserResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetUserResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetUserResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetUserResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetUserResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetUserResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpdateUserResponse503Headers the declared response headers of an HTTP 503 response for UpdateUser
+type UpdateUserResponse503Headers struct {
+	RetryAfter *int
+}
+
+type UpdateUserResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Data    User                                 `json:"data"`
+		Success UpdateUser200JSONResponseBodySuccess `json:"success"`
+	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *Error
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UpdateUserResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateUserResponse) GetJSON200() *struct {
+	Data    User                                 `json:"data"`
+	Success UpdateUser200JSONResponseBodySuccess `json:"success"`
+} {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UpdateUserResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateUserResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateUserResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpdateUserResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r UpdateUserResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r UpdateUserResponse) GetJSON413() *Error {
+	return r.JSON413
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r UpdateUserResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r UpdateUserResponse) GetJSON415() *Error {
+	return r.JSON415
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r UpdateUserResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r UpdateUserResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r UpdateUserResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateUserResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateUserResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateUserResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateUserResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListAuctionsWithResponse List auctions
 //
 // Returns a wrapper object for the known response body format(s).
@@ -9096,6 +10356,19 @@ func (c *ClientWithResponses) CancelAuctionWithResponse(ctx context.Context, id 
 		return nil, err
 	}
 	return ParseCancelAuctionResponse(rsp)
+}
+
+// ListAuditLogWithResponse The audit log (ADMIN)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/audit-log (the `ListAuditLog` operationId).
+func (c *ClientWithResponses) ListAuditLogWithResponse(ctx context.Context, params *ListAuditLogParams, reqEditors ...RequestEditorFn) (*ListAuditLogResponse, error) {
+	rsp, err := c.ListAuditLog(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListAuditLogResponse(rsp)
 }
 
 // LogoutWithResponse Revoke the session
@@ -9668,6 +10941,62 @@ func (c *ClientWithResponses) RejectProductWithResponse(ctx context.Context, id 
 		return nil, err
 	}
 	return ParseRejectProductResponse(rsp)
+}
+
+// ListUsersWithResponse Find users (ADMIN)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/users (the `ListUsers` operationId).
+func (c *ClientWithResponses) ListUsersWithResponse(ctx context.Context, params *ListUsersParams, reqEditors ...RequestEditorFn) (*ListUsersResponse, error) {
+	rsp, err := c.ListUsers(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListUsersResponse(rsp)
+}
+
+// GetUserWithResponse Read a user (ADMIN, MODERATOR)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/users/{id} (the `GetUser` operationId).
+func (c *ClientWithResponses) GetUserWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*GetUserResponse, error) {
+	rsp, err := c.GetUser(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetUserResponse(rsp)
+}
+
+// UpdateUserWithBodyWithResponse Change a user's role or status (ADMIN)
+//
+// Blocking revokes every session of the user at once and hides their products from everyone but staff until they are unblocked; unblocking does not bring sessions back. Audited as user.role and user.status.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /api/v1/users/{id} (the `UpdateUser` operationId).
+func (c *ClientWithResponses) UpdateUserWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateUserResponse, error) {
+	rsp, err := c.UpdateUserWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateUserResponse(rsp)
+}
+
+// UpdateUserWithResponse Change a user's role or status (ADMIN)
+//
+// Blocking revokes every session of the user at once and hides their products from everyone but staff until they are unblocked; unblocking does not bring sessions back. Audited as user.role and user.status.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /api/v1/users/{id} (the `UpdateUser` operationId).
+func (c *ClientWithResponses) UpdateUserWithResponse(ctx context.Context, id Id, body UpdateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateUserResponse, error) {
+	rsp, err := c.UpdateUser(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateUserResponse(rsp)
 }
 
 // ParseListAuctionsResponse parses an HTTP response from a ListAuctionsWithResponse call
@@ -10274,6 +11603,101 @@ func ParseCancelAuctionResponse(rsp *http.Response) (*CancelAuctionResponse, err
 	switch {
 	case rsp.StatusCode == 503:
 		var headers CancelAuctionResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListAuditLogResponse parses an HTTP response from a ListAuditLogWithResponse call
+func ParseListAuditLogResponse(rsp *http.Response) (*ListAuditLogResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListAuditLogResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Data []AuditEntry `json:"data"`
+			Meta struct {
+				// Pagination Page mode (?page=) fills page, totalPages and hasPreviousPage; cursor mode (?cursor=) sets them to null. nextCursor is null on the last page.
+				Pagination Pagination `json:"pagination"`
+			} `json:"meta"`
+			Success ListAuditLog200JSONResponseBodySuccess `json:"success"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers ListAuditLogResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -11652,7 +13076,7 @@ func ParseListOrdersResponse(rsp *http.Response) (*ListOrdersResponse, error) {
 		response.JSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
-		var dest Forbidden
+		var dest Error
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -12555,14 +13979,14 @@ func ParseListProductsResponse(rsp *http.Response) (*ListProductsResponse, error
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
+		var dest Error
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
-		var dest Forbidden
+		var dest Error
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -13329,6 +14753,311 @@ func ParseRejectProductResponse(rsp *http.Response) (*RejectProductResponse, err
 	switch {
 	case rsp.StatusCode == 503:
 		var headers RejectProductResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListUsersResponse parses an HTTP response from a ListUsersWithResponse call
+func ParseListUsersResponse(rsp *http.Response) (*ListUsersResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListUsersResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Data []User `json:"data"`
+			Meta struct {
+				// Pagination Page mode (?page=) fills page, totalPages and hasPreviousPage; cursor mode (?cursor=) sets them to null. nextCursor is null on the last page.
+				Pagination Pagination `json:"pagination"`
+			} `json:"meta"`
+			Success ListUsers200JSONResponseBodySuccess `json:"success"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers ListUsersResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetUserResponse parses an HTTP response from a GetUserWithResponse call
+func ParseGetUserResponse(rsp *http.Response) (*GetUserResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetUserResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Data    User                              `json:"data"`
+			Success GetUser200JSONResponseBodySuccess `json:"success"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers GetUserResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpdateUserResponse parses an HTTP response from a UpdateUserWithResponse call
+func ParseUpdateUserResponse(rsp *http.Response) (*UpdateUserResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateUserResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Data    User                                 `json:"data"`
+			Success UpdateUser200JSONResponseBodySuccess `json:"success"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers UpdateUserResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
