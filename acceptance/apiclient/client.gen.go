@@ -1437,8 +1437,11 @@ type GetMe200JSONResponseBodySuccess bool
 
 // UpdateMeJSONBody defines parameters for UpdateMe.
 type UpdateMeJSONBody struct {
+	// FirstName 1..100 characters; null clears it
 	FirstName *string `json:"firstName,omitempty"`
-	LastName  *string `json:"lastName,omitempty"`
+
+	// LastName 1..100 characters; null clears it
+	LastName *string `json:"lastName,omitempty"`
 }
 
 // UpdateMe200JSONResponseBodySuccess defines parameters for UpdateMe.
