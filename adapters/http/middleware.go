@@ -93,13 +93,11 @@ func (s *Server) reportInternal(c *fiber.Ctx, err error) {
 		attrs = append(attrs, "stack", string(p.stack))
 	}
 	s.opt.Logger.Error("server error", attrs...)
-	if s.opt.Reporter != nil {
-		tags := map[string]string{"route": routeOf(c), "request_id": requestID(c), "method": c.Method()}
-		if pr, ok := c.Locals(localsActor).(user.Actor); ok {
-			tags["user_id"] = pr.UserID
-		}
-		s.opt.Reporter.Report(c.UserContext(), err, tags)
+	tags := map[string]string{"route": routeOf(c), "request_id": requestID(c), "method": c.Method()}
+	if pr, ok := c.Locals(localsActor).(user.Actor); ok {
+		tags["user_id"] = pr.UserID
 	}
+	s.opt.Reporter.Report(c.UserContext(), err, tags)
 }
 
 // routeOf returns the route template (never the raw path, whose ids would

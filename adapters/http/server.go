@@ -69,6 +69,9 @@ func New(core *app.App, opt Options) *Server {
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
+	if opt.Reporter == nil {
+		opt.Reporter = nopReporter{}
+	}
 	s := &Server{core: core, opt: opt, started: time.Now(), otpLimit: newLimiter(opt.OTPPerIP, opt.OTPWindow)}
 	s.fiber = fiber.New(fiber.Config{
 		AppName:               "secondbloom",
@@ -160,3 +163,9 @@ func (s *Server) Draining() bool { return s.draining.Load() }
 // Shutdown stops accepting connections and waits, up to ctx's deadline,
 // for in-flight requests to finish.
 func (s *Server) Shutdown(ctx context.Context) error { return s.fiber.ShutdownWithContext(ctx) }
+
+// nopReporter stands in when Options.Reporter is nil.
+type nopReporter struct{}
+
+func (nopReporter) Report(context.Context, error, map[string]string) {}
+func (nopReporter) Flush(time.Duration)                              {}

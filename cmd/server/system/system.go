@@ -122,6 +122,9 @@ func New(cfg Config) (*System, error) {
 	if cfg.EventRetention <= 0 {
 		cfg.EventRetention = DefaultEventRetention
 	}
+	if cfg.Reporter == nil {
+		cfg.Reporter = nopReporter{}
+	}
 	repos := cfg.Store.Repos()
 	copts := cache.Options{SizeMB: cfg.CacheSizeMB}
 	deps := app.Deps{Tx: cfg.Store, Clock: cfg.Clock, Pinger: cfg.Store, SMS: cfg.SMS, Tokens: cfg.Tokens,
@@ -204,9 +207,7 @@ func (s *System) worker(fn func()) {
 
 func (s *System) fail(ctx context.Context, worker, msg string, err error) {
 	s.log.Error(msg, "error", err.Error())
-	if s.cfg.Reporter != nil {
-		s.cfg.Reporter.Report(ctx, err, map[string]string{"worker": worker})
-	}
+	s.cfg.Reporter.Report(ctx, err, map[string]string{"worker": worker})
 }
 
 // purge deletes expired idempotency keys and old events every
@@ -277,3 +278,9 @@ func (s *System) Close() error {
 	}
 	return err
 }
+
+// nopReporter stands in when Config.Reporter is nil.
+type nopReporter struct{}
+
+func (nopReporter) Report(context.Context, error, map[string]string) {}
+func (nopReporter) Flush(time.Duration)                              {}
