@@ -58,7 +58,7 @@ func (k Kind) String() string {
 	}
 }
 
-// Stable error codes reported by the API (docs/API.md and the OpenAPI description).
+// Stable error codes reported by the API (docs/API.md, "Error codes").
 const (
 	CodeValidationFailed     = "VALIDATION_FAILED"
 	CodeUnauthorized         = "UNAUTHORIZED"

@@ -278,18 +278,22 @@ type Request struct {
 func (e *Env) Do(t testing.TB, req Request) *Response {
 	t.Helper()
 	var body io.Reader
+	var sent []byte
 	ct := req.ContentType
 	switch b := req.Body.(type) {
 	case nil:
 	case string:
+		sent = []byte(b)
 		body = strings.NewReader(b)
 	case []byte:
+		sent = b
 		body = bytes.NewReader(b)
 	default:
 		raw, err := json.Marshal(b)
 		if err != nil {
 			t.Fatal(err)
 		}
+		sent = raw
 		body = bytes.NewReader(raw)
 		if ct == "" {
 			ct = "application/json"
@@ -320,6 +324,7 @@ func (e *Env) Do(t testing.TB, req Request) *Response {
 			t.Fatalf("%s %s: response is not a JSON object: %v: %s", req.Method, req.Path, err, raw)
 		}
 	}
+	checkContract(t, r, sent, out)
 	return out
 }
 

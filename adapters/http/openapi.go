@@ -112,3 +112,8 @@ func (s *Server) openAPI(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSONCharsetUTF8)
 	return c.Send(openAPISpec)
 }
+
+// OpenAPISpec returns the merged OpenAPI description served at
+// /api/v1/openapi.json, for tools that check responses against it or
+// generate clients from it.
+func OpenAPISpec() []byte { return append([]byte(nil), openAPISpec...) }

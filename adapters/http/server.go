@@ -1,4 +1,4 @@
-// Package http is the Fiber v2 adapter: it serves the API of
+// Package http is the Fiber v2 adapter: it serves the API described in
 // docs/API.md over the application core. It owns the envelope, the
 // error-to-status table (errors.go), strict JSON decoding (decode.go),
 // request ids, authentication and the per-IP limits.
@@ -199,6 +199,7 @@ func (s *Server) guardStore(c *fiber.Ctx) error {
 // OpenAPI test checks this list against openapi.json.
 func (s *Server) routes() {
 	s.fiber.Get("/api/v1/openapi.json", s.negotiateLocale, s.openAPI)
+	s.docsRoutes()
 	if s.opt.MetricsHandler != nil {
 		s.fiber.Get("/metrics", s.requireMetricsToken, s.opt.MetricsHandler)
 	}

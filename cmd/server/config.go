@@ -17,7 +17,7 @@ import (
 )
 
 // config is every setting of the server, read from the environment once at
-// start (README.md, "Configuration"). Secrets are masked by String.
+// start (listed in README.md, "Configuration"). Secrets are masked by String.
 type config struct {
 	Port                   int
 	Host                   string
