@@ -95,6 +95,7 @@ const (
 	OUTOFSTOCK           ErrorErrorCode = "OUT_OF_STOCK"
 	PAYLOADTOOLARGE      ErrorErrorCode = "PAYLOAD_TOO_LARGE"
 	RATELIMITED          ErrorErrorCode = "RATE_LIMITED"
+	REQUESTTIMEOUT       ErrorErrorCode = "REQUEST_TIMEOUT"
 	UNAUTHORIZED         ErrorErrorCode = "UNAUTHORIZED"
 	UNAVAILABLE          ErrorErrorCode = "UNAVAILABLE"
 	UNSUPPORTEDMEDIATYPE ErrorErrorCode = "UNSUPPORTED_MEDIA_TYPE"
@@ -135,6 +136,8 @@ func (e ErrorErrorCode) Valid() bool {
 		return true
 	case RATELIMITED:
 		return true
+	case REQUESTTIMEOUT:
+		return true
 	case UNAUTHORIZED:
 		return true
 	case UNAVAILABLE:
@@ -159,6 +162,24 @@ const (
 func (e ErrorSuccess) Valid() bool {
 	switch e {
 	case ErrorSuccessFalse:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MediaContentType.
+const (
+	Imagejpeg MediaContentType = "image/jpeg"
+	Imagepng  MediaContentType = "image/png"
+)
+
+// Valid indicates whether the value is a known member of the MediaContentType enum.
+func (e MediaContentType) Valid() bool {
+	switch e {
+	case Imagejpeg:
+		return true
+	case Imagepng:
 		return true
 	default:
 		return false
@@ -270,6 +291,27 @@ const (
 func (e TokensTokenType) Valid() bool {
 	switch e {
 	case Bearer:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UserLanguage.
+const (
+	UserLanguageEn UserLanguage = "en"
+	UserLanguageRu UserLanguage = "ru"
+	UserLanguageUz UserLanguage = "uz"
+)
+
+// Valid indicates whether the value is a known member of the UserLanguage enum.
+func (e UserLanguage) Valid() bool {
+	switch e {
+	case UserLanguageEn:
+		return true
+	case UserLanguageRu:
+		return true
+	case UserLanguageUz:
 		return true
 	default:
 		return false
@@ -474,6 +516,27 @@ func (e GetMe200JSONResponseBodySuccess) Valid() bool {
 	}
 }
 
+// Defines values for UpdateMeJSONBodyLanguage.
+const (
+	UpdateMeJSONBodyLanguageEn UpdateMeJSONBodyLanguage = "en"
+	UpdateMeJSONBodyLanguageRu UpdateMeJSONBodyLanguage = "ru"
+	UpdateMeJSONBodyLanguageUz UpdateMeJSONBodyLanguage = "uz"
+)
+
+// Valid indicates whether the value is a known member of the UpdateMeJSONBodyLanguage enum.
+func (e UpdateMeJSONBodyLanguage) Valid() bool {
+	switch e {
+	case UpdateMeJSONBodyLanguageEn:
+		return true
+	case UpdateMeJSONBodyLanguageRu:
+		return true
+	case UpdateMeJSONBodyLanguageUz:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for UpdateMe200JSONResponseBodySuccess.
 const (
 	UpdateMe200JSONResponseBodySuccessTrue UpdateMe200JSONResponseBodySuccess = true
@@ -663,6 +726,36 @@ const (
 func (e Readiness200JSONResponseBodySuccess) Valid() bool {
 	switch e {
 	case Readiness200JSONResponseBodySuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UploadMedia201JSONResponseBodySuccess.
+const (
+	UploadMedia201JSONResponseBodySuccessTrue UploadMedia201JSONResponseBodySuccess = true
+)
+
+// Valid indicates whether the value is a known member of the UploadMedia201JSONResponseBodySuccess enum.
+func (e UploadMedia201JSONResponseBodySuccess) Valid() bool {
+	switch e {
+	case UploadMedia201JSONResponseBodySuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetMedia200JSONResponseBodySuccess.
+const (
+	GetMedia200JSONResponseBodySuccessTrue GetMedia200JSONResponseBodySuccess = true
+)
+
+// Valid indicates whether the value is a known member of the GetMedia200JSONResponseBodySuccess enum.
+func (e GetMedia200JSONResponseBodySuccess) Valid() bool {
+	switch e {
+	case GetMedia200JSONResponseBodySuccessTrue:
 		return true
 	default:
 		return false
@@ -1167,14 +1260,33 @@ type Bid struct {
 
 // Category defines model for Category.
 type Category struct {
-	CreatedAt time.Time           `json:"createdAt"`
-	Id        openapi_types.UUID  `json:"id"`
-	IsActive  bool                `json:"isActive"`
-	Name      string              `json:"name"`
-	ParentId  *openapi_types.UUID `json:"parentId"`
-	Position  int                 `json:"position"`
-	Slug      string              `json:"slug"`
-	UpdatedAt time.Time           `json:"updatedAt"`
+	CreatedAt    time.Time           `json:"createdAt"`
+	Id           openapi_types.UUID  `json:"id"`
+	IsActive     bool                `json:"isActive"`
+	Name         string              `json:"name"`
+	ParentId     *openapi_types.UUID `json:"parentId"`
+	Position     int                 `json:"position"`
+	Slug         string              `json:"slug"`
+	Translations struct {
+		// Name every stored locale
+		Name Translations `json:"name"`
+	} `json:"translations"`
+	UpdatedAt time.Time `json:"updatedAt"`
+}
+
+// District defines model for District.
+type District struct {
+	CityId openapi_types.UUID `json:"cityId"`
+	Code   string             `json:"code"`
+	Id     openapi_types.UUID `json:"id"`
+
+	// Name in the request's locale, falling back to uz, ru, en
+	Name         string `json:"name"`
+	Position     int    `json:"position"`
+	Translations struct {
+		// Name every stored locale
+		Name Translations `json:"name"`
+	} `json:"translations"`
 }
 
 // Error defines model for Error.
@@ -1200,6 +1312,56 @@ type Error_Error_Details_Item struct {
 
 // ErrorSuccess defines model for Error.Success.
 type ErrorSuccess bool
+
+// LocalizedText a string (stored under the request's Content-Language if uz, ru or en, else DEFAULT_LOCALE) or an object of locales; on PATCH an object merges and null removes a locale
+type LocalizedText struct {
+	union json.RawMessage
+}
+
+// LocalizedText0 defines model for LocalizedText.0.
+type LocalizedText0 = string
+
+// LocalizedText1 defines model for LocalizedText.1.
+type LocalizedText1 struct {
+	En *string `json:"en,omitempty"`
+	Ru *string `json:"ru,omitempty"`
+	Uz *string `json:"uz,omitempty"`
+}
+
+// Media defines model for Media.
+type Media struct {
+	ContentType MediaContentType   `json:"contentType"`
+	CreatedAt   time.Time          `json:"createdAt"`
+	Height      int                `json:"height"`
+	Id          openapi_types.UUID `json:"id"`
+
+	// SizeBytes size of the stored original
+	SizeBytes int `json:"sizeBytes"`
+
+	// Url the stored original
+	Url      string        `json:"url"`
+	Variants MediaVariants `json:"variants"`
+	Width    int           `json:"width"`
+}
+
+// MediaContentType defines model for Media.ContentType.
+type MediaContentType string
+
+// MediaFile defines model for MediaFile.
+type MediaFile struct {
+	Height int `json:"height"`
+
+	// Url absolute under MEDIA_PUBLIC_URL when set, else server-relative (/media/...)
+	Url   string `json:"url"`
+	Width int    `json:"width"`
+}
+
+// MediaVariants defines model for MediaVariants.
+type MediaVariants struct {
+	Large  MediaFile `json:"large"`
+	Medium MediaFile `json:"medium"`
+	Thumb  MediaFile `json:"thumb"`
+}
 
 // Order defines model for Order.
 type Order struct {
@@ -1254,12 +1416,21 @@ type Pagination struct {
 
 // Product defines model for Product.
 type Product struct {
-	CategoryId  openapi_types.UUID `json:"categoryId"`
-	CreatedAt   time.Time          `json:"createdAt"`
-	Currency    string             `json:"currency"`
-	Description string             `json:"description"`
-	Id          openapi_types.UUID `json:"id"`
-	Images      []ProductImage     `json:"images"`
+	CategoryId openapi_types.UUID `json:"categoryId"`
+
+	// CityId optional place
+	CityId *openapi_types.UUID `json:"cityId"`
+
+	// ConditionId null on products listed before reference data existed
+	ConditionId *openapi_types.UUID `json:"conditionId"`
+	CreatedAt   time.Time           `json:"createdAt"`
+	Currency    string              `json:"currency"`
+	Description string              `json:"description"`
+
+	// DistrictId optional place
+	DistrictId *openapi_types.UUID `json:"districtId"`
+	Id         openapi_types.UUID  `json:"id"`
+	Images     []ProductImage      `json:"images"`
 
 	// Price minor units of currency
 	Price    int `json:"price"`
@@ -1268,10 +1439,22 @@ type Product struct {
 	// RejectionReason set when REJECTED, null otherwise
 	RejectionReason *string            `json:"rejectionReason"`
 	SellerId        openapi_types.UUID `json:"sellerId"`
-	Slug            string             `json:"slug"`
-	Status          ProductStatus      `json:"status"`
-	Title           string             `json:"title"`
-	UpdatedAt       time.Time          `json:"updatedAt"`
+
+	// SizeId null on products listed before reference data existed
+	SizeId *openapi_types.UUID `json:"sizeId"`
+	Slug   string              `json:"slug"`
+	Status ProductStatus       `json:"status"`
+
+	// Title in the request's locale (Content-Language), falling back to uz, ru, en
+	Title        string `json:"title"`
+	Translations struct {
+		// Description every stored locale
+		Description Translations `json:"description"`
+
+		// Title every stored locale
+		Title Translations `json:"title"`
+	} `json:"translations"`
+	UpdatedAt time.Time `json:"updatedAt"`
 }
 
 // ProductStatus defines model for Product.Status.
@@ -1279,11 +1462,23 @@ type ProductStatus string
 
 // ProductImage defines model for ProductImage.
 type ProductImage struct {
-	// Position orders the images; distinct per product
-	Position *int `json:"position,omitempty"`
+	Height   int                `json:"height"`
+	MediaId  openapi_types.UUID `json:"mediaId"`
+	Position int                `json:"position"`
 
-	// Url absolute http or https URL
-	Url string `json:"url"`
+	// Url the stored original
+	Url      string        `json:"url"`
+	Variants MediaVariants `json:"variants"`
+	Width    int           `json:"width"`
+}
+
+// ProductImageRef defines model for ProductImageRef.
+type ProductImageRef struct {
+	// MediaId a photo uploaded by the caller (staff: by anyone)
+	MediaId openapi_types.UUID `json:"mediaId"`
+
+	// Position distinct per product
+	Position int `json:"position"`
 }
 
 // PublicBid defines model for PublicBid.
@@ -1292,6 +1487,20 @@ type PublicBid struct {
 	CreatedAt time.Time          `json:"createdAt"`
 	Id        openapi_types.UUID `json:"id"`
 	IsMine    bool               `json:"isMine"`
+}
+
+// ReferenceItem defines model for ReferenceItem.
+type ReferenceItem struct {
+	Code string             `json:"code"`
+	Id   openapi_types.UUID `json:"id"`
+
+	// Name in the request's locale, falling back to uz, ru, en
+	Name         string `json:"name"`
+	Position     int    `json:"position"`
+	Translations struct {
+		// Name every stored locale
+		Name Translations `json:"name"`
+	} `json:"translations"`
 }
 
 // Tokens defines model for Tokens.
@@ -1306,16 +1515,29 @@ type Tokens struct {
 // TokensTokenType defines model for Tokens.TokenType.
 type TokensTokenType string
 
+// Translations every stored locale
+type Translations struct {
+	En *string `json:"en,omitempty"`
+	Ru *string `json:"ru,omitempty"`
+	Uz *string `json:"uz,omitempty"`
+}
+
 // User defines model for User.
 type User struct {
-	CreatedAt   time.Time          `json:"createdAt"`
-	FirstName   *string            `json:"firstName"`
-	Id          openapi_types.UUID `json:"id"`
-	LastName    *string            `json:"lastName"`
-	PhoneNumber string             `json:"phoneNumber"`
-	Role        UserRole           `json:"role"`
-	Status      UserStatus         `json:"status"`
+	CreatedAt time.Time          `json:"createdAt"`
+	FirstName *string            `json:"firstName"`
+	Id        openapi_types.UUID `json:"id"`
+
+	// Language the user's choice, or DEFAULT_LOCALE
+	Language    UserLanguage `json:"language"`
+	LastName    *string      `json:"lastName"`
+	PhoneNumber string       `json:"phoneNumber"`
+	Role        UserRole     `json:"role"`
+	Status      UserStatus   `json:"status"`
 }
+
+// UserLanguage the user's choice, or DEFAULT_LOCALE
+type UserLanguage string
 
 // UserRole defines model for User.Role.
 type UserRole string
@@ -1346,6 +1568,12 @@ type Internal = Error
 
 // PayloadTooLarge defines model for PayloadTooLarge.
 type PayloadTooLarge = Error
+
+// RequestTimeout defines model for RequestTimeout.
+type RequestTimeout = Error
+
+// URITooLong defines model for URITooLong.
+type URITooLong = Error
 
 // Unauthorized defines model for Unauthorized.
 type Unauthorized = Error
@@ -1438,11 +1666,15 @@ type GetMe200JSONResponseBodySuccess bool
 // UpdateMeJSONBody defines parameters for UpdateMe.
 type UpdateMeJSONBody struct {
 	// FirstName 1..100 characters; null clears it
-	FirstName *string `json:"firstName,omitempty"`
+	FirstName *string                   `json:"firstName,omitempty"`
+	Language  *UpdateMeJSONBodyLanguage `json:"language,omitempty"`
 
 	// LastName 1..100 characters; null clears it
 	LastName *string `json:"lastName,omitempty"`
 }
+
+// UpdateMeJSONBodyLanguage defines parameters for UpdateMe.
+type UpdateMeJSONBodyLanguage string
 
 // UpdateMe200JSONResponseBodySuccess defines parameters for UpdateMe.
 type UpdateMe200JSONResponseBodySuccess bool
@@ -1483,7 +1715,8 @@ type ListCategories200JSONResponseBodySuccess bool
 
 // CreateCategoryJSONBody defines parameters for CreateCategory.
 type CreateCategoryJSONBody struct {
-	Name     string              `json:"name"`
+	// Name a string (stored under the request's Content-Language if uz, ru or en, else DEFAULT_LOCALE) or an object of locales; on PATCH an object merges and null removes a locale
+	Name     LocalizedText       `json:"name"`
 	ParentId *openapi_types.UUID `json:"parentId,omitempty"`
 	Position *int                `json:"position,omitempty"`
 }
@@ -1496,8 +1729,10 @@ type GetCategory200JSONResponseBodySuccess bool
 
 // UpdateCategoryJSONBody defines parameters for UpdateCategory.
 type UpdateCategoryJSONBody struct {
-	IsActive *bool   `json:"isActive,omitempty"`
-	Name     *string `json:"name,omitempty"`
+	IsActive *bool `json:"isActive,omitempty"`
+
+	// Name a string (stored under the request's Content-Language if uz, ru or en, else DEFAULT_LOCALE) or an object of locales; on PATCH an object merges and null removes a locale
+	Name *LocalizedText `json:"name,omitempty"`
 
 	// ParentId null makes it a root
 	ParentId *openapi_types.UUID `json:"parentId,omitempty"`
@@ -1506,6 +1741,123 @@ type UpdateCategoryJSONBody struct {
 
 // UpdateCategory200JSONResponseBodySuccess defines parameters for UpdateCategory.
 type UpdateCategory200JSONResponseBodySuccess bool
+
+// ListCitiesParams defines parameters for ListCities.
+type ListCitiesParams struct {
+	Page  *Page  `form:"page,omitempty" json:"page,omitempty"`
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// AcceptLanguage uz, ru or en (regions allowed); anything else falls back
+	AcceptLanguage *string `json:"Accept-Language,omitempty"`
+}
+
+// CreateCityJSONBody defines parameters for CreateCity.
+type CreateCityJSONBody struct {
+	Code string `json:"code"`
+
+	// Name a string (stored under the request's Content-Language if uz, ru or en, else DEFAULT_LOCALE) or an object of locales; on PATCH an object merges and null removes a locale
+	Name     LocalizedText `json:"name"`
+	Position *int          `json:"position,omitempty"`
+}
+
+// CreateCityParams defines parameters for CreateCity.
+type CreateCityParams struct {
+	// ContentLanguage locale of a name sent as a string
+	ContentLanguage *string `json:"Content-Language,omitempty"`
+}
+
+// ListDistrictsParams defines parameters for ListDistricts.
+type ListDistrictsParams struct {
+	Page  *Page  `form:"page,omitempty" json:"page,omitempty"`
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// AcceptLanguage uz, ru or en (regions allowed); anything else falls back
+	AcceptLanguage *string `json:"Accept-Language,omitempty"`
+}
+
+// CreateDistrictJSONBody defines parameters for CreateDistrict.
+type CreateDistrictJSONBody struct {
+	Code string `json:"code"`
+
+	// Name a string (stored under the request's Content-Language if uz, ru or en, else DEFAULT_LOCALE) or an object of locales; on PATCH an object merges and null removes a locale
+	Name     LocalizedText `json:"name"`
+	Position *int          `json:"position,omitempty"`
+}
+
+// CreateDistrictParams defines parameters for CreateDistrict.
+type CreateDistrictParams struct {
+	// ContentLanguage locale of a name sent as a string
+	ContentLanguage *string `json:"Content-Language,omitempty"`
+}
+
+// GetDistrictParams defines parameters for GetDistrict.
+type GetDistrictParams struct {
+	// AcceptLanguage uz, ru or en (regions allowed); anything else falls back
+	AcceptLanguage *string `json:"Accept-Language,omitempty"`
+}
+
+// UpdateDistrictJSONBody defines parameters for UpdateDistrict.
+type UpdateDistrictJSONBody struct {
+	Code *string `json:"code,omitempty"`
+
+	// Name a string (stored under the request's Content-Language if uz, ru or en, else DEFAULT_LOCALE) or an object of locales; on PATCH an object merges and null removes a locale
+	Name     *LocalizedText `json:"name,omitempty"`
+	Position *int           `json:"position,omitempty"`
+}
+
+// GetCityParams defines parameters for GetCity.
+type GetCityParams struct {
+	// AcceptLanguage uz, ru or en (regions allowed); anything else falls back
+	AcceptLanguage *string `json:"Accept-Language,omitempty"`
+}
+
+// UpdateCityJSONBody defines parameters for UpdateCity.
+type UpdateCityJSONBody struct {
+	Code *string `json:"code,omitempty"`
+
+	// Name a string (stored under the request's Content-Language if uz, ru or en, else DEFAULT_LOCALE) or an object of locales; on PATCH an object merges and null removes a locale
+	Name     *LocalizedText `json:"name,omitempty"`
+	Position *int           `json:"position,omitempty"`
+}
+
+// ListConditionsParams defines parameters for ListConditions.
+type ListConditionsParams struct {
+	Page  *Page  `form:"page,omitempty" json:"page,omitempty"`
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// AcceptLanguage uz, ru or en (regions allowed); anything else falls back
+	AcceptLanguage *string `json:"Accept-Language,omitempty"`
+}
+
+// CreateConditionJSONBody defines parameters for CreateCondition.
+type CreateConditionJSONBody struct {
+	Code string `json:"code"`
+
+	// Name a string (stored under the request's Content-Language if uz, ru or en, else DEFAULT_LOCALE) or an object of locales; on PATCH an object merges and null removes a locale
+	Name     LocalizedText `json:"name"`
+	Position *int          `json:"position,omitempty"`
+}
+
+// CreateConditionParams defines parameters for CreateCondition.
+type CreateConditionParams struct {
+	// ContentLanguage locale of a name sent as a string
+	ContentLanguage *string `json:"Content-Language,omitempty"`
+}
+
+// GetConditionParams defines parameters for GetCondition.
+type GetConditionParams struct {
+	// AcceptLanguage uz, ru or en (regions allowed); anything else falls back
+	AcceptLanguage *string `json:"Accept-Language,omitempty"`
+}
+
+// UpdateConditionJSONBody defines parameters for UpdateCondition.
+type UpdateConditionJSONBody struct {
+	Code *string `json:"code,omitempty"`
+
+	// Name a string (stored under the request's Content-Language if uz, ru or en, else DEFAULT_LOCALE) or an object of locales; on PATCH an object merges and null removes a locale
+	Name     *LocalizedText `json:"name,omitempty"`
+	Position *int           `json:"position,omitempty"`
+}
 
 // Health200JSONResponseBodyDataStatus defines parameters for Health.
 type Health200JSONResponseBodyDataStatus string
@@ -1521,6 +1873,18 @@ type Readiness200JSONResponseBodyDataStatus string
 
 // Readiness200JSONResponseBodySuccess defines parameters for Readiness.
 type Readiness200JSONResponseBodySuccess bool
+
+// UploadMediaMultipartBody defines parameters for UploadMedia.
+type UploadMediaMultipartBody struct {
+	// File the image; its name and declared type are ignored
+	File openapi_types.File `json:"file"`
+}
+
+// UploadMedia201JSONResponseBodySuccess defines parameters for UploadMedia.
+type UploadMedia201JSONResponseBodySuccess bool
+
+// GetMedia200JSONResponseBodySuccess defines parameters for GetMedia.
+type GetMedia200JSONResponseBodySuccess bool
 
 // ListOrdersParams defines parameters for ListOrders.
 type ListOrdersParams struct {
@@ -1604,10 +1968,14 @@ type ListProductsParams struct {
 	// MaxPrice inclusive
 	MaxPrice *int `form:"maxPrice,omitempty" json:"maxPrice,omitempty"`
 
-	// Q case-insensitive title search
-	Q       *string                    `form:"q,omitempty" json:"q,omitempty"`
-	InStock *ListProductsParamsInStock `form:"inStock,omitempty" json:"inStock,omitempty"`
-	Sort    *ListProductsParamsSort    `form:"sort,omitempty" json:"sort,omitempty"`
+	// Q words or word prefixes of the title or description in any locale; case, accents and apostrophe forms ignored
+	Q           *string                    `form:"q,omitempty" json:"q,omitempty"`
+	InStock     *ListProductsParamsInStock `form:"inStock,omitempty" json:"inStock,omitempty"`
+	Sort        *ListProductsParamsSort    `form:"sort,omitempty" json:"sort,omitempty"`
+	ConditionId *openapi_types.UUID        `form:"conditionId,omitempty" json:"conditionId,omitempty"`
+	SizeId      *openapi_types.UUID        `form:"sizeId,omitempty" json:"sizeId,omitempty"`
+	CityId      *openapi_types.UUID        `form:"cityId,omitempty" json:"cityId,omitempty"`
+	DistrictId  *openapi_types.UUID        `form:"districtId,omitempty" json:"districtId,omitempty"`
 
 	// Status ACTIVE (default) for anyone; staff may list any status (the moderation queue is status=PENDING&sort=createdAt); a signed-in user may list their own products of any status with sellerId=<own id>. A comma list is allowed.
 	Status *string `form:"status,omitempty" json:"status,omitempty"`
@@ -1624,13 +1992,27 @@ type ListProducts200JSONResponseBodySuccess bool
 
 // CreateProductJSONBody defines parameters for CreateProduct.
 type CreateProductJSONBody struct {
-	CategoryId  openapi_types.UUID `json:"categoryId"`
-	Currency    *string            `json:"currency,omitempty"`
-	Description *string            `json:"description,omitempty"`
-	Images      *[]ProductImage    `json:"images,omitempty"`
-	Price       int                `json:"price"`
-	Quantity    *int               `json:"quantity,omitempty"`
-	Title       string             `json:"title"`
+	CategoryId openapi_types.UUID `json:"categoryId"`
+
+	// CityId districtId needs cityId and must be one of its districts
+	CityId      *openapi_types.UUID `json:"cityId,omitempty"`
+	ConditionId openapi_types.UUID  `json:"conditionId"`
+	Currency    *string             `json:"currency,omitempty"`
+
+	// Description a string (stored under the request's Content-Language if uz, ru or en, else DEFAULT_LOCALE) or an object of locales; on PATCH an object merges and null removes a locale
+	Description *LocalizedText `json:"description,omitempty"`
+
+	// DistrictId districtId needs cityId and must be one of its districts
+	DistrictId *openapi_types.UUID `json:"districtId,omitempty"`
+
+	// Images photos by media id; on PATCH replaces the set, [] empties it; URLs are refused
+	Images   *[]ProductImageRef `json:"images,omitempty"`
+	Price    int                `json:"price"`
+	Quantity *int               `json:"quantity,omitempty"`
+	SizeId   openapi_types.UUID `json:"sizeId"`
+
+	// Title a string (stored under the request's Content-Language if uz, ru or en, else DEFAULT_LOCALE) or an object of locales; on PATCH an object merges and null removes a locale
+	Title LocalizedText `json:"title"`
 }
 
 // CreateProduct201JSONResponseBodySuccess defines parameters for CreateProduct.
@@ -1645,12 +2027,22 @@ type GetProduct200JSONResponseBodySuccess bool
 // UpdateProductJSONBody defines parameters for UpdateProduct.
 type UpdateProductJSONBody struct {
 	CategoryId  *openapi_types.UUID `json:"categoryId,omitempty"`
+	CityId      *openapi_types.UUID `json:"cityId,omitempty"`
+	ConditionId *openapi_types.UUID `json:"conditionId,omitempty"`
 	Currency    *string             `json:"currency,omitempty"`
-	Description *string             `json:"description,omitempty"`
-	Images      *[]ProductImage     `json:"images,omitempty"`
-	Price       *int                `json:"price,omitempty"`
-	Quantity    *int                `json:"quantity,omitempty"`
-	Title       *string             `json:"title,omitempty"`
+
+	// Description a string (stored under the request's Content-Language if uz, ru or en, else DEFAULT_LOCALE) or an object of locales; on PATCH an object merges and null removes a locale
+	Description *LocalizedText      `json:"description,omitempty"`
+	DistrictId  *openapi_types.UUID `json:"districtId,omitempty"`
+
+	// Images photos by media id; on PATCH replaces the set, [] empties it; URLs are refused
+	Images   *[]ProductImageRef  `json:"images,omitempty"`
+	Price    *int                `json:"price,omitempty"`
+	Quantity *int                `json:"quantity,omitempty"`
+	SizeId   *openapi_types.UUID `json:"sizeId,omitempty"`
+
+	// Title a string (stored under the request's Content-Language if uz, ru or en, else DEFAULT_LOCALE) or an object of locales; on PATCH an object merges and null removes a locale
+	Title *LocalizedText `json:"title,omitempty"`
 }
 
 // UpdateProduct200JSONResponseBodySuccess defines parameters for UpdateProduct.
@@ -1666,6 +2058,45 @@ type RejectProductJSONBody struct {
 
 // RejectProduct200JSONResponseBodySuccess defines parameters for RejectProduct.
 type RejectProduct200JSONResponseBodySuccess bool
+
+// ListSizesParams defines parameters for ListSizes.
+type ListSizesParams struct {
+	Page  *Page  `form:"page,omitempty" json:"page,omitempty"`
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// AcceptLanguage uz, ru or en (regions allowed); anything else falls back
+	AcceptLanguage *string `json:"Accept-Language,omitempty"`
+}
+
+// CreateSizeJSONBody defines parameters for CreateSize.
+type CreateSizeJSONBody struct {
+	Code string `json:"code"`
+
+	// Name a string (stored under the request's Content-Language if uz, ru or en, else DEFAULT_LOCALE) or an object of locales; on PATCH an object merges and null removes a locale
+	Name     LocalizedText `json:"name"`
+	Position *int          `json:"position,omitempty"`
+}
+
+// CreateSizeParams defines parameters for CreateSize.
+type CreateSizeParams struct {
+	// ContentLanguage locale of a name sent as a string
+	ContentLanguage *string `json:"Content-Language,omitempty"`
+}
+
+// GetSizeParams defines parameters for GetSize.
+type GetSizeParams struct {
+	// AcceptLanguage uz, ru or en (regions allowed); anything else falls back
+	AcceptLanguage *string `json:"Accept-Language,omitempty"`
+}
+
+// UpdateSizeJSONBody defines parameters for UpdateSize.
+type UpdateSizeJSONBody struct {
+	Code *string `json:"code,omitempty"`
+
+	// Name a string (stored under the request's Content-Language if uz, ru or en, else DEFAULT_LOCALE) or an object of locales; on PATCH an object merges and null removes a locale
+	Name     *LocalizedText `json:"name,omitempty"`
+	Position *int           `json:"position,omitempty"`
+}
 
 // ListUsersParams defines parameters for ListUsers.
 type ListUsersParams struct {
@@ -1729,6 +2160,27 @@ type CreateCategoryJSONRequestBody CreateCategoryJSONBody
 // UpdateCategoryJSONRequestBody defines body for UpdateCategory for application/json ContentType.
 type UpdateCategoryJSONRequestBody UpdateCategoryJSONBody
 
+// CreateCityJSONRequestBody defines body for CreateCity for application/json ContentType.
+type CreateCityJSONRequestBody CreateCityJSONBody
+
+// CreateDistrictJSONRequestBody defines body for CreateDistrict for application/json ContentType.
+type CreateDistrictJSONRequestBody CreateDistrictJSONBody
+
+// UpdateDistrictJSONRequestBody defines body for UpdateDistrict for application/json ContentType.
+type UpdateDistrictJSONRequestBody UpdateDistrictJSONBody
+
+// UpdateCityJSONRequestBody defines body for UpdateCity for application/json ContentType.
+type UpdateCityJSONRequestBody UpdateCityJSONBody
+
+// CreateConditionJSONRequestBody defines body for CreateCondition for application/json ContentType.
+type CreateConditionJSONRequestBody CreateConditionJSONBody
+
+// UpdateConditionJSONRequestBody defines body for UpdateCondition for application/json ContentType.
+type UpdateConditionJSONRequestBody UpdateConditionJSONBody
+
+// UploadMediaMultipartRequestBody defines body for UploadMedia for multipart/form-data ContentType.
+type UploadMediaMultipartRequestBody UploadMediaMultipartBody
+
 // PlaceOrderJSONRequestBody defines body for PlaceOrder for application/json ContentType.
 type PlaceOrderJSONRequestBody PlaceOrderJSONBody
 
@@ -1743,6 +2195,12 @@ type UpdateProductJSONRequestBody UpdateProductJSONBody
 
 // RejectProductJSONRequestBody defines body for RejectProduct for application/json ContentType.
 type RejectProductJSONRequestBody RejectProductJSONBody
+
+// CreateSizeJSONRequestBody defines body for CreateSize for application/json ContentType.
+type CreateSizeJSONRequestBody CreateSizeJSONBody
+
+// UpdateSizeJSONRequestBody defines body for UpdateSize for application/json ContentType.
+type UpdateSizeJSONRequestBody UpdateSizeJSONBody
 
 // UpdateUserJSONRequestBody defines body for UpdateUser for application/json ContentType.
 type UpdateUserJSONRequestBody UpdateUserJSONBody
@@ -1824,6 +2282,68 @@ func (a Error_Error_Details_Item) MarshalJSON() ([]byte, error) {
 		}
 	}
 	return json.Marshal(object)
+}
+
+// AsLocalizedText0 returns the union data inside the LocalizedText as a LocalizedText0
+func (t LocalizedText) AsLocalizedText0() (LocalizedText0, error) {
+	var body LocalizedText0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromLocalizedText0 overwrites any union data inside the LocalizedText as the provided LocalizedText0
+func (t *LocalizedText) FromLocalizedText0(v LocalizedText0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeLocalizedText0 performs a merge with any union data inside the LocalizedText, using the provided LocalizedText0
+func (t *LocalizedText) MergeLocalizedText0(v LocalizedText0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsLocalizedText1 returns the union data inside the LocalizedText as a LocalizedText1
+func (t LocalizedText) AsLocalizedText1() (LocalizedText1, error) {
+	var body LocalizedText1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromLocalizedText1 overwrites any union data inside the LocalizedText as the provided LocalizedText1
+func (t *LocalizedText) FromLocalizedText1(v LocalizedText1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeLocalizedText1 performs a merge with any union data inside the LocalizedText, using the provided LocalizedText1
+func (t *LocalizedText) MergeLocalizedText1(v LocalizedText1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t LocalizedText) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *LocalizedText) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
 }
 
 // RequestEditorFn is the function signature for the RequestEditor callback function
@@ -2068,6 +2588,135 @@ type ClientInterface interface {
 	// Corresponds with PATCH /api/v1/categories/{id} (the `UpdateCategory` operationId).
 	UpdateCategory(ctx context.Context, id Id, body UpdateCategoryJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListCities List cities by position
+	//
+	// Corresponds with GET /api/v1/cities (the `ListCities` operationId).
+	ListCities(ctx context.Context, params *ListCitiesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateCityWithBody Add to the list (ADMIN)
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/cities (the `CreateCity` operationId).
+	CreateCityWithBody(ctx context.Context, params *CreateCityParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateCity Add to the list (ADMIN)
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/cities (the `CreateCity` operationId).
+	CreateCity(ctx context.Context, params *CreateCityParams, body CreateCityJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListDistricts List districts by position
+	//
+	// Corresponds with GET /api/v1/cities/{cityId}/districts (the `ListDistricts` operationId).
+	ListDistricts(ctx context.Context, cityId openapi_types.UUID, params *ListDistrictsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateDistrictWithBody Add to the list (ADMIN)
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/cities/{cityId}/districts (the `CreateDistrict` operationId).
+	CreateDistrictWithBody(ctx context.Context, cityId openapi_types.UUID, params *CreateDistrictParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateDistrict Add to the list (ADMIN)
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/cities/{cityId}/districts (the `CreateDistrict` operationId).
+	CreateDistrict(ctx context.Context, cityId openapi_types.UUID, params *CreateDistrictParams, body CreateDistrictJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteDistrict Remove (ADMIN)
+	//
+	// Corresponds with DELETE /api/v1/cities/{cityId}/districts/{id} (the `DeleteDistrict` operationId).
+	DeleteDistrict(ctx context.Context, cityId openapi_types.UUID, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetDistrict One district
+	//
+	// Corresponds with GET /api/v1/cities/{cityId}/districts/{id} (the `GetDistrict` operationId).
+	GetDistrict(ctx context.Context, cityId openapi_types.UUID, id openapi_types.UUID, params *GetDistrictParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateDistrictWithBody Change code, name (merged per locale, null removes) or position (ADMIN)
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /api/v1/cities/{cityId}/districts/{id} (the `UpdateDistrict` operationId).
+	UpdateDistrictWithBody(ctx context.Context, cityId openapi_types.UUID, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateDistrict Change code, name (merged per locale, null removes) or position (ADMIN)
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /api/v1/cities/{cityId}/districts/{id} (the `UpdateDistrict` operationId).
+	UpdateDistrict(ctx context.Context, cityId openapi_types.UUID, id openapi_types.UUID, body UpdateDistrictJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteCity Remove (ADMIN)
+	//
+	// Corresponds with DELETE /api/v1/cities/{id} (the `DeleteCity` operationId).
+	DeleteCity(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetCity One city
+	//
+	// Corresponds with GET /api/v1/cities/{id} (the `GetCity` operationId).
+	GetCity(ctx context.Context, id openapi_types.UUID, params *GetCityParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateCityWithBody Change code, name (merged per locale, null removes) or position (ADMIN)
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /api/v1/cities/{id} (the `UpdateCity` operationId).
+	UpdateCityWithBody(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateCity Change code, name (merged per locale, null removes) or position (ADMIN)
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /api/v1/cities/{id} (the `UpdateCity` operationId).
+	UpdateCity(ctx context.Context, id openapi_types.UUID, body UpdateCityJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListConditions List conditions by position
+	//
+	// Corresponds with GET /api/v1/conditions (the `ListConditions` operationId).
+	ListConditions(ctx context.Context, params *ListConditionsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateConditionWithBody Add to the list (ADMIN)
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/conditions (the `CreateCondition` operationId).
+	CreateConditionWithBody(ctx context.Context, params *CreateConditionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateCondition Add to the list (ADMIN)
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/conditions (the `CreateCondition` operationId).
+	CreateCondition(ctx context.Context, params *CreateConditionParams, body CreateConditionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteCondition Remove (ADMIN)
+	//
+	// Corresponds with DELETE /api/v1/conditions/{id} (the `DeleteCondition` operationId).
+	DeleteCondition(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetCondition One condition
+	//
+	// Corresponds with GET /api/v1/conditions/{id} (the `GetCondition` operationId).
+	GetCondition(ctx context.Context, id openapi_types.UUID, params *GetConditionParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateConditionWithBody Change code, name (merged per locale, null removes) or position (ADMIN)
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /api/v1/conditions/{id} (the `UpdateCondition` operationId).
+	UpdateConditionWithBody(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateCondition Change code, name (merged per locale, null removes) or position (ADMIN)
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /api/v1/conditions/{id} (the `UpdateCondition` operationId).
+	UpdateCondition(ctx context.Context, id openapi_types.UUID, body UpdateConditionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// Health Process health; never touches the database
 	//
 	// Corresponds with GET /api/v1/health (the `Health` operationId).
@@ -2082,6 +2731,25 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /api/v1/health/readiness (the `Readiness` operationId).
 	Readiness(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UploadMediaWithBody Upload a product photo
+	//
+	// multipart/form-data with exactly one part named `file` (at most MEDIA_MAX_BYTES, default 10 MiB; the whole body may be 64 KiB more). The type is read from the bytes: JPEG, PNG or still WebP. Images over 40,000,000 pixels are refused from their header, before decoding. The server re-encodes every photo: EXIF orientation applied, all metadata (EXIF, GPS, XMP, comments, ICC) dropped; stored as JPEG, or PNG when it has transparency; the original at most 2048 px on its longest side, variants thumb 320, medium 800, large 1600 px (never upscaled; a variant no smaller than the original shares its URL). At most 100 accepted uploads per user per hour, across instances. A photo on no product for 24 h is deleted.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/media (the `UploadMedia` operationId).
+	UploadMediaWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteMedia Delete a photo and its bytes (its owner, staff)
+	//
+	// Corresponds with DELETE /api/v1/media/{id} (the `DeleteMedia` operationId).
+	DeleteMedia(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetMedia Read a photo (its owner, staff)
+	//
+	// Corresponds with GET /api/v1/media/{id} (the `GetMedia` operationId).
+	GetMedia(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetOpenApi This OpenAPI description
 	//
@@ -2238,6 +2906,49 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /api/v1/products/{id}/reject (the `RejectProduct` operationId).
 	RejectProduct(ctx context.Context, id Id, body RejectProductJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListSizes List sizes by position
+	//
+	// Corresponds with GET /api/v1/sizes (the `ListSizes` operationId).
+	ListSizes(ctx context.Context, params *ListSizesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateSizeWithBody Add to the list (ADMIN)
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/sizes (the `CreateSize` operationId).
+	CreateSizeWithBody(ctx context.Context, params *CreateSizeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateSize Add to the list (ADMIN)
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/sizes (the `CreateSize` operationId).
+	CreateSize(ctx context.Context, params *CreateSizeParams, body CreateSizeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteSize Remove (ADMIN)
+	//
+	// Corresponds with DELETE /api/v1/sizes/{id} (the `DeleteSize` operationId).
+	DeleteSize(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetSize One size
+	//
+	// Corresponds with GET /api/v1/sizes/{id} (the `GetSize` operationId).
+	GetSize(ctx context.Context, id openapi_types.UUID, params *GetSizeParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateSizeWithBody Change code, name (merged per locale, null removes) or position (ADMIN)
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /api/v1/sizes/{id} (the `UpdateSize` operationId).
+	UpdateSizeWithBody(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateSize Change code, name (merged per locale, null removes) or position (ADMIN)
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /api/v1/sizes/{id} (the `UpdateSize` operationId).
+	UpdateSize(ctx context.Context, id openapi_types.UUID, body UpdateSizeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListUsers Find users (ADMIN)
 	//
@@ -2696,6 +3407,345 @@ func (c *Client) UpdateCategory(ctx context.Context, id Id, body UpdateCategoryJ
 	return c.Client.Do(req)
 }
 
+// ListCities List cities by position
+//
+// Corresponds with GET /api/v1/cities (the `ListCities` operationId).
+func (c *Client) ListCities(ctx context.Context, params *ListCitiesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListCitiesRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateCityWithBody Add to the list (ADMIN)
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/cities (the `CreateCity` operationId).
+func (c *Client) CreateCityWithBody(ctx context.Context, params *CreateCityParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateCityRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateCity Add to the list (ADMIN)
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/cities (the `CreateCity` operationId).
+func (c *Client) CreateCity(ctx context.Context, params *CreateCityParams, body CreateCityJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateCityRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListDistricts List districts by position
+//
+// Corresponds with GET /api/v1/cities/{cityId}/districts (the `ListDistricts` operationId).
+func (c *Client) ListDistricts(ctx context.Context, cityId openapi_types.UUID, params *ListDistrictsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListDistrictsRequest(c.Server, cityId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateDistrictWithBody Add to the list (ADMIN)
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/cities/{cityId}/districts (the `CreateDistrict` operationId).
+func (c *Client) CreateDistrictWithBody(ctx context.Context, cityId openapi_types.UUID, params *CreateDistrictParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateDistrictRequestWithBody(c.Server, cityId, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateDistrict Add to the list (ADMIN)
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/cities/{cityId}/districts (the `CreateDistrict` operationId).
+func (c *Client) CreateDistrict(ctx context.Context, cityId openapi_types.UUID, params *CreateDistrictParams, body CreateDistrictJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateDistrictRequest(c.Server, cityId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteDistrict Remove (ADMIN)
+//
+// Corresponds with DELETE /api/v1/cities/{cityId}/districts/{id} (the `DeleteDistrict` operationId).
+func (c *Client) DeleteDistrict(ctx context.Context, cityId openapi_types.UUID, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteDistrictRequest(c.Server, cityId, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetDistrict One district
+//
+// Corresponds with GET /api/v1/cities/{cityId}/districts/{id} (the `GetDistrict` operationId).
+func (c *Client) GetDistrict(ctx context.Context, cityId openapi_types.UUID, id openapi_types.UUID, params *GetDistrictParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetDistrictRequest(c.Server, cityId, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateDistrictWithBody Change code, name (merged per locale, null removes) or position (ADMIN)
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /api/v1/cities/{cityId}/districts/{id} (the `UpdateDistrict` operationId).
+func (c *Client) UpdateDistrictWithBody(ctx context.Context, cityId openapi_types.UUID, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateDistrictRequestWithBody(c.Server, cityId, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateDistrict Change code, name (merged per locale, null removes) or position (ADMIN)
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /api/v1/cities/{cityId}/districts/{id} (the `UpdateDistrict` operationId).
+func (c *Client) UpdateDistrict(ctx context.Context, cityId openapi_types.UUID, id openapi_types.UUID, body UpdateDistrictJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateDistrictRequest(c.Server, cityId, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteCity Remove (ADMIN)
+//
+// Corresponds with DELETE /api/v1/cities/{id} (the `DeleteCity` operationId).
+func (c *Client) DeleteCity(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteCityRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetCity One city
+//
+// Corresponds with GET /api/v1/cities/{id} (the `GetCity` operationId).
+func (c *Client) GetCity(ctx context.Context, id openapi_types.UUID, params *GetCityParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetCityRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateCityWithBody Change code, name (merged per locale, null removes) or position (ADMIN)
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /api/v1/cities/{id} (the `UpdateCity` operationId).
+func (c *Client) UpdateCityWithBody(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateCityRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateCity Change code, name (merged per locale, null removes) or position (ADMIN)
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /api/v1/cities/{id} (the `UpdateCity` operationId).
+func (c *Client) UpdateCity(ctx context.Context, id openapi_types.UUID, body UpdateCityJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateCityRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListConditions List conditions by position
+//
+// Corresponds with GET /api/v1/conditions (the `ListConditions` operationId).
+func (c *Client) ListConditions(ctx context.Context, params *ListConditionsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListConditionsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateConditionWithBody Add to the list (ADMIN)
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/conditions (the `CreateCondition` operationId).
+func (c *Client) CreateConditionWithBody(ctx context.Context, params *CreateConditionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateConditionRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateCondition Add to the list (ADMIN)
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/conditions (the `CreateCondition` operationId).
+func (c *Client) CreateCondition(ctx context.Context, params *CreateConditionParams, body CreateConditionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateConditionRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteCondition Remove (ADMIN)
+//
+// Corresponds with DELETE /api/v1/conditions/{id} (the `DeleteCondition` operationId).
+func (c *Client) DeleteCondition(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteConditionRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetCondition One condition
+//
+// Corresponds with GET /api/v1/conditions/{id} (the `GetCondition` operationId).
+func (c *Client) GetCondition(ctx context.Context, id openapi_types.UUID, params *GetConditionParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetConditionRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateConditionWithBody Change code, name (merged per locale, null removes) or position (ADMIN)
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /api/v1/conditions/{id} (the `UpdateCondition` operationId).
+func (c *Client) UpdateConditionWithBody(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateConditionRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateCondition Change code, name (merged per locale, null removes) or position (ADMIN)
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /api/v1/conditions/{id} (the `UpdateCondition` operationId).
+func (c *Client) UpdateCondition(ctx context.Context, id openapi_types.UUID, body UpdateConditionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateConditionRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // Health Process health; never touches the database
 //
 // Corresponds with GET /api/v1/health (the `Health` operationId).
@@ -2731,6 +3781,55 @@ func (c *Client) Liveness(ctx context.Context, reqEditors ...RequestEditorFn) (*
 // Corresponds with GET /api/v1/health/readiness (the `Readiness` operationId).
 func (c *Client) Readiness(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewReadinessRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UploadMediaWithBody Upload a product photo
+//
+// multipart/form-data with exactly one part named `file` (at most MEDIA_MAX_BYTES, default 10 MiB; the whole body may be 64 KiB more). The type is read from the bytes: JPEG, PNG or still WebP. Images over 40,000,000 pixels are refused from their header, before decoding. The server re-encodes every photo: EXIF orientation applied, all metadata (EXIF, GPS, XMP, comments, ICC) dropped; stored as JPEG, or PNG when it has transparency; the original at most 2048 px on its longest side, variants thumb 320, medium 800, large 1600 px (never upscaled; a variant no smaller than the original shares its URL). At most 100 accepted uploads per user per hour, across instances. A photo on no product for 24 h is deleted.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/media (the `UploadMedia` operationId).
+func (c *Client) UploadMediaWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUploadMediaRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteMedia Delete a photo and its bytes (its owner, staff)
+//
+// Corresponds with DELETE /api/v1/media/{id} (the `DeleteMedia` operationId).
+func (c *Client) DeleteMedia(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteMediaRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetMedia Read a photo (its owner, staff)
+//
+// Corresponds with GET /api/v1/media/{id} (the `GetMedia` operationId).
+func (c *Client) GetMedia(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetMediaRequest(c.Server, id)
 	if err != nil {
 		return nil, err
 	}
@@ -3107,6 +4206,119 @@ func (c *Client) RejectProductWithBody(ctx context.Context, id Id, contentType s
 // Corresponds with POST /api/v1/products/{id}/reject (the `RejectProduct` operationId).
 func (c *Client) RejectProduct(ctx context.Context, id Id, body RejectProductJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewRejectProductRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListSizes List sizes by position
+//
+// Corresponds with GET /api/v1/sizes (the `ListSizes` operationId).
+func (c *Client) ListSizes(ctx context.Context, params *ListSizesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListSizesRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateSizeWithBody Add to the list (ADMIN)
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/sizes (the `CreateSize` operationId).
+func (c *Client) CreateSizeWithBody(ctx context.Context, params *CreateSizeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateSizeRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateSize Add to the list (ADMIN)
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/sizes (the `CreateSize` operationId).
+func (c *Client) CreateSize(ctx context.Context, params *CreateSizeParams, body CreateSizeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateSizeRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteSize Remove (ADMIN)
+//
+// Corresponds with DELETE /api/v1/sizes/{id} (the `DeleteSize` operationId).
+func (c *Client) DeleteSize(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteSizeRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetSize One size
+//
+// Corresponds with GET /api/v1/sizes/{id} (the `GetSize` operationId).
+func (c *Client) GetSize(ctx context.Context, id openapi_types.UUID, params *GetSizeParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetSizeRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateSizeWithBody Change code, name (merged per locale, null removes) or position (ADMIN)
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /api/v1/sizes/{id} (the `UpdateSize` operationId).
+func (c *Client) UpdateSizeWithBody(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateSizeRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateSize Change code, name (merged per locale, null removes) or position (ADMIN)
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /api/v1/sizes/{id} (the `UpdateSize` operationId).
+func (c *Client) UpdateSize(ctx context.Context, id openapi_types.UUID, body UpdateSizeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateSizeRequest(c.Server, id, body)
 	if err != nil {
 		return nil, err
 	}
@@ -4067,6 +5279,839 @@ func NewUpdateCategoryRequestWithBody(server string, id Id, contentType string, 
 	return req, nil
 }
 
+// NewListCitiesRequest constructs an http.Request for the ListCities method
+func NewListCitiesRequest(server string, params *ListCitiesParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/cities")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.AcceptLanguage != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Accept-Language", *params.AcceptLanguage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Accept-Language", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewCreateCityRequest calls the generic CreateCity builder with application/json body
+func NewCreateCityRequest(server string, params *CreateCityParams, body CreateCityJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateCityRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewCreateCityRequestWithBody constructs an http.Request for the CreateCity method, with any body, and a specified content type
+func NewCreateCityRequestWithBody(server string, params *CreateCityParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/cities")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.ContentLanguage != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Content-Language", *params.ContentLanguage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Content-Language", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewListDistrictsRequest constructs an http.Request for the ListDistricts method
+func NewListDistrictsRequest(server string, cityId openapi_types.UUID, params *ListDistrictsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "cityId", cityId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/cities/%s/districts", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.AcceptLanguage != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Accept-Language", *params.AcceptLanguage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Accept-Language", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewCreateDistrictRequest calls the generic CreateDistrict builder with application/json body
+func NewCreateDistrictRequest(server string, cityId openapi_types.UUID, params *CreateDistrictParams, body CreateDistrictJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateDistrictRequestWithBody(server, cityId, params, "application/json", bodyReader)
+}
+
+// NewCreateDistrictRequestWithBody constructs an http.Request for the CreateDistrict method, with any body, and a specified content type
+func NewCreateDistrictRequestWithBody(server string, cityId openapi_types.UUID, params *CreateDistrictParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "cityId", cityId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/cities/%s/districts", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.ContentLanguage != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Content-Language", *params.ContentLanguage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Content-Language", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewDeleteDistrictRequest constructs an http.Request for the DeleteDistrict method
+func NewDeleteDistrictRequest(server string, cityId openapi_types.UUID, id openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "cityId", cityId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/cities/%s/districts/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetDistrictRequest constructs an http.Request for the GetDistrict method
+func NewGetDistrictRequest(server string, cityId openapi_types.UUID, id openapi_types.UUID, params *GetDistrictParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "cityId", cityId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/cities/%s/districts/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.AcceptLanguage != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Accept-Language", *params.AcceptLanguage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Accept-Language", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewUpdateDistrictRequest calls the generic UpdateDistrict builder with application/json body
+func NewUpdateDistrictRequest(server string, cityId openapi_types.UUID, id openapi_types.UUID, body UpdateDistrictJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateDistrictRequestWithBody(server, cityId, id, "application/json", bodyReader)
+}
+
+// NewUpdateDistrictRequestWithBody constructs an http.Request for the UpdateDistrict method, with any body, and a specified content type
+func NewUpdateDistrictRequestWithBody(server string, cityId openapi_types.UUID, id openapi_types.UUID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "cityId", cityId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/cities/%s/districts/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteCityRequest constructs an http.Request for the DeleteCity method
+func NewDeleteCityRequest(server string, id openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/cities/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetCityRequest constructs an http.Request for the GetCity method
+func NewGetCityRequest(server string, id openapi_types.UUID, params *GetCityParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/cities/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.AcceptLanguage != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Accept-Language", *params.AcceptLanguage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Accept-Language", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewUpdateCityRequest calls the generic UpdateCity builder with application/json body
+func NewUpdateCityRequest(server string, id openapi_types.UUID, body UpdateCityJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateCityRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewUpdateCityRequestWithBody constructs an http.Request for the UpdateCity method, with any body, and a specified content type
+func NewUpdateCityRequestWithBody(server string, id openapi_types.UUID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/cities/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListConditionsRequest constructs an http.Request for the ListConditions method
+func NewListConditionsRequest(server string, params *ListConditionsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/conditions")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.AcceptLanguage != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Accept-Language", *params.AcceptLanguage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Accept-Language", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewCreateConditionRequest calls the generic CreateCondition builder with application/json body
+func NewCreateConditionRequest(server string, params *CreateConditionParams, body CreateConditionJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateConditionRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewCreateConditionRequestWithBody constructs an http.Request for the CreateCondition method, with any body, and a specified content type
+func NewCreateConditionRequestWithBody(server string, params *CreateConditionParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/conditions")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.ContentLanguage != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Content-Language", *params.ContentLanguage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Content-Language", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewDeleteConditionRequest constructs an http.Request for the DeleteCondition method
+func NewDeleteConditionRequest(server string, id openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/conditions/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetConditionRequest constructs an http.Request for the GetCondition method
+func NewGetConditionRequest(server string, id openapi_types.UUID, params *GetConditionParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/conditions/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.AcceptLanguage != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Accept-Language", *params.AcceptLanguage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Accept-Language", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewUpdateConditionRequest calls the generic UpdateCondition builder with application/json body
+func NewUpdateConditionRequest(server string, id openapi_types.UUID, body UpdateConditionJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateConditionRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewUpdateConditionRequestWithBody constructs an http.Request for the UpdateCondition method, with any body, and a specified content type
+func NewUpdateConditionRequestWithBody(server string, id openapi_types.UUID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/conditions/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewHealthRequest constructs an http.Request for the Health method
 func NewHealthRequest(server string) (*http.Request, error) {
 	var err error
@@ -4131,6 +6176,103 @@ func NewReadinessRequest(server string) (*http.Request, error) {
 	}
 
 	operationPath := fmt.Sprintf("/api/v1/health/readiness")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUploadMediaRequestWithBody constructs an http.Request for the UploadMedia method, with any body, and a specified content type
+func NewUploadMediaRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/media")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteMediaRequest constructs an http.Request for the DeleteMedia method
+func NewDeleteMediaRequest(server string, id Id) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/media/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetMediaRequest constructs an http.Request for the GetMedia method
+func NewGetMediaRequest(server string, id Id) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/media/%s", pathParam0)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -4721,6 +6863,54 @@ func NewListProductsRequest(server string, params *ListProductsParams) (*http.Re
 
 		}
 
+		if params.ConditionId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "conditionId", *params.ConditionId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.SizeId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "sizeId", *params.SizeId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.CityId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cityId", *params.CityId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.DistrictId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "districtId", *params.DistrictId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if params.Status != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
@@ -5008,6 +7198,272 @@ func NewRejectProductRequestWithBody(server string, id Id, contentType string, b
 	}
 
 	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListSizesRequest constructs an http.Request for the ListSizes method
+func NewListSizesRequest(server string, params *ListSizesParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/sizes")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.AcceptLanguage != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Accept-Language", *params.AcceptLanguage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Accept-Language", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewCreateSizeRequest calls the generic CreateSize builder with application/json body
+func NewCreateSizeRequest(server string, params *CreateSizeParams, body CreateSizeJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateSizeRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewCreateSizeRequestWithBody constructs an http.Request for the CreateSize method, with any body, and a specified content type
+func NewCreateSizeRequestWithBody(server string, params *CreateSizeParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/sizes")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.ContentLanguage != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Content-Language", *params.ContentLanguage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Content-Language", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewDeleteSizeRequest constructs an http.Request for the DeleteSize method
+func NewDeleteSizeRequest(server string, id openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/sizes/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetSizeRequest constructs an http.Request for the GetSize method
+func NewGetSizeRequest(server string, id openapi_types.UUID, params *GetSizeParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/sizes/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.AcceptLanguage != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Accept-Language", *params.AcceptLanguage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Accept-Language", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewUpdateSizeRequest calls the generic UpdateSize builder with application/json body
+func NewUpdateSizeRequest(server string, id openapi_types.UUID, body UpdateSizeJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateSizeRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewUpdateSizeRequestWithBody constructs an http.Request for the UpdateSize method, with any body, and a specified content type
+func NewUpdateSizeRequestWithBody(server string, id openapi_types.UUID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/sizes/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
 	if err != nil {
 		return nil, err
 	}
@@ -5432,6 +7888,153 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PATCH /api/v1/categories/{id} (the `UpdateCategory` operationId).
 	UpdateCategoryWithResponse(ctx context.Context, id Id, body UpdateCategoryJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateCategoryResponse, error)
 
+	// ListCitiesWithResponse List cities by position
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/cities (the `ListCities` operationId).
+	ListCitiesWithResponse(ctx context.Context, params *ListCitiesParams, reqEditors ...RequestEditorFn) (*ListCitiesResponse, error)
+
+	// CreateCityWithBodyWithResponse Add to the list (ADMIN)
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/cities (the `CreateCity` operationId).
+	CreateCityWithBodyWithResponse(ctx context.Context, params *CreateCityParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateCityResponse, error)
+
+	// CreateCityWithResponse Add to the list (ADMIN)
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/cities (the `CreateCity` operationId).
+	CreateCityWithResponse(ctx context.Context, params *CreateCityParams, body CreateCityJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateCityResponse, error)
+
+	// ListDistrictsWithResponse List districts by position
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/cities/{cityId}/districts (the `ListDistricts` operationId).
+	ListDistrictsWithResponse(ctx context.Context, cityId openapi_types.UUID, params *ListDistrictsParams, reqEditors ...RequestEditorFn) (*ListDistrictsResponse, error)
+
+	// CreateDistrictWithBodyWithResponse Add to the list (ADMIN)
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/cities/{cityId}/districts (the `CreateDistrict` operationId).
+	CreateDistrictWithBodyWithResponse(ctx context.Context, cityId openapi_types.UUID, params *CreateDistrictParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateDistrictResponse, error)
+
+	// CreateDistrictWithResponse Add to the list (ADMIN)
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/cities/{cityId}/districts (the `CreateDistrict` operationId).
+	CreateDistrictWithResponse(ctx context.Context, cityId openapi_types.UUID, params *CreateDistrictParams, body CreateDistrictJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateDistrictResponse, error)
+
+	// DeleteDistrictWithResponse Remove (ADMIN)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/v1/cities/{cityId}/districts/{id} (the `DeleteDistrict` operationId).
+	DeleteDistrictWithResponse(ctx context.Context, cityId openapi_types.UUID, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*DeleteDistrictResponse, error)
+
+	// GetDistrictWithResponse One district
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/cities/{cityId}/districts/{id} (the `GetDistrict` operationId).
+	GetDistrictWithResponse(ctx context.Context, cityId openapi_types.UUID, id openapi_types.UUID, params *GetDistrictParams, reqEditors ...RequestEditorFn) (*GetDistrictResponse, error)
+
+	// UpdateDistrictWithBodyWithResponse Change code, name (merged per locale, null removes) or position (ADMIN)
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /api/v1/cities/{cityId}/districts/{id} (the `UpdateDistrict` operationId).
+	UpdateDistrictWithBodyWithResponse(ctx context.Context, cityId openapi_types.UUID, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateDistrictResponse, error)
+
+	// UpdateDistrictWithResponse Change code, name (merged per locale, null removes) or position (ADMIN)
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /api/v1/cities/{cityId}/districts/{id} (the `UpdateDistrict` operationId).
+	UpdateDistrictWithResponse(ctx context.Context, cityId openapi_types.UUID, id openapi_types.UUID, body UpdateDistrictJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateDistrictResponse, error)
+
+	// DeleteCityWithResponse Remove (ADMIN)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/v1/cities/{id} (the `DeleteCity` operationId).
+	DeleteCityWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*DeleteCityResponse, error)
+
+	// GetCityWithResponse One city
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/cities/{id} (the `GetCity` operationId).
+	GetCityWithResponse(ctx context.Context, id openapi_types.UUID, params *GetCityParams, reqEditors ...RequestEditorFn) (*GetCityResponse, error)
+
+	// UpdateCityWithBodyWithResponse Change code, name (merged per locale, null removes) or position (ADMIN)
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /api/v1/cities/{id} (the `UpdateCity` operationId).
+	UpdateCityWithBodyWithResponse(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateCityResponse, error)
+
+	// UpdateCityWithResponse Change code, name (merged per locale, null removes) or position (ADMIN)
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /api/v1/cities/{id} (the `UpdateCity` operationId).
+	UpdateCityWithResponse(ctx context.Context, id openapi_types.UUID, body UpdateCityJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateCityResponse, error)
+
+	// ListConditionsWithResponse List conditions by position
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/conditions (the `ListConditions` operationId).
+	ListConditionsWithResponse(ctx context.Context, params *ListConditionsParams, reqEditors ...RequestEditorFn) (*ListConditionsResponse, error)
+
+	// CreateConditionWithBodyWithResponse Add to the list (ADMIN)
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/conditions (the `CreateCondition` operationId).
+	CreateConditionWithBodyWithResponse(ctx context.Context, params *CreateConditionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateConditionResponse, error)
+
+	// CreateConditionWithResponse Add to the list (ADMIN)
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/conditions (the `CreateCondition` operationId).
+	CreateConditionWithResponse(ctx context.Context, params *CreateConditionParams, body CreateConditionJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateConditionResponse, error)
+
+	// DeleteConditionWithResponse Remove (ADMIN)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/v1/conditions/{id} (the `DeleteCondition` operationId).
+	DeleteConditionWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*DeleteConditionResponse, error)
+
+	// GetConditionWithResponse One condition
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/conditions/{id} (the `GetCondition` operationId).
+	GetConditionWithResponse(ctx context.Context, id openapi_types.UUID, params *GetConditionParams, reqEditors ...RequestEditorFn) (*GetConditionResponse, error)
+
+	// UpdateConditionWithBodyWithResponse Change code, name (merged per locale, null removes) or position (ADMIN)
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /api/v1/conditions/{id} (the `UpdateCondition` operationId).
+	UpdateConditionWithBodyWithResponse(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateConditionResponse, error)
+
+	// UpdateConditionWithResponse Change code, name (merged per locale, null removes) or position (ADMIN)
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /api/v1/conditions/{id} (the `UpdateCondition` operationId).
+	UpdateConditionWithResponse(ctx context.Context, id openapi_types.UUID, body UpdateConditionJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateConditionResponse, error)
+
 	// HealthWithResponse Process health; never touches the database
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -5452,6 +8055,29 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /api/v1/health/readiness (the `Readiness` operationId).
 	ReadinessWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ReadinessResponse, error)
+
+	// UploadMediaWithBodyWithResponse Upload a product photo
+	//
+	// multipart/form-data with exactly one part named `file` (at most MEDIA_MAX_BYTES, default 10 MiB; the whole body may be 64 KiB more). The type is read from the bytes: JPEG, PNG or still WebP. Images over 40,000,000 pixels are refused from their header, before decoding. The server re-encodes every photo: EXIF orientation applied, all metadata (EXIF, GPS, XMP, comments, ICC) dropped; stored as JPEG, or PNG when it has transparency; the original at most 2048 px on its longest side, variants thumb 320, medium 800, large 1600 px (never upscaled; a variant no smaller than the original shares its URL). At most 100 accepted uploads per user per hour, across instances. A photo on no product for 24 h is deleted.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/media (the `UploadMedia` operationId).
+	UploadMediaWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UploadMediaResponse, error)
+
+	// DeleteMediaWithResponse Delete a photo and its bytes (its owner, staff)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/v1/media/{id} (the `DeleteMedia` operationId).
+	DeleteMediaWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*DeleteMediaResponse, error)
+
+	// GetMediaWithResponse Read a photo (its owner, staff)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/media/{id} (the `GetMedia` operationId).
+	GetMediaWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*GetMediaResponse, error)
 
 	// GetOpenApiWithResponse This OpenAPI description
 	//
@@ -5633,6 +8259,55 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/products/{id}/reject (the `RejectProduct` operationId).
 	RejectProductWithResponse(ctx context.Context, id Id, body RejectProductJSONRequestBody, reqEditors ...RequestEditorFn) (*RejectProductResponse, error)
 
+	// ListSizesWithResponse List sizes by position
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/sizes (the `ListSizes` operationId).
+	ListSizesWithResponse(ctx context.Context, params *ListSizesParams, reqEditors ...RequestEditorFn) (*ListSizesResponse, error)
+
+	// CreateSizeWithBodyWithResponse Add to the list (ADMIN)
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/sizes (the `CreateSize` operationId).
+	CreateSizeWithBodyWithResponse(ctx context.Context, params *CreateSizeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateSizeResponse, error)
+
+	// CreateSizeWithResponse Add to the list (ADMIN)
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/sizes (the `CreateSize` operationId).
+	CreateSizeWithResponse(ctx context.Context, params *CreateSizeParams, body CreateSizeJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateSizeResponse, error)
+
+	// DeleteSizeWithResponse Remove (ADMIN)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/v1/sizes/{id} (the `DeleteSize` operationId).
+	DeleteSizeWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*DeleteSizeResponse, error)
+
+	// GetSizeWithResponse One size
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/sizes/{id} (the `GetSize` operationId).
+	GetSizeWithResponse(ctx context.Context, id openapi_types.UUID, params *GetSizeParams, reqEditors ...RequestEditorFn) (*GetSizeResponse, error)
+
+	// UpdateSizeWithBodyWithResponse Change code, name (merged per locale, null removes) or position (ADMIN)
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /api/v1/sizes/{id} (the `UpdateSize` operationId).
+	UpdateSizeWithBodyWithResponse(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateSizeResponse, error)
+
+	// UpdateSizeWithResponse Change code, name (merged per locale, null removes) or position (ADMIN)
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /api/v1/sizes/{id} (the `UpdateSize` operationId).
+	UpdateSizeWithResponse(ctx context.Context, id openapi_types.UUID, body UpdateSizeJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateSizeResponse, error)
+
 	// ListUsersWithResponse Find users (ADMIN)
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -5666,6 +8341,16 @@ type ClientWithResponsesInterface interface {
 	UpdateUserWithResponse(ctx context.Context, id Id, body UpdateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateUserResponse, error)
 }
 
+// ListAuctionsResponse408Headers the declared response headers of an HTTP 408 response for ListAuctions
+type ListAuctionsResponse408Headers struct {
+	XRequestID *string
+}
+
+// ListAuctionsResponse431Headers the declared response headers of an HTTP 431 response for ListAuctions
+type ListAuctionsResponse431Headers struct {
+	XRequestID *string
+}
+
 // ListAuctionsResponse503Headers the declared response headers of an HTTP 503 response for ListAuctions
 type ListAuctionsResponse503Headers struct {
 	RetryAfter *int
@@ -5685,6 +8370,8 @@ type ListAuctionsResponse struct {
 	}
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *Error
+	// JSON408 the response for an HTTP 408 `application/json` response
+	JSON408 *RequestTimeout
 	// JSON414 the response for an HTTP 414 `application/json` response
 	JSON414 *UriTooLong
 	// JSON431 the response for an HTTP 431 `application/json` response
@@ -5693,6 +8380,10 @@ type ListAuctionsResponse struct {
 	JSON500 *Internal
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *ListAuctionsResponse408Headers
+	// Headers431 the parsed response headers for an HTTP 431 response
+	Headers431 *ListAuctionsResponse431Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *ListAuctionsResponse503Headers
 }
@@ -5712,6 +8403,11 @@ func (r ListAuctionsResponse) GetJSON200() *struct {
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
 func (r ListAuctionsResponse) GetJSON400() *Error {
 	return r.JSON400
+}
+
+// GetJSON408 returns the response for an HTTP 408 `application/json` response
+func (r ListAuctionsResponse) GetJSON408() *RequestTimeout {
+	return r.JSON408
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
@@ -5763,6 +8459,16 @@ func (r ListAuctionsResponse) ContentType() string {
 	return ""
 }
 
+// CreateAuctionResponse408Headers the declared response headers of an HTTP 408 response for CreateAuction
+type CreateAuctionResponse408Headers struct {
+	XRequestID *string
+}
+
+// CreateAuctionResponse431Headers the declared response headers of an HTTP 431 response for CreateAuction
+type CreateAuctionResponse431Headers struct {
+	XRequestID *string
+}
+
 // CreateAuctionResponse503Headers the declared response headers of an HTTP 503 response for CreateAuction
 type CreateAuctionResponse503Headers struct {
 	RetryAfter *int
@@ -5784,6 +8490,8 @@ type CreateAuctionResponse struct {
 	JSON403 *Error
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *Error
+	// JSON408 the response for an HTTP 408 `application/json` response
+	JSON408 *RequestTimeout
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Error
 	// JSON413 the response for an HTTP 413 `application/json` response
@@ -5798,6 +8506,10 @@ type CreateAuctionResponse struct {
 	JSON500 *Internal
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *CreateAuctionResponse408Headers
+	// Headers431 the parsed response headers for an HTTP 431 response
+	Headers431 *CreateAuctionResponse431Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *CreateAuctionResponse503Headers
 }
@@ -5828,6 +8540,11 @@ func (r CreateAuctionResponse) GetJSON403() *Error {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r CreateAuctionResponse) GetJSON404() *Error {
 	return r.JSON404
+}
+
+// GetJSON408 returns the response for an HTTP 408 `application/json` response
+func (r CreateAuctionResponse) GetJSON408() *RequestTimeout {
+	return r.JSON408
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
@@ -5894,6 +8611,16 @@ func (r CreateAuctionResponse) ContentType() string {
 	return ""
 }
 
+// GetAuctionResponse408Headers the declared response headers of an HTTP 408 response for GetAuction
+type GetAuctionResponse408Headers struct {
+	XRequestID *string
+}
+
+// GetAuctionResponse431Headers the declared response headers of an HTTP 431 response for GetAuction
+type GetAuctionResponse431Headers struct {
+	XRequestID *string
+}
+
 // GetAuctionResponse503Headers the declared response headers of an HTTP 503 response for GetAuction
 type GetAuctionResponse503Headers struct {
 	RetryAfter *int
@@ -5909,6 +8636,8 @@ type GetAuctionResponse struct {
 	}
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *Error
+	// JSON408 the response for an HTTP 408 `application/json` response
+	JSON408 *RequestTimeout
 	// JSON414 the response for an HTTP 414 `application/json` response
 	JSON414 *UriTooLong
 	// JSON431 the response for an HTTP 431 `application/json` response
@@ -5917,6 +8646,10 @@ type GetAuctionResponse struct {
 	JSON500 *Internal
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *GetAuctionResponse408Headers
+	// Headers431 the parsed response headers for an HTTP 431 response
+	Headers431 *GetAuctionResponse431Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *GetAuctionResponse503Headers
 }
@@ -5932,6 +8665,11 @@ func (r GetAuctionResponse) GetJSON200() *struct {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r GetAuctionResponse) GetJSON404() *Error {
 	return r.JSON404
+}
+
+// GetJSON408 returns the response for an HTTP 408 `application/json` response
+func (r GetAuctionResponse) GetJSON408() *RequestTimeout {
+	return r.JSON408
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
@@ -5983,6 +8721,16 @@ func (r GetAuctionResponse) ContentType() string {
 	return ""
 }
 
+// ListBidsResponse408Headers the declared response headers of an HTTP 408 response for ListBids
+type ListBidsResponse408Headers struct {
+	XRequestID *string
+}
+
+// ListBidsResponse431Headers the declared response headers of an HTTP 431 response for ListBids
+type ListBidsResponse431Headers struct {
+	XRequestID *string
+}
+
 // ListBidsResponse503Headers the declared response headers of an HTTP 503 response for ListBids
 type ListBidsResponse503Headers struct {
 	RetryAfter *int
@@ -6006,6 +8754,8 @@ type ListBidsResponse struct {
 	JSON401 *Error
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *Error
+	// JSON408 the response for an HTTP 408 `application/json` response
+	JSON408 *RequestTimeout
 	// JSON414 the response for an HTTP 414 `application/json` response
 	JSON414 *UriTooLong
 	// JSON431 the response for an HTTP 431 `application/json` response
@@ -6014,6 +8764,10 @@ type ListBidsResponse struct {
 	JSON500 *Internal
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *ListBidsResponse408Headers
+	// Headers431 the parsed response headers for an HTTP 431 response
+	Headers431 *ListBidsResponse431Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *ListBidsResponse503Headers
 }
@@ -6043,6 +8797,11 @@ func (r ListBidsResponse) GetJSON401() *Error {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r ListBidsResponse) GetJSON404() *Error {
 	return r.JSON404
+}
+
+// GetJSON408 returns the response for an HTTP 408 `application/json` response
+func (r ListBidsResponse) GetJSON408() *RequestTimeout {
+	return r.JSON408
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
@@ -6094,6 +8853,16 @@ func (r ListBidsResponse) ContentType() string {
 	return ""
 }
 
+// PlaceBidResponse408Headers the declared response headers of an HTTP 408 response for PlaceBid
+type PlaceBidResponse408Headers struct {
+	XRequestID *string
+}
+
+// PlaceBidResponse431Headers the declared response headers of an HTTP 431 response for PlaceBid
+type PlaceBidResponse431Headers struct {
+	XRequestID *string
+}
+
 // PlaceBidResponse503Headers the declared response headers of an HTTP 503 response for PlaceBid
 type PlaceBidResponse503Headers struct {
 	RetryAfter *int
@@ -6115,6 +8884,8 @@ type PlaceBidResponse struct {
 	JSON403 *Error
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *Error
+	// JSON408 the response for an HTTP 408 `application/json` response
+	JSON408 *RequestTimeout
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Error
 	// JSON413 the response for an HTTP 413 `application/json` response
@@ -6131,6 +8902,10 @@ type PlaceBidResponse struct {
 	JSON500 *Internal
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *PlaceBidResponse408Headers
+	// Headers431 the parsed response headers for an HTTP 431 response
+	Headers431 *PlaceBidResponse431Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *PlaceBidResponse503Headers
 }
@@ -6161,6 +8936,11 @@ func (r PlaceBidResponse) GetJSON403() *Error {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r PlaceBidResponse) GetJSON404() *Error {
 	return r.JSON404
+}
+
+// GetJSON408 returns the response for an HTTP 408 `application/json` response
+func (r PlaceBidResponse) GetJSON408() *RequestTimeout {
+	return r.JSON408
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
@@ -6232,6 +9012,16 @@ func (r PlaceBidResponse) ContentType() string {
 	return ""
 }
 
+// CancelAuctionResponse408Headers the declared response headers of an HTTP 408 response for CancelAuction
+type CancelAuctionResponse408Headers struct {
+	XRequestID *string
+}
+
+// CancelAuctionResponse431Headers the declared response headers of an HTTP 431 response for CancelAuction
+type CancelAuctionResponse431Headers struct {
+	XRequestID *string
+}
+
 // CancelAuctionResponse503Headers the declared response headers of an HTTP 503 response for CancelAuction
 type CancelAuctionResponse503Headers struct {
 	RetryAfter *int
@@ -6253,6 +9043,8 @@ type CancelAuctionResponse struct {
 	JSON403 *Error
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *Error
+	// JSON408 the response for an HTTP 408 `application/json` response
+	JSON408 *RequestTimeout
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Error
 	// JSON413 the response for an HTTP 413 `application/json` response
@@ -6267,6 +9059,10 @@ type CancelAuctionResponse struct {
 	JSON500 *Internal
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *CancelAuctionResponse408Headers
+	// Headers431 the parsed response headers for an HTTP 431 response
+	Headers431 *CancelAuctionResponse431Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *CancelAuctionResponse503Headers
 }
@@ -6297,6 +9093,11 @@ func (r CancelAuctionResponse) GetJSON403() *Error {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r CancelAuctionResponse) GetJSON404() *Error {
 	return r.JSON404
+}
+
+// GetJSON408 returns the response for an HTTP 408 `application/json` response
+func (r CancelAuctionResponse) GetJSON408() *RequestTimeout {
+	return r.JSON408
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
@@ -6363,6 +9164,16 @@ func (r CancelAuctionResponse) ContentType() string {
 	return ""
 }
 
+// ListAuditLogResponse408Headers the declared response headers of an HTTP 408 response for ListAuditLog
+type ListAuditLogResponse408Headers struct {
+	XRequestID *string
+}
+
+// ListAuditLogResponse431Headers the declared response headers of an HTTP 431 response for ListAuditLog
+type ListAuditLogResponse431Headers struct {
+	XRequestID *string
+}
+
 // ListAuditLogResponse503Headers the declared response headers of an HTTP 503 response for ListAuditLog
 type ListAuditLogResponse503Headers struct {
 	RetryAfter *int
@@ -6386,6 +9197,8 @@ type ListAuditLogResponse struct {
 	JSON401 *Error
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Error
+	// JSON408 the response for an HTTP 408 `application/json` response
+	JSON408 *RequestTimeout
 	// JSON414 the response for an HTTP 414 `application/json` response
 	JSON414 *UriTooLong
 	// JSON431 the response for an HTTP 431 `application/json` response
@@ -6394,6 +9207,10 @@ type ListAuditLogResponse struct {
 	JSON500 *Internal
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *ListAuditLogResponse408Headers
+	// Headers431 the parsed response headers for an HTTP 431 response
+	Headers431 *ListAuditLogResponse431Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *ListAuditLogResponse503Headers
 }
@@ -6423,6 +9240,11 @@ func (r ListAuditLogResponse) GetJSON401() *Error {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r ListAuditLogResponse) GetJSON403() *Error {
 	return r.JSON403
+}
+
+// GetJSON408 returns the response for an HTTP 408 `application/json` response
+func (r ListAuditLogResponse) GetJSON408() *RequestTimeout {
+	return r.JSON408
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
@@ -6474,6 +9296,16 @@ func (r ListAuditLogResponse) ContentType() string {
 	return ""
 }
 
+// LogoutResponse408Headers the declared response headers of an HTTP 408 response for Logout
+type LogoutResponse408Headers struct {
+	XRequestID *string
+}
+
+// LogoutResponse431Headers the declared response headers of an HTTP 431 response for Logout
+type LogoutResponse431Headers struct {
+	XRequestID *string
+}
+
 // LogoutResponse503Headers the declared response headers of an HTTP 503 response for Logout
 type LogoutResponse503Headers struct {
 	RetryAfter *int
@@ -6484,6 +9316,8 @@ type LogoutResponse struct {
 	HTTPResponse *http.Response
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Error
+	// JSON408 the response for an HTTP 408 `application/json` response
+	JSON408 *RequestTimeout
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
 	// JSON414 the response for an HTTP 414 `application/json` response
@@ -6494,6 +9328,10 @@ type LogoutResponse struct {
 	JSON500 *Internal
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *LogoutResponse408Headers
+	// Headers431 the parsed response headers for an HTTP 431 response
+	Headers431 *LogoutResponse431Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *LogoutResponse503Headers
 }
@@ -6501,6 +9339,11 @@ type LogoutResponse struct {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r LogoutResponse) GetJSON401() *Error {
 	return r.JSON401
+}
+
+// GetJSON408 returns the response for an HTTP 408 `application/json` response
+func (r LogoutResponse) GetJSON408() *RequestTimeout {
+	return r.JSON408
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
@@ -6557,6 +9400,16 @@ func (r LogoutResponse) ContentType() string {
 	return ""
 }
 
+// GetMeResponse408Headers the declared response headers of an HTTP 408 response for GetMe
+type GetMeResponse408Headers struct {
+	XRequestID *string
+}
+
+// GetMeResponse431Headers the declared response headers of an HTTP 431 response for GetMe
+type GetMeResponse431Headers struct {
+	XRequestID *string
+}
+
 // GetMeResponse503Headers the declared response headers of an HTTP 503 response for GetMe
 type GetMeResponse503Headers struct {
 	RetryAfter *int
@@ -6572,6 +9425,8 @@ type GetMeResponse struct {
 	}
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Error
+	// JSON408 the response for an HTTP 408 `application/json` response
+	JSON408 *RequestTimeout
 	// JSON414 the response for an HTTP 414 `application/json` response
 	JSON414 *UriTooLong
 	// JSON431 the response for an HTTP 431 `application/json` response
@@ -6580,6 +9435,10 @@ type GetMeResponse struct {
 	JSON500 *Internal
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *GetMeResponse408Headers
+	// Headers431 the parsed response headers for an HTTP 431 response
+	Headers431 *GetMeResponse431Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *GetMeResponse503Headers
 }
@@ -6595,6 +9454,11 @@ func (r GetMeResponse) GetJSON200() *struct {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r GetMeResponse) GetJSON401() *Error {
 	return r.JSON401
+}
+
+// GetJSON408 returns the response for an HTTP 408 `application/json` response
+func (r GetMeResponse) GetJSON408() *RequestTimeout {
+	return r.JSON408
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
@@ -6646,6 +9510,16 @@ func (r GetMeResponse) ContentType() string {
 	return ""
 }
 
+// UpdateMeResponse408Headers the declared response headers of an HTTP 408 response for UpdateMe
+type UpdateMeResponse408Headers struct {
+	XRequestID *string
+}
+
+// UpdateMeResponse431Headers the declared response headers of an HTTP 431 response for UpdateMe
+type UpdateMeResponse431Headers struct {
+	XRequestID *string
+}
+
 // UpdateMeResponse503Headers the declared response headers of an HTTP 503 response for UpdateMe
 type UpdateMeResponse503Headers struct {
 	RetryAfter *int
@@ -6663,6 +9537,8 @@ type UpdateMeResponse struct {
 	JSON400 *Error
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Error
+	// JSON408 the response for an HTTP 408 `application/json` response
+	JSON408 *RequestTimeout
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
 	// JSON414 the response for an HTTP 414 `application/json` response
@@ -6675,6 +9551,10 @@ type UpdateMeResponse struct {
 	JSON500 *Internal
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *UpdateMeResponse408Headers
+	// Headers431 the parsed response headers for an HTTP 431 response
+	Headers431 *UpdateMeResponse431Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *UpdateMeResponse503Headers
 }
@@ -6695,6 +9575,11 @@ func (r UpdateMeResponse) GetJSON400() *Error {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r UpdateMeResponse) GetJSON401() *Error {
 	return r.JSON401
+}
+
+// GetJSON408 returns the response for an HTTP 408 `application/json` response
+func (r UpdateMeResponse) GetJSON408() *RequestTimeout {
+	return r.JSON408
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
@@ -6756,6 +9641,16 @@ func (r UpdateMeResponse) ContentType() string {
 	return ""
 }
 
+// RefreshTokenResponse408Headers the declared response headers of an HTTP 408 response for RefreshToken
+type RefreshTokenResponse408Headers struct {
+	XRequestID *string
+}
+
+// RefreshTokenResponse431Headers the declared response headers of an HTTP 431 response for RefreshToken
+type RefreshTokenResponse431Headers struct {
+	XRequestID *string
+}
+
 // RefreshTokenResponse503Headers the declared response headers of an HTTP 503 response for RefreshToken
 type RefreshTokenResponse503Headers struct {
 	RetryAfter *int
@@ -6773,6 +9668,8 @@ type RefreshTokenResponse struct {
 	JSON400 *Error
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Error
+	// JSON408 the response for an HTTP 408 `application/json` response
+	JSON408 *RequestTimeout
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
 	// JSON414 the response for an HTTP 414 `application/json` response
@@ -6785,6 +9682,10 @@ type RefreshTokenResponse struct {
 	JSON500 *Internal
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *RefreshTokenResponse408Headers
+	// Headers431 the parsed response headers for an HTTP 431 response
+	Headers431 *RefreshTokenResponse431Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *RefreshTokenResponse503Headers
 }
@@ -6805,6 +9706,11 @@ func (r RefreshTokenResponse) GetJSON400() *Error {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r RefreshTokenResponse) GetJSON401() *Error {
 	return r.JSON401
+}
+
+// GetJSON408 returns the response for an HTTP 408 `application/json` response
+func (r RefreshTokenResponse) GetJSON408() *RequestTimeout {
+	return r.JSON408
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
@@ -6866,6 +9772,16 @@ func (r RefreshTokenResponse) ContentType() string {
 	return ""
 }
 
+// SendOtpResponse408Headers the declared response headers of an HTTP 408 response for SendOtp
+type SendOtpResponse408Headers struct {
+	XRequestID *string
+}
+
+// SendOtpResponse431Headers the declared response headers of an HTTP 431 response for SendOtp
+type SendOtpResponse431Headers struct {
+	XRequestID *string
+}
+
 // SendOtpResponse503Headers the declared response headers of an HTTP 503 response for SendOtp
 type SendOtpResponse503Headers struct {
 	RetryAfter *int
@@ -6885,6 +9801,8 @@ type SendOtpResponse struct {
 	}
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *Error
+	// JSON408 the response for an HTTP 408 `application/json` response
+	JSON408 *RequestTimeout
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
 	// JSON414 the response for an HTTP 414 `application/json` response
@@ -6899,6 +9817,10 @@ type SendOtpResponse struct {
 	JSON500 *Internal
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *SendOtpResponse408Headers
+	// Headers431 the parsed response headers for an HTTP 431 response
+	Headers431 *SendOtpResponse431Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *SendOtpResponse503Headers
 }
@@ -6918,6 +9840,11 @@ func (r SendOtpResponse) GetJSON201() *struct {
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
 func (r SendOtpResponse) GetJSON400() *Error {
 	return r.JSON400
+}
+
+// GetJSON408 returns the response for an HTTP 408 `application/json` response
+func (r SendOtpResponse) GetJSON408() *RequestTimeout {
+	return r.JSON408
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
@@ -6984,6 +9911,16 @@ func (r SendOtpResponse) ContentType() string {
 	return ""
 }
 
+// VerifyOtpResponse408Headers the declared response headers of an HTTP 408 response for VerifyOtp
+type VerifyOtpResponse408Headers struct {
+	XRequestID *string
+}
+
+// VerifyOtpResponse431Headers the declared response headers of an HTTP 431 response for VerifyOtp
+type VerifyOtpResponse431Headers struct {
+	XRequestID *string
+}
+
 // VerifyOtpResponse503Headers the declared response headers of an HTTP 503 response for VerifyOtp
 type VerifyOtpResponse503Headers struct {
 	RetryAfter *int
@@ -7003,6 +9940,8 @@ type VerifyOtpResponse struct {
 	JSON401 *Error
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON408 the response for an HTTP 408 `application/json` response
+	JSON408 *RequestTimeout
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
 	// JSON414 the response for an HTTP 414 `application/json` response
@@ -7017,6 +9956,10 @@ type VerifyOtpResponse struct {
 	JSON500 *Internal
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *VerifyOtpResponse408Headers
+	// Headers431 the parsed response headers for an HTTP 431 response
+	Headers431 *VerifyOtpResponse431Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *VerifyOtpResponse503Headers
 }
@@ -7042,6 +9985,11 @@ func (r VerifyOtpResponse) GetJSON401() *Error {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r VerifyOtpResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON408 returns the response for an HTTP 408 `application/json` response
+func (r VerifyOtpResponse) GetJSON408() *RequestTimeout {
+	return r.JSON408
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
@@ -7108,6 +10056,16 @@ func (r VerifyOtpResponse) ContentType() string {
 	return ""
 }
 
+// ListCategoriesResponse408Headers the declared response headers of an HTTP 408 response for ListCategories
+type ListCategoriesResponse408Headers struct {
+	XRequestID *string
+}
+
+// ListCategoriesResponse431Headers the declared response headers of an HTTP 431 response for ListCategories
+type ListCategoriesResponse431Headers struct {
+	XRequestID *string
+}
+
 // ListCategoriesResponse503Headers the declared response headers of an HTTP 503 response for ListCategories
 type ListCategoriesResponse503Headers struct {
 	RetryAfter *int
@@ -7127,6 +10085,8 @@ type ListCategoriesResponse struct {
 	}
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *Error
+	// JSON408 the response for an HTTP 408 `application/json` response
+	JSON408 *RequestTimeout
 	// JSON414 the response for an HTTP 414 `application/json` response
 	JSON414 *UriTooLong
 	// JSON431 the response for an HTTP 431 `application/json` response
@@ -7135,6 +10095,10 @@ type ListCategoriesResponse struct {
 	JSON500 *Internal
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *ListCategoriesResponse408Headers
+	// Headers431 the parsed response headers for an HTTP 431 response
+	Headers431 *ListCategoriesResponse431Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *ListCategoriesResponse503Headers
 }
@@ -7154,6 +10118,11 @@ func (r ListCategoriesResponse) GetJSON200() *struct {
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
 func (r ListCategoriesResponse) GetJSON400() *Error {
 	return r.JSON400
+}
+
+// GetJSON408 returns the response for an HTTP 408 `application/json` response
+func (r ListCategoriesResponse) GetJSON408() *RequestTimeout {
+	return r.JSON408
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
@@ -7205,6 +10174,16 @@ func (r ListCategoriesResponse) ContentType() string {
 	return ""
 }
 
+// CreateCategoryResponse408Headers the declared response headers of an HTTP 408 response for CreateCategory
+type CreateCategoryResponse408Headers struct {
+	XRequestID *string
+}
+
+// CreateCategoryResponse431Headers the declared response headers of an HTTP 431 response for CreateCategory
+type CreateCategoryResponse431Headers struct {
+	XRequestID *string
+}
+
 // CreateCategoryResponse503Headers the declared response headers of an HTTP 503 response for CreateCategory
 type CreateCategoryResponse503Headers struct {
 	RetryAfter *int
@@ -7226,6 +10205,8 @@ type CreateCategoryResponse struct {
 	JSON403 *Error
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *Error
+	// JSON408 the response for an HTTP 408 `application/json` response
+	JSON408 *RequestTimeout
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
 	// JSON414 the response for an HTTP 414 `application/json` response
@@ -7238,6 +10219,10 @@ type CreateCategoryResponse struct {
 	JSON500 *Internal
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *CreateCategoryResponse408Headers
+	// Headers431 the parsed response headers for an HTTP 431 response
+	Headers431 *CreateCategoryResponse431Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *CreateCategoryResponse503Headers
 }
@@ -7268,6 +10253,11 @@ func (r CreateCategoryResponse) GetJSON403() *Error {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r CreateCategoryResponse) GetJSON404() *Error {
 	return r.JSON404
+}
+
+// GetJSON408 returns the response for an HTTP 408 `application/json` response
+func (r CreateCategoryResponse) GetJSON408() *RequestTimeout {
+	return r.JSON408
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
@@ -7329,6 +10319,16 @@ func (r CreateCategoryResponse) ContentType() string {
 	return ""
 }
 
+// DeleteCategoryResponse408Headers the declared response headers of an HTTP 408 response for DeleteCategory
+type DeleteCategoryResponse408Headers struct {
+	XRequestID *string
+}
+
+// DeleteCategoryResponse431Headers the declared response headers of an HTTP 431 response for DeleteCategory
+type DeleteCategoryResponse431Headers struct {
+	XRequestID *string
+}
+
 // DeleteCategoryResponse503Headers the declared response headers of an HTTP 503 response for DeleteCategory
 type DeleteCategoryResponse503Headers struct {
 	RetryAfter *int
@@ -7343,6 +10343,8 @@ type DeleteCategoryResponse struct {
 	JSON403 *Error
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *Error
+	// JSON408 the response for an HTTP 408 `application/json` response
+	JSON408 *RequestTimeout
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Error
 	// JSON414 the response for an HTTP 414 `application/json` response
@@ -7353,6 +10355,10 @@ type DeleteCategoryResponse struct {
 	JSON500 *Internal
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *DeleteCategoryResponse408Headers
+	// Headers431 the parsed response headers for an HTTP 431 response
+	Headers431 *DeleteCategoryResponse431Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *DeleteCategoryResponse503Headers
 }
@@ -7370,6 +10376,11 @@ func (r DeleteCategoryResponse) GetJSON403() *Error {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r DeleteCategoryResponse) GetJSON404() *Error {
 	return r.JSON404
+}
+
+// GetJSON408 returns the response for an HTTP 408 `application/json` response
+func (r DeleteCategoryResponse) GetJSON408() *RequestTimeout {
+	return r.JSON408
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
@@ -7426,6 +10437,16 @@ func (r DeleteCategoryResponse) ContentType() string {
 	return ""
 }
 
+// GetCategoryResponse408Headers the declared response headers of an HTTP 408 response for GetCategory
+type GetCategoryResponse408Headers struct {
+	XRequestID *string
+}
+
+// GetCategoryResponse431Headers the declared response headers of an HTTP 431 response for GetCategory
+type GetCategoryResponse431Headers struct {
+	XRequestID *string
+}
+
 // GetCategoryResponse503Headers the declared response headers of an HTTP 503 response for GetCategory
 type GetCategoryResponse503Headers struct {
 	RetryAfter *int
@@ -7443,6 +10464,8 @@ type GetCategoryResponse struct {
 	JSON401 *Unauthorized
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *Error
+	// JSON408 the response for an HTTP 408 `application/json` response
+	JSON408 *RequestTimeout
 	// JSON414 the response for an HTTP 414 `application/json` response
 	JSON414 *UriTooLong
 	// JSON431 the response for an HTTP 431 `application/json` response
@@ -7451,6 +10474,10 @@ type GetCategoryResponse struct {
 	JSON500 *Internal
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *GetCategoryResponse408Headers
+	// Headers431 the parsed response headers for an HTTP 431 response
+	Headers431 *GetCategoryResponse431Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *GetCategoryResponse503Headers
 }
@@ -7471,6 +10498,11 @@ func (r GetCategoryResponse) GetJSON401() *Unauthorized {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r GetCategoryResponse) GetJSON404() *Error {
 	return r.JSON404
+}
+
+// GetJSON408 returns the response for an HTTP 408 `application/json` response
+func (r GetCategoryResponse) GetJSON408() *RequestTimeout {
+	return r.JSON408
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
@@ -7522,6 +10554,16 @@ func (r GetCategoryResponse) ContentType() string {
 	return ""
 }
 
+// UpdateCategoryResponse408Headers the declared response headers of an HTTP 408 response for UpdateCategory
+type UpdateCategoryResponse408Headers struct {
+	XRequestID *string
+}
+
+// UpdateCategoryResponse431Headers the declared response headers of an HTTP 431 response for UpdateCategory
+type UpdateCategoryResponse431Headers struct {
+	XRequestID *string
+}
+
 // UpdateCategoryResponse503Headers the declared response headers of an HTTP 503 response for UpdateCategory
 type UpdateCategoryResponse503Headers struct {
 	RetryAfter *int
@@ -7543,6 +10585,8 @@ type UpdateCategoryResponse struct {
 	JSON403 *Error
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *Error
+	// JSON408 the response for an HTTP 408 `application/json` response
+	JSON408 *RequestTimeout
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Error
 	// JSON413 the response for an HTTP 413 `application/json` response
@@ -7557,6 +10601,10 @@ type UpdateCategoryResponse struct {
 	JSON500 *Internal
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *UpdateCategoryResponse408Headers
+	// Headers431 the parsed response headers for an HTTP 431 response
+	Headers431 *UpdateCategoryResponse431Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *UpdateCategoryResponse503Headers
 }
@@ -7587,6 +10635,11 @@ func (r UpdateCategoryResponse) GetJSON403() *Error {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r UpdateCategoryResponse) GetJSON404() *Error {
 	return r.JSON404
+}
+
+// GetJSON408 returns the response for an HTTP 408 `application/json` response
+func (r UpdateCategoryResponse) GetJSON408() *RequestTimeout {
+	return r.JSON408
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
@@ -7653,6 +10706,2151 @@ func (r UpdateCategoryResponse) ContentType() string {
 	return ""
 }
 
+// ListCitiesResponse408Headers the declared response headers of an HTTP 408 response for ListCities
+type ListCitiesResponse408Headers struct {
+	XRequestID *string
+}
+
+// ListCitiesResponse414Headers the declared response headers of an HTTP 414 response for ListCities
+type ListCitiesResponse414Headers struct {
+	XRequestID *string
+}
+
+// ListCitiesResponse431Headers the declared response headers of an HTTP 431 response for ListCities
+type ListCitiesResponse431Headers struct {
+	XRequestID *string
+}
+
+// ListCitiesResponse503Headers the declared response headers of an HTTP 503 response for ListCities
+type ListCitiesResponse503Headers struct {
+	RetryAfter *int
+}
+
+type ListCitiesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Data    *[]ReferenceItem        `json:"data,omitempty"`
+		Meta    *map[string]interface{} `json:"meta,omitempty"`
+		Success *bool                   `json:"success,omitempty"`
+	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON408 the response for an HTTP 408 `application/json` response
+	JSON408 *RequestTimeout
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *URITooLong
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *Error
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *ListCitiesResponse408Headers
+	// Headers414 the parsed response headers for an HTTP 414 response
+	Headers414 *ListCitiesResponse414Headers
+	// Headers431 the parsed response headers for an HTTP 431 response
+	Headers431 *ListCitiesResponse431Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListCitiesResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListCitiesResponse) GetJSON200() *struct {
+	Data    *[]ReferenceItem        `json:"data,omitempty"`
+	Meta    *map[string]interface{} `json:"meta,omitempty"`
+	Success *bool                   `json:"success,omitempty"`
+} {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListCitiesResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON408 returns the response for an HTTP 408 `application/json` response
+func (r ListCitiesResponse) GetJSON408() *RequestTimeout {
+	return r.JSON408
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r ListCitiesResponse) GetJSON414() *URITooLong {
+	return r.JSON414
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListCitiesResponse) GetJSON429() *Error {
+	return r.JSON429
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r ListCitiesResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ListCitiesResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListCitiesResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListCitiesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListCitiesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListCitiesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListCitiesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateCityResponse408Headers the declared response headers of an HTTP 408 response for CreateCity
+type CreateCityResponse408Headers struct {
+	XRequestID *string
+}
+
+// CreateCityResponse414Headers the declared response headers of an HTTP 414 response for CreateCity
+type CreateCityResponse414Headers struct {
+	XRequestID *string
+}
+
+// CreateCityResponse431Headers the declared response headers of an HTTP 431 response for CreateCity
+type CreateCityResponse431Headers struct {
+	XRequestID *string
+}
+
+// CreateCityResponse503Headers the declared response headers of an HTTP 503 response for CreateCity
+type CreateCityResponse503Headers struct {
+	RetryAfter *int
+}
+
+type CreateCityResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *struct {
+		Data    *ReferenceItem `json:"data,omitempty"`
+		Success *bool          `json:"success,omitempty"`
+	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON408 the response for an HTTP 408 `application/json` response
+	JSON408 *RequestTimeout
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *URITooLong
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *Error
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *Error
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *CreateCityResponse408Headers
+	// Headers414 the parsed response headers for an HTTP 414 response
+	Headers414 *CreateCityResponse414Headers
+	// Headers431 the parsed response headers for an HTTP 431 response
+	Headers431 *CreateCityResponse431Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CreateCityResponse503Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateCityResponse) GetJSON201() *struct {
+	Data    *ReferenceItem `json:"data,omitempty"`
+	Success *bool          `json:"success,omitempty"`
+} {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateCityResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateCityResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateCityResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON408 returns the response for an HTTP 408 `application/json` response
+func (r CreateCityResponse) GetJSON408() *RequestTimeout {
+	return r.JSON408
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CreateCityResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CreateCityResponse) GetJSON413() *Error {
+	return r.JSON413
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r CreateCityResponse) GetJSON414() *URITooLong {
+	return r.JSON414
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r CreateCityResponse) GetJSON415() *Error {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r CreateCityResponse) GetJSON429() *Error {
+	return r.JSON429
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r CreateCityResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r CreateCityResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CreateCityResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateCityResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateCityResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateCityResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateCityResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListDistrictsResponse408Headers the declared response headers of an HTTP 408 response for ListDistricts
+type ListDistrictsResponse408Headers struct {
+	XRequestID *string
+}
+
+// ListDistrictsResponse414Headers the declared response headers of an HTTP 414 response for ListDistricts
+type ListDistrictsResponse414Headers struct {
+	XRequestID *string
+}
+
+// ListDistrictsResponse431Headers the declared response headers of an HTTP 431 response for ListDistricts
+type ListDistrictsResponse431Headers struct {
+	XRequestID *string
+}
+
+// ListDistrictsResponse503Headers the declared response headers of an HTTP 503 response for ListDistricts
+type ListDistrictsResponse503Headers struct {
+	RetryAfter *int
+}
+
+type ListDistrictsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Data    *[]District             `json:"data,omitempty"`
+		Meta    *map[string]interface{} `json:"meta,omitempty"`
+		Success *bool                   `json:"success,omitempty"`
+	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON408 the response for an HTTP 408 `application/json` response
+	JSON408 *RequestTimeout
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *URITooLong
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *Error
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *ListDistrictsResponse408Headers
+	// Headers414 the parsed response headers for an HTTP 414 response
+	Headers414 *ListDistrictsResponse414Headers
+	// Headers431 the parsed response headers for an HTTP 431 response
+	Headers431 *ListDistrictsResponse431Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListDistrictsResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListDistrictsResponse) GetJSON200() *struct {
+	Data    *[]District             `json:"data,omitempty"`
+	Meta    *map[string]interface{} `json:"meta,omitempty"`
+	Success *bool                   `json:"success,omitempty"`
+} {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListDistrictsResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListDistrictsResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON408 returns the response for an HTTP 408 `application/json` response
+func (r ListDistrictsResponse) GetJSON408() *RequestTimeout {
+	return r.JSON408
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r ListDistrictsResponse) GetJSON414() *URITooLong {
+	return r.JSON414
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListDistrictsResponse) GetJSON429() *Error {
+	return r.JSON429
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r ListDistrictsResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ListDistrictsResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListDistrictsResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListDistrictsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListDistrictsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListDistrictsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListDistrictsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateDistrictResponse408Headers the declared response headers of an HTTP 408 response for CreateDistrict
+type CreateDistrictResponse408Headers struct {
+	XRequestID *string
+}
+
+// CreateDistrictResponse414Headers the declared response headers of an HTTP 414 response for CreateDistrict
+type CreateDistrictResponse414Headers struct {
+	XRequestID *string
+}
+
+// CreateDistrictResponse431Headers the declared response headers of an HTTP 431 response for CreateDistrict
+type CreateDistrictResponse431Headers struct {
+	XRequestID *string
+}
+
+// CreateDistrictResponse503Headers the declared response headers of an HTTP 503 response for CreateDistrict
+type CreateDistrictResponse503Headers struct {
+	RetryAfter *int
+}
+
+type CreateDistrictResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *struct {
+		Data    *District `json:"data,omitempty"`
+		Success *bool     `json:"success,omitempty"`
+	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON408 the response for an HTTP 408 `application/json` response
+	JSON408 *RequestTimeout
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *URITooLong
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *Error
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *Error
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *CreateDistrictResponse408Headers
+	// Headers414 the parsed response headers for an HTTP 414 response
+	Headers414 *CreateDistrictResponse414Headers
+	// Headers431 the parsed response headers for an HTTP 431 response
+	Headers431 *CreateDistrictResponse431Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CreateDistrictResponse503Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateDistrictResponse) GetJSON201() *struct {
+	Data    *District `json:"data,omitempty"`
+	Success *bool     `json:"success,omitempty"`
+} {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateDistrictResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateDistrictResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateDistrictResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CreateDistrictResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON408 returns the response for an HTTP 408 `application/json` response
+func (r CreateDistrictResponse) GetJSON408() *RequestTimeout {
+	return r.JSON408
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CreateDistrictResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CreateDistrictResponse) GetJSON413() *Error {
+	return r.JSON413
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r CreateDistrictResponse) GetJSON414() *URITooLong {
+	return r.JSON414
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r CreateDistrictResponse) GetJSON415() *Error {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r CreateDistrictResponse) GetJSON429() *Error {
+	return r.JSON429
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r CreateDistrictResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r CreateDistrictResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CreateDistrictResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateDistrictResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateDistrictResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateDistrictResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateDistrictResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeleteDistrictResponse408Headers the declared response headers of an HTTP 408 response for DeleteDistrict
+type DeleteDistrictResponse408Headers struct {
+	XRequestID *string
+}
+
+// DeleteDistrictResponse414Headers the declared response headers of an HTTP 414 response for DeleteDistrict
+type DeleteDistrictResponse414Headers struct {
+	XRequestID *string
+}
+
+// DeleteDistrictResponse431Headers the declared response headers of an HTTP 431 response for DeleteDistrict
+type DeleteDistrictResponse431Headers struct {
+	XRequestID *string
+}
+
+// DeleteDistrictResponse503Headers the declared response headers of an HTTP 503 response for DeleteDistrict
+type DeleteDistrictResponse503Headers struct {
+	RetryAfter *int
+}
+
+type DeleteDistrictResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON408 the response for an HTTP 408 `application/json` response
+	JSON408 *RequestTimeout
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *URITooLong
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *Error
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *DeleteDistrictResponse408Headers
+	// Headers414 the parsed response headers for an HTTP 414 response
+	Headers414 *DeleteDistrictResponse414Headers
+	// Headers431 the parsed response headers for an HTTP 431 response
+	Headers431 *DeleteDistrictResponse431Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteDistrictResponse503Headers
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteDistrictResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteDistrictResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteDistrictResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON408 returns the response for an HTTP 408 `application/json` response
+func (r DeleteDistrictResponse) GetJSON408() *RequestTimeout {
+	return r.JSON408
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r DeleteDistrictResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r DeleteDistrictResponse) GetJSON414() *URITooLong {
+	return r.JSON414
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DeleteDistrictResponse) GetJSON429() *Error {
+	return r.JSON429
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r DeleteDistrictResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r DeleteDistrictResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeleteDistrictResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteDistrictResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteDistrictResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteDistrictResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteDistrictResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetDistrictResponse408Headers the declared response headers of an HTTP 408 response for GetDistrict
+type GetDistrictResponse408Headers struct {
+	XRequestID *string
+}
+
+// GetDistrictResponse414Headers the declared response headers of an HTTP 414 response for GetDistrict
+type GetDistrictResponse414Headers struct {
+	XRequestID *string
+}
+
+// GetDistrictResponse431Headers the declared response headers of an HTTP 431 response for GetDistrict
+type GetDistrictResponse431Headers struct {
+	XRequestID *string
+}
+
+// GetDistrictResponse503Headers the declared response headers of an HTTP 503 response for GetDistrict
+type GetDistrictResponse503Headers struct {
+	RetryAfter *int
+}
+
+type GetDistrictResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Data    *District `json:"data,omitempty"`
+		Success *bool     `json:"success,omitempty"`
+	}
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON408 the response for an HTTP 408 `application/json` response
+	JSON408 *RequestTimeout
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *URITooLong
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *Error
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *GetDistrictResponse408Headers
+	// Headers414 the parsed response headers for an HTTP 414 response
+	Headers414 *GetDistrictResponse414Headers
+	// Headers431 the parsed response headers for an HTTP 431 response
+	Headers431 *GetDistrictResponse431Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetDistrictResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetDistrictResponse) GetJSON200() *struct {
+	Data    *District `json:"data,omitempty"`
+	Success *bool     `json:"success,omitempty"`
+} {
+	return r.JSON200
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetDistrictResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON408 returns the response for an HTTP 408 `application/json` response
+func (r GetDistrictResponse) GetJSON408() *RequestTimeout {
+	return r.JSON408
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r GetDistrictResponse) GetJSON414() *URITooLong {
+	return r.JSON414
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetDistrictResponse) GetJSON429() *Error {
+	return r.JSON429
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetDistrictResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetDistrictResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetDistrictResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetDistrictResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetDistrictResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetDistrictResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetDistrictResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpdateDistrictResponse408Headers the declared response headers of an HTTP 408 response for UpdateDistrict
+type UpdateDistrictResponse408Headers struct {
+	XRequestID *string
+}
+
+// UpdateDistrictResponse414Headers the declared response headers of an HTTP 414 response for UpdateDistrict
+type UpdateDistrictResponse414Headers struct {
+	XRequestID *string
+}
+
+// UpdateDistrictResponse431Headers the declared response headers of an HTTP 431 response for UpdateDistrict
+type UpdateDistrictResponse431Headers struct {
+	XRequestID *string
+}
+
+// UpdateDistrictResponse503Headers the declared response headers of an HTTP 503 response for UpdateDistrict
+type UpdateDistrictResponse503Headers struct {
+	RetryAfter *int
+}
+
+type UpdateDistrictResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Data    *District `json:"data,omitempty"`
+		Success *bool     `json:"success,omitempty"`
+	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON408 the response for an HTTP 408 `application/json` response
+	JSON408 *RequestTimeout
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *URITooLong
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *Error
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *Error
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *UpdateDistrictResponse408Headers
+	// Headers414 the parsed response headers for an HTTP 414 response
+	Headers414 *UpdateDistrictResponse414Headers
+	// Headers431 the parsed response headers for an HTTP 431 response
+	Headers431 *UpdateDistrictResponse431Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UpdateDistrictResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateDistrictResponse) GetJSON200() *struct {
+	Data    *District `json:"data,omitempty"`
+	Success *bool     `json:"success,omitempty"`
+} {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UpdateDistrictResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateDistrictResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateDistrictResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpdateDistrictResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON408 returns the response for an HTTP 408 `application/json` response
+func (r UpdateDistrictResponse) GetJSON408() *RequestTimeout {
+	return r.JSON408
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r UpdateDistrictResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r UpdateDistrictResponse) GetJSON413() *Error {
+	return r.JSON413
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r UpdateDistrictResponse) GetJSON414() *URITooLong {
+	return r.JSON414
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r UpdateDistrictResponse) GetJSON415() *Error {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r UpdateDistrictResponse) GetJSON429() *Error {
+	return r.JSON429
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r UpdateDistrictResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r UpdateDistrictResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r UpdateDistrictResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateDistrictResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateDistrictResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateDistrictResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateDistrictResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeleteCityResponse408Headers the declared response headers of an HTTP 408 response for DeleteCity
+type DeleteCityResponse408Headers struct {
+	XRequestID *string
+}
+
+// DeleteCityResponse414Headers the declared response headers of an HTTP 414 response for DeleteCity
+type DeleteCityResponse414Headers struct {
+	XRequestID *string
+}
+
+// DeleteCityResponse431Headers the declared response headers of an HTTP 431 response for DeleteCity
+type DeleteCityResponse431Headers struct {
+	XRequestID *string
+}
+
+// DeleteCityResponse503Headers the declared response headers of an HTTP 503 response for DeleteCity
+type DeleteCityResponse503Headers struct {
+	RetryAfter *int
+}
+
+type DeleteCityResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON408 the response for an HTTP 408 `application/json` response
+	JSON408 *RequestTimeout
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *URITooLong
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *Error
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *DeleteCityResponse408Headers
+	// Headers414 the parsed response headers for an HTTP 414 response
+	Headers414 *DeleteCityResponse414Headers
+	// Headers431 the parsed response headers for an HTTP 431 response
+	Headers431 *DeleteCityResponse431Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteCityResponse503Headers
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteCityResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteCityResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteCityResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON408 returns the response for an HTTP 408 `application/json` response
+func (r DeleteCityResponse) GetJSON408() *RequestTimeout {
+	return r.JSON408
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r DeleteCityResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r DeleteCityResponse) GetJSON414() *URITooLong {
+	return r.JSON414
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DeleteCityResponse) GetJSON429() *Error {
+	return r.JSON429
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r DeleteCityResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r DeleteCityResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeleteCityResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteCityResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteCityResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteCityResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteCityResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetCityResponse408Headers the declared response headers of an HTTP 408 response for GetCity
+type GetCityResponse408Headers struct {
+	XRequestID *string
+}
+
+// GetCityResponse414Headers the declared response headers of an HTTP 414 response for GetCity
+type GetCityResponse414Headers struct {
+	XRequestID *string
+}
+
+// GetCityResponse431Headers the declared response headers of an HTTP 431 response for GetCity
+type GetCityResponse431Headers struct {
+	XRequestID *string
+}
+
+// GetCityResponse503Headers the declared response headers of an HTTP 503 response for GetCity
+type GetCityResponse503Headers struct {
+	RetryAfter *int
+}
+
+type GetCityResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Data    *ReferenceItem `json:"data,omitempty"`
+		Success *bool          `json:"success,omitempty"`
+	}
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON408 the response for an HTTP 408 `application/json` response
+	JSON408 *RequestTimeout
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *URITooLong
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *Error
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *GetCityResponse408Headers
+	// Headers414 the parsed response headers for an HTTP 414 response
+	Headers414 *GetCityResponse414Headers
+	// Headers431 the parsed response headers for an HTTP 431 response
+	Headers431 *GetCityResponse431Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetCityResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetCityResponse) GetJSON200() *struct {
+	Data    *ReferenceItem `json:"data,omitempty"`
+	Success *bool          `json:"success,omitempty"`
+} {
+	return r.JSON200
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetCityResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON408 returns the response for an HTTP 408 `application/json` response
+func (r GetCityResponse) GetJSON408() *RequestTimeout {
+	return r.JSON408
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r GetCityResponse) GetJSON414() *URITooLong {
+	return r.JSON414
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetCityResponse) GetJSON429() *Error {
+	return r.JSON429
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetCityResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetCityResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetCityResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetCityResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetCityResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetCityResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetCityResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpdateCityResponse408Headers the declared response headers of an HTTP 408 response for UpdateCity
+type UpdateCityResponse408Headers struct {
+	XRequestID *string
+}
+
+// UpdateCityResponse414Headers the declared response headers of an HTTP 414 response for UpdateCity
+type UpdateCityResponse414Headers struct {
+	XRequestID *string
+}
+
+// UpdateCityResponse431Headers the declared response headers of an HTTP 431 response for UpdateCity
+type UpdateCityResponse431Headers struct {
+	XRequestID *string
+}
+
+// UpdateCityResponse503Headers the declared response headers of an HTTP 503 response for UpdateCity
+type UpdateCityResponse503Headers struct {
+	RetryAfter *int
+}
+
+type UpdateCityResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Data    *ReferenceItem `json:"data,omitempty"`
+		Success *bool          `json:"success,omitempty"`
+	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON408 the response for an HTTP 408 `application/json` response
+	JSON408 *RequestTimeout
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *URITooLong
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *Error
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *Error
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *UpdateCityResponse408Headers
+	// Headers414 the parsed response headers for an HTTP 414 response
+	Headers414 *UpdateCityResponse414Headers
+	// Headers431 the parsed response headers for an HTTP 431 response
+	Headers431 *UpdateCityResponse431Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UpdateCityResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateCityResponse) GetJSON200() *struct {
+	Data    *ReferenceItem `json:"data,omitempty"`
+	Success *bool          `json:"success,omitempty"`
+} {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UpdateCityResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateCityResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateCityResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpdateCityResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON408 returns the response for an HTTP 408 `application/json` response
+func (r UpdateCityResponse) GetJSON408() *RequestTimeout {
+	return r.JSON408
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r UpdateCityResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r UpdateCityResponse) GetJSON413() *Error {
+	return r.JSON413
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r UpdateCityResponse) GetJSON414() *URITooLong {
+	return r.JSON414
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r UpdateCityResponse) GetJSON415() *Error {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r UpdateCityResponse) GetJSON429() *Error {
+	return r.JSON429
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r UpdateCityResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r UpdateCityResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r UpdateCityResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateCityResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateCityResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateCityResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateCityResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListConditionsResponse408Headers the declared response headers of an HTTP 408 response for ListConditions
+type ListConditionsResponse408Headers struct {
+	XRequestID *string
+}
+
+// ListConditionsResponse414Headers the declared response headers of an HTTP 414 response for ListConditions
+type ListConditionsResponse414Headers struct {
+	XRequestID *string
+}
+
+// ListConditionsResponse431Headers the declared response headers of an HTTP 431 response for ListConditions
+type ListConditionsResponse431Headers struct {
+	XRequestID *string
+}
+
+// ListConditionsResponse503Headers the declared response headers of an HTTP 503 response for ListConditions
+type ListConditionsResponse503Headers struct {
+	RetryAfter *int
+}
+
+type ListConditionsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Data    *[]ReferenceItem        `json:"data,omitempty"`
+		Meta    *map[string]interface{} `json:"meta,omitempty"`
+		Success *bool                   `json:"success,omitempty"`
+	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON408 the response for an HTTP 408 `application/json` response
+	JSON408 *RequestTimeout
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *URITooLong
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *Error
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *ListConditionsResponse408Headers
+	// Headers414 the parsed response headers for an HTTP 414 response
+	Headers414 *ListConditionsResponse414Headers
+	// Headers431 the parsed response headers for an HTTP 431 response
+	Headers431 *ListConditionsResponse431Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListConditionsResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListConditionsResponse) GetJSON200() *struct {
+	Data    *[]ReferenceItem        `json:"data,omitempty"`
+	Meta    *map[string]interface{} `json:"meta,omitempty"`
+	Success *bool                   `json:"success,omitempty"`
+} {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListConditionsResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON408 returns the response for an HTTP 408 `application/json` response
+func (r ListConditionsResponse) GetJSON408() *RequestTimeout {
+	return r.JSON408
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r ListConditionsResponse) GetJSON414() *URITooLong {
+	return r.JSON414
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListConditionsResponse) GetJSON429() *Error {
+	return r.JSON429
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r ListConditionsResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ListConditionsResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListConditionsResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListConditionsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListConditionsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListConditionsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListConditionsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateConditionResponse408Headers the declared response headers of an HTTP 408 response for CreateCondition
+type CreateConditionResponse408Headers struct {
+	XRequestID *string
+}
+
+// CreateConditionResponse414Headers the declared response headers of an HTTP 414 response for CreateCondition
+type CreateConditionResponse414Headers struct {
+	XRequestID *string
+}
+
+// CreateConditionResponse431Headers the declared response headers of an HTTP 431 response for CreateCondition
+type CreateConditionResponse431Headers struct {
+	XRequestID *string
+}
+
+// CreateConditionResponse503Headers the declared response headers of an HTTP 503 response for CreateCondition
+type CreateConditionResponse503Headers struct {
+	RetryAfter *int
+}
+
+type CreateConditionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *struct {
+		Data    *ReferenceItem `json:"data,omitempty"`
+		Success *bool          `json:"success,omitempty"`
+	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON408 the response for an HTTP 408 `application/json` response
+	JSON408 *RequestTimeout
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *URITooLong
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *Error
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *Error
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *CreateConditionResponse408Headers
+	// Headers414 the parsed response headers for an HTTP 414 response
+	Headers414 *CreateConditionResponse414Headers
+	// Headers431 the parsed response headers for an HTTP 431 response
+	Headers431 *CreateConditionResponse431Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CreateConditionResponse503Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateConditionResponse) GetJSON201() *struct {
+	Data    *ReferenceItem `json:"data,omitempty"`
+	Success *bool          `json:"success,omitempty"`
+} {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateConditionResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateConditionResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateConditionResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON408 returns the response for an HTTP 408 `application/json` response
+func (r CreateConditionResponse) GetJSON408() *RequestTimeout {
+	return r.JSON408
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CreateConditionResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CreateConditionResponse) GetJSON413() *Error {
+	return r.JSON413
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r CreateConditionResponse) GetJSON414() *URITooLong {
+	return r.JSON414
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r CreateConditionResponse) GetJSON415() *Error {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r CreateConditionResponse) GetJSON429() *Error {
+	return r.JSON429
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r CreateConditionResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r CreateConditionResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CreateConditionResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateConditionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateConditionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateConditionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateConditionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeleteConditionResponse408Headers the declared response headers of an HTTP 408 response for DeleteCondition
+type DeleteConditionResponse408Headers struct {
+	XRequestID *string
+}
+
+// DeleteConditionResponse414Headers the declared response headers of an HTTP 414 response for DeleteCondition
+type DeleteConditionResponse414Headers struct {
+	XRequestID *string
+}
+
+// DeleteConditionResponse431Headers the declared response headers of an HTTP 431 response for DeleteCondition
+type DeleteConditionResponse431Headers struct {
+	XRequestID *string
+}
+
+// DeleteConditionResponse503Headers the declared response headers of an HTTP 503 response for DeleteCondition
+type DeleteConditionResponse503Headers struct {
+	RetryAfter *int
+}
+
+type DeleteConditionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON408 the response for an HTTP 408 `application/json` response
+	JSON408 *RequestTimeout
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *URITooLong
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *Error
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *DeleteConditionResponse408Headers
+	// Headers414 the parsed response headers for an HTTP 414 response
+	Headers414 *DeleteConditionResponse414Headers
+	// Headers431 the parsed response headers for an HTTP 431 response
+	Headers431 *DeleteConditionResponse431Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteConditionResponse503Headers
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteConditionResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteConditionResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteConditionResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON408 returns the response for an HTTP 408 `application/json` response
+func (r DeleteConditionResponse) GetJSON408() *RequestTimeout {
+	return r.JSON408
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r DeleteConditionResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r DeleteConditionResponse) GetJSON414() *URITooLong {
+	return r.JSON414
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DeleteConditionResponse) GetJSON429() *Error {
+	return r.JSON429
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r DeleteConditionResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r DeleteConditionResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeleteConditionResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteConditionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteConditionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteConditionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteConditionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetConditionResponse408Headers the declared response headers of an HTTP 408 response for GetCondition
+type GetConditionResponse408Headers struct {
+	XRequestID *string
+}
+
+// GetConditionResponse414Headers the declared response headers of an HTTP 414 response for GetCondition
+type GetConditionResponse414Headers struct {
+	XRequestID *string
+}
+
+// GetConditionResponse431Headers the declared response headers of an HTTP 431 response for GetCondition
+type GetConditionResponse431Headers struct {
+	XRequestID *string
+}
+
+// GetConditionResponse503Headers the declared response headers of an HTTP 503 response for GetCondition
+type GetConditionResponse503Headers struct {
+	RetryAfter *int
+}
+
+type GetConditionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Data    *ReferenceItem `json:"data,omitempty"`
+		Success *bool          `json:"success,omitempty"`
+	}
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON408 the response for an HTTP 408 `application/json` response
+	JSON408 *RequestTimeout
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *URITooLong
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *Error
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *GetConditionResponse408Headers
+	// Headers414 the parsed response headers for an HTTP 414 response
+	Headers414 *GetConditionResponse414Headers
+	// Headers431 the parsed response headers for an HTTP 431 response
+	Headers431 *GetConditionResponse431Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetConditionResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetConditionResponse) GetJSON200() *struct {
+	Data    *ReferenceItem `json:"data,omitempty"`
+	Success *bool          `json:"success,omitempty"`
+} {
+	return r.JSON200
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetConditionResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON408 returns the response for an HTTP 408 `application/json` response
+func (r GetConditionResponse) GetJSON408() *RequestTimeout {
+	return r.JSON408
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r GetConditionResponse) GetJSON414() *URITooLong {
+	return r.JSON414
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetConditionResponse) GetJSON429() *Error {
+	return r.JSON429
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetConditionResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetConditionResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetConditionResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetConditionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetConditionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetConditionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetConditionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpdateConditionResponse408Headers the declared response headers of an HTTP 408 response for UpdateCondition
+type UpdateConditionResponse408Headers struct {
+	XRequestID *string
+}
+
+// UpdateConditionResponse414Headers the declared response headers of an HTTP 414 response for UpdateCondition
+type UpdateConditionResponse414Headers struct {
+	XRequestID *string
+}
+
+// UpdateConditionResponse431Headers the declared response headers of an HTTP 431 response for UpdateCondition
+type UpdateConditionResponse431Headers struct {
+	XRequestID *string
+}
+
+// UpdateConditionResponse503Headers the declared response headers of an HTTP 503 response for UpdateCondition
+type UpdateConditionResponse503Headers struct {
+	RetryAfter *int
+}
+
+type UpdateConditionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Data    *ReferenceItem `json:"data,omitempty"`
+		Success *bool          `json:"success,omitempty"`
+	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON408 the response for an HTTP 408 `application/json` response
+	JSON408 *RequestTimeout
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *URITooLong
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *Error
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *Error
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *UpdateConditionResponse408Headers
+	// Headers414 the parsed response headers for an HTTP 414 response
+	Headers414 *UpdateConditionResponse414Headers
+	// Headers431 the parsed response headers for an HTTP 431 response
+	Headers431 *UpdateConditionResponse431Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UpdateConditionResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateConditionResponse) GetJSON200() *struct {
+	Data    *ReferenceItem `json:"data,omitempty"`
+	Success *bool          `json:"success,omitempty"`
+} {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UpdateConditionResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateConditionResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateConditionResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpdateConditionResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON408 returns the response for an HTTP 408 `application/json` response
+func (r UpdateConditionResponse) GetJSON408() *RequestTimeout {
+	return r.JSON408
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r UpdateConditionResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r UpdateConditionResponse) GetJSON413() *Error {
+	return r.JSON413
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r UpdateConditionResponse) GetJSON414() *URITooLong {
+	return r.JSON414
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r UpdateConditionResponse) GetJSON415() *Error {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r UpdateConditionResponse) GetJSON429() *Error {
+	return r.JSON429
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r UpdateConditionResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r UpdateConditionResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r UpdateConditionResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateConditionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateConditionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateConditionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateConditionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// HealthResponse408Headers the declared response headers of an HTTP 408 response for Health
+type HealthResponse408Headers struct {
+	XRequestID *string
+}
+
+// HealthResponse431Headers the declared response headers of an HTTP 431 response for Health
+type HealthResponse431Headers struct {
+	XRequestID *string
+}
+
 // HealthResponse503Headers the declared response headers of an HTTP 503 response for Health
 type HealthResponse503Headers struct {
 	RetryAfter *int
@@ -7670,6 +12868,8 @@ type HealthResponse struct {
 		} `json:"data"`
 		Success Health200JSONResponseBodySuccess `json:"success"`
 	}
+	// JSON408 the response for an HTTP 408 `application/json` response
+	JSON408 *RequestTimeout
 	// JSON414 the response for an HTTP 414 `application/json` response
 	JSON414 *UriTooLong
 	// JSON431 the response for an HTTP 431 `application/json` response
@@ -7678,6 +12878,10 @@ type HealthResponse struct {
 	JSON500 *Internal
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *HealthResponse408Headers
+	// Headers431 the parsed response headers for an HTTP 431 response
+	Headers431 *HealthResponse431Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *HealthResponse503Headers
 }
@@ -7692,6 +12896,11 @@ func (r HealthResponse) GetJSON200() *struct {
 	Success Health200JSONResponseBodySuccess `json:"success"`
 } {
 	return r.JSON200
+}
+
+// GetJSON408 returns the response for an HTTP 408 `application/json` response
+func (r HealthResponse) GetJSON408() *RequestTimeout {
+	return r.JSON408
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
@@ -7743,6 +12952,16 @@ func (r HealthResponse) ContentType() string {
 	return ""
 }
 
+// LivenessResponse408Headers the declared response headers of an HTTP 408 response for Liveness
+type LivenessResponse408Headers struct {
+	XRequestID *string
+}
+
+// LivenessResponse431Headers the declared response headers of an HTTP 431 response for Liveness
+type LivenessResponse431Headers struct {
+	XRequestID *string
+}
+
 // LivenessResponse503Headers the declared response headers of an HTTP 503 response for Liveness
 type LivenessResponse503Headers struct {
 	RetryAfter *int
@@ -7756,6 +12975,8 @@ type LivenessResponse struct {
 		Data    map[string]interface{}             `json:"data"`
 		Success Liveness200JSONResponseBodySuccess `json:"success"`
 	}
+	// JSON408 the response for an HTTP 408 `application/json` response
+	JSON408 *RequestTimeout
 	// JSON414 the response for an HTTP 414 `application/json` response
 	JSON414 *UriTooLong
 	// JSON431 the response for an HTTP 431 `application/json` response
@@ -7764,6 +12985,10 @@ type LivenessResponse struct {
 	JSON500 *Internal
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *LivenessResponse408Headers
+	// Headers431 the parsed response headers for an HTTP 431 response
+	Headers431 *LivenessResponse431Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *LivenessResponse503Headers
 }
@@ -7774,6 +12999,11 @@ func (r LivenessResponse) GetJSON200() *struct {
 	Success Liveness200JSONResponseBodySuccess `json:"success"`
 } {
 	return r.JSON200
+}
+
+// GetJSON408 returns the response for an HTTP 408 `application/json` response
+func (r LivenessResponse) GetJSON408() *RequestTimeout {
+	return r.JSON408
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
@@ -7825,6 +13055,16 @@ func (r LivenessResponse) ContentType() string {
 	return ""
 }
 
+// ReadinessResponse408Headers the declared response headers of an HTTP 408 response for Readiness
+type ReadinessResponse408Headers struct {
+	XRequestID *string
+}
+
+// ReadinessResponse431Headers the declared response headers of an HTTP 431 response for Readiness
+type ReadinessResponse431Headers struct {
+	XRequestID *string
+}
+
 type ReadinessResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -7836,6 +13076,8 @@ type ReadinessResponse struct {
 		} `json:"data"`
 		Success Readiness200JSONResponseBodySuccess `json:"success"`
 	}
+	// JSON408 the response for an HTTP 408 `application/json` response
+	JSON408 *RequestTimeout
 	// JSON414 the response for an HTTP 414 `application/json` response
 	JSON414 *UriTooLong
 	// JSON431 the response for an HTTP 431 `application/json` response
@@ -7844,6 +13086,10 @@ type ReadinessResponse struct {
 	JSON500 *Internal
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Error
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *ReadinessResponse408Headers
+	// Headers431 the parsed response headers for an HTTP 431 response
+	Headers431 *ReadinessResponse431Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -7855,6 +13101,11 @@ func (r ReadinessResponse) GetJSON200() *struct {
 	Success Readiness200JSONResponseBodySuccess `json:"success"`
 } {
 	return r.JSON200
+}
+
+// GetJSON408 returns the response for an HTTP 408 `application/json` response
+func (r ReadinessResponse) GetJSON408() *RequestTimeout {
+	return r.JSON408
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
@@ -7906,6 +13157,389 @@ func (r ReadinessResponse) ContentType() string {
 	return ""
 }
 
+// UploadMediaResponse408Headers the declared response headers of an HTTP 408 response for UploadMedia
+type UploadMediaResponse408Headers struct {
+	XRequestID *string
+}
+
+// UploadMediaResponse414Headers the declared response headers of an HTTP 414 response for UploadMedia
+type UploadMediaResponse414Headers struct {
+	XRequestID *string
+}
+
+// UploadMediaResponse431Headers the declared response headers of an HTTP 431 response for UploadMedia
+type UploadMediaResponse431Headers struct {
+	XRequestID *string
+}
+
+type UploadMediaResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *struct {
+		Data    Media                                 `json:"data"`
+		Success UploadMedia201JSONResponseBodySuccess `json:"success"`
+	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON408 the response for an HTTP 408 `application/json` response
+	JSON408 *RequestTimeout
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *URITooLong
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *Error
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *Error
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *UploadMediaResponse408Headers
+	// Headers414 the parsed response headers for an HTTP 414 response
+	Headers414 *UploadMediaResponse414Headers
+	// Headers431 the parsed response headers for an HTTP 431 response
+	Headers431 *UploadMediaResponse431Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r UploadMediaResponse) GetJSON201() *struct {
+	Data    Media                                 `json:"data"`
+	Success UploadMedia201JSONResponseBodySuccess `json:"success"`
+} {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UploadMediaResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UploadMediaResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON408 returns the response for an HTTP 408 `application/json` response
+func (r UploadMediaResponse) GetJSON408() *RequestTimeout {
+	return r.JSON408
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r UploadMediaResponse) GetJSON413() *Error {
+	return r.JSON413
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r UploadMediaResponse) GetJSON414() *URITooLong {
+	return r.JSON414
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r UploadMediaResponse) GetJSON415() *Error {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r UploadMediaResponse) GetJSON429() *Error {
+	return r.JSON429
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r UploadMediaResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r UploadMediaResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r UploadMediaResponse) GetJSON503() *Error {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r UploadMediaResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UploadMediaResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UploadMediaResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UploadMediaResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeleteMediaResponse408Headers the declared response headers of an HTTP 408 response for DeleteMedia
+type DeleteMediaResponse408Headers struct {
+	XRequestID *string
+}
+
+// DeleteMediaResponse414Headers the declared response headers of an HTTP 414 response for DeleteMedia
+type DeleteMediaResponse414Headers struct {
+	XRequestID *string
+}
+
+// DeleteMediaResponse431Headers the declared response headers of an HTTP 431 response for DeleteMedia
+type DeleteMediaResponse431Headers struct {
+	XRequestID *string
+}
+
+type DeleteMediaResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON408 the response for an HTTP 408 `application/json` response
+	JSON408 *RequestTimeout
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *URITooLong
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *DeleteMediaResponse408Headers
+	// Headers414 the parsed response headers for an HTTP 414 response
+	Headers414 *DeleteMediaResponse414Headers
+	// Headers431 the parsed response headers for an HTTP 431 response
+	Headers431 *DeleteMediaResponse431Headers
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteMediaResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteMediaResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON408 returns the response for an HTTP 408 `application/json` response
+func (r DeleteMediaResponse) GetJSON408() *RequestTimeout {
+	return r.JSON408
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r DeleteMediaResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r DeleteMediaResponse) GetJSON414() *URITooLong {
+	return r.JSON414
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r DeleteMediaResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r DeleteMediaResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeleteMediaResponse) GetJSON503() *Error {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteMediaResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteMediaResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteMediaResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteMediaResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetMediaResponse408Headers the declared response headers of an HTTP 408 response for GetMedia
+type GetMediaResponse408Headers struct {
+	XRequestID *string
+}
+
+// GetMediaResponse414Headers the declared response headers of an HTTP 414 response for GetMedia
+type GetMediaResponse414Headers struct {
+	XRequestID *string
+}
+
+// GetMediaResponse431Headers the declared response headers of an HTTP 431 response for GetMedia
+type GetMediaResponse431Headers struct {
+	XRequestID *string
+}
+
+// GetMediaResponse503Headers the declared response headers of an HTTP 503 response for GetMedia
+type GetMediaResponse503Headers struct {
+	RetryAfter *int
+}
+
+type GetMediaResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Data    Media                              `json:"data"`
+		Success GetMedia200JSONResponseBodySuccess `json:"success"`
+	}
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON408 the response for an HTTP 408 `application/json` response
+	JSON408 *RequestTimeout
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *URITooLong
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *GetMediaResponse408Headers
+	// Headers414 the parsed response headers for an HTTP 414 response
+	Headers414 *GetMediaResponse414Headers
+	// Headers431 the parsed response headers for an HTTP 431 response
+	Headers431 *GetMediaResponse431Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetMediaResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetMediaResponse) GetJSON200() *struct {
+	Data    Media                              `json:"data"`
+	Success GetMedia200JSONResponseBodySuccess `json:"success"`
+} {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetMediaResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetMediaResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON408 returns the response for an HTTP 408 `application/json` response
+func (r GetMediaResponse) GetJSON408() *RequestTimeout {
+	return r.JSON408
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r GetMediaResponse) GetJSON414() *URITooLong {
+	return r.JSON414
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetMediaResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetMediaResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetMediaResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetMediaResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetMediaResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetMediaResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetMediaResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetOpenApiResponse408Headers the declared response headers of an HTTP 408 response for GetOpenApi
+type GetOpenApiResponse408Headers struct {
+	XRequestID *string
+}
+
+// GetOpenApiResponse431Headers the declared response headers of an HTTP 431 response for GetOpenApi
+type GetOpenApiResponse431Headers struct {
+	XRequestID *string
+}
+
 // GetOpenApiResponse503Headers the declared response headers of an HTTP 503 response for GetOpenApi
 type GetOpenApiResponse503Headers struct {
 	RetryAfter *int
@@ -7916,6 +13550,8 @@ type GetOpenApiResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *map[string]interface{}
+	// JSON408 the response for an HTTP 408 `application/json` response
+	JSON408 *RequestTimeout
 	// JSON414 the response for an HTTP 414 `application/json` response
 	JSON414 *UriTooLong
 	// JSON431 the response for an HTTP 431 `application/json` response
@@ -7924,6 +13560,10 @@ type GetOpenApiResponse struct {
 	JSON500 *Internal
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *GetOpenApiResponse408Headers
+	// Headers431 the parsed response headers for an HTTP 431 response
+	Headers431 *GetOpenApiResponse431Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *GetOpenApiResponse503Headers
 }
@@ -7931,6 +13571,11 @@ type GetOpenApiResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r GetOpenApiResponse) GetJSON200() *map[string]interface{} {
 	return r.JSON200
+}
+
+// GetJSON408 returns the response for an HTTP 408 `application/json` response
+func (r GetOpenApiResponse) GetJSON408() *RequestTimeout {
+	return r.JSON408
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
@@ -7982,6 +13627,16 @@ func (r GetOpenApiResponse) ContentType() string {
 	return ""
 }
 
+// ListOrdersResponse408Headers the declared response headers of an HTTP 408 response for ListOrders
+type ListOrdersResponse408Headers struct {
+	XRequestID *string
+}
+
+// ListOrdersResponse431Headers the declared response headers of an HTTP 431 response for ListOrders
+type ListOrdersResponse431Headers struct {
+	XRequestID *string
+}
+
 // ListOrdersResponse503Headers the declared response headers of an HTTP 503 response for ListOrders
 type ListOrdersResponse503Headers struct {
 	RetryAfter *int
@@ -8005,6 +13660,8 @@ type ListOrdersResponse struct {
 	JSON401 *Error
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Error
+	// JSON408 the response for an HTTP 408 `application/json` response
+	JSON408 *RequestTimeout
 	// JSON414 the response for an HTTP 414 `application/json` response
 	JSON414 *UriTooLong
 	// JSON431 the response for an HTTP 431 `application/json` response
@@ -8013,6 +13670,10 @@ type ListOrdersResponse struct {
 	JSON500 *Internal
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *ListOrdersResponse408Headers
+	// Headers431 the parsed response headers for an HTTP 431 response
+	Headers431 *ListOrdersResponse431Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *ListOrdersResponse503Headers
 }
@@ -8042,6 +13703,11 @@ func (r ListOrdersResponse) GetJSON401() *Error {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r ListOrdersResponse) GetJSON403() *Error {
 	return r.JSON403
+}
+
+// GetJSON408 returns the response for an HTTP 408 `application/json` response
+func (r ListOrdersResponse) GetJSON408() *RequestTimeout {
+	return r.JSON408
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
@@ -8098,6 +13764,16 @@ type PlaceOrderResponse201Headers struct {
 	IdempotentReplayed *string
 }
 
+// PlaceOrderResponse408Headers the declared response headers of an HTTP 408 response for PlaceOrder
+type PlaceOrderResponse408Headers struct {
+	XRequestID *string
+}
+
+// PlaceOrderResponse431Headers the declared response headers of an HTTP 431 response for PlaceOrder
+type PlaceOrderResponse431Headers struct {
+	XRequestID *string
+}
+
 // PlaceOrderResponse503Headers the declared response headers of an HTTP 503 response for PlaceOrder
 type PlaceOrderResponse503Headers struct {
 	RetryAfter *int
@@ -8119,6 +13795,8 @@ type PlaceOrderResponse struct {
 	JSON403 *Error
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *Error
+	// JSON408 the response for an HTTP 408 `application/json` response
+	JSON408 *RequestTimeout
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Error
 	// JSON413 the response for an HTTP 413 `application/json` response
@@ -8137,6 +13815,10 @@ type PlaceOrderResponse struct {
 	JSON503 *Unavailable
 	// Headers201 the parsed response headers for an HTTP 201 response
 	Headers201 *PlaceOrderResponse201Headers
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *PlaceOrderResponse408Headers
+	// Headers431 the parsed response headers for an HTTP 431 response
+	Headers431 *PlaceOrderResponse431Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *PlaceOrderResponse503Headers
 }
@@ -8167,6 +13849,11 @@ func (r PlaceOrderResponse) GetJSON403() *Error {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r PlaceOrderResponse) GetJSON404() *Error {
 	return r.JSON404
+}
+
+// GetJSON408 returns the response for an HTTP 408 `application/json` response
+func (r PlaceOrderResponse) GetJSON408() *RequestTimeout {
+	return r.JSON408
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
@@ -8238,6 +13925,16 @@ func (r PlaceOrderResponse) ContentType() string {
 	return ""
 }
 
+// GetOrderResponse408Headers the declared response headers of an HTTP 408 response for GetOrder
+type GetOrderResponse408Headers struct {
+	XRequestID *string
+}
+
+// GetOrderResponse431Headers the declared response headers of an HTTP 431 response for GetOrder
+type GetOrderResponse431Headers struct {
+	XRequestID *string
+}
+
 // GetOrderResponse503Headers the declared response headers of an HTTP 503 response for GetOrder
 type GetOrderResponse503Headers struct {
 	RetryAfter *int
@@ -8255,6 +13952,8 @@ type GetOrderResponse struct {
 	JSON401 *Error
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *Error
+	// JSON408 the response for an HTTP 408 `application/json` response
+	JSON408 *RequestTimeout
 	// JSON414 the response for an HTTP 414 `application/json` response
 	JSON414 *UriTooLong
 	// JSON431 the response for an HTTP 431 `application/json` response
@@ -8263,6 +13962,10 @@ type GetOrderResponse struct {
 	JSON500 *Internal
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *GetOrderResponse408Headers
+	// Headers431 the parsed response headers for an HTTP 431 response
+	Headers431 *GetOrderResponse431Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *GetOrderResponse503Headers
 }
@@ -8283,6 +13986,11 @@ func (r GetOrderResponse) GetJSON401() *Error {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r GetOrderResponse) GetJSON404() *Error {
 	return r.JSON404
+}
+
+// GetJSON408 returns the response for an HTTP 408 `application/json` response
+func (r GetOrderResponse) GetJSON408() *RequestTimeout {
+	return r.JSON408
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
@@ -8334,6 +14042,16 @@ func (r GetOrderResponse) ContentType() string {
 	return ""
 }
 
+// CancelOrderResponse408Headers the declared response headers of an HTTP 408 response for CancelOrder
+type CancelOrderResponse408Headers struct {
+	XRequestID *string
+}
+
+// CancelOrderResponse431Headers the declared response headers of an HTTP 431 response for CancelOrder
+type CancelOrderResponse431Headers struct {
+	XRequestID *string
+}
+
 // CancelOrderResponse503Headers the declared response headers of an HTTP 503 response for CancelOrder
 type CancelOrderResponse503Headers struct {
 	RetryAfter *int
@@ -8355,6 +14073,8 @@ type CancelOrderResponse struct {
 	JSON403 *Error
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *Error
+	// JSON408 the response for an HTTP 408 `application/json` response
+	JSON408 *RequestTimeout
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Error
 	// JSON413 the response for an HTTP 413 `application/json` response
@@ -8369,6 +14089,10 @@ type CancelOrderResponse struct {
 	JSON500 *Internal
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *CancelOrderResponse408Headers
+	// Headers431 the parsed response headers for an HTTP 431 response
+	Headers431 *CancelOrderResponse431Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *CancelOrderResponse503Headers
 }
@@ -8399,6 +14123,11 @@ func (r CancelOrderResponse) GetJSON403() *Error {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r CancelOrderResponse) GetJSON404() *Error {
 	return r.JSON404
+}
+
+// GetJSON408 returns the response for an HTTP 408 `application/json` response
+func (r CancelOrderResponse) GetJSON408() *RequestTimeout {
+	return r.JSON408
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
@@ -8465,6 +14194,16 @@ func (r CancelOrderResponse) ContentType() string {
 	return ""
 }
 
+// ConfirmOrderResponse408Headers the declared response headers of an HTTP 408 response for ConfirmOrder
+type ConfirmOrderResponse408Headers struct {
+	XRequestID *string
+}
+
+// ConfirmOrderResponse431Headers the declared response headers of an HTTP 431 response for ConfirmOrder
+type ConfirmOrderResponse431Headers struct {
+	XRequestID *string
+}
+
 // ConfirmOrderResponse503Headers the declared response headers of an HTTP 503 response for ConfirmOrder
 type ConfirmOrderResponse503Headers struct {
 	RetryAfter *int
@@ -8486,6 +14225,8 @@ type ConfirmOrderResponse struct {
 	JSON403 *Error
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *Error
+	// JSON408 the response for an HTTP 408 `application/json` response
+	JSON408 *RequestTimeout
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Error
 	// JSON413 the response for an HTTP 413 `application/json` response
@@ -8500,6 +14241,10 @@ type ConfirmOrderResponse struct {
 	JSON500 *Internal
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *ConfirmOrderResponse408Headers
+	// Headers431 the parsed response headers for an HTTP 431 response
+	Headers431 *ConfirmOrderResponse431Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *ConfirmOrderResponse503Headers
 }
@@ -8530,6 +14275,11 @@ func (r ConfirmOrderResponse) GetJSON403() *Error {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r ConfirmOrderResponse) GetJSON404() *Error {
 	return r.JSON404
+}
+
+// GetJSON408 returns the response for an HTTP 408 `application/json` response
+func (r ConfirmOrderResponse) GetJSON408() *RequestTimeout {
+	return r.JSON408
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
@@ -8596,6 +14346,16 @@ func (r ConfirmOrderResponse) ContentType() string {
 	return ""
 }
 
+// DeliverOrderResponse408Headers the declared response headers of an HTTP 408 response for DeliverOrder
+type DeliverOrderResponse408Headers struct {
+	XRequestID *string
+}
+
+// DeliverOrderResponse431Headers the declared response headers of an HTTP 431 response for DeliverOrder
+type DeliverOrderResponse431Headers struct {
+	XRequestID *string
+}
+
 // DeliverOrderResponse503Headers the declared response headers of an HTTP 503 response for DeliverOrder
 type DeliverOrderResponse503Headers struct {
 	RetryAfter *int
@@ -8617,6 +14377,8 @@ type DeliverOrderResponse struct {
 	JSON403 *Error
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *Error
+	// JSON408 the response for an HTTP 408 `application/json` response
+	JSON408 *RequestTimeout
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Error
 	// JSON413 the response for an HTTP 413 `application/json` response
@@ -8631,6 +14393,10 @@ type DeliverOrderResponse struct {
 	JSON500 *Internal
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *DeliverOrderResponse408Headers
+	// Headers431 the parsed response headers for an HTTP 431 response
+	Headers431 *DeliverOrderResponse431Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *DeliverOrderResponse503Headers
 }
@@ -8661,6 +14427,11 @@ func (r DeliverOrderResponse) GetJSON403() *Error {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r DeliverOrderResponse) GetJSON404() *Error {
 	return r.JSON404
+}
+
+// GetJSON408 returns the response for an HTTP 408 `application/json` response
+func (r DeliverOrderResponse) GetJSON408() *RequestTimeout {
+	return r.JSON408
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
@@ -8727,6 +14498,16 @@ func (r DeliverOrderResponse) ContentType() string {
 	return ""
 }
 
+// MarkOrderPaidResponse408Headers the declared response headers of an HTTP 408 response for MarkOrderPaid
+type MarkOrderPaidResponse408Headers struct {
+	XRequestID *string
+}
+
+// MarkOrderPaidResponse431Headers the declared response headers of an HTTP 431 response for MarkOrderPaid
+type MarkOrderPaidResponse431Headers struct {
+	XRequestID *string
+}
+
 // MarkOrderPaidResponse503Headers the declared response headers of an HTTP 503 response for MarkOrderPaid
 type MarkOrderPaidResponse503Headers struct {
 	RetryAfter *int
@@ -8748,6 +14529,8 @@ type MarkOrderPaidResponse struct {
 	JSON403 *Error
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *Error
+	// JSON408 the response for an HTTP 408 `application/json` response
+	JSON408 *RequestTimeout
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Error
 	// JSON413 the response for an HTTP 413 `application/json` response
@@ -8762,6 +14545,10 @@ type MarkOrderPaidResponse struct {
 	JSON500 *Internal
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *MarkOrderPaidResponse408Headers
+	// Headers431 the parsed response headers for an HTTP 431 response
+	Headers431 *MarkOrderPaidResponse431Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *MarkOrderPaidResponse503Headers
 }
@@ -8792,6 +14579,11 @@ func (r MarkOrderPaidResponse) GetJSON403() *Error {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r MarkOrderPaidResponse) GetJSON404() *Error {
 	return r.JSON404
+}
+
+// GetJSON408 returns the response for an HTTP 408 `application/json` response
+func (r MarkOrderPaidResponse) GetJSON408() *RequestTimeout {
+	return r.JSON408
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
@@ -8858,6 +14650,16 @@ func (r MarkOrderPaidResponse) ContentType() string {
 	return ""
 }
 
+// ShipOrderResponse408Headers the declared response headers of an HTTP 408 response for ShipOrder
+type ShipOrderResponse408Headers struct {
+	XRequestID *string
+}
+
+// ShipOrderResponse431Headers the declared response headers of an HTTP 431 response for ShipOrder
+type ShipOrderResponse431Headers struct {
+	XRequestID *string
+}
+
 // ShipOrderResponse503Headers the declared response headers of an HTTP 503 response for ShipOrder
 type ShipOrderResponse503Headers struct {
 	RetryAfter *int
@@ -8879,6 +14681,8 @@ type ShipOrderResponse struct {
 	JSON403 *Error
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *Error
+	// JSON408 the response for an HTTP 408 `application/json` response
+	JSON408 *RequestTimeout
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Error
 	// JSON413 the response for an HTTP 413 `application/json` response
@@ -8893,6 +14697,10 @@ type ShipOrderResponse struct {
 	JSON500 *Internal
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *ShipOrderResponse408Headers
+	// Headers431 the parsed response headers for an HTTP 431 response
+	Headers431 *ShipOrderResponse431Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *ShipOrderResponse503Headers
 }
@@ -8923,6 +14731,11 @@ func (r ShipOrderResponse) GetJSON403() *Error {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r ShipOrderResponse) GetJSON404() *Error {
 	return r.JSON404
+}
+
+// GetJSON408 returns the response for an HTTP 408 `application/json` response
+func (r ShipOrderResponse) GetJSON408() *RequestTimeout {
+	return r.JSON408
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
@@ -8989,6 +14802,16 @@ func (r ShipOrderResponse) ContentType() string {
 	return ""
 }
 
+// ListProductsResponse408Headers the declared response headers of an HTTP 408 response for ListProducts
+type ListProductsResponse408Headers struct {
+	XRequestID *string
+}
+
+// ListProductsResponse431Headers the declared response headers of an HTTP 431 response for ListProducts
+type ListProductsResponse431Headers struct {
+	XRequestID *string
+}
+
 // ListProductsResponse503Headers the declared response headers of an HTTP 503 response for ListProducts
 type ListProductsResponse503Headers struct {
 	RetryAfter *int
@@ -9012,6 +14835,8 @@ type ListProductsResponse struct {
 	JSON401 *Error
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Error
+	// JSON408 the response for an HTTP 408 `application/json` response
+	JSON408 *RequestTimeout
 	// JSON414 the response for an HTTP 414 `application/json` response
 	JSON414 *UriTooLong
 	// JSON431 the response for an HTTP 431 `application/json` response
@@ -9020,6 +14845,10 @@ type ListProductsResponse struct {
 	JSON500 *Internal
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *ListProductsResponse408Headers
+	// Headers431 the parsed response headers for an HTTP 431 response
+	Headers431 *ListProductsResponse431Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *ListProductsResponse503Headers
 }
@@ -9049,6 +14878,11 @@ func (r ListProductsResponse) GetJSON401() *Error {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r ListProductsResponse) GetJSON403() *Error {
 	return r.JSON403
+}
+
+// GetJSON408 returns the response for an HTTP 408 `application/json` response
+func (r ListProductsResponse) GetJSON408() *RequestTimeout {
+	return r.JSON408
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
@@ -9100,6 +14934,16 @@ func (r ListProductsResponse) ContentType() string {
 	return ""
 }
 
+// CreateProductResponse408Headers the declared response headers of an HTTP 408 response for CreateProduct
+type CreateProductResponse408Headers struct {
+	XRequestID *string
+}
+
+// CreateProductResponse431Headers the declared response headers of an HTTP 431 response for CreateProduct
+type CreateProductResponse431Headers struct {
+	XRequestID *string
+}
+
 // CreateProductResponse503Headers the declared response headers of an HTTP 503 response for CreateProduct
 type CreateProductResponse503Headers struct {
 	RetryAfter *int
@@ -9119,6 +14963,8 @@ type CreateProductResponse struct {
 	JSON401 *Error
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *Error
+	// JSON408 the response for an HTTP 408 `application/json` response
+	JSON408 *RequestTimeout
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Error
 	// JSON413 the response for an HTTP 413 `application/json` response
@@ -9133,6 +14979,10 @@ type CreateProductResponse struct {
 	JSON500 *Internal
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *CreateProductResponse408Headers
+	// Headers431 the parsed response headers for an HTTP 431 response
+	Headers431 *CreateProductResponse431Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *CreateProductResponse503Headers
 }
@@ -9158,6 +15008,11 @@ func (r CreateProductResponse) GetJSON401() *Error {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r CreateProductResponse) GetJSON404() *Error {
 	return r.JSON404
+}
+
+// GetJSON408 returns the response for an HTTP 408 `application/json` response
+func (r CreateProductResponse) GetJSON408() *RequestTimeout {
+	return r.JSON408
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
@@ -9224,6 +15079,16 @@ func (r CreateProductResponse) ContentType() string {
 	return ""
 }
 
+// GetProductBySlugResponse408Headers the declared response headers of an HTTP 408 response for GetProductBySlug
+type GetProductBySlugResponse408Headers struct {
+	XRequestID *string
+}
+
+// GetProductBySlugResponse431Headers the declared response headers of an HTTP 431 response for GetProductBySlug
+type GetProductBySlugResponse431Headers struct {
+	XRequestID *string
+}
+
 // GetProductBySlugResponse503Headers the declared response headers of an HTTP 503 response for GetProductBySlug
 type GetProductBySlugResponse503Headers struct {
 	RetryAfter *int
@@ -9241,6 +15106,8 @@ type GetProductBySlugResponse struct {
 	JSON401 *Unauthorized
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *Error
+	// JSON408 the response for an HTTP 408 `application/json` response
+	JSON408 *RequestTimeout
 	// JSON414 the response for an HTTP 414 `application/json` response
 	JSON414 *UriTooLong
 	// JSON431 the response for an HTTP 431 `application/json` response
@@ -9249,6 +15116,10 @@ type GetProductBySlugResponse struct {
 	JSON500 *Internal
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *GetProductBySlugResponse408Headers
+	// Headers431 the parsed response headers for an HTTP 431 response
+	Headers431 *GetProductBySlugResponse431Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *GetProductBySlugResponse503Headers
 }
@@ -9269,6 +15140,11 @@ func (r GetProductBySlugResponse) GetJSON401() *Unauthorized {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r GetProductBySlugResponse) GetJSON404() *Error {
 	return r.JSON404
+}
+
+// GetJSON408 returns the response for an HTTP 408 `application/json` response
+func (r GetProductBySlugResponse) GetJSON408() *RequestTimeout {
+	return r.JSON408
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
@@ -9320,6 +15196,16 @@ func (r GetProductBySlugResponse) ContentType() string {
 	return ""
 }
 
+// ArchiveProductResponse408Headers the declared response headers of an HTTP 408 response for ArchiveProduct
+type ArchiveProductResponse408Headers struct {
+	XRequestID *string
+}
+
+// ArchiveProductResponse431Headers the declared response headers of an HTTP 431 response for ArchiveProduct
+type ArchiveProductResponse431Headers struct {
+	XRequestID *string
+}
+
 // ArchiveProductResponse503Headers the declared response headers of an HTTP 503 response for ArchiveProduct
 type ArchiveProductResponse503Headers struct {
 	RetryAfter *int
@@ -9334,6 +15220,8 @@ type ArchiveProductResponse struct {
 	JSON403 *Error
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *Error
+	// JSON408 the response for an HTTP 408 `application/json` response
+	JSON408 *RequestTimeout
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Error
 	// JSON414 the response for an HTTP 414 `application/json` response
@@ -9344,6 +15232,10 @@ type ArchiveProductResponse struct {
 	JSON500 *Internal
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *ArchiveProductResponse408Headers
+	// Headers431 the parsed response headers for an HTTP 431 response
+	Headers431 *ArchiveProductResponse431Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *ArchiveProductResponse503Headers
 }
@@ -9361,6 +15253,11 @@ func (r ArchiveProductResponse) GetJSON403() *Error {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r ArchiveProductResponse) GetJSON404() *Error {
 	return r.JSON404
+}
+
+// GetJSON408 returns the response for an HTTP 408 `application/json` response
+func (r ArchiveProductResponse) GetJSON408() *RequestTimeout {
+	return r.JSON408
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
@@ -9417,6 +15314,16 @@ func (r ArchiveProductResponse) ContentType() string {
 	return ""
 }
 
+// GetProductResponse408Headers the declared response headers of an HTTP 408 response for GetProduct
+type GetProductResponse408Headers struct {
+	XRequestID *string
+}
+
+// GetProductResponse431Headers the declared response headers of an HTTP 431 response for GetProduct
+type GetProductResponse431Headers struct {
+	XRequestID *string
+}
+
 // GetProductResponse503Headers the declared response headers of an HTTP 503 response for GetProduct
 type GetProductResponse503Headers struct {
 	RetryAfter *int
@@ -9434,6 +15341,8 @@ type GetProductResponse struct {
 	JSON401 *Unauthorized
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *Error
+	// JSON408 the response for an HTTP 408 `application/json` response
+	JSON408 *RequestTimeout
 	// JSON414 the response for an HTTP 414 `application/json` response
 	JSON414 *UriTooLong
 	// JSON431 the response for an HTTP 431 `application/json` response
@@ -9442,6 +15351,10 @@ type GetProductResponse struct {
 	JSON500 *Internal
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *GetProductResponse408Headers
+	// Headers431 the parsed response headers for an HTTP 431 response
+	Headers431 *GetProductResponse431Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *GetProductResponse503Headers
 }
@@ -9462,6 +15375,11 @@ func (r GetProductResponse) GetJSON401() *Unauthorized {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r GetProductResponse) GetJSON404() *Error {
 	return r.JSON404
+}
+
+// GetJSON408 returns the response for an HTTP 408 `application/json` response
+func (r GetProductResponse) GetJSON408() *RequestTimeout {
+	return r.JSON408
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
@@ -9513,6 +15431,16 @@ func (r GetProductResponse) ContentType() string {
 	return ""
 }
 
+// UpdateProductResponse408Headers the declared response headers of an HTTP 408 response for UpdateProduct
+type UpdateProductResponse408Headers struct {
+	XRequestID *string
+}
+
+// UpdateProductResponse431Headers the declared response headers of an HTTP 431 response for UpdateProduct
+type UpdateProductResponse431Headers struct {
+	XRequestID *string
+}
+
 // UpdateProductResponse503Headers the declared response headers of an HTTP 503 response for UpdateProduct
 type UpdateProductResponse503Headers struct {
 	RetryAfter *int
@@ -9534,6 +15462,8 @@ type UpdateProductResponse struct {
 	JSON403 *Error
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *Error
+	// JSON408 the response for an HTTP 408 `application/json` response
+	JSON408 *RequestTimeout
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Error
 	// JSON413 the response for an HTTP 413 `application/json` response
@@ -9548,6 +15478,10 @@ type UpdateProductResponse struct {
 	JSON500 *Internal
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *UpdateProductResponse408Headers
+	// Headers431 the parsed response headers for an HTTP 431 response
+	Headers431 *UpdateProductResponse431Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *UpdateProductResponse503Headers
 }
@@ -9578,6 +15512,11 @@ func (r UpdateProductResponse) GetJSON403() *Error {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r UpdateProductResponse) GetJSON404() *Error {
 	return r.JSON404
+}
+
+// GetJSON408 returns the response for an HTTP 408 `application/json` response
+func (r UpdateProductResponse) GetJSON408() *RequestTimeout {
+	return r.JSON408
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
@@ -9644,6 +15583,16 @@ func (r UpdateProductResponse) ContentType() string {
 	return ""
 }
 
+// ApproveProductResponse408Headers the declared response headers of an HTTP 408 response for ApproveProduct
+type ApproveProductResponse408Headers struct {
+	XRequestID *string
+}
+
+// ApproveProductResponse431Headers the declared response headers of an HTTP 431 response for ApproveProduct
+type ApproveProductResponse431Headers struct {
+	XRequestID *string
+}
+
 // ApproveProductResponse503Headers the declared response headers of an HTTP 503 response for ApproveProduct
 type ApproveProductResponse503Headers struct {
 	RetryAfter *int
@@ -9665,6 +15614,8 @@ type ApproveProductResponse struct {
 	JSON403 *Error
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *Error
+	// JSON408 the response for an HTTP 408 `application/json` response
+	JSON408 *RequestTimeout
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Error
 	// JSON413 the response for an HTTP 413 `application/json` response
@@ -9679,6 +15630,10 @@ type ApproveProductResponse struct {
 	JSON500 *Internal
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *ApproveProductResponse408Headers
+	// Headers431 the parsed response headers for an HTTP 431 response
+	Headers431 *ApproveProductResponse431Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *ApproveProductResponse503Headers
 }
@@ -9709,6 +15664,11 @@ func (r ApproveProductResponse) GetJSON403() *Error {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r ApproveProductResponse) GetJSON404() *Error {
 	return r.JSON404
+}
+
+// GetJSON408 returns the response for an HTTP 408 `application/json` response
+func (r ApproveProductResponse) GetJSON408() *RequestTimeout {
+	return r.JSON408
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
@@ -9775,6 +15735,16 @@ func (r ApproveProductResponse) ContentType() string {
 	return ""
 }
 
+// RejectProductResponse408Headers the declared response headers of an HTTP 408 response for RejectProduct
+type RejectProductResponse408Headers struct {
+	XRequestID *string
+}
+
+// RejectProductResponse431Headers the declared response headers of an HTTP 431 response for RejectProduct
+type RejectProductResponse431Headers struct {
+	XRequestID *string
+}
+
 // RejectProductResponse503Headers the declared response headers of an HTTP 503 response for RejectProduct
 type RejectProductResponse503Headers struct {
 	RetryAfter *int
@@ -9796,6 +15766,8 @@ type RejectProductResponse struct {
 	JSON403 *Error
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *Error
+	// JSON408 the response for an HTTP 408 `application/json` response
+	JSON408 *RequestTimeout
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Error
 	// JSON413 the response for an HTTP 413 `application/json` response
@@ -9810,6 +15782,10 @@ type RejectProductResponse struct {
 	JSON500 *Internal
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *RejectProductResponse408Headers
+	// Headers431 the parsed response headers for an HTTP 431 response
+	Headers431 *RejectProductResponse431Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *RejectProductResponse503Headers
 }
@@ -9840,6 +15816,11 @@ func (r RejectProductResponse) GetJSON403() *Error {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r RejectProductResponse) GetJSON404() *Error {
 	return r.JSON404
+}
+
+// GetJSON408 returns the response for an HTTP 408 `application/json` response
+func (r RejectProductResponse) GetJSON408() *RequestTimeout {
+	return r.JSON408
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
@@ -9906,6 +15887,723 @@ func (r RejectProductResponse) ContentType() string {
 	return ""
 }
 
+// ListSizesResponse408Headers the declared response headers of an HTTP 408 response for ListSizes
+type ListSizesResponse408Headers struct {
+	XRequestID *string
+}
+
+// ListSizesResponse414Headers the declared response headers of an HTTP 414 response for ListSizes
+type ListSizesResponse414Headers struct {
+	XRequestID *string
+}
+
+// ListSizesResponse431Headers the declared response headers of an HTTP 431 response for ListSizes
+type ListSizesResponse431Headers struct {
+	XRequestID *string
+}
+
+// ListSizesResponse503Headers the declared response headers of an HTTP 503 response for ListSizes
+type ListSizesResponse503Headers struct {
+	RetryAfter *int
+}
+
+type ListSizesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Data    *[]ReferenceItem        `json:"data,omitempty"`
+		Meta    *map[string]interface{} `json:"meta,omitempty"`
+		Success *bool                   `json:"success,omitempty"`
+	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON408 the response for an HTTP 408 `application/json` response
+	JSON408 *RequestTimeout
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *URITooLong
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *Error
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *ListSizesResponse408Headers
+	// Headers414 the parsed response headers for an HTTP 414 response
+	Headers414 *ListSizesResponse414Headers
+	// Headers431 the parsed response headers for an HTTP 431 response
+	Headers431 *ListSizesResponse431Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListSizesResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListSizesResponse) GetJSON200() *struct {
+	Data    *[]ReferenceItem        `json:"data,omitempty"`
+	Meta    *map[string]interface{} `json:"meta,omitempty"`
+	Success *bool                   `json:"success,omitempty"`
+} {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListSizesResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON408 returns the response for an HTTP 408 `application/json` response
+func (r ListSizesResponse) GetJSON408() *RequestTimeout {
+	return r.JSON408
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r ListSizesResponse) GetJSON414() *URITooLong {
+	return r.JSON414
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListSizesResponse) GetJSON429() *Error {
+	return r.JSON429
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r ListSizesResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ListSizesResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListSizesResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListSizesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListSizesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListSizesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListSizesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateSizeResponse408Headers the declared response headers of an HTTP 408 response for CreateSize
+type CreateSizeResponse408Headers struct {
+	XRequestID *string
+}
+
+// CreateSizeResponse414Headers the declared response headers of an HTTP 414 response for CreateSize
+type CreateSizeResponse414Headers struct {
+	XRequestID *string
+}
+
+// CreateSizeResponse431Headers the declared response headers of an HTTP 431 response for CreateSize
+type CreateSizeResponse431Headers struct {
+	XRequestID *string
+}
+
+// CreateSizeResponse503Headers the declared response headers of an HTTP 503 response for CreateSize
+type CreateSizeResponse503Headers struct {
+	RetryAfter *int
+}
+
+type CreateSizeResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *struct {
+		Data    *ReferenceItem `json:"data,omitempty"`
+		Success *bool          `json:"success,omitempty"`
+	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON408 the response for an HTTP 408 `application/json` response
+	JSON408 *RequestTimeout
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *URITooLong
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *Error
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *Error
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *CreateSizeResponse408Headers
+	// Headers414 the parsed response headers for an HTTP 414 response
+	Headers414 *CreateSizeResponse414Headers
+	// Headers431 the parsed response headers for an HTTP 431 response
+	Headers431 *CreateSizeResponse431Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CreateSizeResponse503Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateSizeResponse) GetJSON201() *struct {
+	Data    *ReferenceItem `json:"data,omitempty"`
+	Success *bool          `json:"success,omitempty"`
+} {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateSizeResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateSizeResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateSizeResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON408 returns the response for an HTTP 408 `application/json` response
+func (r CreateSizeResponse) GetJSON408() *RequestTimeout {
+	return r.JSON408
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CreateSizeResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CreateSizeResponse) GetJSON413() *Error {
+	return r.JSON413
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r CreateSizeResponse) GetJSON414() *URITooLong {
+	return r.JSON414
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r CreateSizeResponse) GetJSON415() *Error {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r CreateSizeResponse) GetJSON429() *Error {
+	return r.JSON429
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r CreateSizeResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r CreateSizeResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CreateSizeResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateSizeResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateSizeResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateSizeResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateSizeResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeleteSizeResponse408Headers the declared response headers of an HTTP 408 response for DeleteSize
+type DeleteSizeResponse408Headers struct {
+	XRequestID *string
+}
+
+// DeleteSizeResponse414Headers the declared response headers of an HTTP 414 response for DeleteSize
+type DeleteSizeResponse414Headers struct {
+	XRequestID *string
+}
+
+// DeleteSizeResponse431Headers the declared response headers of an HTTP 431 response for DeleteSize
+type DeleteSizeResponse431Headers struct {
+	XRequestID *string
+}
+
+// DeleteSizeResponse503Headers the declared response headers of an HTTP 503 response for DeleteSize
+type DeleteSizeResponse503Headers struct {
+	RetryAfter *int
+}
+
+type DeleteSizeResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON408 the response for an HTTP 408 `application/json` response
+	JSON408 *RequestTimeout
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *URITooLong
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *Error
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *DeleteSizeResponse408Headers
+	// Headers414 the parsed response headers for an HTTP 414 response
+	Headers414 *DeleteSizeResponse414Headers
+	// Headers431 the parsed response headers for an HTTP 431 response
+	Headers431 *DeleteSizeResponse431Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteSizeResponse503Headers
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteSizeResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteSizeResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteSizeResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON408 returns the response for an HTTP 408 `application/json` response
+func (r DeleteSizeResponse) GetJSON408() *RequestTimeout {
+	return r.JSON408
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r DeleteSizeResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r DeleteSizeResponse) GetJSON414() *URITooLong {
+	return r.JSON414
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DeleteSizeResponse) GetJSON429() *Error {
+	return r.JSON429
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r DeleteSizeResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r DeleteSizeResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeleteSizeResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteSizeResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteSizeResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteSizeResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteSizeResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetSizeResponse408Headers the declared response headers of an HTTP 408 response for GetSize
+type GetSizeResponse408Headers struct {
+	XRequestID *string
+}
+
+// GetSizeResponse414Headers the declared response headers of an HTTP 414 response for GetSize
+type GetSizeResponse414Headers struct {
+	XRequestID *string
+}
+
+// GetSizeResponse431Headers the declared response headers of an HTTP 431 response for GetSize
+type GetSizeResponse431Headers struct {
+	XRequestID *string
+}
+
+// GetSizeResponse503Headers the declared response headers of an HTTP 503 response for GetSize
+type GetSizeResponse503Headers struct {
+	RetryAfter *int
+}
+
+type GetSizeResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Data    *ReferenceItem `json:"data,omitempty"`
+		Success *bool          `json:"success,omitempty"`
+	}
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON408 the response for an HTTP 408 `application/json` response
+	JSON408 *RequestTimeout
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *URITooLong
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *Error
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *GetSizeResponse408Headers
+	// Headers414 the parsed response headers for an HTTP 414 response
+	Headers414 *GetSizeResponse414Headers
+	// Headers431 the parsed response headers for an HTTP 431 response
+	Headers431 *GetSizeResponse431Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetSizeResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetSizeResponse) GetJSON200() *struct {
+	Data    *ReferenceItem `json:"data,omitempty"`
+	Success *bool          `json:"success,omitempty"`
+} {
+	return r.JSON200
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetSizeResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON408 returns the response for an HTTP 408 `application/json` response
+func (r GetSizeResponse) GetJSON408() *RequestTimeout {
+	return r.JSON408
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r GetSizeResponse) GetJSON414() *URITooLong {
+	return r.JSON414
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetSizeResponse) GetJSON429() *Error {
+	return r.JSON429
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetSizeResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetSizeResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetSizeResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetSizeResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetSizeResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetSizeResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetSizeResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpdateSizeResponse408Headers the declared response headers of an HTTP 408 response for UpdateSize
+type UpdateSizeResponse408Headers struct {
+	XRequestID *string
+}
+
+// UpdateSizeResponse414Headers the declared response headers of an HTTP 414 response for UpdateSize
+type UpdateSizeResponse414Headers struct {
+	XRequestID *string
+}
+
+// UpdateSizeResponse431Headers the declared response headers of an HTTP 431 response for UpdateSize
+type UpdateSizeResponse431Headers struct {
+	XRequestID *string
+}
+
+// UpdateSizeResponse503Headers the declared response headers of an HTTP 503 response for UpdateSize
+type UpdateSizeResponse503Headers struct {
+	RetryAfter *int
+}
+
+type UpdateSizeResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Data    *ReferenceItem `json:"data,omitempty"`
+		Success *bool          `json:"success,omitempty"`
+	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON408 the response for an HTTP 408 `application/json` response
+	JSON408 *RequestTimeout
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *URITooLong
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *Error
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *Error
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *UpdateSizeResponse408Headers
+	// Headers414 the parsed response headers for an HTTP 414 response
+	Headers414 *UpdateSizeResponse414Headers
+	// Headers431 the parsed response headers for an HTTP 431 response
+	Headers431 *UpdateSizeResponse431Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UpdateSizeResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateSizeResponse) GetJSON200() *struct {
+	Data    *ReferenceItem `json:"data,omitempty"`
+	Success *bool          `json:"success,omitempty"`
+} {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UpdateSizeResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateSizeResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateSizeResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpdateSizeResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON408 returns the response for an HTTP 408 `application/json` response
+func (r UpdateSizeResponse) GetJSON408() *RequestTimeout {
+	return r.JSON408
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r UpdateSizeResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r UpdateSizeResponse) GetJSON413() *Error {
+	return r.JSON413
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r UpdateSizeResponse) GetJSON414() *URITooLong {
+	return r.JSON414
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r UpdateSizeResponse) GetJSON415() *Error {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r UpdateSizeResponse) GetJSON429() *Error {
+	return r.JSON429
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r UpdateSizeResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r UpdateSizeResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r UpdateSizeResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateSizeResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateSizeResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateSizeResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateSizeResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListUsersResponse408Headers the declared response headers of an HTTP 408 response for ListUsers
+type ListUsersResponse408Headers struct {
+	XRequestID *string
+}
+
+// ListUsersResponse431Headers the declared response headers of an HTTP 431 response for ListUsers
+type ListUsersResponse431Headers struct {
+	XRequestID *string
+}
+
 // ListUsersResponse503Headers the declared response headers of an HTTP 503 response for ListUsers
 type ListUsersResponse503Headers struct {
 	RetryAfter *int
@@ -9929,6 +16627,8 @@ type ListUsersResponse struct {
 	JSON401 *Error
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Error
+	// JSON408 the response for an HTTP 408 `application/json` response
+	JSON408 *RequestTimeout
 	// JSON414 the response for an HTTP 414 `application/json` response
 	JSON414 *UriTooLong
 	// JSON431 the response for an HTTP 431 `application/json` response
@@ -9937,6 +16637,10 @@ type ListUsersResponse struct {
 	JSON500 *Internal
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *ListUsersResponse408Headers
+	// Headers431 the parsed response headers for an HTTP 431 response
+	Headers431 *ListUsersResponse431Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *ListUsersResponse503Headers
 }
@@ -9966,6 +16670,11 @@ func (r ListUsersResponse) GetJSON401() *Error {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r ListUsersResponse) GetJSON403() *Error {
 	return r.JSON403
+}
+
+// GetJSON408 returns the response for an HTTP 408 `application/json` response
+func (r ListUsersResponse) GetJSON408() *RequestTimeout {
+	return r.JSON408
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
@@ -10017,6 +16726,16 @@ func (r ListUsersResponse) ContentType() string {
 	return ""
 }
 
+// GetUserResponse408Headers the declared response headers of an HTTP 408 response for GetUser
+type GetUserResponse408Headers struct {
+	XRequestID *string
+}
+
+// GetUserResponse431Headers the declared response headers of an HTTP 431 response for GetUser
+type GetUserResponse431Headers struct {
+	XRequestID *string
+}
+
 // GetUserResponse503Headers the declared response headers of an HTTP 503 response for GetUser
 type GetUserResponse503Headers struct {
 	RetryAfter *int
@@ -10036,6 +16755,8 @@ type GetUserResponse struct {
 	JSON403 *Error
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *Error
+	// JSON408 the response for an HTTP 408 `application/json` response
+	JSON408 *RequestTimeout
 	// JSON414 the response for an HTTP 414 `application/json` response
 	JSON414 *UriTooLong
 	// JSON431 the response for an HTTP 431 `application/json` response
@@ -10044,6 +16765,10 @@ type GetUserResponse struct {
 	JSON500 *Internal
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *GetUserResponse408Headers
+	// Headers431 the parsed response headers for an HTTP 431 response
+	Headers431 *GetUserResponse431Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *GetUserResponse503Headers
 }
@@ -10069,6 +16794,11 @@ func (r GetUserResponse) GetJSON403() *Error {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r GetUserResponse) GetJSON404() *Error {
 	return r.JSON404
+}
+
+// GetJSON408 returns the response for an HTTP 408 `application/json` response
+func (r GetUserResponse) GetJSON408() *RequestTimeout {
+	return r.JSON408
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
@@ -10120,6 +16850,16 @@ func (r GetUserResponse) ContentType() string {
 	return ""
 }
 
+// UpdateUserResponse408Headers the declared response headers of an HTTP 408 response for UpdateUser
+type UpdateUserResponse408Headers struct {
+	XRequestID *string
+}
+
+// UpdateUserResponse431Headers the declared response headers of an HTTP 431 response for UpdateUser
+type UpdateUserResponse431Headers struct {
+	XRequestID *string
+}
+
 // UpdateUserResponse503Headers the declared response headers of an HTTP 503 response for UpdateUser
 type UpdateUserResponse503Headers struct {
 	RetryAfter *int
@@ -10141,6 +16881,8 @@ type UpdateUserResponse struct {
 	JSON403 *Error
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *Error
+	// JSON408 the response for an HTTP 408 `application/json` response
+	JSON408 *RequestTimeout
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Error
 	// JSON413 the response for an HTTP 413 `application/json` response
@@ -10155,6 +16897,10 @@ type UpdateUserResponse struct {
 	JSON500 *Internal
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *UpdateUserResponse408Headers
+	// Headers431 the parsed response headers for an HTTP 431 response
+	Headers431 *UpdateUserResponse431Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *UpdateUserResponse503Headers
 }
@@ -10185,6 +16931,11 @@ func (r UpdateUserResponse) GetJSON403() *Error {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r UpdateUserResponse) GetJSON404() *Error {
 	return r.JSON404
+}
+
+// GetJSON408 returns the response for an HTTP 408 `application/json` response
+func (r UpdateUserResponse) GetJSON408() *RequestTimeout {
+	return r.JSON408
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
@@ -10595,6 +17346,279 @@ func (c *ClientWithResponses) UpdateCategoryWithResponse(ctx context.Context, id
 	return ParseUpdateCategoryResponse(rsp)
 }
 
+// ListCitiesWithResponse List cities by position
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/cities (the `ListCities` operationId).
+func (c *ClientWithResponses) ListCitiesWithResponse(ctx context.Context, params *ListCitiesParams, reqEditors ...RequestEditorFn) (*ListCitiesResponse, error) {
+	rsp, err := c.ListCities(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListCitiesResponse(rsp)
+}
+
+// CreateCityWithBodyWithResponse Add to the list (ADMIN)
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/cities (the `CreateCity` operationId).
+func (c *ClientWithResponses) CreateCityWithBodyWithResponse(ctx context.Context, params *CreateCityParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateCityResponse, error) {
+	rsp, err := c.CreateCityWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateCityResponse(rsp)
+}
+
+// CreateCityWithResponse Add to the list (ADMIN)
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/cities (the `CreateCity` operationId).
+func (c *ClientWithResponses) CreateCityWithResponse(ctx context.Context, params *CreateCityParams, body CreateCityJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateCityResponse, error) {
+	rsp, err := c.CreateCity(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateCityResponse(rsp)
+}
+
+// ListDistrictsWithResponse List districts by position
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/cities/{cityId}/districts (the `ListDistricts` operationId).
+func (c *ClientWithResponses) ListDistrictsWithResponse(ctx context.Context, cityId openapi_types.UUID, params *ListDistrictsParams, reqEditors ...RequestEditorFn) (*ListDistrictsResponse, error) {
+	rsp, err := c.ListDistricts(ctx, cityId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListDistrictsResponse(rsp)
+}
+
+// CreateDistrictWithBodyWithResponse Add to the list (ADMIN)
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/cities/{cityId}/districts (the `CreateDistrict` operationId).
+func (c *ClientWithResponses) CreateDistrictWithBodyWithResponse(ctx context.Context, cityId openapi_types.UUID, params *CreateDistrictParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateDistrictResponse, error) {
+	rsp, err := c.CreateDistrictWithBody(ctx, cityId, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateDistrictResponse(rsp)
+}
+
+// CreateDistrictWithResponse Add to the list (ADMIN)
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/cities/{cityId}/districts (the `CreateDistrict` operationId).
+func (c *ClientWithResponses) CreateDistrictWithResponse(ctx context.Context, cityId openapi_types.UUID, params *CreateDistrictParams, body CreateDistrictJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateDistrictResponse, error) {
+	rsp, err := c.CreateDistrict(ctx, cityId, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateDistrictResponse(rsp)
+}
+
+// DeleteDistrictWithResponse Remove (ADMIN)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/v1/cities/{cityId}/districts/{id} (the `DeleteDistrict` operationId).
+func (c *ClientWithResponses) DeleteDistrictWithResponse(ctx context.Context, cityId openapi_types.UUID, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*DeleteDistrictResponse, error) {
+	rsp, err := c.DeleteDistrict(ctx, cityId, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteDistrictResponse(rsp)
+}
+
+// GetDistrictWithResponse One district
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/cities/{cityId}/districts/{id} (the `GetDistrict` operationId).
+func (c *ClientWithResponses) GetDistrictWithResponse(ctx context.Context, cityId openapi_types.UUID, id openapi_types.UUID, params *GetDistrictParams, reqEditors ...RequestEditorFn) (*GetDistrictResponse, error) {
+	rsp, err := c.GetDistrict(ctx, cityId, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetDistrictResponse(rsp)
+}
+
+// UpdateDistrictWithBodyWithResponse Change code, name (merged per locale, null removes) or position (ADMIN)
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /api/v1/cities/{cityId}/districts/{id} (the `UpdateDistrict` operationId).
+func (c *ClientWithResponses) UpdateDistrictWithBodyWithResponse(ctx context.Context, cityId openapi_types.UUID, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateDistrictResponse, error) {
+	rsp, err := c.UpdateDistrictWithBody(ctx, cityId, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateDistrictResponse(rsp)
+}
+
+// UpdateDistrictWithResponse Change code, name (merged per locale, null removes) or position (ADMIN)
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /api/v1/cities/{cityId}/districts/{id} (the `UpdateDistrict` operationId).
+func (c *ClientWithResponses) UpdateDistrictWithResponse(ctx context.Context, cityId openapi_types.UUID, id openapi_types.UUID, body UpdateDistrictJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateDistrictResponse, error) {
+	rsp, err := c.UpdateDistrict(ctx, cityId, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateDistrictResponse(rsp)
+}
+
+// DeleteCityWithResponse Remove (ADMIN)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/v1/cities/{id} (the `DeleteCity` operationId).
+func (c *ClientWithResponses) DeleteCityWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*DeleteCityResponse, error) {
+	rsp, err := c.DeleteCity(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteCityResponse(rsp)
+}
+
+// GetCityWithResponse One city
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/cities/{id} (the `GetCity` operationId).
+func (c *ClientWithResponses) GetCityWithResponse(ctx context.Context, id openapi_types.UUID, params *GetCityParams, reqEditors ...RequestEditorFn) (*GetCityResponse, error) {
+	rsp, err := c.GetCity(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetCityResponse(rsp)
+}
+
+// UpdateCityWithBodyWithResponse Change code, name (merged per locale, null removes) or position (ADMIN)
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /api/v1/cities/{id} (the `UpdateCity` operationId).
+func (c *ClientWithResponses) UpdateCityWithBodyWithResponse(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateCityResponse, error) {
+	rsp, err := c.UpdateCityWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateCityResponse(rsp)
+}
+
+// UpdateCityWithResponse Change code, name (merged per locale, null removes) or position (ADMIN)
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /api/v1/cities/{id} (the `UpdateCity` operationId).
+func (c *ClientWithResponses) UpdateCityWithResponse(ctx context.Context, id openapi_types.UUID, body UpdateCityJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateCityResponse, error) {
+	rsp, err := c.UpdateCity(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateCityResponse(rsp)
+}
+
+// ListConditionsWithResponse List conditions by position
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/conditions (the `ListConditions` operationId).
+func (c *ClientWithResponses) ListConditionsWithResponse(ctx context.Context, params *ListConditionsParams, reqEditors ...RequestEditorFn) (*ListConditionsResponse, error) {
+	rsp, err := c.ListConditions(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListConditionsResponse(rsp)
+}
+
+// CreateConditionWithBodyWithResponse Add to the list (ADMIN)
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/conditions (the `CreateCondition` operationId).
+func (c *ClientWithResponses) CreateConditionWithBodyWithResponse(ctx context.Context, params *CreateConditionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateConditionResponse, error) {
+	rsp, err := c.CreateConditionWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateConditionResponse(rsp)
+}
+
+// CreateConditionWithResponse Add to the list (ADMIN)
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/conditions (the `CreateCondition` operationId).
+func (c *ClientWithResponses) CreateConditionWithResponse(ctx context.Context, params *CreateConditionParams, body CreateConditionJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateConditionResponse, error) {
+	rsp, err := c.CreateCondition(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateConditionResponse(rsp)
+}
+
+// DeleteConditionWithResponse Remove (ADMIN)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/v1/conditions/{id} (the `DeleteCondition` operationId).
+func (c *ClientWithResponses) DeleteConditionWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*DeleteConditionResponse, error) {
+	rsp, err := c.DeleteCondition(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteConditionResponse(rsp)
+}
+
+// GetConditionWithResponse One condition
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/conditions/{id} (the `GetCondition` operationId).
+func (c *ClientWithResponses) GetConditionWithResponse(ctx context.Context, id openapi_types.UUID, params *GetConditionParams, reqEditors ...RequestEditorFn) (*GetConditionResponse, error) {
+	rsp, err := c.GetCondition(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetConditionResponse(rsp)
+}
+
+// UpdateConditionWithBodyWithResponse Change code, name (merged per locale, null removes) or position (ADMIN)
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /api/v1/conditions/{id} (the `UpdateCondition` operationId).
+func (c *ClientWithResponses) UpdateConditionWithBodyWithResponse(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateConditionResponse, error) {
+	rsp, err := c.UpdateConditionWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateConditionResponse(rsp)
+}
+
+// UpdateConditionWithResponse Change code, name (merged per locale, null removes) or position (ADMIN)
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /api/v1/conditions/{id} (the `UpdateCondition` operationId).
+func (c *ClientWithResponses) UpdateConditionWithResponse(ctx context.Context, id openapi_types.UUID, body UpdateConditionJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateConditionResponse, error) {
+	rsp, err := c.UpdateCondition(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateConditionResponse(rsp)
+}
+
 // HealthWithResponse Process health; never touches the database
 //
 // Returns a wrapper object for the known response body format(s).
@@ -10632,6 +17656,47 @@ func (c *ClientWithResponses) ReadinessWithResponse(ctx context.Context, reqEdit
 		return nil, err
 	}
 	return ParseReadinessResponse(rsp)
+}
+
+// UploadMediaWithBodyWithResponse Upload a product photo
+//
+// multipart/form-data with exactly one part named `file` (at most MEDIA_MAX_BYTES, default 10 MiB; the whole body may be 64 KiB more). The type is read from the bytes: JPEG, PNG or still WebP. Images over 40,000,000 pixels are refused from their header, before decoding. The server re-encodes every photo: EXIF orientation applied, all metadata (EXIF, GPS, XMP, comments, ICC) dropped; stored as JPEG, or PNG when it has transparency; the original at most 2048 px on its longest side, variants thumb 320, medium 800, large 1600 px (never upscaled; a variant no smaller than the original shares its URL). At most 100 accepted uploads per user per hour, across instances. A photo on no product for 24 h is deleted.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/media (the `UploadMedia` operationId).
+func (c *ClientWithResponses) UploadMediaWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UploadMediaResponse, error) {
+	rsp, err := c.UploadMediaWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUploadMediaResponse(rsp)
+}
+
+// DeleteMediaWithResponse Delete a photo and its bytes (its owner, staff)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/v1/media/{id} (the `DeleteMedia` operationId).
+func (c *ClientWithResponses) DeleteMediaWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*DeleteMediaResponse, error) {
+	rsp, err := c.DeleteMedia(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteMediaResponse(rsp)
+}
+
+// GetMediaWithResponse Read a photo (its owner, staff)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/media/{id} (the `GetMedia` operationId).
+func (c *ClientWithResponses) GetMediaWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*GetMediaResponse, error) {
+	rsp, err := c.GetMedia(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetMediaResponse(rsp)
 }
 
 // GetOpenApiWithResponse This OpenAPI description
@@ -10946,6 +18011,97 @@ func (c *ClientWithResponses) RejectProductWithResponse(ctx context.Context, id 
 	return ParseRejectProductResponse(rsp)
 }
 
+// ListSizesWithResponse List sizes by position
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/sizes (the `ListSizes` operationId).
+func (c *ClientWithResponses) ListSizesWithResponse(ctx context.Context, params *ListSizesParams, reqEditors ...RequestEditorFn) (*ListSizesResponse, error) {
+	rsp, err := c.ListSizes(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListSizesResponse(rsp)
+}
+
+// CreateSizeWithBodyWithResponse Add to the list (ADMIN)
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/sizes (the `CreateSize` operationId).
+func (c *ClientWithResponses) CreateSizeWithBodyWithResponse(ctx context.Context, params *CreateSizeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateSizeResponse, error) {
+	rsp, err := c.CreateSizeWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateSizeResponse(rsp)
+}
+
+// CreateSizeWithResponse Add to the list (ADMIN)
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/sizes (the `CreateSize` operationId).
+func (c *ClientWithResponses) CreateSizeWithResponse(ctx context.Context, params *CreateSizeParams, body CreateSizeJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateSizeResponse, error) {
+	rsp, err := c.CreateSize(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateSizeResponse(rsp)
+}
+
+// DeleteSizeWithResponse Remove (ADMIN)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/v1/sizes/{id} (the `DeleteSize` operationId).
+func (c *ClientWithResponses) DeleteSizeWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*DeleteSizeResponse, error) {
+	rsp, err := c.DeleteSize(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteSizeResponse(rsp)
+}
+
+// GetSizeWithResponse One size
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/sizes/{id} (the `GetSize` operationId).
+func (c *ClientWithResponses) GetSizeWithResponse(ctx context.Context, id openapi_types.UUID, params *GetSizeParams, reqEditors ...RequestEditorFn) (*GetSizeResponse, error) {
+	rsp, err := c.GetSize(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetSizeResponse(rsp)
+}
+
+// UpdateSizeWithBodyWithResponse Change code, name (merged per locale, null removes) or position (ADMIN)
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /api/v1/sizes/{id} (the `UpdateSize` operationId).
+func (c *ClientWithResponses) UpdateSizeWithBodyWithResponse(ctx context.Context, id openapi_types.UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateSizeResponse, error) {
+	rsp, err := c.UpdateSizeWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateSizeResponse(rsp)
+}
+
+// UpdateSizeWithResponse Change code, name (merged per locale, null removes) or position (ADMIN)
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /api/v1/sizes/{id} (the `UpdateSize` operationId).
+func (c *ClientWithResponses) UpdateSizeWithResponse(ctx context.Context, id openapi_types.UUID, body UpdateSizeJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateSizeResponse, error) {
+	rsp, err := c.UpdateSize(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateSizeResponse(rsp)
+}
+
 // ListUsersWithResponse Find users (ADMIN)
 //
 // Returns a wrapper object for the known response body format(s).
@@ -11037,6 +18193,13 @@ func ParseListAuctionsResponse(rsp *http.Response) (*ListAuctionsResponse, error
 		}
 		response.JSON400 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON408 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
 		var dest UriTooLong
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -11068,6 +18231,26 @@ func ParseListAuctionsResponse(rsp *http.Response) (*ListAuctionsResponse, error
 	}
 
 	switch {
+	case rsp.StatusCode == 408:
+		var headers ListAuctionsResponse408Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers408 = &headers
+	case rsp.StatusCode == 431:
+		var headers ListAuctionsResponse431Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers431 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListAuctionsResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -11135,6 +18318,13 @@ func ParseCreateAuctionResponse(rsp *http.Response) (*CreateAuctionResponse, err
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON408 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest Error
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -11187,6 +18377,26 @@ func ParseCreateAuctionResponse(rsp *http.Response) (*CreateAuctionResponse, err
 	}
 
 	switch {
+	case rsp.StatusCode == 408:
+		var headers CreateAuctionResponse408Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers408 = &headers
+	case rsp.StatusCode == 431:
+		var headers CreateAuctionResponse431Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers431 = &headers
 	case rsp.StatusCode == 503:
 		var headers CreateAuctionResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -11233,6 +18443,13 @@ func ParseGetAuctionResponse(rsp *http.Response) (*GetAuctionResponse, error) {
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON408 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
 		var dest UriTooLong
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -11264,6 +18481,26 @@ func ParseGetAuctionResponse(rsp *http.Response) (*GetAuctionResponse, error) {
 	}
 
 	switch {
+	case rsp.StatusCode == 408:
+		var headers GetAuctionResponse408Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers408 = &headers
+	case rsp.StatusCode == 431:
+		var headers GetAuctionResponse431Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers431 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetAuctionResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -11328,6 +18565,13 @@ func ParseListBidsResponse(rsp *http.Response) (*ListBidsResponse, error) {
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON408 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
 		var dest UriTooLong
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -11359,6 +18603,26 @@ func ParseListBidsResponse(rsp *http.Response) (*ListBidsResponse, error) {
 	}
 
 	switch {
+	case rsp.StatusCode == 408:
+		var headers ListBidsResponse408Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers408 = &headers
+	case rsp.StatusCode == 431:
+		var headers ListBidsResponse431Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers431 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListBidsResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -11426,6 +18690,13 @@ func ParsePlaceBidResponse(rsp *http.Response) (*PlaceBidResponse, error) {
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON408 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest Error
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -11485,6 +18756,26 @@ func ParsePlaceBidResponse(rsp *http.Response) (*PlaceBidResponse, error) {
 	}
 
 	switch {
+	case rsp.StatusCode == 408:
+		var headers PlaceBidResponse408Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers408 = &headers
+	case rsp.StatusCode == 431:
+		var headers PlaceBidResponse431Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers431 = &headers
 	case rsp.StatusCode == 503:
 		var headers PlaceBidResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -11552,6 +18843,13 @@ func ParseCancelAuctionResponse(rsp *http.Response) (*CancelAuctionResponse, err
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON408 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest Error
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -11604,6 +18902,26 @@ func ParseCancelAuctionResponse(rsp *http.Response) (*CancelAuctionResponse, err
 	}
 
 	switch {
+	case rsp.StatusCode == 408:
+		var headers CancelAuctionResponse408Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers408 = &headers
+	case rsp.StatusCode == 431:
+		var headers CancelAuctionResponse431Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers431 = &headers
 	case rsp.StatusCode == 503:
 		var headers CancelAuctionResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -11668,6 +18986,13 @@ func ParseListAuditLogResponse(rsp *http.Response) (*ListAuditLogResponse, error
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON408 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
 		var dest UriTooLong
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -11699,6 +19024,26 @@ func ParseListAuditLogResponse(rsp *http.Response) (*ListAuditLogResponse, error
 	}
 
 	switch {
+	case rsp.StatusCode == 408:
+		var headers ListAuditLogResponse408Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers408 = &headers
+	case rsp.StatusCode == 431:
+		var headers ListAuditLogResponse431Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers431 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListAuditLogResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -11738,6 +19083,13 @@ func ParseLogoutResponse(rsp *http.Response) (*LogoutResponse, error) {
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON408 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -11776,6 +19128,26 @@ func ParseLogoutResponse(rsp *http.Response) (*LogoutResponse, error) {
 	}
 
 	switch {
+	case rsp.StatusCode == 408:
+		var headers LogoutResponse408Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers408 = &headers
+	case rsp.StatusCode == 431:
+		var headers LogoutResponse431Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers431 = &headers
 	case rsp.StatusCode == 503:
 		var headers LogoutResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -11822,6 +19194,13 @@ func ParseGetMeResponse(rsp *http.Response) (*GetMeResponse, error) {
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON408 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
 		var dest UriTooLong
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -11853,6 +19232,26 @@ func ParseGetMeResponse(rsp *http.Response) (*GetMeResponse, error) {
 	}
 
 	switch {
+	case rsp.StatusCode == 408:
+		var headers GetMeResponse408Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers408 = &headers
+	case rsp.StatusCode == 431:
+		var headers GetMeResponse431Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers431 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetMeResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -11906,6 +19305,13 @@ func ParseUpdateMeResponse(rsp *http.Response) (*UpdateMeResponse, error) {
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON408 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -11951,6 +19357,26 @@ func ParseUpdateMeResponse(rsp *http.Response) (*UpdateMeResponse, error) {
 	}
 
 	switch {
+	case rsp.StatusCode == 408:
+		var headers UpdateMeResponse408Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers408 = &headers
+	case rsp.StatusCode == 431:
+		var headers UpdateMeResponse431Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers431 = &headers
 	case rsp.StatusCode == 503:
 		var headers UpdateMeResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -12004,6 +19430,13 @@ func ParseRefreshTokenResponse(rsp *http.Response) (*RefreshTokenResponse, error
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON408 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -12049,6 +19482,26 @@ func ParseRefreshTokenResponse(rsp *http.Response) (*RefreshTokenResponse, error
 	}
 
 	switch {
+	case rsp.StatusCode == 408:
+		var headers RefreshTokenResponse408Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers408 = &headers
+	case rsp.StatusCode == 431:
+		var headers RefreshTokenResponse431Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers431 = &headers
 	case rsp.StatusCode == 503:
 		var headers RefreshTokenResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -12098,6 +19551,13 @@ func ParseSendOtpResponse(rsp *http.Response) (*SendOtpResponse, error) {
 			return nil, err
 		}
 		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON408 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
@@ -12151,6 +19611,26 @@ func ParseSendOtpResponse(rsp *http.Response) (*SendOtpResponse, error) {
 	}
 
 	switch {
+	case rsp.StatusCode == 408:
+		var headers SendOtpResponse408Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers408 = &headers
+	case rsp.StatusCode == 431:
+		var headers SendOtpResponse431Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers431 = &headers
 	case rsp.StatusCode == 503:
 		var headers SendOtpResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -12211,6 +19691,13 @@ func ParseVerifyOtpResponse(rsp *http.Response) (*VerifyOtpResponse, error) {
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON408 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -12263,6 +19750,26 @@ func ParseVerifyOtpResponse(rsp *http.Response) (*VerifyOtpResponse, error) {
 	}
 
 	switch {
+	case rsp.StatusCode == 408:
+		var headers VerifyOtpResponse408Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers408 = &headers
+	case rsp.StatusCode == 431:
+		var headers VerifyOtpResponse431Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers431 = &headers
 	case rsp.StatusCode == 503:
 		var headers VerifyOtpResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -12313,6 +19820,13 @@ func ParseListCategoriesResponse(rsp *http.Response) (*ListCategoriesResponse, e
 		}
 		response.JSON400 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON408 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
 		var dest UriTooLong
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -12344,6 +19858,26 @@ func ParseListCategoriesResponse(rsp *http.Response) (*ListCategoriesResponse, e
 	}
 
 	switch {
+	case rsp.StatusCode == 408:
+		var headers ListCategoriesResponse408Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers408 = &headers
+	case rsp.StatusCode == 431:
+		var headers ListCategoriesResponse431Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers431 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListCategoriesResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -12411,6 +19945,13 @@ func ParseCreateCategoryResponse(rsp *http.Response) (*CreateCategoryResponse, e
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON408 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -12456,6 +19997,26 @@ func ParseCreateCategoryResponse(rsp *http.Response) (*CreateCategoryResponse, e
 	}
 
 	switch {
+	case rsp.StatusCode == 408:
+		var headers CreateCategoryResponse408Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers408 = &headers
+	case rsp.StatusCode == 431:
+		var headers CreateCategoryResponse431Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers431 = &headers
 	case rsp.StatusCode == 503:
 		var headers CreateCategoryResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -12509,6 +20070,13 @@ func ParseDeleteCategoryResponse(rsp *http.Response) (*DeleteCategoryResponse, e
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON408 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest Error
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -12547,6 +20115,26 @@ func ParseDeleteCategoryResponse(rsp *http.Response) (*DeleteCategoryResponse, e
 	}
 
 	switch {
+	case rsp.StatusCode == 408:
+		var headers DeleteCategoryResponse408Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers408 = &headers
+	case rsp.StatusCode == 431:
+		var headers DeleteCategoryResponse431Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers431 = &headers
 	case rsp.StatusCode == 503:
 		var headers DeleteCategoryResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -12600,6 +20188,13 @@ func ParseGetCategoryResponse(rsp *http.Response) (*GetCategoryResponse, error) 
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON408 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
 		var dest UriTooLong
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -12631,6 +20226,26 @@ func ParseGetCategoryResponse(rsp *http.Response) (*GetCategoryResponse, error) 
 	}
 
 	switch {
+	case rsp.StatusCode == 408:
+		var headers GetCategoryResponse408Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers408 = &headers
+	case rsp.StatusCode == 431:
+		var headers GetCategoryResponse431Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers431 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetCategoryResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -12698,6 +20313,13 @@ func ParseUpdateCategoryResponse(rsp *http.Response) (*UpdateCategoryResponse, e
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON408 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest Error
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -12750,8 +20372,2133 @@ func ParseUpdateCategoryResponse(rsp *http.Response) (*UpdateCategoryResponse, e
 	}
 
 	switch {
+	case rsp.StatusCode == 408:
+		var headers UpdateCategoryResponse408Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers408 = &headers
+	case rsp.StatusCode == 431:
+		var headers UpdateCategoryResponse431Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers431 = &headers
 	case rsp.StatusCode == 503:
 		var headers UpdateCategoryResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListCitiesResponse parses an HTTP response from a ListCitiesWithResponse call
+func ParseListCitiesResponse(rsp *http.Response) (*ListCitiesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListCitiesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Data    *[]ReferenceItem        `json:"data,omitempty"`
+			Meta    *map[string]interface{} `json:"meta,omitempty"`
+			Success *bool                   `json:"success,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON408 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest URITooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 408:
+		var headers ListCitiesResponse408Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers408 = &headers
+	case rsp.StatusCode == 414:
+		var headers ListCitiesResponse414Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers414 = &headers
+	case rsp.StatusCode == 431:
+		var headers ListCitiesResponse431Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers431 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListCitiesResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateCityResponse parses an HTTP response from a CreateCityWithResponse call
+func ParseCreateCityResponse(rsp *http.Response) (*CreateCityResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateCityResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest struct {
+			Data    *ReferenceItem `json:"data,omitempty"`
+			Success *bool          `json:"success,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON408 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest URITooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 408:
+		var headers CreateCityResponse408Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers408 = &headers
+	case rsp.StatusCode == 414:
+		var headers CreateCityResponse414Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers414 = &headers
+	case rsp.StatusCode == 431:
+		var headers CreateCityResponse431Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers431 = &headers
+	case rsp.StatusCode == 503:
+		var headers CreateCityResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListDistrictsResponse parses an HTTP response from a ListDistrictsWithResponse call
+func ParseListDistrictsResponse(rsp *http.Response) (*ListDistrictsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListDistrictsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Data    *[]District             `json:"data,omitempty"`
+			Meta    *map[string]interface{} `json:"meta,omitempty"`
+			Success *bool                   `json:"success,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON408 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest URITooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 408:
+		var headers ListDistrictsResponse408Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers408 = &headers
+	case rsp.StatusCode == 414:
+		var headers ListDistrictsResponse414Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers414 = &headers
+	case rsp.StatusCode == 431:
+		var headers ListDistrictsResponse431Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers431 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListDistrictsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateDistrictResponse parses an HTTP response from a CreateDistrictWithResponse call
+func ParseCreateDistrictResponse(rsp *http.Response) (*CreateDistrictResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateDistrictResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest struct {
+			Data    *District `json:"data,omitempty"`
+			Success *bool     `json:"success,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON408 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest URITooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 408:
+		var headers CreateDistrictResponse408Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers408 = &headers
+	case rsp.StatusCode == 414:
+		var headers CreateDistrictResponse414Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers414 = &headers
+	case rsp.StatusCode == 431:
+		var headers CreateDistrictResponse431Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers431 = &headers
+	case rsp.StatusCode == 503:
+		var headers CreateDistrictResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteDistrictResponse parses an HTTP response from a DeleteDistrictWithResponse call
+func ParseDeleteDistrictResponse(rsp *http.Response) (*DeleteDistrictResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteDistrictResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON408 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest URITooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 408:
+		var headers DeleteDistrictResponse408Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers408 = &headers
+	case rsp.StatusCode == 414:
+		var headers DeleteDistrictResponse414Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers414 = &headers
+	case rsp.StatusCode == 431:
+		var headers DeleteDistrictResponse431Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers431 = &headers
+	case rsp.StatusCode == 503:
+		var headers DeleteDistrictResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetDistrictResponse parses an HTTP response from a GetDistrictWithResponse call
+func ParseGetDistrictResponse(rsp *http.Response) (*GetDistrictResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetDistrictResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Data    *District `json:"data,omitempty"`
+			Success *bool     `json:"success,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON408 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest URITooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 408:
+		var headers GetDistrictResponse408Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers408 = &headers
+	case rsp.StatusCode == 414:
+		var headers GetDistrictResponse414Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers414 = &headers
+	case rsp.StatusCode == 431:
+		var headers GetDistrictResponse431Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers431 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetDistrictResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpdateDistrictResponse parses an HTTP response from a UpdateDistrictWithResponse call
+func ParseUpdateDistrictResponse(rsp *http.Response) (*UpdateDistrictResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateDistrictResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Data    *District `json:"data,omitempty"`
+			Success *bool     `json:"success,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON408 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest URITooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 408:
+		var headers UpdateDistrictResponse408Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers408 = &headers
+	case rsp.StatusCode == 414:
+		var headers UpdateDistrictResponse414Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers414 = &headers
+	case rsp.StatusCode == 431:
+		var headers UpdateDistrictResponse431Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers431 = &headers
+	case rsp.StatusCode == 503:
+		var headers UpdateDistrictResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteCityResponse parses an HTTP response from a DeleteCityWithResponse call
+func ParseDeleteCityResponse(rsp *http.Response) (*DeleteCityResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteCityResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON408 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest URITooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 408:
+		var headers DeleteCityResponse408Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers408 = &headers
+	case rsp.StatusCode == 414:
+		var headers DeleteCityResponse414Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers414 = &headers
+	case rsp.StatusCode == 431:
+		var headers DeleteCityResponse431Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers431 = &headers
+	case rsp.StatusCode == 503:
+		var headers DeleteCityResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetCityResponse parses an HTTP response from a GetCityWithResponse call
+func ParseGetCityResponse(rsp *http.Response) (*GetCityResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetCityResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Data    *ReferenceItem `json:"data,omitempty"`
+			Success *bool          `json:"success,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON408 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest URITooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 408:
+		var headers GetCityResponse408Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers408 = &headers
+	case rsp.StatusCode == 414:
+		var headers GetCityResponse414Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers414 = &headers
+	case rsp.StatusCode == 431:
+		var headers GetCityResponse431Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers431 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetCityResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpdateCityResponse parses an HTTP response from a UpdateCityWithResponse call
+func ParseUpdateCityResponse(rsp *http.Response) (*UpdateCityResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateCityResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Data    *ReferenceItem `json:"data,omitempty"`
+			Success *bool          `json:"success,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON408 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest URITooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 408:
+		var headers UpdateCityResponse408Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers408 = &headers
+	case rsp.StatusCode == 414:
+		var headers UpdateCityResponse414Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers414 = &headers
+	case rsp.StatusCode == 431:
+		var headers UpdateCityResponse431Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers431 = &headers
+	case rsp.StatusCode == 503:
+		var headers UpdateCityResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListConditionsResponse parses an HTTP response from a ListConditionsWithResponse call
+func ParseListConditionsResponse(rsp *http.Response) (*ListConditionsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListConditionsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Data    *[]ReferenceItem        `json:"data,omitempty"`
+			Meta    *map[string]interface{} `json:"meta,omitempty"`
+			Success *bool                   `json:"success,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON408 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest URITooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 408:
+		var headers ListConditionsResponse408Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers408 = &headers
+	case rsp.StatusCode == 414:
+		var headers ListConditionsResponse414Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers414 = &headers
+	case rsp.StatusCode == 431:
+		var headers ListConditionsResponse431Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers431 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListConditionsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateConditionResponse parses an HTTP response from a CreateConditionWithResponse call
+func ParseCreateConditionResponse(rsp *http.Response) (*CreateConditionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateConditionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest struct {
+			Data    *ReferenceItem `json:"data,omitempty"`
+			Success *bool          `json:"success,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON408 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest URITooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 408:
+		var headers CreateConditionResponse408Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers408 = &headers
+	case rsp.StatusCode == 414:
+		var headers CreateConditionResponse414Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers414 = &headers
+	case rsp.StatusCode == 431:
+		var headers CreateConditionResponse431Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers431 = &headers
+	case rsp.StatusCode == 503:
+		var headers CreateConditionResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteConditionResponse parses an HTTP response from a DeleteConditionWithResponse call
+func ParseDeleteConditionResponse(rsp *http.Response) (*DeleteConditionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteConditionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON408 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest URITooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 408:
+		var headers DeleteConditionResponse408Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers408 = &headers
+	case rsp.StatusCode == 414:
+		var headers DeleteConditionResponse414Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers414 = &headers
+	case rsp.StatusCode == 431:
+		var headers DeleteConditionResponse431Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers431 = &headers
+	case rsp.StatusCode == 503:
+		var headers DeleteConditionResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetConditionResponse parses an HTTP response from a GetConditionWithResponse call
+func ParseGetConditionResponse(rsp *http.Response) (*GetConditionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetConditionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Data    *ReferenceItem `json:"data,omitempty"`
+			Success *bool          `json:"success,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON408 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest URITooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 408:
+		var headers GetConditionResponse408Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers408 = &headers
+	case rsp.StatusCode == 414:
+		var headers GetConditionResponse414Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers414 = &headers
+	case rsp.StatusCode == 431:
+		var headers GetConditionResponse431Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers431 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetConditionResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpdateConditionResponse parses an HTTP response from a UpdateConditionWithResponse call
+func ParseUpdateConditionResponse(rsp *http.Response) (*UpdateConditionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateConditionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Data    *ReferenceItem `json:"data,omitempty"`
+			Success *bool          `json:"success,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON408 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest URITooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 408:
+		var headers UpdateConditionResponse408Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers408 = &headers
+	case rsp.StatusCode == 414:
+		var headers UpdateConditionResponse414Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers414 = &headers
+	case rsp.StatusCode == 431:
+		var headers UpdateConditionResponse431Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers431 = &headers
+	case rsp.StatusCode == 503:
+		var headers UpdateConditionResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -12793,6 +22540,13 @@ func ParseHealthResponse(rsp *http.Response) (*HealthResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON408 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
 		var dest UriTooLong
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -12824,6 +22578,26 @@ func ParseHealthResponse(rsp *http.Response) (*HealthResponse, error) {
 	}
 
 	switch {
+	case rsp.StatusCode == 408:
+		var headers HealthResponse408Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers408 = &headers
+	case rsp.StatusCode == 431:
+		var headers HealthResponse431Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers431 = &headers
 	case rsp.StatusCode == 503:
 		var headers HealthResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -12863,6 +22637,13 @@ func ParseLivenessResponse(rsp *http.Response) (*LivenessResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON408 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
 		var dest UriTooLong
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -12894,6 +22675,26 @@ func ParseLivenessResponse(rsp *http.Response) (*LivenessResponse, error) {
 	}
 
 	switch {
+	case rsp.StatusCode == 408:
+		var headers LivenessResponse408Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers408 = &headers
+	case rsp.StatusCode == 431:
+		var headers LivenessResponse431Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers431 = &headers
 	case rsp.StatusCode == 503:
 		var headers LivenessResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -12936,6 +22737,13 @@ func ParseReadinessResponse(rsp *http.Response) (*ReadinessResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON408 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
 		var dest UriTooLong
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -12966,6 +22774,393 @@ func ParseReadinessResponse(rsp *http.Response) (*ReadinessResponse, error) {
 
 	}
 
+	switch {
+	case rsp.StatusCode == 408:
+		var headers ReadinessResponse408Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers408 = &headers
+	case rsp.StatusCode == 431:
+		var headers ReadinessResponse431Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers431 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUploadMediaResponse parses an HTTP response from a UploadMediaWithResponse call
+func ParseUploadMediaResponse(rsp *http.Response) (*UploadMediaResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UploadMediaResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest struct {
+			Data    Media                                 `json:"data"`
+			Success UploadMedia201JSONResponseBodySuccess `json:"success"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON408 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest URITooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 408:
+		var headers UploadMediaResponse408Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers408 = &headers
+	case rsp.StatusCode == 414:
+		var headers UploadMediaResponse414Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers414 = &headers
+	case rsp.StatusCode == 431:
+		var headers UploadMediaResponse431Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers431 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteMediaResponse parses an HTTP response from a DeleteMediaWithResponse call
+func ParseDeleteMediaResponse(rsp *http.Response) (*DeleteMediaResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteMediaResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON408 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest URITooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 408:
+		var headers DeleteMediaResponse408Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers408 = &headers
+	case rsp.StatusCode == 414:
+		var headers DeleteMediaResponse414Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers414 = &headers
+	case rsp.StatusCode == 431:
+		var headers DeleteMediaResponse431Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers431 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetMediaResponse parses an HTTP response from a GetMediaWithResponse call
+func ParseGetMediaResponse(rsp *http.Response) (*GetMediaResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetMediaResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Data    Media                              `json:"data"`
+			Success GetMedia200JSONResponseBodySuccess `json:"success"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON408 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest URITooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 408:
+		var headers GetMediaResponse408Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers408 = &headers
+	case rsp.StatusCode == 414:
+		var headers GetMediaResponse414Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers414 = &headers
+	case rsp.StatusCode == 431:
+		var headers GetMediaResponse431Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers431 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetMediaResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
 	return response, nil
 }
 
@@ -12989,6 +23184,13 @@ func ParseGetOpenApiResponse(rsp *http.Response) (*GetOpenApiResponse, error) {
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON408 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
 		var dest UriTooLong
@@ -13021,6 +23223,26 @@ func ParseGetOpenApiResponse(rsp *http.Response) (*GetOpenApiResponse, error) {
 	}
 
 	switch {
+	case rsp.StatusCode == 408:
+		var headers GetOpenApiResponse408Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers408 = &headers
+	case rsp.StatusCode == 431:
+		var headers GetOpenApiResponse431Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers431 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetOpenApiResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -13085,6 +23307,13 @@ func ParseListOrdersResponse(rsp *http.Response) (*ListOrdersResponse, error) {
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON408 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
 		var dest UriTooLong
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -13116,6 +23345,26 @@ func ParseListOrdersResponse(rsp *http.Response) (*ListOrdersResponse, error) {
 	}
 
 	switch {
+	case rsp.StatusCode == 408:
+		var headers ListOrdersResponse408Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers408 = &headers
+	case rsp.StatusCode == 431:
+		var headers ListOrdersResponse431Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers431 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListOrdersResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -13182,6 +23431,13 @@ func ParsePlaceOrderResponse(rsp *http.Response) (*PlaceOrderResponse, error) {
 			return nil, err
 		}
 		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON408 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest Error
@@ -13252,6 +23508,26 @@ func ParsePlaceOrderResponse(rsp *http.Response) (*PlaceOrderResponse, error) {
 			headers.IdempotentReplayed = &value
 		}
 		response.Headers201 = &headers
+	case rsp.StatusCode == 408:
+		var headers PlaceOrderResponse408Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers408 = &headers
+	case rsp.StatusCode == 431:
+		var headers PlaceOrderResponse431Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers431 = &headers
 	case rsp.StatusCode == 503:
 		var headers PlaceOrderResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -13305,6 +23581,13 @@ func ParseGetOrderResponse(rsp *http.Response) (*GetOrderResponse, error) {
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON408 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
 		var dest UriTooLong
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -13336,6 +23619,26 @@ func ParseGetOrderResponse(rsp *http.Response) (*GetOrderResponse, error) {
 	}
 
 	switch {
+	case rsp.StatusCode == 408:
+		var headers GetOrderResponse408Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers408 = &headers
+	case rsp.StatusCode == 431:
+		var headers GetOrderResponse431Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers431 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetOrderResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -13403,6 +23706,13 @@ func ParseCancelOrderResponse(rsp *http.Response) (*CancelOrderResponse, error) 
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON408 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest Error
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -13455,6 +23765,26 @@ func ParseCancelOrderResponse(rsp *http.Response) (*CancelOrderResponse, error) 
 	}
 
 	switch {
+	case rsp.StatusCode == 408:
+		var headers CancelOrderResponse408Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers408 = &headers
+	case rsp.StatusCode == 431:
+		var headers CancelOrderResponse431Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers431 = &headers
 	case rsp.StatusCode == 503:
 		var headers CancelOrderResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -13522,6 +23852,13 @@ func ParseConfirmOrderResponse(rsp *http.Response) (*ConfirmOrderResponse, error
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON408 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest Error
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -13574,6 +23911,26 @@ func ParseConfirmOrderResponse(rsp *http.Response) (*ConfirmOrderResponse, error
 	}
 
 	switch {
+	case rsp.StatusCode == 408:
+		var headers ConfirmOrderResponse408Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers408 = &headers
+	case rsp.StatusCode == 431:
+		var headers ConfirmOrderResponse431Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers431 = &headers
 	case rsp.StatusCode == 503:
 		var headers ConfirmOrderResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -13641,6 +23998,13 @@ func ParseDeliverOrderResponse(rsp *http.Response) (*DeliverOrderResponse, error
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON408 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest Error
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -13693,6 +24057,26 @@ func ParseDeliverOrderResponse(rsp *http.Response) (*DeliverOrderResponse, error
 	}
 
 	switch {
+	case rsp.StatusCode == 408:
+		var headers DeliverOrderResponse408Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers408 = &headers
+	case rsp.StatusCode == 431:
+		var headers DeliverOrderResponse431Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers431 = &headers
 	case rsp.StatusCode == 503:
 		var headers DeliverOrderResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -13760,6 +24144,13 @@ func ParseMarkOrderPaidResponse(rsp *http.Response) (*MarkOrderPaidResponse, err
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON408 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest Error
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -13812,6 +24203,26 @@ func ParseMarkOrderPaidResponse(rsp *http.Response) (*MarkOrderPaidResponse, err
 	}
 
 	switch {
+	case rsp.StatusCode == 408:
+		var headers MarkOrderPaidResponse408Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers408 = &headers
+	case rsp.StatusCode == 431:
+		var headers MarkOrderPaidResponse431Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers431 = &headers
 	case rsp.StatusCode == 503:
 		var headers MarkOrderPaidResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -13879,6 +24290,13 @@ func ParseShipOrderResponse(rsp *http.Response) (*ShipOrderResponse, error) {
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON408 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest Error
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -13931,6 +24349,26 @@ func ParseShipOrderResponse(rsp *http.Response) (*ShipOrderResponse, error) {
 	}
 
 	switch {
+	case rsp.StatusCode == 408:
+		var headers ShipOrderResponse408Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers408 = &headers
+	case rsp.StatusCode == 431:
+		var headers ShipOrderResponse431Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers431 = &headers
 	case rsp.StatusCode == 503:
 		var headers ShipOrderResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -13995,6 +24433,13 @@ func ParseListProductsResponse(rsp *http.Response) (*ListProductsResponse, error
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON408 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
 		var dest UriTooLong
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -14026,6 +24471,26 @@ func ParseListProductsResponse(rsp *http.Response) (*ListProductsResponse, error
 	}
 
 	switch {
+	case rsp.StatusCode == 408:
+		var headers ListProductsResponse408Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers408 = &headers
+	case rsp.StatusCode == 431:
+		var headers ListProductsResponse431Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers431 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListProductsResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -14086,6 +24551,13 @@ func ParseCreateProductResponse(rsp *http.Response) (*CreateProductResponse, err
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON408 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest Error
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -14138,6 +24610,26 @@ func ParseCreateProductResponse(rsp *http.Response) (*CreateProductResponse, err
 	}
 
 	switch {
+	case rsp.StatusCode == 408:
+		var headers CreateProductResponse408Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers408 = &headers
+	case rsp.StatusCode == 431:
+		var headers CreateProductResponse431Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers431 = &headers
 	case rsp.StatusCode == 503:
 		var headers CreateProductResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -14191,6 +24683,13 @@ func ParseGetProductBySlugResponse(rsp *http.Response) (*GetProductBySlugRespons
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON408 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
 		var dest UriTooLong
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -14222,6 +24721,26 @@ func ParseGetProductBySlugResponse(rsp *http.Response) (*GetProductBySlugRespons
 	}
 
 	switch {
+	case rsp.StatusCode == 408:
+		var headers GetProductBySlugResponse408Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers408 = &headers
+	case rsp.StatusCode == 431:
+		var headers GetProductBySlugResponse431Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers431 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetProductBySlugResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -14275,6 +24794,13 @@ func ParseArchiveProductResponse(rsp *http.Response) (*ArchiveProductResponse, e
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON408 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest Error
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -14313,6 +24839,26 @@ func ParseArchiveProductResponse(rsp *http.Response) (*ArchiveProductResponse, e
 	}
 
 	switch {
+	case rsp.StatusCode == 408:
+		var headers ArchiveProductResponse408Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers408 = &headers
+	case rsp.StatusCode == 431:
+		var headers ArchiveProductResponse431Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers431 = &headers
 	case rsp.StatusCode == 503:
 		var headers ArchiveProductResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -14366,6 +24912,13 @@ func ParseGetProductResponse(rsp *http.Response) (*GetProductResponse, error) {
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON408 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
 		var dest UriTooLong
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -14397,6 +24950,26 @@ func ParseGetProductResponse(rsp *http.Response) (*GetProductResponse, error) {
 	}
 
 	switch {
+	case rsp.StatusCode == 408:
+		var headers GetProductResponse408Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers408 = &headers
+	case rsp.StatusCode == 431:
+		var headers GetProductResponse431Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers431 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetProductResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -14464,6 +25037,13 @@ func ParseUpdateProductResponse(rsp *http.Response) (*UpdateProductResponse, err
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON408 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest Error
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -14516,6 +25096,26 @@ func ParseUpdateProductResponse(rsp *http.Response) (*UpdateProductResponse, err
 	}
 
 	switch {
+	case rsp.StatusCode == 408:
+		var headers UpdateProductResponse408Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers408 = &headers
+	case rsp.StatusCode == 431:
+		var headers UpdateProductResponse431Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers431 = &headers
 	case rsp.StatusCode == 503:
 		var headers UpdateProductResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -14583,6 +25183,13 @@ func ParseApproveProductResponse(rsp *http.Response) (*ApproveProductResponse, e
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON408 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest Error
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -14635,6 +25242,26 @@ func ParseApproveProductResponse(rsp *http.Response) (*ApproveProductResponse, e
 	}
 
 	switch {
+	case rsp.StatusCode == 408:
+		var headers ApproveProductResponse408Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers408 = &headers
+	case rsp.StatusCode == 431:
+		var headers ApproveProductResponse431Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers431 = &headers
 	case rsp.StatusCode == 503:
 		var headers ApproveProductResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -14702,6 +25329,13 @@ func ParseRejectProductResponse(rsp *http.Response) (*RejectProductResponse, err
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON408 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest Error
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -14754,8 +25388,725 @@ func ParseRejectProductResponse(rsp *http.Response) (*RejectProductResponse, err
 	}
 
 	switch {
+	case rsp.StatusCode == 408:
+		var headers RejectProductResponse408Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers408 = &headers
+	case rsp.StatusCode == 431:
+		var headers RejectProductResponse431Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers431 = &headers
 	case rsp.StatusCode == 503:
 		var headers RejectProductResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListSizesResponse parses an HTTP response from a ListSizesWithResponse call
+func ParseListSizesResponse(rsp *http.Response) (*ListSizesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListSizesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Data    *[]ReferenceItem        `json:"data,omitempty"`
+			Meta    *map[string]interface{} `json:"meta,omitempty"`
+			Success *bool                   `json:"success,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON408 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest URITooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 408:
+		var headers ListSizesResponse408Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers408 = &headers
+	case rsp.StatusCode == 414:
+		var headers ListSizesResponse414Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers414 = &headers
+	case rsp.StatusCode == 431:
+		var headers ListSizesResponse431Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers431 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListSizesResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateSizeResponse parses an HTTP response from a CreateSizeWithResponse call
+func ParseCreateSizeResponse(rsp *http.Response) (*CreateSizeResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateSizeResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest struct {
+			Data    *ReferenceItem `json:"data,omitempty"`
+			Success *bool          `json:"success,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON408 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest URITooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 408:
+		var headers CreateSizeResponse408Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers408 = &headers
+	case rsp.StatusCode == 414:
+		var headers CreateSizeResponse414Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers414 = &headers
+	case rsp.StatusCode == 431:
+		var headers CreateSizeResponse431Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers431 = &headers
+	case rsp.StatusCode == 503:
+		var headers CreateSizeResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteSizeResponse parses an HTTP response from a DeleteSizeWithResponse call
+func ParseDeleteSizeResponse(rsp *http.Response) (*DeleteSizeResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteSizeResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON408 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest URITooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 408:
+		var headers DeleteSizeResponse408Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers408 = &headers
+	case rsp.StatusCode == 414:
+		var headers DeleteSizeResponse414Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers414 = &headers
+	case rsp.StatusCode == 431:
+		var headers DeleteSizeResponse431Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers431 = &headers
+	case rsp.StatusCode == 503:
+		var headers DeleteSizeResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetSizeResponse parses an HTTP response from a GetSizeWithResponse call
+func ParseGetSizeResponse(rsp *http.Response) (*GetSizeResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetSizeResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Data    *ReferenceItem `json:"data,omitempty"`
+			Success *bool          `json:"success,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON408 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest URITooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 408:
+		var headers GetSizeResponse408Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers408 = &headers
+	case rsp.StatusCode == 414:
+		var headers GetSizeResponse414Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers414 = &headers
+	case rsp.StatusCode == 431:
+		var headers GetSizeResponse431Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers431 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetSizeResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpdateSizeResponse parses an HTTP response from a UpdateSizeWithResponse call
+func ParseUpdateSizeResponse(rsp *http.Response) (*UpdateSizeResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateSizeResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Data    *ReferenceItem `json:"data,omitempty"`
+			Success *bool          `json:"success,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON408 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest URITooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 408:
+		var headers UpdateSizeResponse408Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers408 = &headers
+	case rsp.StatusCode == 414:
+		var headers UpdateSizeResponse414Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers414 = &headers
+	case rsp.StatusCode == 431:
+		var headers UpdateSizeResponse431Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers431 = &headers
+	case rsp.StatusCode == 503:
+		var headers UpdateSizeResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -14818,6 +26169,13 @@ func ParseListUsersResponse(rsp *http.Response) (*ListUsersResponse, error) {
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON408 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
 		var dest UriTooLong
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -14849,6 +26207,26 @@ func ParseListUsersResponse(rsp *http.Response) (*ListUsersResponse, error) {
 	}
 
 	switch {
+	case rsp.StatusCode == 408:
+		var headers ListUsersResponse408Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers408 = &headers
+	case rsp.StatusCode == 431:
+		var headers ListUsersResponse431Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers431 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListUsersResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -14909,6 +26287,13 @@ func ParseGetUserResponse(rsp *http.Response) (*GetUserResponse, error) {
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON408 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
 		var dest UriTooLong
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -14940,6 +26325,26 @@ func ParseGetUserResponse(rsp *http.Response) (*GetUserResponse, error) {
 	}
 
 	switch {
+	case rsp.StatusCode == 408:
+		var headers GetUserResponse408Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers408 = &headers
+	case rsp.StatusCode == 431:
+		var headers GetUserResponse431Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers431 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetUserResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -15007,6 +26412,13 @@ func ParseUpdateUserResponse(rsp *http.Response) (*UpdateUserResponse, error) {
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON408 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest Error
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -15059,6 +26471,26 @@ func ParseUpdateUserResponse(rsp *http.Response) (*UpdateUserResponse, error) {
 	}
 
 	switch {
+	case rsp.StatusCode == 408:
+		var headers UpdateUserResponse408Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers408 = &headers
+	case rsp.StatusCode == 431:
+		var headers UpdateUserResponse431Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers431 = &headers
 	case rsp.StatusCode == 503:
 		var headers UpdateUserResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
