@@ -12,8 +12,11 @@ help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: run
-run: ## Run the server on the in-memory store with demo data on port 3000
-	DEMO_DATA=$${DEMO_DATA:-true} $(GO) run -ldflags "$(LDFLAGS)" ./cmd/server
+run: ## Run the server on the in-memory store with demo data on port 3000 (Ctrl-C stops it cleanly)
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/server ./cmd/server
+	@# exec: the server itself receives Ctrl-C, shuts down and exits 0, so make reports no error
+	@# (go run would exit 1 after an interrupt whatever the server's status).
+	DEMO_DATA=$${DEMO_DATA:-true} exec ./bin/server
 
 .PHONY: build
 build: ## Build the binaries into bin/
@@ -51,13 +54,19 @@ cover-all: ## Coverage of domain, app and adapters by the whole suite (acceptanc
 		for (g in gt) printf "all of %-21s %5.1f%%\n", g, 100 * gc[g] / gt[g] }'  coverage-all.out
 
 .PHONY: generate
-generate: ## Regenerate the mocks from the ports
-	$(GO) generate ./ports/...
+generate: ## Regenerate the mocks from the ports and the API client from the served openapi.json
+	$(GO) generate ./ports/... ./acceptance/apiclient/...
+
+GENERATED := mocks acceptance/apiclient/client.gen.go acceptance/apiclient/openapi.json
 
 .PHONY: check-generate
-check-generate: generate ## Fail if generated code is out of date
-	@git diff --exit-code -- mocks || (echo "mocks are stale: run make generate and commit"; exit 1)
-	@test -z "$$(git status --porcelain -- mocks)" || (echo "untracked generated files: run make generate and commit"; git status --porcelain -- mocks; exit 1)
+check-generate: generate ## Fail if generated code (mocks, API client) is out of date
+	@git diff --exit-code -- $(GENERATED) || (echo "generated code is stale: run make generate and commit"; exit 1)
+	@test -z "$$(git status --porcelain -- $(GENERATED))" || (echo "untracked generated files: run make generate and commit"; git status --porcelain -- $(GENERATED); exit 1)
+
+.PHONY: vendor-apidocs
+vendor-apidocs: ## Re-vendor the /api/docs renderer (swagger-ui-dist, version pinned in the script) from npm
+	adapters/http/apidocs/vendor.sh
 
 .PHONY: lint
 lint: ## gofmt and go vet

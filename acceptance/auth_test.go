@@ -164,13 +164,18 @@ func TestSignIn(t *testing.T) {
 				t.Fatalf("PATCH /me = %s", r)
 			}
 			for _, bad := range []any{map[string]any{"firstName": ""}, map[string]any{"firstName": strings.Repeat("x", 101)},
-				map[string]any{"firstName": 5}, map[string]any{"role": "ADMIN"}, map[string]any{"firstName": nil}} {
+				map[string]any{"firstName": 5}, map[string]any{"role": "ADMIN"}, map[string]any{"status": "ACTIVE"}} {
 				if r := e.Patch(t, "/api/v1/auth/me", s.AccessToken, bad); r.Status != http.StatusBadRequest {
 					t.Errorf("PATCH /me %v = %s, want 400", bad, r)
 				}
 			}
 			if r := e.Get(t, "/api/v1/auth/me", s.AccessToken); r.Data()["firstName"] != "Dilnoza" || r.Data()["role"] != "USER" {
 				t.Errorf("after refused edits: %s, want the names unchanged and role USER", r)
+			}
+			// null clears a name (API.md section 8); the other one stays.
+			if r := e.Patch(t, "/api/v1/auth/me", s.AccessToken, map[string]any{"firstName": nil}); r.Status != http.StatusOK ||
+				r.Data()["firstName"] != nil || r.Data()["lastName"] != "Karimova" {
+				t.Errorf("PATCH /me firstName null = %s, want it cleared and lastName kept", r)
 			}
 		})
 

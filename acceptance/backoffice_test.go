@@ -53,7 +53,7 @@ func (o *office) promote(t *testing.T, s testenv.Session, role string) testenv.S
 func (o *office) listing(t *testing.T, title string) string {
 	t.Helper()
 	r := o.e.Post(t, "/api/v1/products", o.seller.AccessToken, map[string]any{"title": title, "price": 1000, "quantity": 5,
-		"categoryId": o.categoryID})
+		"categoryId": o.categoryID, "conditionId": freshestID, "sizeId": smallID})
 	return mustCreate(t, r, "product")["id"].(string)
 }
 

@@ -26,7 +26,7 @@ func TestCachedProductPagesShowEveryWriteAtOnce(t *testing.T) {
 			seller := e.SignIn(t, sellerPhone)
 			mod := makeModerator(t, e, moderatorPhone)
 			cat := mustCreate(t, e.Post(t, "/api/v1/categories", admin.AccessToken, map[string]any{"name": "Roses"}), "category")
-			p := mustCreate(t, e.Post(t, "/api/v1/products", seller.AccessToken, map[string]any{"title": "Roses", "price": 100, "categoryId": cat["id"]}), "product")
+			p := mustCreate(t, e.Post(t, "/api/v1/products", seller.AccessToken, map[string]any{"title": "Roses", "price": 100, "categoryId": cat["id"], "conditionId": freshestID, "sizeId": smallID}), "product")
 			id := p["id"].(string)
 			steps := []struct {
 				name  string
@@ -103,7 +103,7 @@ func TestTwoInstancesOnOneDatabaseSeeEachOthersWritesWithinASecond(t *testing.T)
 
 	admin := a.SignIn(t, adminPhone)
 	cat := mustCreate(t, a.Post(t, "/api/v1/categories", admin.AccessToken, map[string]any{"name": "Shared"}), "category")
-	p := mustCreate(t, a.Post(t, "/api/v1/products", admin.AccessToken, map[string]any{"title": "Peonies", "price": 100, "categoryId": cat["id"]}), "product")
+	p := mustCreate(t, a.Post(t, "/api/v1/products", admin.AccessToken, map[string]any{"title": "Peonies", "price": 100, "categoryId": cat["id"], "conditionId": freshestID, "sizeId": smallID}), "product")
 	id := p["id"].(string)
 
 	// Instance B caches the product. The creation's notification may

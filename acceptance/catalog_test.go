@@ -91,15 +91,14 @@ func TestCatalog(t *testing.T) {
 		t.Run("a seller lists a product that waits for moderation, hidden from others", func(t *testing.T) {
 			pending = mustCreate(t, e.Post(t, "/api/v1/products", seller.AccessToken, map[string]any{
 				"title": "Qizil atirgul o‘zbek", "description": "Fresh", "price": 150000, "quantity": 3,
-				"categoryId": roses["id"], "images": []map[string]any{{"url": "https://img.uz/2.jpg", "position": 2}, {"url": "https://img.uz/1.jpg", "position": 1}},
+				"categoryId": roses["id"], "conditionId": freshestID, "sizeId": smallID, "images": []map[string]any{},
 			}), "product")
 			if pending["status"] != "PENDING" || pending["slug"] != "qizil-atirgul-o-zbek" || pending["sellerId"] != seller.UserID ||
 				pending["currency"] != "UZS" || pending["rejectionReason"] != nil {
 				t.Errorf("created = %v, want PENDING, slug qizil-atirgul-o-zbek, UZS, by the seller", pending)
 			}
-			imgs := pending["images"].([]any)
-			if len(imgs) != 2 || imgs[0].(map[string]any)["position"] != 1.0 {
-				t.Errorf("images = %v, want two ordered by position", imgs)
+			if imgs := pending["images"].([]any); len(imgs) != 0 {
+				t.Errorf("images = %v, want none (photos are tested in media_test.go)", imgs)
 			}
 			id := pending["id"].(string)
 			for _, who := range []struct {
@@ -166,7 +165,7 @@ func TestCatalog(t *testing.T) {
 		})
 
 		t.Run("same title: the same seller gets a conflict, another seller a suffixed slug", func(t *testing.T) {
-			body := map[string]any{"title": "QIZIL atirgul o‘zbek", "price": 1000, "categoryId": roses["id"]}
+			body := map[string]any{"title": "QIZIL atirgul o‘zbek", "price": 1000, "categoryId": roses["id"], "conditionId": freshestID, "sizeId": smallID}
 			if r := e.Post(t, "/api/v1/products", seller.AccessToken, body); r.Status != http.StatusConflict || r.ErrorCode() != "CONFLICT" {
 				t.Errorf("same seller, same title = %s, want 409 CONFLICT", r)
 			}
@@ -183,7 +182,7 @@ func TestCatalog(t *testing.T) {
 				qty   int
 				cat   any
 			}{{"Красные розы", 90000, 2, roses["id"]}, {"White tulips", 50000, 0, flowers["id"]}, {"Clay pot", 20000, 5, pots["id"]}} {
-				r := mustCreate(t, e.Post(t, "/api/v1/products", admin.AccessToken, map[string]any{"title": p.title, "price": p.price, "quantity": p.qty, "categoryId": p.cat}), "staff product")
+				r := mustCreate(t, e.Post(t, "/api/v1/products", admin.AccessToken, map[string]any{"title": p.title, "price": p.price, "quantity": p.qty, "categoryId": p.cat, "conditionId": freshestID, "sizeId": smallID}), "staff product")
 				if r["status"] != "ACTIVE" {
 					t.Errorf("staff product %d status = %v, want ACTIVE", i, r["status"])
 				}
@@ -230,7 +229,7 @@ func TestCatalog(t *testing.T) {
 
 		t.Run("hostile product bodies are 400 and store nothing", func(t *testing.T) {
 			base := func() map[string]any {
-				return map[string]any{"title": "Peonies", "price": 1000, "categoryId": roses["id"]}
+				return map[string]any{"title": "Peonies", "price": 1000, "categoryId": roses["id"], "conditionId": freshestID, "sizeId": smallID}
 			}
 			with := func(k string, v any) map[string]any { b := base(); b[k] = v; return b }
 			for name, body := range map[string]any{
@@ -248,7 +247,7 @@ func TestCatalog(t *testing.T) {
 				"server-owned seller": with("sellerId", seller.UserID),
 				"server-owned slug":   with("slug", "mine"),
 				"bad category id":     with("categoryId", "roses"),
-				"ftp image":           with("images", []map[string]any{{"url": "ftp://x.uz/a.jpg", "position": 0}}),
+				"image by url":        with("images", []map[string]any{{"url": "ftp://x.uz/a.jpg", "position": 0}}),
 				"11 images": with("images", func() []map[string]any {
 					var out []map[string]any
 					for i := 0; i < 11; i++ {
@@ -282,7 +281,7 @@ func TestCatalog(t *testing.T) {
 			if r.Status != http.StatusOK || r.Data()["isActive"] != false {
 				t.Fatalf("deactivate = %s", r)
 			}
-			if r := e.Post(t, "/api/v1/products", seller.AccessToken, map[string]any{"title": "Pot", "price": 1, "categoryId": pots["id"]}); r.Status != http.StatusNotFound {
+			if r := e.Post(t, "/api/v1/products", seller.AccessToken, map[string]any{"title": "Pot", "price": 1, "categoryId": pots["id"], "conditionId": freshestID, "sizeId": smallID}); r.Status != http.StatusNotFound {
 				t.Errorf("product in an inactive category = %s, want 404", r)
 			}
 			if r := e.Get(t, "/api/v1/categories/"+pots["id"].(string), ""); r.Status != http.StatusNotFound {
@@ -310,7 +309,7 @@ func TestCatalog(t *testing.T) {
 		})
 
 		t.Run("a seller archives a listing; it disappears for everyone else", func(t *testing.T) {
-			p := mustCreate(t, e.Post(t, "/api/v1/products", admin.AccessToken, map[string]any{"title": "Lilies", "price": 7000, "categoryId": roses["id"]}), "product")
+			p := mustCreate(t, e.Post(t, "/api/v1/products", admin.AccessToken, map[string]any{"title": "Lilies", "price": 7000, "categoryId": roses["id"], "conditionId": freshestID, "sizeId": smallID}), "product")
 			id := p["id"].(string)
 			if r := e.Delete(t, "/api/v1/products/"+id, seller.AccessToken); r.Status != http.StatusForbidden {
 				t.Errorf("archive by a non-owner = %s, want 403", r)
@@ -348,7 +347,7 @@ func TestTwoSellersRacingForOneTitleAndSlug(t *testing.T) {
 				defer wg.Done()
 				<-start
 				// Every seller sends the same listing twice at once.
-				results[i] = e.Post(t, "/api/v1/products", sellers[i/2].AccessToken, map[string]any{"title": "Spring bouquet", "price": 1000, "categoryId": cat["id"]})
+				results[i] = e.Post(t, "/api/v1/products", sellers[i/2].AccessToken, map[string]any{"title": "Spring bouquet", "price": 1000, "categoryId": cat["id"], "conditionId": freshestID, "sizeId": smallID})
 			}()
 		}
 		close(start)
@@ -381,7 +380,7 @@ func TestASellerCannotArchiveAListingWithAnOpenOrder(t *testing.T) {
 		seller := e.SignIn(t, sellerPhone)
 		buyer := e.SignIn(t, shopperPhone)
 		cat := mustCreate(t, e.Post(t, "/api/v1/categories", admin.AccessToken, map[string]any{"name": "Orders"}), "category")
-		p := mustCreate(t, e.Post(t, "/api/v1/products", seller.AccessToken, map[string]any{"title": "Ordered roses", "price": 1000, "quantity": 3, "categoryId": cat["id"]}), "product")
+		p := mustCreate(t, e.Post(t, "/api/v1/products", seller.AccessToken, map[string]any{"title": "Ordered roses", "price": 1000, "quantity": 3, "categoryId": cat["id"], "conditionId": freshestID, "sizeId": smallID}), "product")
 		id := p["id"].(string)
 		if r := e.Post(t, "/api/v1/products/"+id+"/approve", admin.AccessToken, nil); r.Status != http.StatusOK {
 			t.Fatalf("approve = %s", r)

@@ -92,8 +92,8 @@ func TestPlacingOrders(t *testing.T) {
 					t.Errorf("%s = %q, want RFC 3339 UTC", k, s)
 				}
 			}
-			if len(d) != 16 {
-				t.Errorf("order has %d fields, want the 16 of API.md section 5: %v", len(d), d)
+			if len(d) != 18 || d["cancelReason"] != nil || d["cancelledBy"] != nil {
+				t.Errorf("order has %d fields, want the 18 of API.md section 5 (cancelReason and cancelledBy null): %v", len(d), d)
 			}
 			if got := m.stock(t, pid); got != 3 {
 				t.Errorf("stock after ordering 2 of 5 = %d, want 3", got)

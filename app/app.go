@@ -42,6 +42,15 @@ type Config struct {
 	// auction's end moves the end to now + window; 0 turns that off.
 	// cmd/server passes AUCTION_ANTI_SNIPE_WINDOW (default 2m).
 	AuctionAntiSnipeWindow time.Duration
+	// MediaConcurrency is how many uploads are decoded at once; 0 means
+	// DefaultMediaConcurrency. Decoding a photo takes tens of megabytes.
+	MediaConcurrency int
+	// MediaQueue is how many more uploads may wait for their turn before
+	// the next is refused with media.ErrBusy; 0 means DefaultMediaQueue.
+	MediaQueue int
+	// MediaUploadsPerHour is each user's limit of accepted uploads per
+	// hour; 0 means media.UploadsPerHour.
+	MediaUploadsPerHour int
 	// PushNotifications queues a push delivery with every notification;
 	// cmd/server turns it on when PUSH_WEBHOOK_URL is set.
 	PushNotifications bool
@@ -71,6 +80,12 @@ type Deps struct {
 	// Projections write rows that commit with the events of every
 	// transaction (see Projection); the core adds its own.
 	Projections []Projection
+	// MediaStore keeps photo bytes and Images re-encodes uploads; left
+	// nil, uploads answer domain.ErrUnavailable.
+	MediaStore ports.MediaStore
+	Images     ports.ImageProcessor
+	// MediaMetrics counts uploads.
+	MediaMetrics ports.MediaMetrics
 }
 
 // App is the application core: one service per area, and the relay that
@@ -83,6 +98,8 @@ type App struct {
 	Auctions *AuctionService
 	Users    *UserService
 	Audit    *AuditService
+	// Reference serves the reference lists from a copy in memory.
+	Reference *ReferenceService
 	// Notifications serves users' inboxes; Streams wakes their live
 	// streams.
 	Notifications *NotificationService
@@ -90,6 +107,8 @@ type App struct {
 	// Events must be the store's EventSink (SetEventSink) before the
 	// store commits anything, and hears other instances' events too.
 	Events *Relay
+	// Media handles photo uploads; it needs Deps.MediaStore and Images.
+	Media *MediaService
 
 	tx    ports.Transactor
 	repos ports.Repos
@@ -127,6 +146,15 @@ func New(d Deps) (*App, error) {
 	if d.Reporter == nil {
 		d.Reporter = nopReporter{}
 	}
+	if d.MediaStore == nil {
+		d.MediaStore = nopMediaStore{}
+	}
+	if d.Images == nil {
+		d.Images = nopImages{}
+	}
+	if d.MediaMetrics == nil {
+		d.MediaMetrics = nopMediaMetrics{}
+	}
 	if d.Config.AuctionMinDuration == 0 {
 		d.Config.AuctionMinDuration = DefaultAuctionMinDuration
 	}
@@ -138,21 +166,25 @@ func New(d Deps) (*App, error) {
 	d.Tx = &projectingTx{inner: d.Tx, projections: append([]Projection{auditProjection(d.Clock),
 		notificationProjection(d.Clock, d.Config.PushNotifications)}, d.Projections...)}
 	r := d.Repos
+	refs := newReferenceService(d.Tx, r.Reference, d.Clock)
+	relay.Subscribe("reference-cache", refs.invalidateOnChange)
 	return &App{
-		Auth:     newAuthService(d.Tx, r.Users, r.Challenges, r.Sessions, d.Clock, d.SMS, d.Tokens, d.Metrics, d.Config),
-		Health:   newHealthService(d.Pinger),
-		Catalog:  newCatalogService(d.Tx, r.Categories, r.Products, d.Clock, d.Config.ProductModeration),
-		Orders:   newOrderService(d.Tx, r.Orders, d.Clock),
-		Auctions: newAuctionService(d.Tx, r.Auctions, d.Clock, d.Config),
-		Users:    &UserService{tx: d.Tx, users: r.Users, clock: d.Clock},
-		Audit:    &AuditService{log: r.Audit},
-		Events:   relay,
+		Auth:      newAuthService(d.Tx, r.Users, r.Challenges, r.Sessions, d.Clock, d.SMS, d.Tokens, d.Metrics, d.Config),
+		Health:    newHealthService(d.Pinger),
+		Catalog:   newCatalogService(d.Tx, r.Categories, r.Products, r.Media, d.Clock, d.Config.ProductModeration, refs),
+		Reference: refs,
+		Orders:    newOrderService(d.Tx, r.Orders, d.Clock),
+		Auctions:  newAuctionService(d.Tx, r.Auctions, d.Clock, d.Config),
+		Users:     &UserService{tx: d.Tx, users: r.Users, clock: d.Clock},
+		Audit:     &AuditService{log: r.Audit},
+		Media:     newMediaService(r.Media, d.MediaStore, d.Images, d.Clock, d.MediaMetrics, d.Config),
+		Events:    relay,
+		tx:        d.Tx,
+		repos:     d.Repos,
+		clock:     d.Clock,
 
 		Notifications: newNotificationService(r.Notifications, r.Users, r.Sessions, d.Clock),
 		Streams:       streams,
-		tx:            d.Tx,
-		repos:         d.Repos,
-		clock:         d.Clock,
 	}, nil
 }
 

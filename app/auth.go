@@ -258,7 +258,7 @@ func (s *AuthService) Authenticate(ctx context.Context, accessToken string) (use
 		// read its session just before the block committed.
 		return user.Actor{}, auth.ErrSessionEnded
 	}
-	return user.Actor{UserID: u.ID(), SessionID: sess.ID(), Role: u.Role()}, nil
+	return user.Actor{UserID: u.ID(), SessionID: sess.ID(), Role: u.Role(), Language: u.Language()}, nil
 }
 
 // unauthenticated turns a missing session or user into a 401 and passes

@@ -7,6 +7,7 @@ import (
 	"github.com/secondbloom/marketplace/domain"
 	"github.com/secondbloom/marketplace/domain/category"
 	"github.com/secondbloom/marketplace/domain/event"
+	"github.com/secondbloom/marketplace/domain/i18n"
 	"github.com/secondbloom/marketplace/domain/product"
 	"github.com/secondbloom/marketplace/domain/slug"
 	"github.com/secondbloom/marketplace/domain/user"
@@ -44,14 +45,17 @@ type CatalogService struct {
 	tx         ports.Transactor
 	categories ports.CategoryRepository
 	products   ports.ProductRepository
+	media      ports.MediaRepository
 	clock      ports.Clock
+	refs       *ReferenceService
 	moderation bool
 }
 
 func newCatalogService(tx ports.Transactor, categories ports.CategoryRepository, products ports.ProductRepository,
-	clock ports.Clock, moderation bool,
+	media ports.MediaRepository, clock ports.Clock, moderation bool, refs *ReferenceService,
 ) *CatalogService {
-	return &CatalogService{tx: tx, categories: categories, products: products, clock: clock, moderation: moderation}
+	return &CatalogService{tx: tx, categories: categories, products: products, media: media, clock: clock,
+		moderation: moderation, refs: refs}
 }
 
 // categoryEvent and productEvent describe a catalogue write for the
@@ -123,7 +127,7 @@ func categoryFields(c *category.Category) map[string]any {
 
 // NewCategory are the values of a category to create.
 type NewCategory struct {
-	Name     string
+	Name     i18n.Localized
 	ParentID string
 	Position int
 }
@@ -146,7 +150,7 @@ func (s *CatalogService) CreateCategory(ctx context.Context, by user.Actor, nc N
 			return nil, err
 		}
 	}
-	base := slug.Make(nc.Name, "category")
+	base := slug.Make(nc.Name.First(), "category")
 	for n := 1; ; n++ {
 		sl := slug.WithSuffix(base, n)
 		if n > slugAttempts {
@@ -205,7 +209,15 @@ func (s *CatalogService) UpdateCategory(ctx context.Context, by user.Actor, id s
 		return nil, category.ErrEmptyChange
 	}
 	if ch.Name != nil {
-		sl := slug.Make(*ch.Name, "category")
+		cur, err := s.categories.Get(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		name, err := cur.Name().Merge(ch.Name, category.NameRule)
+		if err != nil {
+			return nil, err
+		}
+		sl := slug.Make(name.First(), "category")
 		ch.Slug = &sl
 	}
 	if ch.ParentID != nil && *ch.ParentID != "" {
@@ -271,22 +283,34 @@ func (s *CatalogService) DeleteCategory(ctx context.Context, by user.Actor, id s
 
 // NewProduct are the values of a listing to create.
 type NewProduct struct {
-	Title       string
-	Description string
+	Title       i18n.Localized
+	Description i18n.Localized
 	Price       int64
 	Currency    string
 	// Quantity is the stock; nil means product.DefaultQuantity.
 	Quantity   *int
 	CategoryID string
-	Images     []product.Image
+	Class      product.Classification
+	// Images name photos by MediaID and Position; their files are filled
+	// in from the media.
+	Images []product.Image
 }
 
 // CreateProduct lists a product for by. It starts PENDING, or ACTIVE when
 // by is staff or moderation is off. It returns a validation error for bad
-// values, category.ErrNotFound when the category is missing or inactive,
-// and product.ErrDuplicate when by already has a live product with this
-// title. A slug taken by another product gets the next free -2, -3, ...
+// values (reference ids that name no item of their list included),
+// category.ErrNotFound when the category is missing or inactive, and
+// product.ErrDuplicate when by already has a live product with this title
+// in one of its locales. The slug comes from the first of the uz, ru, en
+// titles; one taken by another product gets the next free -2, -3, ...
+// Images must name photos by owns (any photo when by is staff), else
+// media.ErrNotAttachable.
 func (s *CatalogService) CreateProduct(ctx context.Context, by user.Actor, np NewProduct) (*product.Product, error) {
+	images, err := resolveImages(ctx, s.media, by, np.Images)
+	if err != nil {
+		return nil, err
+	}
+	np.Images = images
 	now := s.clock.Now()
 	id := newID()
 	qty := product.DefaultQuantity
@@ -294,10 +318,13 @@ func (s *CatalogService) CreateProduct(ctx context.Context, by user.Actor, np Ne
 		qty = *np.Quantity
 	}
 	params := product.NewParams{ID: id, Title: np.Title, Description: np.Description, Price: np.Price,
-		Currency: np.Currency, Quantity: qty, CategoryID: np.CategoryID, SellerID: by.UserID,
+		Currency: np.Currency, Quantity: qty, CategoryID: np.CategoryID, Class: np.Class, SellerID: by.UserID,
 		Images: np.Images, Publish: by.IsStaff() || !s.moderation}
 	p, err := product.New(params, now)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.refs.CheckClass(ctx, np.Class); err != nil {
 		return nil, err
 	}
 	c, err := s.categories.Get(ctx, np.CategoryID)
@@ -307,7 +334,7 @@ func (s *CatalogService) CreateProduct(ctx context.Context, by user.Actor, np Ne
 	if !c.Active() {
 		return nil, category.ErrNotFound
 	}
-	base := slug.Make(p.Title(), "product")
+	base := slug.Make(p.Title().First(), "product")
 	for n := 1; ; n++ {
 		params.Slug = slug.WithSuffix(base, n)
 		if n > slugAttempts {
@@ -392,9 +419,17 @@ func (s *CatalogService) ListProducts(ctx context.Context, viewer user.Actor, f 
 // when by may see but not edit it, product.ErrInvalidState for an ARCHIVED
 // product, category.ErrNotFound for a missing or inactive new category,
 // product.ErrDuplicate for a title by already uses, or a validation error.
+// New images are checked as in CreateProduct.
 func (s *CatalogService) UpdateProduct(ctx context.Context, by user.Actor, id string, ch product.Change) (*product.Product, error) {
 	if ch.Empty() {
 		return nil, product.ErrEmptyChange
+	}
+	if ch.Images != nil {
+		images, err := resolveImages(ctx, s.media, by, *ch.Images)
+		if err != nil {
+			return nil, err
+		}
+		ch.Images = &images
 	}
 	if ch.CategoryID != nil && *ch.CategoryID != "" {
 		c, err := s.categories.Get(ctx, *ch.CategoryID)
@@ -410,7 +445,14 @@ func (s *CatalogService) UpdateProduct(ctx context.Context, by user.Actor, id st
 		if !p.VisibleTo(by) {
 			return product.ErrNotFound
 		}
-		return p.Edit(by, ch, s.moderation, now)
+		before := p.Class()
+		if err := p.Edit(by, ch, s.moderation, now); err != nil {
+			return err
+		}
+		if p.Class() == before {
+			return nil
+		}
+		return s.refs.CheckClass(ctx, p.Class())
 	})
 }
 

@@ -11,7 +11,9 @@ import (
 	"github.com/secondbloom/marketplace/domain"
 	"github.com/secondbloom/marketplace/domain/category"
 	"github.com/secondbloom/marketplace/domain/event"
+	"github.com/secondbloom/marketplace/domain/i18n"
 	"github.com/secondbloom/marketplace/domain/product"
+	"github.com/secondbloom/marketplace/domain/reference"
 	"github.com/secondbloom/marketplace/domain/user"
 	"github.com/secondbloom/marketplace/mocks"
 	"github.com/secondbloom/marketplace/ports"
@@ -46,29 +48,44 @@ func newCatalogFixture(t *testing.T, moderation bool) catalogFixture {
 	txRepos := ports.Repos{Categories: f.cats, Products: f.prods, ProductUsage: f.usage, OpenAuctions: f.auction, Events: f.events}
 	tx.EXPECT().WithinTx(gomock.Any(), gomock.Any()).DoAndReturn(
 		func(ctx context.Context, fn func(context.Context, ports.Repos) error) error { return fn(ctx, txRepos) }).AnyTimes()
-	f.svc = newCatalogService(tx, f.cats, f.prods, clock, moderation)
+	refs := mocks.NewMockReferenceRepository(ctrl)
+	refs.EXPECT().All(gomock.Any()).Return([]*reference.Item{
+		reference.Rehydrate(reference.Fields{ID: conditionID, Kind: reference.Conditions, Code: "freshest"}),
+		reference.Rehydrate(reference.Fields{ID: sizeID, Kind: reference.Sizes, Code: "small"}),
+	}, nil).AnyTimes()
+	f.svc = newCatalogService(tx, f.cats, f.prods, mocks.NewMockMediaRepository(ctrl), clock, moderation, newReferenceService(tx, refs, clock))
 	return f
 }
 
 const (
-	catID    = "0193a000-0000-7000-8000-000000000001"
-	sellerID = "0193a000-0000-7000-8000-000000000002"
-	prodID   = "0193a000-0000-7000-8000-000000000003"
+	catID       = "0193a000-0000-7000-8000-000000000001"
+	sellerID    = "0193a000-0000-7000-8000-000000000002"
+	prodID      = "0193a000-0000-7000-8000-000000000003"
+	conditionID = "0193a000-0000-7000-8000-000000000004"
+	sizeID      = "0193a000-0000-7000-8000-000000000005"
 )
+
+var class = product.Classification{ConditionID: conditionID, SizeID: sizeID}
+
+// uz returns s as an Uzbek title.
+func uz(s string) i18n.Localized {
+	l, _ := i18n.Text(i18n.Uzbek, s, product.TitleRule)
+	return l
+}
 
 var seller = user.Actor{UserID: sellerID, Role: user.RoleUser}
 
 func activeCategory(active bool) *category.Category {
-	return category.Rehydrate(category.Fields{ID: catID, Name: "Roses", Slug: "roses", Active: active})
+	return category.Rehydrate(category.Fields{ID: catID, Name: uz("Roses"), Slug: "roses", Active: active})
 }
 
 func storedProduct(status product.Status) *product.Product {
-	return product.Rehydrate(product.Fields{ID: prodID, Slug: "roses", Title: "Roses", Price: 100, Currency: "UZS",
+	return product.Rehydrate(product.Fields{ID: prodID, Slug: "roses", Title: uz("Roses"), Price: 100, Currency: "UZS",
 		Quantity: 2, CategoryID: catID, SellerID: sellerID, Status: status})
 }
 
 func newRoses() NewProduct {
-	return NewProduct{Title: "Qizil atirgul o‘zbek", Price: 150000, Quantity: ptr(3), CategoryID: catID}
+	return NewProduct{Title: uz("Qizil atirgul o‘zbek"), Price: 150000, Quantity: ptr(3), CategoryID: catID, Class: class}
 }
 
 func TestCreateProductStoresPendingAndInvalidatesTheCache(t *testing.T) {
@@ -166,7 +183,7 @@ func TestCreateProductRetriesATakenSlugWithASuffix(t *testing.T) {
 		return nil
 	}).Times(3)
 	f.events.EXPECT().Record(gomock.Any())
-	p, err := f.svc.CreateProduct(context.Background(), seller, NewProduct{Title: "Красные розы", Price: 1, Quantity: ptr(1), CategoryID: catID})
+	p, err := f.svc.CreateProduct(context.Background(), seller, NewProduct{Title: uz("Красные розы"), Price: 1, Quantity: ptr(1), CategoryID: catID, Class: class})
 	if err != nil {
 		t.Fatalf("CreateProduct = %v", err)
 	}
@@ -178,7 +195,7 @@ func TestCreateProductRetriesATakenSlugWithASuffix(t *testing.T) {
 
 func TestCreateProductWithBadValuesTouchesNothing(t *testing.T) {
 	f := newCatalogFixture(t, true)
-	_, err := f.svc.CreateProduct(context.Background(), seller, NewProduct{Title: "  ", Price: -1, Quantity: ptr(-1), CategoryID: catID})
+	_, err := f.svc.CreateProduct(context.Background(), seller, NewProduct{Title: uz("  "), Price: -1, Quantity: ptr(-1), CategoryID: catID, Class: class})
 	var de *domain.Error
 	if !errors.As(err, &de) || de.Kind != domain.KindInvalid || len(de.Details) != 3 {
 		t.Fatalf("CreateProduct = %v, want a validation error with 3 details", err)

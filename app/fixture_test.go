@@ -9,6 +9,9 @@ import (
 	"github.com/secondbloom/marketplace/domain/audit"
 	"github.com/secondbloom/marketplace/domain/category"
 	"github.com/secondbloom/marketplace/domain/event"
+	"github.com/secondbloom/marketplace/domain/i18n"
+	"github.com/secondbloom/marketplace/domain/product"
+	"github.com/secondbloom/marketplace/domain/reference"
 	"github.com/secondbloom/marketplace/mocks"
 	"github.com/secondbloom/marketplace/ports"
 )
@@ -53,8 +56,14 @@ func fullRepos(ctrl *gomock.Controller, r ports.Repos) ports.Repos {
 	if r.ProductUsage == nil {
 		r.ProductUsage = mocks.NewMockProductUsage(ctrl)
 	}
+	if r.Reference == nil {
+		r.Reference = mocks.NewMockReferenceRepository(ctrl)
+	}
 	if r.Events == nil {
 		r.Events = mocks.NewMockEventRecorder(ctrl)
+	}
+	if r.Media == nil {
+		r.Media = mocks.NewMockMediaRepository(ctrl)
 	}
 	if r.Audit == nil {
 		r.Audit = mocks.NewMockAuditRepository(ctrl)
@@ -87,7 +96,27 @@ func committing(repos ports.Repos, core **app.App) func(context.Context, func(co
 
 func ptr[T any](v T) *T { return &v }
 
-func categoryRename(name string) category.Change { return category.Change{Name: &name} }
+func categoryRename(name string) category.Change {
+	return category.Change{Name: i18n.Patch{i18n.Uzbek: &name}}
+}
+
+// uzText returns s as an Uzbek text.
+func uzText(s string) i18n.Localized { return i18n.Must(i18n.Text(i18n.Uzbek, s, product.TitleRule)) }
+
+// seedClass returns the first seeded condition and size (the memory store
+// starts with them).
+func seedClass() product.Classification {
+	var c product.Classification
+	for _, f := range reference.Seed() {
+		switch {
+		case f.Kind == reference.Conditions && c.ConditionID == "":
+			c.ConditionID = f.ID
+		case f.Kind == reference.Sizes && c.SizeID == "":
+			c.SizeID = f.ID
+		}
+	}
+	return c
+}
 
 // acceptAudit stores nothing and accepts every entry, for tests whose
 // point is elsewhere.

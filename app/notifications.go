@@ -125,15 +125,10 @@ func notificationProjection(clock ports.Clock, push bool) Projection {
 	}}
 }
 
-// languageOf is the part of a user that names their language; users gain
-// it with the languages work, and until then every recipient reads the
-// default locale.
-type languageOf interface{ Language() string }
-
 // localeOf returns the language u reads notifications in.
 func localeOf(u *user.User) string {
-	if l, ok := any(u).(languageOf); ok && l.Language() != "" {
-		return l.Language()
+	if l := string(u.Language()); l != "" {
+		return l
 	}
 	return notification.DefaultLocale
 }

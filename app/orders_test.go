@@ -10,6 +10,7 @@ import (
 
 	"github.com/secondbloom/marketplace/app"
 	"github.com/secondbloom/marketplace/domain"
+	"github.com/secondbloom/marketplace/domain/i18n"
 	"github.com/secondbloom/marketplace/domain/idempotency"
 	"github.com/secondbloom/marketplace/domain/order"
 	"github.com/secondbloom/marketplace/domain/product"
@@ -70,7 +71,7 @@ func newOrderFixture(t *testing.T) *orderFixture {
 // product with the given stock and records the result in *out.
 func stored(qty int, out **product.Product) func(context.Context, string, func(*product.Product) error) (*product.Product, error) {
 	return func(_ context.Context, id string, fn func(*product.Product) error) (*product.Product, error) {
-		p := product.Rehydrate(product.Fields{ID: id, Slug: "roses", Title: "Roses", Price: 150000, Currency: "UZS",
+		p := product.Rehydrate(product.Fields{ID: id, Slug: "roses", Title: i18n.Rehydrate(map[i18n.Locale]string{i18n.Uzbek: "Roses"}), Price: 150000, Currency: "UZS",
 			Quantity: qty, CategoryID: "c", SellerID: sellerID, Status: product.StatusActive, CreatedAt: orderNow, UpdatedAt: orderNow})
 		if err := fn(p); err != nil {
 			return nil, err

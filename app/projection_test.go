@@ -39,7 +39,7 @@ func TestProjectionsCommitWithTheirTransaction(t *testing.T) {
 	store.SetEventSink(core.Events)
 	admin := user.Actor{UserID: "0193a000-0000-7000-8000-00000000000a", Role: user.RoleAdmin}
 
-	c, err := core.Catalog.CreateCategory(ctx, admin, app.NewCategory{Name: "Roses"})
+	c, err := core.Catalog.CreateCategory(ctx, admin, app.NewCategory{Name: uzText("Roses")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +52,7 @@ func TestProjectionsCommitWithTheirTransaction(t *testing.T) {
 	}
 
 	fail = true
-	if _, err := core.Catalog.CreateCategory(ctx, admin, app.NewCategory{Name: "Tulips"}); err == nil {
+	if _, err := core.Catalog.CreateCategory(ctx, admin, app.NewCategory{Name: uzText("Tulips")}); err == nil {
 		t.Fatal("CreateCategory succeeded though its projection failed")
 	}
 	cats, total, _ := store.Repos().Categories.List(ctx, ports.CategoryFilter{}, ports.Page{Number: 1, Limit: 10})

@@ -60,13 +60,13 @@ func TestEveryWriteThatChangesAProductEvictsIt(t *testing.T) {
 	ctx := context.Background()
 
 	admin, seller, buyer := env.user(t, user.RoleAdmin), env.user(t, user.RoleUser), env.user(t, user.RoleUser)
-	cat, err := env.core.Catalog.CreateCategory(ctx, admin, app.NewCategory{Name: "Roses"})
+	cat, err := env.core.Catalog.CreateCategory(ctx, admin, app.NewCategory{Name: uzText("Roses")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var pid string
 	cache.EXPECT().Evict(gomock.Any()).Do(func(id string) { pid = id })
-	p, err := env.core.Catalog.CreateProduct(ctx, seller, app.NewProduct{Title: "Red roses", Price: 100, Quantity: ptr(2), CategoryID: cat.ID()})
+	p, err := env.core.Catalog.CreateProduct(ctx, seller, app.NewProduct{Title: uzText("Red roses"), Class: seedClass(), Price: 100, Quantity: ptr(2), CategoryID: cat.ID()})
 	if err != nil || pid != p.ID() {
 		t.Fatalf("CreateProduct = %v, evicted %q, want the new product evicted", err, pid)
 	}
@@ -114,8 +114,8 @@ func TestMetricsCountCommittedEventsOnly(t *testing.T) {
 	env.cache.EXPECT().Evict(gomock.Any()).AnyTimes()
 	ctx := context.Background()
 	admin, seller, buyer := env.user(t, user.RoleAdmin), env.user(t, user.RoleUser), env.user(t, user.RoleUser)
-	cat, _ := env.core.Catalog.CreateCategory(ctx, admin, app.NewCategory{Name: "Roses"})
-	p, err := env.core.Catalog.CreateProduct(ctx, admin, app.NewProduct{Title: "Red roses", Price: 100, Quantity: ptr(1), CategoryID: cat.ID()})
+	cat, _ := env.core.Catalog.CreateCategory(ctx, admin, app.NewCategory{Name: uzText("Roses")})
+	p, err := env.core.Catalog.CreateProduct(ctx, admin, app.NewProduct{Title: uzText("Red roses"), Class: seedClass(), Price: 100, Quantity: ptr(1), CategoryID: cat.ID()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -55,6 +55,22 @@ type UserChange struct {
 	Status *user.Status
 }
 
+// validate returns ErrEmptyUserChange or a validation error naming every
+// unknown value.
+func (ch UserChange) validate() error {
+	if ch.Role == nil && ch.Status == nil {
+		return ErrEmptyUserChange
+	}
+	var v domain.Validation
+	if ch.Role != nil && !ch.Role.Valid() {
+		v.Add("role", "must be USER, MODERATOR or ADMIN")
+	}
+	if ch.Status != nil && !ch.Status.Valid() {
+		v.Add("status", "must be ACTIVE or BLOCKED")
+	}
+	return v.Err()
+}
+
 // Change applies ch to the user with id on behalf of by. It returns
 // ErrUsersAdminOnly unless by is (still, under the lock) an ACTIVE admin,
 // a validation error for an unknown role or status or an empty change,
@@ -67,17 +83,7 @@ func (s *UserService) Change(ctx context.Context, by user.Actor, id string, ch U
 	if !by.CanManageUsers() {
 		return nil, ErrUsersAdminOnly
 	}
-	var v domain.Validation
-	if ch.Role == nil && ch.Status == nil {
-		return nil, ErrEmptyUserChange
-	}
-	if ch.Role != nil && !ch.Role.Valid() {
-		v.Add("role", "must be USER, MODERATOR or ADMIN")
-	}
-	if ch.Status != nil && !ch.Status.Valid() {
-		v.Add("status", "must be ACTIVE or BLOCKED")
-	}
-	if err := v.Err(); err != nil {
+	if err := ch.validate(); err != nil {
 		return nil, err
 	}
 	if by.Is(id) {
@@ -162,17 +168,7 @@ const CLIActor = "cli"
 // user created. The last-admin rule still holds (user.ErrLastAdmin), and
 // the change is audited with details.actor "cli".
 func (s *UserService) ChangeFromCLI(ctx context.Context, p phone.Number, ch UserChange) (*user.User, error) {
-	var v domain.Validation
-	if ch.Role == nil && ch.Status == nil {
-		return nil, ErrEmptyUserChange
-	}
-	if ch.Role != nil && !ch.Role.Valid() {
-		v.Add("role", "must be USER, MODERATOR or ADMIN")
-	}
-	if ch.Status != nil && !ch.Status.Valid() {
-		v.Add("status", "must be ACTIVE or BLOCKED")
-	}
-	if err := v.Err(); err != nil {
+	if err := ch.validate(); err != nil {
 		return nil, err
 	}
 	var out *user.User

@@ -58,7 +58,7 @@ func (k Kind) String() string {
 	}
 }
 
-// Stable error codes reported by the API (../shared/API.md, section 1).
+// Stable error codes reported by the API (docs/API.md, "Error codes").
 const (
 	CodeValidationFailed     = "VALIDATION_FAILED"
 	CodeUnauthorized         = "UNAUTHORIZED"
@@ -78,6 +78,12 @@ const (
 	CodeRateLimited          = "RATE_LIMITED"
 	CodeInternal             = "INTERNAL"
 	CodeUnavailable          = "UNAVAILABLE"
+	// Transport-level codes: the request itself is refused before it is
+	// routed (a request line or headers too large, a request that did not
+	// arrive in time).
+	CodeURITooLong      = "URI_TOO_LONG"
+	CodeHeadersTooLarge = "HEADERS_TOO_LARGE"
+	CodeRequestTimeout  = "REQUEST_TIMEOUT"
 )
 
 // Detail describes one offending field, or carries data of a rule error.

@@ -41,8 +41,13 @@ type CategoryFilter struct {
 type ProductRepository interface {
 	// Create stores a new product. It returns product.ErrDuplicate when the
 	// seller already has a live (not ARCHIVED) product with the same title
-	// (compared case-insensitively), and product.ErrSlugTaken when another
-	// product has the slug.
+	// in any one locale (compared case-insensitively), and
+	// product.ErrSlugTaken when another product has the slug. Whether the
+	// reference ids exist and agree the caller checks; the store refuses
+	// (with a validation error naming the field) an id it does not know.
+	// It returns media.ErrNotAttachable when an image names a photo that
+	// does not exist (deleted meanwhile); the photos it shows count as
+	// attached from then on.
 	Create(ctx context.Context, p *product.Product) error
 	// Get returns the product with id in any status, or product.ErrNotFound.
 	Get(ctx context.Context, id string) (*product.Product, error)
@@ -55,7 +60,9 @@ type ProductRepository interface {
 	// fn would take it out of ACTIVE or leave it without stock (the
 	// auction's winner must be able to take one item), or fn's error
 	// unchanged (storing nothing). Updates of different products never wait
-	// on each other.
+	// on each other. Like Create it returns media.ErrNotAttachable for an
+	// image of a photo that does not exist; photos the update removes count
+	// as detached at the product's new updatedAt.
 	Update(ctx context.Context, id string, fn func(p *product.Product) error) (*product.Product, error)
 	// List returns one page of the products f matches, in order s (with the
 	// id as tie-breaker, so pages never overlap), and the total count of
@@ -90,8 +97,12 @@ type ProductFilter struct {
 	SellerID string
 	// MinPrice and MaxPrice bound the price, inclusively.
 	MinPrice, MaxPrice *int64
-	// Query keeps products whose title contains it, ignoring case.
-	Query string
+	// Query keeps products with every one of these words (see
+	// i18n.SearchWords) as a word or word prefix of the title or the
+	// description, in any locale (i18n.Matches).
+	Query []string
+	// Class keeps the products with each non-empty id of it.
+	Class product.Classification
 	// InStock keeps products with a quantity above zero.
 	InStock bool
 }

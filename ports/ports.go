@@ -34,6 +34,8 @@ type Repos struct {
 	Products   ProductRepository
 	Auctions   AuctionRepository
 	Orders     OrderRepository
+	// Reference holds conditions, sizes, cities and districts.
+	Reference ReferenceRepository
 	// Idempotency stores Idempotency-Key outcomes; see
 	// IdempotencyRepository.
 	Idempotency IdempotencyRepository
@@ -48,6 +50,8 @@ type Repos struct {
 	Events EventRecorder
 	// Audit stores the audit log.
 	Audit AuditRepository
+	// Media stores the records of uploaded photos.
+	Media MediaRepository
 	// Notifications stores inboxes and their pending deliveries (see
 	// NotificationRepository).
 	Notifications NotificationRepository
@@ -61,7 +65,8 @@ func (r Repos) Missing() []string {
 		"Users": r.Users, "Challenges": r.Challenges, "Sessions": r.Sessions,
 		"Categories": r.Categories, "Products": r.Products, "Auctions": r.Auctions,
 		"Orders": r.Orders, "Idempotency": r.Idempotency, "OpenAuctions": r.OpenAuctions,
-		"ProductUsage": r.ProductUsage, "Events": r.Events, "Audit": r.Audit,
+		"ProductUsage": r.ProductUsage, "Events": r.Events, "Audit": r.Audit, "Media": r.Media,
+		"Reference":     r.Reference,
 		"Notifications": r.Notifications,
 	} {
 		if isNil(v) {

@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"slices"
 	"strings"
 	"sync"
@@ -22,14 +23,18 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/secondbloom/marketplace/adapters/blobstore"
 	"github.com/secondbloom/marketplace/adapters/clock"
 	httpadapter "github.com/secondbloom/marketplace/adapters/http"
+	"github.com/secondbloom/marketplace/adapters/imaging"
 	"github.com/secondbloom/marketplace/adapters/jwt"
 	"github.com/secondbloom/marketplace/adapters/memory"
+	"github.com/secondbloom/marketplace/adapters/postgres"
 	"github.com/secondbloom/marketplace/adapters/postgres/pgtest"
 	"github.com/secondbloom/marketplace/app"
 	"github.com/secondbloom/marketplace/cmd/server/system"
 	"github.com/secondbloom/marketplace/domain/auth"
+	"github.com/secondbloom/marketplace/domain/i18n"
 	"github.com/secondbloom/marketplace/domain/phone"
 	"github.com/secondbloom/marketplace/ports"
 )
@@ -65,6 +70,19 @@ type Options struct {
 	// OTPPerIP is the per-IP limit of the OTP routes; 0 means 10000, so
 	// that scenarios sharing one client IP are not limited.
 	OTPPerIP int
+	// MediaStore keeps photo bytes; nil means a directory of the test's
+	// own.
+	MediaStore ports.MediaStore
+	// ManualJanitor leaves the media janitor off, for scenarios that sweep
+	// themselves (Core.Media.Sweep) with a fake clock.
+	ManualJanitor bool
+	// TrustedProxies are the proxies whose X-Forwarded-For the server
+	// believes; empty means none.
+	TrustedProxies []netip.Prefix
+	// HTTP may change the HTTP adapter's options before it is built.
+	HTTP func(*httpadapter.Options)
+	// DefaultLocale is the server's DEFAULT_LOCALE; "" means uz.
+	DefaultLocale i18n.Locale
 }
 
 // Env is one server instance with its store.
@@ -130,9 +148,28 @@ func NewOnStore(t testing.TB, b Backend, store Store, opt Options) *Env {
 		opt.OTPPerIP = 10000
 	}
 	logger := slog.New(slog.NewJSONHandler(&lockedWriter{w: logs}, nil))
+	if opt.MediaStore == nil {
+		photos, err := blobstore.Open(context.Background(), "file://"+t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = photos.Close() })
+		opt.MediaStore = photos
+	}
+	// The store's rate limiter, as cmd/server wires it: instances on one
+	// database share their per-IP budgets.
+	var limiter ports.RateLimiter = memory.NewRateLimiter()
+	if pg, ok := store.(*postgres.Store); ok {
+		limiter = postgres.NewRateLimiter(pg)
+	}
+	hopt := httpadapter.Options{Version: "test", OTPPerIP: opt.OTPPerIP, Logger: logger, DefaultLocale: opt.DefaultLocale,
+		RateLimiter: limiter, TrustedProxies: opt.TrustedProxies}
+	if opt.HTTP != nil {
+		opt.HTTP(&hopt)
+	}
 	sys, err := system.New(system.Config{Store: store, Clock: clk, SMS: outbox, Tokens: tokens, Logger: logger,
 		Core: cfg, CacheSizeMB: 8, ManualCloser: opt.ManualCloser, Push: opt.Push, SendTimeout: opt.SendTimeout,
-		HTTP: httpadapter.Options{Version: "test", OTPPerIP: opt.OTPPerIP, Logger: logger}})
+		MediaStore: opt.MediaStore, Images: imaging.New(), ManualJanitor: opt.ManualJanitor, HTTP: hopt})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -265,18 +302,22 @@ type Request struct {
 func (e *Env) Do(t testing.TB, req Request) *Response {
 	t.Helper()
 	var body io.Reader
+	var sent []byte
 	ct := req.ContentType
 	switch b := req.Body.(type) {
 	case nil:
 	case string:
+		sent = []byte(b)
 		body = strings.NewReader(b)
 	case []byte:
+		sent = b
 		body = bytes.NewReader(b)
 	default:
 		raw, err := json.Marshal(b)
 		if err != nil {
 			t.Fatal(err)
 		}
+		sent = raw
 		body = bytes.NewReader(raw)
 		if ct == "" {
 			ct = "application/json"
@@ -307,6 +348,7 @@ func (e *Env) Do(t testing.TB, req Request) *Response {
 			t.Fatalf("%s %s: response is not a JSON object: %v: %s", req.Method, req.Path, err, raw)
 		}
 	}
+	checkContract(t, r, sent, out)
 	return out
 }
 

@@ -15,6 +15,10 @@
 // the backups (secondbloom_backup.prom, secondbloom_backup_verify.prom),
 // the evidence the "backup too old" alert reads.
 //
+// Offsite (offsite.go) keeps a copy of the same three files per backup in
+// S3 or another directory, checked by SHA-256 on the way out and back, and
+// pruned by the same Policy.
+//
 // Connection strings are handed to pg_dump and pg_restore through PG*
 // environment variables, never on the command line, and never appear in
 // errors or logs.

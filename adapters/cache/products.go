@@ -18,6 +18,7 @@ import (
 
 	"github.com/allegro/bigcache/v3"
 
+	"github.com/secondbloom/marketplace/domain/i18n"
 	"github.com/secondbloom/marketplace/domain/product"
 	"github.com/secondbloom/marketplace/ports"
 )
@@ -130,21 +131,33 @@ func (p *Products) GetBySlug(ctx context.Context, slug string) (*product.Product
 	return got, nil
 }
 
+// entry is the cached form of a product: its fields, with the localized
+// texts (whose values are unexported) as plain maps. One entry serves every
+// locale; the HTTP adapter picks the locale when rendering.
+type entry struct {
+	product.Fields
+	Title       []string // i18n.Localized.Values
+	Description []string
+}
+
 func (p *Products) lookup(id string) (product.Fields, bool) {
 	raw, err := p.c.Get(idKey(id))
 	if err != nil {
 		return product.Fields{}, false
 	}
-	var f product.Fields
-	if err := json.Unmarshal(raw, &f); err != nil {
+	var e entry
+	if err := json.Unmarshal(raw, &e); err != nil {
 		return product.Fields{}, false
 	}
+	f := e.Fields
+	f.Title, f.Description = i18n.RehydrateValues(e.Title), i18n.RehydrateValues(e.Description)
 	return f, true
 }
 
 // store caches pr unless an eviction happened since gen g was read.
 func (p *Products) store(g uint64, pr *product.Product) {
-	raw, err := json.Marshal(pr.Fields())
+	f := pr.Fields()
+	raw, err := json.Marshal(entry{Fields: f, Title: f.Title.Values(), Description: f.Description.Values()})
 	if err != nil || p.gen.Load() != g {
 		return
 	}

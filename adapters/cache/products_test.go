@@ -9,6 +9,8 @@ import (
 
 	"go.uber.org/mock/gomock"
 
+	"github.com/secondbloom/marketplace/domain/i18n"
+	"github.com/secondbloom/marketplace/domain/media"
 	"github.com/secondbloom/marketplace/domain/product"
 	"github.com/secondbloom/marketplace/mocks"
 )
@@ -20,9 +22,12 @@ func (c *counter) Miss() { c.misses.Add(1) }
 
 const id = "0193a000-0000-7000-8000-000000000003"
 
+var title = i18n.Rehydrate(map[i18n.Locale]string{i18n.Russian: "Красные розы", i18n.Uzbek: "Qizil atirgullar"})
+
 func roses(qty int) *product.Product {
-	return product.Rehydrate(product.Fields{ID: id, Slug: "красные-розы", Title: "Красные розы", Price: 100, Currency: "UZS",
-		Quantity: qty, Status: product.StatusActive, Images: []product.Image{{URL: "https://x.uz/1.jpg", Position: 1}},
+	return product.Rehydrate(product.Fields{ID: id, Slug: "красные-розы", Title: title, Class: product.Classification{ConditionID: "c", SizeID: "s"},
+		Description: i18n.Rehydrate(map[i18n.Locale]string{i18n.English: "Red roses"}), Price: 100, Currency: "UZS",
+		Quantity: qty, Status: product.StatusActive, Images: []product.Image{{MediaID: "0193a000-0000-7000-8000-0000000000aa", Position: 1, Original: media.File{Key: "k-original.jpg", Width: 4, Height: 3}}},
 		CreatedAt: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)})
 }
 
@@ -43,7 +48,7 @@ func TestCachedProductIsServedWithoutTheRepository(t *testing.T) {
 	ctx := context.Background()
 	for i := 0; i < 3; i++ {
 		got, err := c.Get(ctx, id)
-		if err != nil || got.Quantity() != 3 || got.Title() != "Красные розы" || len(got.Images()) != 1 {
+		if err != nil || got.Quantity() != 3 || got.Fields().Title != title || got.Description().In(i18n.Russian) != "Red roses" || got.Class().SizeID != "s" || len(got.Images()) != 1 {
 			t.Fatalf("Get #%d = %+v, %v; want the product", i, got, err)
 		}
 	}

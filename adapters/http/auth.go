@@ -6,6 +6,7 @@ import (
 	"github.com/secondbloom/marketplace/app"
 	"github.com/secondbloom/marketplace/domain"
 	"github.com/secondbloom/marketplace/domain/auth"
+	"github.com/secondbloom/marketplace/domain/i18n"
 	"github.com/secondbloom/marketplace/domain/phone"
 	"github.com/secondbloom/marketplace/domain/user"
 )
@@ -27,12 +28,19 @@ type userDTO struct {
 	Status      string  `json:"status"`
 	FirstName   *string `json:"firstName"`
 	LastName    *string `json:"lastName"`
+	Language    string  `json:"language"`
 	CreatedAt   string  `json:"createdAt"`
 }
 
-func toUserDTO(u *user.User) userDTO {
+// toUserDTO renders u; a user who chose no language shows the default.
+func toUserDTO(u *user.User, def i18n.Locale) userDTO {
+	lang := u.Language()
+	if !lang.Valid() {
+		lang = def
+	}
 	return userDTO{ID: u.ID(), PhoneNumber: u.Phone().String(), Role: string(u.Role()), Status: string(u.Status()),
-		FirstName: emptyToNil(u.FirstName()), LastName: emptyToNil(u.LastName()), CreatedAt: timestamp(u.CreatedAt())}
+		FirstName: emptyToNil(u.FirstName()), LastName: emptyToNil(u.LastName()), Language: string(lang),
+		CreatedAt: timestamp(u.CreatedAt())}
 }
 
 func emptyToNil(s string) *string {
@@ -50,9 +58,9 @@ type tokensDTO struct {
 	User             userDTO `json:"user"`
 }
 
-func toTokensDTO(si app.SignIn) tokensDTO {
+func toTokensDTO(si app.SignIn, def i18n.Locale) tokensDTO {
 	return tokensDTO{AccessToken: si.AccessToken, RefreshToken: string(si.RefreshToken), TokenType: "Bearer",
-		ExpiresInSeconds: int(si.ExpiresIn.Seconds()), User: toUserDTO(si.User)}
+		ExpiresInSeconds: int(si.ExpiresIn.Seconds()), User: toUserDTO(si.User, def)}
 }
 
 // parsePhone validates a phone field, naming it in the error.
@@ -102,7 +110,7 @@ func (s *Server) verifyOTP(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return respond(c, fiber.StatusCreated, toTokensDTO(si))
+	return respond(c, fiber.StatusCreated, toTokensDTO(si, s.opt.DefaultLocale))
 }
 
 func (s *Server) refresh(c *fiber.Ctx) error {
@@ -117,7 +125,7 @@ func (s *Server) refresh(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return respond(c, fiber.StatusOK, toTokensDTO(si))
+	return respond(c, fiber.StatusOK, toTokensDTO(si, s.opt.DefaultLocale))
 }
 
 func (s *Server) logout(c *fiber.Ctx) error {
@@ -134,20 +142,31 @@ func (s *Server) me(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return respond(c, fiber.StatusOK, toUserDTO(u))
+	return respond(c, fiber.StatusOK, toUserDTO(u, s.opt.DefaultLocale))
 }
 
 func (s *Server) updateMe(c *fiber.Ctx) error {
-	var ch user.ProfileChange
-	if err := decode(c, nullable("firstName", &ch.FirstName), nullable("lastName", &ch.LastName)); err != nil {
+	var (
+		ch   user.ProfileChange
+		lang *string
+	)
+	if err := decode(c, nullable("firstName", &ch.FirstName), nullable("lastName", &ch.LastName),
+		optional("language", &lang)); err != nil {
 		return err
 	}
 	ch.ClearFirstName = ch.FirstName == nil && hasNullMember(c.Body(), "firstName")
 	ch.ClearLastName = ch.LastName == nil && hasNullMember(c.Body(), "lastName")
+	if lang != nil {
+		l, err := i18n.ParseLocale(*lang)
+		if err != nil {
+			return err
+		}
+		ch.Language = &l
+	}
 	p, _ := principal(c)
 	u, err := s.core.Auth.UpdateProfile(c.UserContext(), p, ch)
 	if err != nil {
 		return err
 	}
-	return respond(c, fiber.StatusOK, toUserDTO(u))
+	return respond(c, fiber.StatusOK, toUserDTO(u, s.opt.DefaultLocale))
 }

@@ -6,10 +6,12 @@ import (
 	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/secondbloom/marketplace/app"
 	"github.com/secondbloom/marketplace/domain"
 	"github.com/secondbloom/marketplace/domain/category"
+	"github.com/secondbloom/marketplace/domain/i18n"
 	"github.com/secondbloom/marketplace/domain/money"
 	"github.com/secondbloom/marketplace/domain/product"
 	"github.com/secondbloom/marketplace/domain/user"
@@ -34,24 +36,25 @@ func (s *Server) catalogRoutes(r fiber.Router) {
 }
 
 type categoryDTO struct {
-	ID        string  `json:"id"`
-	Name      string  `json:"name"`
-	Slug      string  `json:"slug"`
-	ParentID  *string `json:"parentId"`
-	Position  int     `json:"position"`
-	IsActive  bool    `json:"isActive"`
-	CreatedAt string  `json:"createdAt"`
-	UpdatedAt string  `json:"updatedAt"`
+	ID           string    `json:"id"`
+	Name         string    `json:"name"`
+	Translations nameTexts `json:"translations"`
+	Slug         string    `json:"slug"`
+	ParentID     *string   `json:"parentId"`
+	Position     int       `json:"position"`
+	IsActive     bool      `json:"isActive"`
+	CreatedAt    string    `json:"createdAt"`
+	UpdatedAt    string    `json:"updatedAt"`
 }
 
-func toCategoryDTO(c *category.Category) categoryDTO {
-	return categoryDTO{ID: c.ID(), Name: c.Name(), Slug: c.Slug(), ParentID: emptyToNil(c.ParentID()), Position: c.Position(),
+// nameTexts is the translations object of categories and reference items.
+type nameTexts struct {
+	Name textsDTO `json:"name"`
+}
+
+func toCategoryDTO(c *category.Category, loc i18n.Locale) categoryDTO {
+	return categoryDTO{ID: c.ID(), Name: c.Name().In(loc), Translations: nameTexts{translations(c.Name())}, Slug: c.Slug(), ParentID: emptyToNil(c.ParentID()), Position: c.Position(),
 		IsActive: c.Active(), CreatedAt: timestamp(c.CreatedAt()), UpdatedAt: timestamp(c.UpdatedAt())}
-}
-
-type imageDTO struct {
-	URL      string `json:"url"`
-	Position int    `json:"position"`
 }
 
 type productDTO struct {
@@ -63,35 +66,39 @@ type productDTO struct {
 	Currency        string     `json:"currency"`
 	Quantity        int        `json:"quantity"`
 	CategoryID      string     `json:"categoryId"`
+	ConditionID     *string    `json:"conditionId"`
+	SizeID          *string    `json:"sizeId"`
+	CityID          *string    `json:"cityId"`
+	DistrictID      *string    `json:"districtId"`
 	SellerID        string     `json:"sellerId"`
 	Status          string     `json:"status"`
 	RejectionReason *string    `json:"rejectionReason"`
 	Images          []imageDTO `json:"images"`
-	CreatedAt       string     `json:"createdAt"`
-	UpdatedAt       string     `json:"updatedAt"`
+	Translations    struct {
+		Title       textsDTO `json:"title"`
+		Description textsDTO `json:"description"`
+	} `json:"translations"`
+	CreatedAt string `json:"createdAt"`
+	UpdatedAt string `json:"updatedAt"`
 }
 
-func toProductDTO(p *product.Product) productDTO {
-	images := make([]imageDTO, 0, len(p.Images()))
-	for _, im := range p.Images() {
-		images = append(images, imageDTO{URL: im.URL, Position: im.Position})
-	}
+// toProductDTO renders p in loc; the cache keeps one entry per product and
+// the locale is applied only here.
+func (s *Server) toProductDTO(p *product.Product, loc i18n.Locale) productDTO {
+	images := s.toImageDTOs(p.Images())
 	var reason *string
 	if p.Status() == product.StatusRejected {
 		r := p.RejectionReason()
 		reason = &r
 	}
-	return productDTO{ID: p.ID(), Slug: p.Slug(), Title: p.Title(), Description: p.Description(), Price: p.Price(),
-		Currency: p.Currency(), Quantity: p.Quantity(), CategoryID: p.CategoryID(), SellerID: p.SellerID(),
-		Status: string(p.Status()), RejectionReason: reason, Images: images,
+	class := p.Class()
+	out := productDTO{ID: p.ID(), Slug: p.Slug(), Title: p.Title().In(loc), Description: p.Description().In(loc), Price: p.Price(),
+		Currency: p.Currency(), Quantity: p.Quantity(), CategoryID: p.CategoryID(), ConditionID: emptyToNil(class.ConditionID),
+		SizeID: emptyToNil(class.SizeID), CityID: emptyToNil(class.CityID), DistrictID: emptyToNil(class.DistrictID),
+		SellerID: p.SellerID(), Status: string(p.Status()), RejectionReason: reason, Images: images,
 		CreatedAt: timestamp(p.CreatedAt()), UpdatedAt: timestamp(p.UpdatedAt())}
-}
-
-func fromImageDTOs(in []imageDTO) []product.Image {
-	out := make([]product.Image, 0, len(in))
-	for _, im := range in {
-		out = append(out, product.Image{URL: im.URL, Position: im.Position})
-	}
+	out.Translations.Title = translations(p.Title())
+	out.Translations.Description = translations(p.Description())
 	return out
 }
 
@@ -103,7 +110,7 @@ func viewer(c *fiber.Ctx) user.Actor {
 
 func (s *Server) createCategory(c *fiber.Ctx) error {
 	var (
-		name     string
+		name     localizedJSON
 		parentID *string
 		position *int
 	)
@@ -111,7 +118,9 @@ func (s *Server) createCategory(c *fiber.Ctx) error {
 		return err
 	}
 	var v domain.Validation
-	nc := app.NewCategory{Name: name}
+	text, err := s.text(c, &name, category.NameRule)
+	v.Merge("name", err)
+	nc := app.NewCategory{Name: text}
 	if parentID != nil {
 		nc.ParentID = bodyID(&v, "parentId", *parentID)
 	}
@@ -125,7 +134,7 @@ func (s *Server) createCategory(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return respond(c, fiber.StatusCreated, toCategoryDTO(cat))
+	return respond(c, fiber.StatusCreated, toCategoryDTO(cat, s.locale(c)))
 }
 
 func (s *Server) listCategories(c *fiber.Ctx) error {
@@ -143,7 +152,7 @@ func (s *Server) listCategories(c *fiber.Ctx) error {
 	}
 	out := make([]categoryDTO, 0, len(cats))
 	for _, cat := range cats {
-		out = append(out, toCategoryDTO(cat))
+		out = append(out, toCategoryDTO(cat, s.locale(c)))
 	}
 	return respondList(c, out, p.Number, p.Limit, total)
 }
@@ -157,7 +166,7 @@ func (s *Server) getCategory(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return respond(c, fiber.StatusOK, toCategoryDTO(cat))
+	return respond(c, fiber.StatusOK, toCategoryDTO(cat, s.locale(c)))
 }
 
 func (s *Server) updateCategory(c *fiber.Ctx) error {
@@ -167,13 +176,19 @@ func (s *Server) updateCategory(c *fiber.Ctx) error {
 	}
 	var (
 		ch       category.Change
+		name     *localizedJSON
 		parentID *string
 	)
-	if err := decode(c, optional("name", &ch.Name), nullable("parentId", &parentID), optional("position", &ch.Position),
+	if err := decode(c, optional("name", &name), nullable("parentId", &parentID), optional("position", &ch.Position),
 		optional("isActive", &ch.Active)); err != nil {
 		return err
 	}
 	var v domain.Validation
+	if name != nil {
+		p, err := s.patch(c, "name", name)
+		v.Merge("name", err)
+		ch.Name = p
+	}
 	switch {
 	case parentID != nil:
 		p := bodyID(&v, "parentId", *parentID)
@@ -189,7 +204,7 @@ func (s *Server) updateCategory(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return respond(c, fiber.StatusOK, toCategoryDTO(cat))
+	return respond(c, fiber.StatusOK, toCategoryDTO(cat, s.locale(c)))
 }
 
 // hasNullMember reports whether the JSON object body has name: null. The
@@ -220,41 +235,62 @@ func (s *Server) deleteCategory(c *fiber.Ctx) error {
 
 func (s *Server) createProduct(c *fiber.Ctx) error {
 	var (
-		np         app.NewProduct
-		categoryID string
-		desc, cur  *string
-		images     *[]imageDTO
+		np                  app.NewProduct
+		title               localizedJSON
+		desc                *localizedJSON
+		categoryID          string
+		conditionID, sizeID string
+		cityID, districtID  *string
+		cur                 *string
+		images              *[]imageRefDTO
 	)
-	if err := decode(c, required("title", &np.Title), optional("description", &desc), required("price", &np.Price),
+	if err := decode(c, required("title", &title), optional("description", &desc), required("price", &np.Price),
 		optional("currency", &cur), optional("quantity", &np.Quantity), required("categoryId", &categoryID),
-		optional("images", &images)); err != nil {
+		required("conditionId", &conditionID), required("sizeId", &sizeID), nullable("cityId", &cityID),
+		nullable("districtId", &districtID), optional("images", &images)); err != nil {
 		return err
 	}
 	var v domain.Validation
 	np.CategoryID = bodyID(&v, "categoryId", categoryID)
+	if images != nil {
+		np.Images = fromImageRefs(&v, *images)
+	}
+	np.Class.ConditionID = bodyID(&v, "conditionId", conditionID)
+	np.Class.SizeID = bodyID(&v, "sizeId", sizeID)
+	if cityID != nil {
+		np.Class.CityID = bodyID(&v, "cityId", *cityID)
+	}
+	if districtID != nil {
+		np.Class.DistrictID = bodyID(&v, "districtId", *districtID)
+	}
+	t, err := s.text(c, &title, product.TitleRule)
+	v.Merge("title", err)
+	np.Title = t
+	if desc != nil {
+		d, err := s.text(c, desc, product.DescriptionRule)
+		v.Merge("description", err)
+		np.Description = d
+	}
 	if err := v.Err(); err != nil {
 		return err
 	}
-	if desc != nil {
-		np.Description = *desc
-	}
 	if cur != nil {
 		np.Currency = *cur
-	}
-	if images != nil {
-		np.Images = fromImageDTOs(*images)
 	}
 	p, err := s.core.Catalog.CreateProduct(c.UserContext(), viewer(c), np)
 	if err != nil {
 		return err
 	}
-	return respond(c, fiber.StatusCreated, toProductDTO(p))
+	return respond(c, fiber.StatusCreated, s.toProductDTO(p, s.locale(c)))
 }
 
 func (s *Server) listProducts(c *fiber.Ctx) error {
 	q := newQuery(c)
 	p := q.page()
-	var f ports.ProductFilter
+	var (
+		f       ports.ProductFilter
+		noWords bool
+	)
 	if raw, ok := q.str("categoryId"); ok {
 		f.CategoryID = bodyID(&q.v, "categoryId", raw)
 	}
@@ -269,11 +305,22 @@ func (s *Server) listProducts(c *fiber.Ctx) error {
 		n := q.integer("maxPrice", money.MaxAmount, 0, money.MaxAmount)
 		f.MaxPrice = &n
 	}
+	for name, dst := range map[string]*string{"conditionId": &f.Class.ConditionID, "sizeId": &f.Class.SizeID,
+		"cityId": &f.Class.CityID, "districtId": &f.Class.DistrictID} {
+		if raw, ok := q.str(name); ok {
+			*dst = bodyID(&q.v, name, raw)
+		}
+	}
 	if raw, ok := q.str("q"); ok {
-		f.Query = strings.Join(strings.Fields(raw), " ")
-		if !utf8.ValidString(raw) || utf8.RuneCountInString(f.Query) > maxQueryLength {
+		if !utf8.ValidString(raw) || utf8.RuneCountInString(strings.TrimSpace(raw)) > maxQueryLength {
 			q.v.Add("q", "must be valid text of at most 200 characters")
 		}
+		f.Query = i18n.SearchWords(norm.NFC.String(raw))
+		if len(f.Query) > maxQueryWords {
+			q.v.Add("q", "must have at most 10 words")
+		}
+		// Text with no word in it ("%", "--") can match nothing.
+		noWords = len(f.Query) == 0 && strings.TrimSpace(raw) != ""
 	}
 	if raw, ok := q.str("status"); ok {
 		for _, st := range strings.Split(raw, ",") {
@@ -305,13 +352,16 @@ func (s *Server) listProducts(c *fiber.Ctx) error {
 	if err := q.done(); err != nil {
 		return err
 	}
+	if noWords {
+		return respondList(c, []productDTO{}, p.Number, p.Limit, 0)
+	}
 	ps, total, err := s.core.Catalog.ListProducts(c.UserContext(), viewer(c), f, sort, p)
 	if err != nil {
 		return err
 	}
 	out := make([]productDTO, 0, len(ps))
 	for _, pr := range ps {
-		out = append(out, toProductDTO(pr))
+		out = append(out, s.toProductDTO(pr, s.locale(c)))
 	}
 	return respondList(c, out, p.Number, p.Limit, total)
 }
@@ -325,7 +375,7 @@ func (s *Server) getProduct(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return respond(c, fiber.StatusOK, toProductDTO(p))
+	return respond(c, fiber.StatusOK, s.toProductDTO(p, s.locale(c)))
 }
 
 func (s *Server) getProductBySlug(c *fiber.Ctx) error {
@@ -341,7 +391,7 @@ func (s *Server) getProductBySlug(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return respond(c, fiber.StatusOK, toProductDTO(p))
+	return respond(c, fiber.StatusOK, s.toProductDTO(p, s.locale(c)))
 }
 
 func (s *Server) updateProduct(c *fiber.Ctx) error {
@@ -350,22 +400,51 @@ func (s *Server) updateProduct(c *fiber.Ctx) error {
 		return err
 	}
 	var (
-		ch         product.Change
-		categoryID *string
-		images     *[]imageDTO
+		ch                  product.Change
+		title, desc         *localizedJSON
+		categoryID          *string
+		conditionID, sizeID *string
+		cityID, districtID  *string
+		images              *[]imageRefDTO
 	)
-	if err := decode(c, optional("title", &ch.Title), optional("description", &ch.Description), optional("price", &ch.Price),
+	if err := decode(c, optional("title", &title), optional("description", &desc), optional("price", &ch.Price),
 		optional("currency", &ch.Currency), optional("quantity", &ch.Quantity), optional("categoryId", &categoryID),
-		optional("images", &images)); err != nil {
+		optional("conditionId", &conditionID), optional("sizeId", &sizeID), nullable("cityId", &cityID),
+		nullable("districtId", &districtID), optional("images", &images)); err != nil {
 		return err
 	}
 	var v domain.Validation
+	if title != nil {
+		p, err := s.patch(c, "title", title)
+		v.Merge("title", err)
+		ch.Title = p
+	}
+	if desc != nil {
+		p, err := s.patch(c, "description", desc)
+		v.Merge("description", err)
+		ch.Description = p
+	}
+	for _, ref := range []struct {
+		name string
+		raw  *string
+		dst  **string
+	}{{"conditionId", conditionID, &ch.ConditionID}, {"sizeId", sizeID, &ch.SizeID}, {"cityId", cityID, &ch.CityID},
+		{"districtId", districtID, &ch.DistrictID}} {
+		switch {
+		case ref.raw != nil:
+			id := bodyID(&v, ref.name, *ref.raw)
+			*ref.dst = &id
+		case hasNullMember(c.Body(), ref.name):
+			none := ""
+			*ref.dst = &none
+		}
+	}
 	if categoryID != nil {
 		cid := bodyID(&v, "categoryId", *categoryID)
 		ch.CategoryID = &cid
 	}
 	if images != nil {
-		imgs := fromImageDTOs(*images)
+		imgs := fromImageRefs(&v, *images)
 		ch.Images = &imgs
 	}
 	if err := v.Err(); err != nil {
@@ -375,7 +454,7 @@ func (s *Server) updateProduct(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return respond(c, fiber.StatusOK, toProductDTO(p))
+	return respond(c, fiber.StatusOK, s.toProductDTO(p, s.locale(c)))
 }
 
 func (s *Server) archiveProduct(c *fiber.Ctx) error {
@@ -403,7 +482,7 @@ func (s *Server) approveProduct(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return respond(c, fiber.StatusOK, toProductDTO(p))
+	return respond(c, fiber.StatusOK, s.toProductDTO(p, s.locale(c)))
 }
 
 func (s *Server) rejectProduct(c *fiber.Ctx) error {
@@ -419,5 +498,5 @@ func (s *Server) rejectProduct(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return respond(c, fiber.StatusOK, toProductDTO(p))
+	return respond(c, fiber.StatusOK, s.toProductDTO(p, s.locale(c)))
 }

@@ -174,6 +174,9 @@ func typeName(dst any) string {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
+	if t == reflect.TypeOf(localizedJSON{}) {
+		return "a string or an object of uz, ru, en texts"
+	}
 	switch t.Kind() {
 	case reflect.String:
 		return "a string"

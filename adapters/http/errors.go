@@ -26,6 +26,14 @@ var statusOf = map[domain.Kind]int{
 	domain.KindInternal:        fiber.StatusInternalServerError,
 }
 
+// statusOfCode refines statusOf for the transport-level codes, whose
+// statuses are more specific than their kind's.
+var statusOfCode = map[string]int{
+	domain.CodeURITooLong:      fiber.StatusRequestURITooLong,
+	domain.CodeHeadersTooLarge: fiber.StatusRequestHeaderFieldsTooLarge,
+	domain.CodeRequestTimeout:  fiber.StatusRequestTimeout,
+}
+
 // Errors the adapter raises itself, before the core is reached.
 var (
 	errRouteNotFound    = domain.New(domain.KindNotFound, domain.CodeNotFound, "no such route")
@@ -72,6 +80,12 @@ func classify(err error) *domain.Error {
 			return errRateLimited
 		case fiber.StatusServiceUnavailable:
 			return errDraining
+		case fiber.StatusRequestHeaderFieldsTooLarge:
+			return errHeadersTooLarge
+		case fiber.StatusRequestURITooLong:
+			return errURITooLong
+		case fiber.StatusRequestTimeout:
+			return errRequestTimeout
 		}
 	}
 	return domain.New(domain.KindInternal, domain.CodeInternal, "internal error")
@@ -92,10 +106,19 @@ func (s *Server) errorResponse(c *fiber.Ctx, err error) (int, errorBody) {
 		// The store's circuit breaker cut the request short.
 		err = fmt.Errorf("%w: %v", domain.ErrUnavailable, context.Cause(c.UserContext()))
 	}
+	var fe *fiber.Error
+	if errors.As(err, &fe) && fe.Code == fiber.StatusRequestEntityTooLarge && c.Method() == fiber.MethodPost && c.Path() == uploadPath {
+		// fasthttp refused an upload over its own limit.
+		s.core.Media.RecordTooLarge()
+		err = s.errUploadTooLarge()
+	}
 	de := classify(err)
 	status, ok := statusOf[de.Kind]
 	if !ok {
 		status = fiber.StatusInternalServerError
+	}
+	if st, ok := statusOfCode[de.Code]; ok {
+		status = st
 	}
 	// Every 5xx of a request is reported, a dependency outage (503) too:
 	// the tracker groups its events into one issue. Readiness is exempt:

@@ -1,6 +1,7 @@
 package http
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -93,13 +94,11 @@ func (s *Server) reportInternal(c *fiber.Ctx, err error) {
 		attrs = append(attrs, "stack", string(p.stack))
 	}
 	s.opt.Logger.Error("server error", attrs...)
-	if s.opt.Reporter != nil {
-		tags := map[string]string{"route": routeOf(c), "request_id": requestID(c), "method": c.Method()}
-		if pr, ok := c.Locals(localsActor).(user.Actor); ok {
-			tags["user_id"] = pr.UserID
-		}
-		s.opt.Reporter.Report(c.UserContext(), err, tags)
+	tags := map[string]string{"route": routeOf(c), "request_id": requestID(c), "method": c.Method()}
+	if pr, ok := c.Locals(localsActor).(user.Actor); ok {
+		tags["user_id"] = pr.UserID
 	}
+	s.opt.Reporter.Report(c.UserContext(), err, tags)
 }
 
 // routeOf returns the route template (never the raw path, whose ids would
@@ -178,11 +177,10 @@ func principal(c *fiber.Ctx) (user.Actor, bool) {
 	return p, ok
 }
 
-// limiter counts requests per key in fixed windows.
+// limiter counts requests per key in fixed windows in this process; it
+// serves when Options.RateLimiter is nil.
 type limiter struct {
 	mu     sync.Mutex
-	max    int
-	window time.Duration
 	counts map[string]*window
 	sweep  time.Time
 }
@@ -192,40 +190,46 @@ type window struct {
 	n     int
 }
 
-func newLimiter(max int, w time.Duration) *limiter {
-	return &limiter{max: max, window: w, counts: map[string]*window{}}
+func newLimiter() *limiter {
+	return &limiter{counts: map[string]*window{}}
 }
 
-// allow counts one request of key at now and reports whether it is within
-// the limit, and if not, how many seconds until the window resets.
-func (l *limiter) allow(key string, now time.Time) (bool, int) {
+// Allow implements ports.RateLimiter.
+func (l *limiter) Allow(_ context.Context, key string, max int, span time.Duration) (bool, time.Duration, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if now.Sub(l.sweep) > l.window {
+	now := time.Now()
+	if now.Sub(l.sweep) > span {
 		for k, w := range l.counts {
-			if now.Sub(w.start) >= l.window {
+			if now.Sub(w.start) >= span {
 				delete(l.counts, k)
 			}
 		}
 		l.sweep = now
 	}
 	w, ok := l.counts[key]
-	if !ok || now.Sub(w.start) >= l.window {
+	if !ok || now.Sub(w.start) >= span {
 		w = &window{start: now}
 		l.counts[key] = w
 	}
-	if w.n >= l.max {
-		return false, int((w.start.Add(l.window).Sub(now) + time.Second - 1) / time.Second)
+	if w.n >= max {
+		return false, w.start.Add(span).Sub(now), nil
 	}
 	w.n++
-	return true, 0
+	return true, 0, nil
 }
 
-// limitOTPPerIP applies the per-IP limit of the OTP routes.
+// limitOTPPerIP applies the per-IP limit of the OTP routes, keyed on the
+// client's address (see clientIP and limitKey).
 func (s *Server) limitOTPPerIP(c *fiber.Ctx) error {
-	if ok, retry := s.otpLimit.allow(c.IP(), time.Now()); !ok {
+	key := "otp-ip:" + limitKey(clientIP(c, s.opt.TrustedProxies))
+	ok, retry, err := s.otpLimit.Allow(c.UserContext(), key, s.opt.OTPPerIP, s.opt.OTPWindow)
+	if err != nil {
+		return err
+	}
+	if !ok {
 		e := *errRateLimited
-		e.RetryAfterSeconds = retry
+		e.RetryAfterSeconds = int((retry + time.Second - 1) / time.Second)
 		return &e
 	}
 	return c.Next()

@@ -77,11 +77,43 @@ func mergeOpenAPI(files fs.FS) ([]byte, error) {
 			}
 		}
 	}
+	addCommonResponses(doc, paths)
 	doc["paths"] = paths
 	return json.MarshalIndent(doc, "", "  ")
+}
+
+// addCommonResponses gives every operation the responses base.json lists
+// under x-common-responses (status to components.responses name): the
+// transport-level refusals any request can meet before it is routed. An
+// operation that documents such a status itself keeps its own.
+func addCommonResponses(doc map[string]any, paths map[string]any) {
+	common, _ := doc["x-common-responses"].(map[string]any)
+	for _, item := range paths {
+		ops, _ := item.(map[string]any)
+		for _, op := range ops {
+			o, ok := op.(map[string]any)
+			if !ok {
+				continue
+			}
+			responses, ok := o["responses"].(map[string]any)
+			if !ok {
+				continue
+			}
+			for status, name := range common {
+				if _, set := responses[status]; !set {
+					responses[status] = map[string]any{"$ref": "#/components/responses/" + fmt.Sprint(name)}
+				}
+			}
+		}
+	}
 }
 
 func (s *Server) openAPI(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSONCharsetUTF8)
 	return c.Send(openAPISpec)
 }
+
+// OpenAPISpec returns the merged OpenAPI description served at
+// /api/v1/openapi.json, for tools that check responses against it or
+// generate clients from it.
+func OpenAPISpec() []byte { return append([]byte(nil), openAPISpec...) }

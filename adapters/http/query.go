@@ -16,6 +16,7 @@ const (
 	defaultLimit   = 20
 	maxLimit       = 100
 	maxQueryLength = 200
+	maxQueryWords  = 10
 	// maxPage keeps OFFSET (page-1)*limit within what the store can skip
 	// cheaply; deeper pages are refused rather than left to time out.
 	maxPage = 10_000

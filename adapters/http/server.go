@@ -1,5 +1,5 @@
-// Package http is the Fiber v2 adapter: it serves the API of
-// ../shared/API.md over the application core. It owns the envelope, the
+// Package http is the Fiber v2 adapter: it serves the API described in
+// docs/API.md over the application core. It owns the envelope, the
 // error-to-status table (errors.go), strict JSON decoding (decode.go),
 // request ids, authentication and the per-IP limits.
 package http
@@ -7,12 +7,16 @@ package http
 import (
 	"context"
 	"log/slog"
+	"net/netip"
+	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/valyala/fasthttp"
 
 	"github.com/secondbloom/marketplace/app"
+	"github.com/secondbloom/marketplace/domain/i18n"
 	"github.com/secondbloom/marketplace/ports"
 )
 
@@ -43,9 +47,35 @@ type Options struct {
 	// MetricsHandler, when set, serves GET /metrics (outside /api/v1, not
 	// enveloped, no auth).
 	MetricsHandler fiber.Handler
-	// ProxyHeader, when set, names the header holding the client IP (for
-	// example X-Forwarded-For behind a trusted proxy).
-	ProxyHeader string
+	// MediaMaxBytes is the largest photo upload; 0 means
+	// DefaultMediaMaxBytes. The whole multipart body may be 64 KiB more.
+	MediaMaxBytes int64
+	// MediaPublicURL is the base URL photos are served from (a CDN). Empty
+	// means this server serves them under /media/ and links are
+	// server-relative.
+	MediaPublicURL string
+
+	// TrustedProxies are the networks of the proxies whose X-Forwarded-For
+	// is believed (see clientIP). Empty: the TCP peer is the client.
+	TrustedProxies []netip.Prefix
+	// RateLimiter counts the per-IP limits; give every instance on one
+	// database the store's, so they share one budget. nil counts in this
+	// process only.
+	RateLimiter ports.RateLimiter
+	// CORSAllowedOrigins are the origins (scheme://host[:port], lower
+	// case) browsers may call the API from. Empty sends no CORS headers.
+	CORSAllowedOrigins []string
+	// MetricsToken, when set, is the bearer token GET /metrics requires.
+	MetricsToken string
+	// ReadTimeout bounds the reading of one request (line, headers and
+	// body); one that is not in by then is refused with 408. 0 means 30 s.
+	ReadTimeout time.Duration
+
+	// DefaultLocale is the locale of requests that name none the server
+	// supports; "" means uz.
+	DefaultLocale i18n.Locale
+
+	mediaBase string
 }
 
 // Server is the HTTP face of the core.
@@ -55,7 +85,8 @@ type Server struct {
 	fiber    *fiber.App
 	started  time.Time
 	draining atomic.Bool
-	otpLimit *limiter
+	otpLimit ports.RateLimiter
+	origins  map[string]bool
 	// drainCtx is cancelled by StartDraining, which ends the open event
 	// streams.
 	drainCtx       context.Context
@@ -75,23 +106,63 @@ func New(core *app.App, opt Options) *Server {
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
-	s := &Server{core: core, opt: opt, started: time.Now(), otpLimit: newLimiter(opt.OTPPerIP, opt.OTPWindow),
-		auctionStreams: ipStreams{n: map[string]int{}}}
+	if !opt.DefaultLocale.Valid() {
+		opt.DefaultLocale = i18n.Uzbek
+	}
+	if opt.Reporter == nil {
+		opt.Reporter = nopReporter{}
+	}
+	if opt.MediaMaxBytes <= 0 {
+		opt.MediaMaxBytes = DefaultMediaMaxBytes
+	}
+	opt.mediaBase = "/media/"
+	if opt.MediaPublicURL != "" {
+		opt.mediaBase = strings.TrimSuffix(opt.MediaPublicURL, "/") + "/"
+	}
+	if opt.ReadTimeout == 0 {
+		opt.ReadTimeout = 30 * time.Second
+	}
+	s := &Server{core: core, opt: opt, started: time.Now(), otpLimit: opt.RateLimiter, origins: map[string]bool{}}
+	if s.otpLimit == nil {
+		s.otpLimit = newLimiter()
+	}
+	for _, o := range opt.CORSAllowedOrigins {
+		s.origins[o] = true
+	}
+	s.auctionStreams = ipStreams{n: map[string]int{}}
 	s.drainCtx, s.drain = context.WithCancel(context.Background())
 	s.fiber = fiber.New(fiber.Config{
-		AppName:               "secondbloom",
-		BodyLimit:             BodyLimit,
-		DisableStartupMessage: true,
-		ErrorHandler:          s.handleError,
+		AppName:   "secondbloom",
+		BodyLimit: BodyLimit,
+		// Multipart bodies stay raw bytes: the upload handler reads its
+		// one part itself, and fasthttp spills nothing to temporary files.
+		DisablePreParseMultipartForm: true,
+		DisableStartupMessage:        true,
+		ErrorHandler:                 s.handleError,
 		// Values from the request (params, headers, body) are copied, so
 		// nothing the core keeps can be overwritten when fasthttp reuses
 		// its buffers for the next request.
 		Immutable:    true,
-		ProxyHeader:  opt.ProxyHeader,
-		ReadTimeout:  30 * time.Second,
+		ReadTimeout:  opt.ReadTimeout,
 		WriteTimeout: 30 * time.Second,
 		IdleTimeout:  2 * time.Minute,
+		// Fasthttp needs the request line and every header in its read
+		// buffer at once; a request that does not fit is a 431.
+		ReadBufferSize: MaxHeaderBytes,
 	})
+	// The body limit is per route: fasthttp learns it from the request
+	// header, before reading the body, so an upload is read up to its own
+	// limit and every other request up to BodyLimit; a longer declared or
+	// chunked body is refused with 413 without being buffered.
+	uploadLimit := s.uploadLimit()
+	s.fiber.Server().HeaderReceived = func(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
+		path, _, _ := strings.Cut(string(h.RequestURI()), "?")
+		if string(h.Method()) == fiber.MethodPost && path == uploadPath {
+			return fasthttp.RequestConfig{MaxRequestBodySize: uploadLimit}
+		}
+		return fasthttp.RequestConfig{}
+	}
+	s.guardTransport()
 	s.fiber.Use(s.requestIDs, s.logRequests, s.recoverPanics)
 	for _, m := range opt.Middleware {
 		s.fiber.Use(m)
@@ -102,6 +173,11 @@ func New(core *app.App, opt Options) *Server {
 		// as a panic they might capture a second time.
 		s.fiber.Use(s.recoverPanics)
 	}
+	// After the middleware, so refused requests are counted like others.
+	if len(s.origins) > 0 {
+		s.fiber.Use(s.cors)
+	}
+	s.fiber.Use(s.refuseBadTransport)
 	if opt.RequestTimeout > 0 {
 		s.fiber.Use(s.requestDeadline)
 	}
@@ -130,12 +206,14 @@ func (s *Server) guardStore(c *fiber.Ctx) error {
 // routes registers every route. Each area lives in its own file; the
 // OpenAPI test checks this list against openapi.json.
 func (s *Server) routes() {
-	s.fiber.Get("/api/v1/openapi.json", s.openAPI)
+	s.fiber.Get("/api/v1/openapi.json", s.negotiateLocale, s.openAPI)
+	s.docsRoutes()
 	if s.opt.MetricsHandler != nil {
-		s.fiber.Get("/metrics", s.opt.MetricsHandler)
+		s.fiber.Get("/metrics", s.requireMetricsToken, s.opt.MetricsHandler)
 	}
 
 	v1 := s.fiber.Group("/api/v1")
+	v1.Use(s.negotiateLocale)
 	s.healthRoutes(v1)
 	// Routes after this point touch the store; health routes must not be
 	// cut short by the breaker, whose state they report.
@@ -144,7 +222,12 @@ func (s *Server) routes() {
 	s.catalogRoutes(v1)
 	s.auctionRoutes(v1)
 	s.orderRoutes(v1)
+	s.referenceRoutes(v1)
 	s.userRoutes(v1)
+	s.mediaRoutes(v1)
+	if s.opt.MediaPublicURL == "" {
+		s.fiber.Get("/media/:key", s.serveMedia)
+	}
 	s.notificationRoutes(v1)
 
 	s.fiber.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
@@ -172,3 +255,9 @@ func (s *Server) Draining() bool { return s.draining.Load() }
 // Shutdown stops accepting connections and waits, up to ctx's deadline,
 // for in-flight requests to finish.
 func (s *Server) Shutdown(ctx context.Context) error { return s.fiber.ShutdownWithContext(ctx) }
+
+// nopReporter stands in when Options.Reporter is nil.
+type nopReporter struct{}
+
+func (nopReporter) Report(context.Context, error, map[string]string) {}
+func (nopReporter) Flush(time.Duration)                              {}

@@ -50,7 +50,7 @@ func (s *Server) listUsers(c *fiber.Ctx) error {
 	}
 	out := make([]userDTO, 0, len(users))
 	for _, u := range users {
-		out = append(out, toUserDTO(u))
+		out = append(out, toUserDTO(u, s.opt.DefaultLocale))
 	}
 	return respondList(c, out, p.Number, p.Limit, total)
 }
@@ -97,7 +97,7 @@ func (s *Server) getUser(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return respond(c, fiber.StatusOK, toUserDTO(u))
+	return respond(c, fiber.StatusOK, toUserDTO(u, s.opt.DefaultLocale))
 }
 
 func (s *Server) changeUser(c *fiber.Ctx) error {
@@ -126,7 +126,7 @@ func (s *Server) changeUser(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return respond(c, fiber.StatusOK, toUserDTO(u))
+	return respond(c, fiber.StatusOK, toUserDTO(u, s.opt.DefaultLocale))
 }
 
 type auditDTO struct {

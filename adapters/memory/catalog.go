@@ -4,8 +4,11 @@ import (
 	"context"
 	"strings"
 
+	"github.com/secondbloom/marketplace/domain"
 	"github.com/secondbloom/marketplace/domain/category"
+	"github.com/secondbloom/marketplace/domain/i18n"
 	"github.com/secondbloom/marketplace/domain/product"
+	"github.com/secondbloom/marketplace/domain/reference"
 	"github.com/secondbloom/marketplace/ports"
 )
 
@@ -46,8 +49,54 @@ func (r *categoryRepo) Get(ctx context.Context, id string) (*category.Category, 
 
 type productRepo struct{ se *session }
 
-// titleKey is the key of the one-live-product-per-title rule.
-func titleKey(f product.Fields) string { return f.SellerID + "\x00" + strings.ToLower(f.Title) }
+// titleKeys are the keys of the one-live-product-per-title rule, one per
+// locale of the title.
+func titleKeys(f product.Fields) []string {
+	var out []string
+	for _, l := range i18n.Locales() {
+		if t, ok := f.Title.Get(l); ok {
+			out = append(out, f.SellerID+"\x00"+string(l)+"\x00"+strings.ToLower(t))
+		}
+	}
+	return out
+}
+
+// claimTitles records f's titles as live, or returns product.ErrDuplicate
+// when another live product of the seller has one of them.
+func claimTitles(db *data, log *session, f product.Fields) error {
+	for _, k := range titleKeys(f) {
+		if _, dup := db.liveTitles[k]; dup {
+			return product.ErrDuplicate
+		}
+	}
+	for _, k := range titleKeys(f) {
+		db.liveTitles.put(log, k, f.ID)
+	}
+	return nil
+}
+
+// checkClass returns a validation error naming the first reference id of
+// c that is not in its list, as the foreign keys of Postgres do.
+func checkClass(db *data, c product.Classification) error {
+	for _, ref := range []struct {
+		field, id string
+		kind      reference.Kind
+	}{
+		{"conditionId", c.ConditionID, reference.Conditions}, {"sizeId", c.SizeID, reference.Sizes},
+		{"cityId", c.CityID, reference.Cities}, {"districtId", c.DistrictID, reference.Districts},
+	} {
+		if ref.id == "" {
+			continue
+		}
+		if it, ok := db.reference[ref.id]; !ok || it.Kind != ref.kind {
+			return domain.Invalid(ref.field, "does not exist")
+		}
+	}
+	if c.DistrictID != "" && db.reference[c.DistrictID].CityID != c.CityID {
+		return domain.Invalid("districtId", "must be a district of cityId")
+	}
+	return nil
+}
 
 func (r *productRepo) Create(ctx context.Context, p *product.Product) error {
 	f := p.Fields()
@@ -58,11 +107,16 @@ func (r *productRepo) Create(ctx context.Context, p *product.Product) error {
 		if _, ok := db.categories[f.CategoryID]; !ok {
 			return category.ErrNotFound
 		}
+		if err := checkClass(db, f.Class); err != nil {
+			return err
+		}
+		if err := attachImages(db, log, product.Fields{}, f); err != nil {
+			return err
+		}
 		if f.Status != product.StatusArchived {
-			if _, dup := db.liveTitles[titleKey(f)]; dup {
-				return product.ErrDuplicate
+			if err := claimTitles(db, log, f); err != nil {
+				return err
 			}
-			db.liveTitles.put(log, titleKey(f), f.ID)
 		}
 		db.products.put(log, f.ID, f)
 		db.productBySlug.put(log, f.Slug, f.ID)
@@ -113,14 +167,20 @@ func (r *productRepo) Update(ctx context.Context, id string, fn func(*product.Pr
 			// (the trigger products_in_open_auction in Postgres).
 			return product.ErrInvalidState
 		}
+		if f.Class != old.Class {
+			if err := checkClass(db, f.Class); err != nil {
+				return err
+			}
+		}
 		if old.Status != product.StatusArchived {
-			db.liveTitles.del(log, titleKey(old))
+			for _, k := range titleKeys(old) {
+				db.liveTitles.del(log, k)
+			}
 		}
 		if f.Status != product.StatusArchived {
-			if _, dup := db.liveTitles[titleKey(f)]; dup {
-				return product.ErrDuplicate
+			if err := claimTitles(db, log, f); err != nil {
+				return err
 			}
-			db.liveTitles.put(log, titleKey(f), f.ID)
 		}
 		if f.Slug != old.Slug {
 			if _, taken := db.productBySlug[f.Slug]; taken {
@@ -133,6 +193,9 @@ func (r *productRepo) Update(ctx context.Context, id string, fn func(*product.Pr
 			if _, ok := db.categories[f.CategoryID]; !ok {
 				return category.ErrNotFound
 			}
+		}
+		if err := attachImages(db, log, old, f); err != nil {
+			return err
 		}
 		db.products.put(log, f.ID, f)
 		out = p

@@ -3,10 +3,10 @@ package memory
 import (
 	"context"
 	"sort"
-	"strings"
 
 	"github.com/secondbloom/marketplace/domain"
 	"github.com/secondbloom/marketplace/domain/category"
+	"github.com/secondbloom/marketplace/domain/i18n"
 	"github.com/secondbloom/marketplace/domain/order"
 	"github.com/secondbloom/marketplace/domain/product"
 	"github.com/secondbloom/marketplace/ports"
@@ -51,8 +51,8 @@ func (r *categoryRepo) List(ctx context.Context, f ports.CategoryFilter, p ports
 		if a.Position != b.Position {
 			return a.Position < b.Position
 		}
-		if a.Name != b.Name {
-			return a.Name < b.Name
+		if an, bn := a.Name.First(), b.Name.First(); an != bn {
+			return an < bn
 		}
 		return a.ID < b.ID
 	})
@@ -134,7 +134,6 @@ func (r *productRepo) List(ctx context.Context, f ports.ProductFilter, s ports.S
 	if s.Field != ports.SortCreatedAt && s.Field != ports.SortPrice {
 		return nil, 0, errUnknownSort
 	}
-	q := strings.ToLower(f.Query)
 	var all []product.Fields
 	_ = r.se.do(func(db *data, _ *session) error {
 		var cats map[string]bool
@@ -149,7 +148,8 @@ func (r *productRepo) List(ctx context.Context, f ports.ProductFilter, s ports.S
 				f.SellerID != "" && pf.SellerID != f.SellerID,
 				f.MinPrice != nil && pf.Price < *f.MinPrice,
 				f.MaxPrice != nil && pf.Price > *f.MaxPrice,
-				q != "" && !strings.Contains(strings.ToLower(pf.Title), q),
+				!classMatches(f.Class, pf.Class),
+				len(f.Query) > 0 && !i18n.Matches(f.Query, append(pf.Title.Values(), pf.Description.Values()...)...),
 				f.InStock && pf.Quantity <= 0:
 				continue
 			}
@@ -175,6 +175,14 @@ func (r *productRepo) List(ctx context.Context, f ports.ProductFilter, s ports.S
 		out = append(out, product.Rehydrate(pf))
 	}
 	return out, len(all), nil
+}
+
+// classMatches reports whether c has every non-empty id of want.
+func classMatches(want, c product.Classification) bool {
+	return (want.ConditionID == "" || want.ConditionID == c.ConditionID) &&
+		(want.SizeID == "" || want.SizeID == c.SizeID) &&
+		(want.CityID == "" || want.CityID == c.CityID) &&
+		(want.DistrictID == "" || want.DistrictID == c.DistrictID)
 }
 
 // subtree returns the ids of the category id and of every category below

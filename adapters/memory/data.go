@@ -8,8 +8,10 @@ import (
 	"github.com/secondbloom/marketplace/domain/auth"
 	"github.com/secondbloom/marketplace/domain/category"
 	"github.com/secondbloom/marketplace/domain/idempotency"
+	"github.com/secondbloom/marketplace/domain/media"
 	"github.com/secondbloom/marketplace/domain/order"
 	"github.com/secondbloom/marketplace/domain/product"
+	"github.com/secondbloom/marketplace/domain/reference"
 	"github.com/secondbloom/marketplace/domain/user"
 	"github.com/secondbloom/marketplace/ports"
 )
@@ -28,9 +30,14 @@ type data struct {
 	categoryBySlug table[string, string]
 	products       table[string, product.Fields]
 	productBySlug  table[string, string]
-	// liveTitles maps seller id + lower-case title to the product id of a
-	// live (not archived) product.
+	// liveTitles maps seller id + locale + lower-case title to the product
+	// id of a live (not archived) product.
 	liveTitles table[string, string]
+
+	// reference holds the items of every reference list by id;
+	// referenceCodes maps kind + city + code to the id.
+	reference      table[string, reference.Fields]
+	referenceCodes table[string, string]
 
 	auctions table[string, auction.Fields]
 	// activeAuctions maps a product id to its ACTIVE auction's id.
@@ -45,6 +52,11 @@ type data struct {
 	idempotency table[string, idempotency.Record]
 	audit       table[string, audit.Entry]
 
+	media table[string, media.Fields]
+	// mediaDetached holds when a photo last left a product.
+	mediaDetached table[string, time.Time]
+	// uploads holds each owner's accepted upload times of the last window.
+	uploads table[string, []time.Time]
 	// notifications holds every inbox entry; inbox lists each user's
 	// notification ids in Seq order; deliveries the delivery outbox;
 	// queues each recipient and channel's pending delivery ids in Seq
@@ -62,8 +74,10 @@ type refreshEntry struct {
 	retiredAt *time.Time
 }
 
+// newData returns the tables of a new store, holding the reference items
+// that migration 0008 seeds in Postgres.
 func newData() *data {
-	return &data{
+	db := &data{
 		users:        table[string, user.User]{},
 		userByPhone:  table[string, string]{},
 		challenges:   table[string, auth.Challenge]{},
@@ -75,6 +89,8 @@ func newData() *data {
 		products:       table[string, product.Fields]{},
 		productBySlug:  table[string, string]{},
 		liveTitles:     table[string, string]{},
+		reference:      table[string, reference.Fields]{},
+		referenceCodes: table[string, string]{},
 
 		auctions:       table[string, auction.Fields]{},
 		activeAuctions: table[string, string]{},
@@ -85,12 +101,20 @@ func newData() *data {
 		idempotency:    table[string, idempotency.Record]{},
 		audit:          table[string, audit.Entry]{},
 
+		media:         table[string, media.Fields]{},
+		mediaDetached: table[string, time.Time]{},
+		uploads:       table[string, []time.Time]{},
 		notifications: table[string, noteRow]{},
 		inbox:         table[string, []string]{},
 		deliveries:    table[string, deliveryRow]{},
 		queues:        table[string, []string]{},
 		tickets:       table[string, ticketRow]{},
 	}
+	for _, f := range reference.Seed() {
+		db.reference[f.ID] = f
+		db.referenceCodes[codeKey(f)] = f.ID
+	}
+	return db
 }
 
 func (s *Store) repos(se *session) ports.Repos {
@@ -101,6 +125,7 @@ func (s *Store) repos(se *session) ports.Repos {
 		Categories: &categoryRepo{se},
 		Products:   &productRepo{se},
 		Auctions:   &auctionRepo{se},
+		Reference:  &referenceRepo{se},
 
 		Orders:       &orderRepo{se},
 		ProductUsage: &productUsage{se},
@@ -108,6 +133,7 @@ func (s *Store) repos(se *session) ports.Repos {
 		OpenAuctions: &auctionRepo{se},
 		Events:       se,
 		Audit:        &auditRepo{se},
+		Media:        &mediaRepo{se},
 
 		Notifications: &notificationRepo{se},
 	}

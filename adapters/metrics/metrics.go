@@ -49,6 +49,7 @@ type Metrics struct {
 	bidsPlaced      prometheus.Counter
 	auctionsClosed  *prometheus.CounterVec
 
+	media *mediaMetrics
 	// deliveries counts notification delivery attempts; set by
 	// RegisterNotifications.
 	deliveries atomic.Pointer[prometheus.CounterVec]
@@ -113,6 +114,7 @@ func New() *Metrics {
 	// before the first auction closes.
 	m.auctionsClosed.WithLabelValues("true")
 	m.auctionsClosed.WithLabelValues("false")
+	m.media = newMediaMetrics(reg)
 	return m
 }
 

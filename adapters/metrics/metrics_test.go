@@ -238,3 +238,55 @@ func TestBusinessCacheDatabaseAndReadinessMetrics(t *testing.T) {
 		t.Errorf("secondbloom_ready with a failing check = %v, want 0", got)
 	}
 }
+
+func TestMediaMetrics(t *testing.T) {
+	m := metrics.New()
+	m.MediaUploaded(1000, 300*time.Millisecond)
+	m.MediaRefused("busy")
+	m.MediaRefused("made-up reason")
+	got := func(name string, labels map[string]string) float64 {
+		t.Helper()
+		mfs, err := m.Registry().Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, mf := range mfs {
+			if mf.GetName() != name {
+				continue
+			}
+			for _, mt := range mf.GetMetric() {
+				match := true
+				for _, lp := range mt.GetLabel() {
+					if v, ok := labels[lp.GetName()]; ok && v != lp.GetValue() {
+						match = false
+					}
+				}
+				if !match {
+					continue
+				}
+				if h := mt.GetHistogram(); h != nil {
+					return float64(h.GetSampleCount())
+				}
+				return mt.GetCounter().GetValue()
+			}
+		}
+		t.Fatalf("metric %s%v not found", name, labels)
+		return 0
+	}
+	for _, tc := range []struct {
+		name   string
+		labels map[string]string
+		want   float64
+	}{
+		{"secondbloom_media_uploads_total", nil, 1},
+		{"secondbloom_media_stored_bytes_total", nil, 1000},
+		{"secondbloom_media_processing_seconds", nil, 1},
+		{"secondbloom_media_uploads_refused_total", map[string]string{"reason": "busy"}, 1},
+		{"secondbloom_media_uploads_refused_total", map[string]string{"reason": "error"}, 1},
+		{"secondbloom_media_uploads_refused_total", map[string]string{"reason": "corrupt"}, 0},
+	} {
+		if v := got(tc.name, tc.labels); v != tc.want {
+			t.Errorf("%s%v = %v, want %v", tc.name, tc.labels, v, tc.want)
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/secondbloom/marketplace/domain"
 	"github.com/secondbloom/marketplace/domain/auth"
+	"github.com/secondbloom/marketplace/domain/i18n"
 	"github.com/secondbloom/marketplace/domain/phone"
 	"github.com/secondbloom/marketplace/domain/user"
 	"github.com/secondbloom/marketplace/ports"
@@ -30,13 +31,15 @@ type userRow struct {
 	Status    string    `bun:"status"`
 	FirstName string    `bun:"first_name"`
 	LastName  string    `bun:"last_name"`
+	Language  *string   `bun:"language"`
 	CreatedAt time.Time `bun:"created_at"`
 	UpdatedAt time.Time `bun:"updated_at"`
 }
 
 func userToRow(u *user.User) *userRow {
 	return &userRow{ID: u.ID(), Phone: u.Phone().String(), Role: string(u.Role()), Status: string(u.Status()),
-		FirstName: u.FirstName(), LastName: u.LastName(), CreatedAt: u.CreatedAt(), UpdatedAt: u.UpdatedAt()}
+		FirstName: u.FirstName(), LastName: u.LastName(), Language: nullString(string(u.Language())), CreatedAt: u.CreatedAt(),
+		UpdatedAt: u.UpdatedAt()}
 }
 
 func (r *userRow) toDomain() (*user.User, error) {
@@ -45,7 +48,8 @@ func (r *userRow) toDomain() (*user.User, error) {
 		return nil, err
 	}
 	return user.Rehydrate(user.Fields{ID: r.ID, Phone: p, Role: user.Role(r.Role), Status: user.Status(r.Status),
-		FirstName: r.FirstName, LastName: r.LastName, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}), nil
+		FirstName: r.FirstName, LastName: r.LastName, Language: i18n.Locale(deref(r.Language)), CreatedAt: r.CreatedAt,
+		UpdatedAt: r.UpdatedAt}), nil
 }
 
 type userRepo struct{ db bun.IDB }

@@ -37,7 +37,7 @@ func (r *categoryRepo) List(ctx context.Context, f ports.CategoryFilter, p ports
 	if f.ActiveOnly {
 		q = q.Where("is_active")
 	}
-	return scanPage(ctx, q.Order("position", "name", "id"), &rows, p, (*categoryRow).toDomain)
+	return scanPage(ctx, q.OrderExpr("position, coalesce(name ->> 'uz', name ->> 'ru', name ->> 'en'), id"), &rows, p, (*categoryRow).toDomain)
 }
 
 func (r *categoryRepo) Update(ctx context.Context, id string, fn func(*category.Category) error) (*category.Category, error) {
@@ -88,6 +88,22 @@ var errUnknownSort = domain.Invalid("sort", "must be createdAt or price, optiona
 // likeEscaper escapes the LIKE wildcards of a user's search text.
 var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
+// sparseSearchBelow is the number of search matches under which a page is
+// fetched through the search index rather than in page order.
+const sparseSearchBelow = 2000
+
+// prefixQuery returns the tsquery text that requires every word as a word
+// or a word prefix: "ozbek:* & atir:*". The words come from
+// i18n.SearchWords, so they hold only letters and digits and need no
+// quoting.
+func prefixQuery(words []string) string {
+	parts := make([]string, len(words))
+	for i, w := range words {
+		parts[i] = w + ":*"
+	}
+	return strings.Join(parts, " & ")
+}
+
 func (r *productRepo) List(ctx context.Context, f ports.ProductFilter, s ports.Sort, p ports.Page) ([]*product.Product, int, error) {
 	var order []string
 	dir := sortDirection(s.Desc)
@@ -99,8 +115,10 @@ func (r *productRepo) List(ctx context.Context, f ports.ProductFilter, s ports.S
 	default:
 		return nil, 0, errUnknownSort
 	}
-	if f.CategoryID != "" && !domain.ValidID(f.CategoryID) || f.SellerID != "" && !domain.ValidID(f.SellerID) {
-		return []*product.Product{}, 0, nil
+	for _, id := range []string{f.CategoryID, f.SellerID, f.Class.ConditionID, f.Class.SizeID, f.Class.CityID, f.Class.DistrictID} {
+		if id != "" && !domain.ValidID(id) {
+			return []*product.Product{}, 0, nil
+		}
 	}
 	var rows []productRow
 	q := r.db.NewSelect().Model(&rows)
@@ -139,16 +157,41 @@ func (r *productRepo) List(ctx context.Context, f ports.ProductFilter, s ports.S
 	if f.MaxPrice != nil {
 		q = q.Where("price <= ?", *f.MaxPrice)
 	}
-	if f.Query != "" {
-		q = q.Where(`lower(title) LIKE ? ESCAPE '\'`, "%"+likeEscaper.Replace(strings.ToLower(f.Query))+"%")
+	for col, id := range map[string]string{"condition_id": f.Class.ConditionID, "size_id": f.Class.SizeID,
+		"city_id": f.Class.CityID, "district_id": f.Class.DistrictID} {
+		if id != "" {
+			q = q.Where("? = ?", bun.Ident(col), id)
+		}
+	}
+	search := len(f.Query) > 0
+	if search {
+		q = q.Where("search @@ to_tsquery('simple', ?)", prefixQuery(f.Query))
 	}
 	if f.InStock {
 		q = q.Where("quantity > 0")
 	}
 	q = q.Order(order...).Limit(p.Limit).Offset(p.Offset())
-	key := fmt.Sprintf("%v|%v|%s|%s|%v|%v|%s|%v", f.Statuses, f.ExcludeBlockedSellers, f.CategoryID, f.SellerID, deref64(f.MinPrice), deref64(f.MaxPrice), f.Query, f.InStock)
+	key := fmt.Sprintf("%v|%v|%s|%s|%v|%v|%q|%v|%v", f.Statuses, f.ExcludeBlockedSellers, f.CategoryID, f.SellerID,
+		deref64(f.MinPrice), deref64(f.MaxPrice), f.Query, f.InStock, f.Class)
 	total, fresh := r.store.counts.get(key)
 	var err error
+	if search {
+		// The planner cannot tell a rare word from a common one, and
+		// walks products in page order testing each against the words,
+		// which reads every product when none matches. Counting first
+		// (through the search index) tells: a few matches are then
+		// fetched by id, many are found quickly in page order.
+		if !fresh {
+			if total, err = q.Count(ctx); err != nil {
+				return nil, 0, translate(err)
+			}
+			r.store.counts.put(key, total)
+			fresh = true
+		}
+		if total < sparseSearchBelow {
+			q = q.Where("id = ANY(ARRAY(SELECT id FROM products WHERE search @@ to_tsquery('simple', ?)))", prefixQuery(f.Query))
+		}
+	}
 	if fresh {
 		err = q.Scan(ctx)
 	} else {

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/driver/pgdriver"
 
@@ -160,7 +161,8 @@ func (s *Store) DeleteEventsBefore(ctx context.Context, t time.Time) (int, error
 }
 
 // ListenEvents hands heard the events that other instances sharing the
-// database commit, in commit order, until ctx ends. Events of this Store
+// database commit, in commit order, until ctx ends. Events committed in
+// the minute before it starts listening are handed over too. Events of this Store
 // are skipped: its own sink heard of them at commit. After the listener
 // (re)connects it catches up from the outbox on what it may have missed
 // meanwhile, so a reconnect costs a query, not a flushed cache. An event
@@ -179,19 +181,30 @@ func (s *Store) ListenEvents(ctx context.Context, heard func([]event.Event), rea
 	var lastHeard time.Time
 	first := true
 	for ctx.Err() == nil {
+		since := time.Now()
 		if err := ln.Listen(ctx, EventsChannel); err != nil {
 			sleep(ctx, time.Second)
 			continue
 		}
+		// LISTEN is only written, not yet acknowledged: until the
+		// server has processed it, notifications pass by unheard. A
+		// notification of our own, once received, proves it has; what
+		// committed in between is in the outbox.
+		if err := s.confirmListening(ctx, ln, seen, heard); err != nil {
+			sleep(ctx, 200*time.Millisecond)
+			continue
+		}
+		if !first {
+			since = lastHeard
+		}
+		s.catchUp(ctx, since.Add(-catchUpWindow), seen, heard)
 		if first {
 			first = false
-			lastHeard = time.Now()
 			if ready != nil {
 				close(ready)
 			}
-		} else {
-			s.catchUp(ctx, lastHeard.Add(-catchUpWindow), seen, heard)
 		}
+		lastHeard = time.Now()
 		for ctx.Err() == nil {
 			_, payload, err := ln.ReceiveTimeout(ctx, 5*time.Second)
 			if err == nil {
@@ -207,6 +220,27 @@ func (s *Store) ListenEvents(ctx context.Context, heard func([]event.Event), rea
 			lastHeard = time.Now()
 		}
 	}
+}
+
+// confirmListening sends a notification of its own on the channel and
+// waits to receive it, handing over what arrives before it.
+func (s *Store) confirmListening(ctx context.Context, ln *pgdriver.Listener, seen *seenSet, heard func([]event.Event)) error {
+	token := "ping:" + uuid.NewString()
+	if _, err := s.db.ExecContext(ctx, "SELECT pg_notify(?, ?)", EventsChannel, token); err != nil {
+		return err
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		_, payload, err := ln.ReceiveTimeout(ctx, time.Until(deadline))
+		if err != nil {
+			return err
+		}
+		if payload == token {
+			return nil
+		}
+		s.deliverNotified(ctx, payload, seen, heard)
+	}
+	return context.DeadlineExceeded
 }
 
 // deliverNotified loads and hands over the events a notification names,

@@ -157,6 +157,7 @@ func repos(db bun.IDB, s *Store, rec ports.EventRecorder) ports.Repos {
 		Challenges: &challengeRepo{db},
 		Sessions:   &sessionRepo{db},
 		Categories: &categoryRepo{db},
+		Reference:  &referenceRepo{db},
 		Products:   &productRepo{db: db, store: s},
 		Auctions:   &auctionRepo{db},
 
@@ -166,6 +167,7 @@ func repos(db bun.IDB, s *Store, rec ports.EventRecorder) ports.Repos {
 		OpenAuctions: &auctionRepo{db},
 		Events:       rec,
 		Audit:        &auditRepo{db},
+		Media:        &mediaRepo{db},
 
 		Notifications: &notificationRepo{db},
 	}

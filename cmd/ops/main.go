@@ -2,17 +2,23 @@
 // their verification and retention, uptime checks and a synthetic data
 // generator for measurements.
 //
-//	ops backup  [-dir DIR]                          pg_dump the database into DIR
-//	ops restore [-dir DIR] [-name NAME] [-replace]  restore a backup (the newest by default)
-//	ops verify  [-dir DIR] [-name NAME]             restore into a scratch database and check it
+//	ops backup  [-dir DIR] [-prune]                 pg_dump the database into DIR (and upload it)
+//	ops upload  [-dir DIR] [-name NAME]             upload a backup already in DIR
+//	ops restore [-dir DIR] [-name NAME] [-replace] [-offsite]
+//	                                                restore a backup (the newest by default)
+//	ops verify  [-dir DIR] [-name NAME] [-offsite]  restore into a scratch database and check it
 //	ops prune   [-dir DIR] [-daily 7 -weekly 4 -monthly 3] [-dry-run]
 //	ops check   -url URL [-timeout 5s]              exit 0 when URL answers 2xx
 //	ops seed    [-products N] [-orders N]           synthetic products/orders tables
 //
 // The database comes from -database-url or DATABASE_URL, the backup
-// directory from -dir or BACKUP_DIR (default ./backups). Every command logs
-// one JSON line to stdout and exits 0 on success, 1 on failure, 2 on bad
-// usage. Connection strings never appear in the output.
+// directory from -dir or BACKUP_DIR (default ./backups), the off-site store
+// from -upload-url or BACKUP_UPLOAD_URL (s3://bucket/prefix?region=... or
+// file://DIR; empty: no off-site copy). With an off-site store, backup
+// uploads each backup after checking its checksum, prune prunes both
+// places, and restore -offsite and verify -offsite fetch from there. Every command logs one
+// JSON line per step to stdout and exits 0 on success, 1 on failure, 2 on
+// bad usage. Connection strings never appear in the output.
 package main
 
 import (
@@ -24,6 +30,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -40,11 +47,12 @@ var errUsage = errors.New("usage")
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	log := slog.New(slog.NewJSONHandler(stdout, nil))
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: ops backup|restore|verify|prune|check|seed [flags] (ops CMD -h for flags)")
+		fmt.Fprintln(stderr, "usage: ops backup|upload|restore|verify|prune|check|seed [flags] (ops CMD -h for flags)")
 		return 2
 	}
 	cmds := map[string]func(context.Context, []string, func(string) string, *slog.Logger, io.Writer) error{
 		"backup":  cmdBackup,
+		"upload":  cmdUpload,
 		"restore": cmdRestore,
 		"verify":  cmdVerify,
 		"prune":   cmdPrune,
@@ -53,7 +61,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {
-		fmt.Fprintf(stderr, "ops: unknown command %q (want backup, restore, verify, prune, check or seed)\n", args[0])
+		fmt.Fprintf(stderr, "ops: unknown command %q (want backup, upload, restore, verify, prune, check or seed)\n", args[0])
 		return 2
 	}
 	err := cmd(ctx, args[1:], getenv, log, stderr)
@@ -104,6 +112,30 @@ func dbFlags(fs *flag.FlagSet, getenv func(string) string) (dsn, dir *string) {
 func requireDSN(fs *flag.FlagSet, dsn string) error {
 	if dsn == "" {
 		fmt.Fprintf(fs.Output(), "%s: DATABASE_URL or -database-url is required\n", fs.Name())
+		return errUsage
+	}
+	return nil
+}
+
+// sdkEnvironment names the variables ops does not read itself but the AWS
+// SDK reads for an s3:// BACKUP_UPLOAD_URL (credentials and region), so
+// deployment files may set them for ops (cmd/server/deploy_test.go reads
+// this list).
+var sdkEnvironment = []string{
+	"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION",
+	"AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE",
+}
+
+// uploadFlag adds -upload-url with its environment default.
+func uploadFlag(fs *flag.FlagSet, getenv func(string) string) *string {
+	return fs.String("upload-url", getenv("BACKUP_UPLOAD_URL"),
+		"off-site store: s3://bucket/prefix?region=..&endpoint=.. or file://DIR (default $BACKUP_UPLOAD_URL); "+
+			"S3 credentials come from the AWS SDK's chain: "+strings.Join(sdkEnvironment, ", ")+", a profile or a workload role")
+}
+
+func requireUpload(fs *flag.FlagSet, upload string) error {
+	if upload == "" {
+		fmt.Fprintf(fs.Output(), "%s: BACKUP_UPLOAD_URL or -upload-url is required\n", fs.Name())
 		return errUsage
 	}
 	return nil

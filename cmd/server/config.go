@@ -5,17 +5,19 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/secondbloom/marketplace/domain/auth"
+	"github.com/secondbloom/marketplace/domain/i18n"
 	"github.com/secondbloom/marketplace/domain/phone"
 )
 
 // config is every setting of the server, read from the environment once at
-// start (../shared/API.md section 7). Secrets are masked by String.
+// start (listed in README.md, "Configuration"). Secrets are masked by String.
 type config struct {
 	Port                   int
 	Host                   string
@@ -26,6 +28,7 @@ type config struct {
 	AdminPhones            []phone.Number
 	OTPTestCodes           map[string]auth.Code
 	ProductModeration      bool
+	DefaultLocale          i18n.Locale
 	AuctionMinDuration     time.Duration
 	AuctionAntiSnipeWindow time.Duration
 	RateLimitOTPPerIP      int
@@ -40,6 +43,13 @@ type config struct {
 	PushWebhookURL         string
 	SMSWebhookToken        string
 	RequestTimeout         time.Duration
+	// MediaStore is where photo bytes live: file://DIR or s3://BUCKET?...
+	MediaStore         string
+	MediaPublicURL     string
+	MediaMaxBytes      int64
+	TrustedProxies     []netip.Prefix
+	CORSAllowedOrigins []string
+	MetricsToken       string
 }
 
 // loadConfig reads the environment through getenv and validates every
@@ -110,6 +120,23 @@ func loadConfig(getenv func(string) string) (config, error) {
 		SMSWebhookToken:        str("SMS_WEBHOOK_TOKEN", ""),
 		PushWebhookURL:         str("PUSH_WEBHOOK_URL", ""),
 		RequestTimeout:         duration("REQUEST_TIMEOUT", 10*time.Second, 100*time.Millisecond),
+		MediaStore:             str("MEDIA_STORE", "file://./data/media"),
+		MediaPublicURL:         str("MEDIA_PUBLIC_URL", ""),
+		MediaMaxBytes:          int64(integer("MEDIA_MAX_BYTES", 10<<20, 1024, 100<<20)),
+	}
+	if u, err := url.Parse(c.MediaStore); err != nil || (u.Scheme != "file" && u.Scheme != "s3") || (u.Scheme == "s3" && u.Host == "") {
+		// Never echo the value: an s3 URL may carry credentials.
+		bad("MEDIA_STORE", "must be a file://DIR or s3://BUCKET URL")
+	}
+	if c.MediaPublicURL != "" {
+		if u, err := url.Parse(c.MediaPublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("MEDIA_PUBLIC_URL", "must be an absolute http or https URL, got %q", c.MediaPublicURL)
+		}
+	}
+	if l, err := i18n.ParseLocale(str("DEFAULT_LOCALE", "uz")); err != nil {
+		bad("DEFAULT_LOCALE", "must be uz, ru or en, got %q", str("DEFAULT_LOCALE", ""))
+	} else {
+		c.DefaultLocale = l
 	}
 	switch c.AppEnv {
 	case "development", "test", "production":
@@ -123,6 +150,30 @@ func loadConfig(getenv func(string) string) (config, error) {
 			// Never echo the value: it may hold a password.
 			bad("DATABASE_URL", "must be a postgres:// URL")
 		}
+	} else if prod {
+		bad("DATABASE_URL", "is required when APP_ENV=production: the in-memory store loses every write when the server stops")
+	}
+
+	for _, raw := range splitList(getenv("TRUSTED_PROXIES")) {
+		p, err := parseProxy(raw)
+		if err != nil {
+			bad("TRUSTED_PROXIES", "%q is not a CIDR such as 10.0.0.0/8 or an address", raw)
+			continue
+		}
+		c.TrustedProxies = append(c.TrustedProxies, p)
+	}
+	for _, raw := range splitList(getenv("CORS_ALLOWED_ORIGINS")) {
+		o, err := parseOrigin(raw)
+		if err != nil {
+			bad("CORS_ALLOWED_ORIGINS", "%q %v", raw, err)
+			continue
+		}
+		c.CORSAllowedOrigins = append(c.CORSAllowedOrigins, o)
+	}
+	c.MetricsToken = strings.TrimSpace(getenv("METRICS_TOKEN"))
+	if strings.ContainsAny(c.MetricsToken, " \t,") {
+		// Never echo the value: it is a secret.
+		bad("METRICS_TOKEN", "must not contain spaces, tabs or commas")
 	}
 
 	if s := getenv("JWT_SECRET"); s != "" {
@@ -211,6 +262,36 @@ func loadConfig(getenv func(string) string) (config, error) {
 	return c, errors.Join(errs...)
 }
 
+// parseProxy reads a CIDR, or a bare address as the network of that one
+// address.
+func parseProxy(s string) (netip.Prefix, error) {
+	if a, err := netip.ParseAddr(s); err == nil {
+		a = a.Unmap()
+		return netip.PrefixFrom(a, a.BitLen()), nil
+	}
+	p, err := netip.ParsePrefix(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	if p.Addr().Is4In6() {
+		return netip.Prefix{}, errors.New("IPv4-mapped prefix")
+	}
+	return p.Masked(), nil
+}
+
+// parseOrigin reads an origin as browsers send it in the Origin header:
+// scheme://host[:port], nothing after it. It returns it in lower case.
+func parseOrigin(s string) (string, error) {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", errors.New("is not an origin such as https://admin.example.com")
+	}
+	if u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+		return "", errors.New("must be scheme://host[:port] only, without a path")
+	}
+	return strings.ToLower(u.Scheme + "://" + u.Host), nil
+}
+
 func splitList(s string) []string {
 	var out []string
 	for _, part := range strings.Split(s, ",") {
@@ -238,6 +319,7 @@ func (c config) LogValue() slog.Value {
 		slog.Int("adminPhones", len(c.AdminPhones)),
 		slog.Int("otpTestCodes", len(c.OTPTestCodes)),
 		slog.Bool("productModeration", c.ProductModeration),
+		slog.String("defaultLocale", string(c.DefaultLocale)),
 		slog.String("auctionMinDuration", c.AuctionMinDuration.String()),
 		slog.String("auctionAntiSnipeWindow", c.AuctionAntiSnipeWindow.String()),
 		slog.Int("rateLimitOtpPerIp", c.RateLimitOTPPerIP),
@@ -247,6 +329,12 @@ func (c config) LogValue() slog.Value {
 		slog.Float64("sentryTracesSampleRate", c.SentryTracesSampleRate),
 		slog.Int("cacheSizeMb", c.CacheSizeMB),
 		slog.Bool("demoData", c.DemoData),
+		slog.String("mediaStore", redactMediaStore(c.MediaStore)),
+		slog.String("mediaPublicUrl", c.MediaPublicURL),
+		slog.Int64("mediaMaxBytes", c.MediaMaxBytes),
+		slog.Int("trustedProxies", len(c.TrustedProxies)),
+		slog.Any("corsAllowedOrigins", c.CORSAllowedOrigins),
+		slog.Bool("metricsToken", c.MetricsToken != ""),
 	)
 }
 
@@ -257,4 +345,14 @@ func redactDSN(dsn string) string {
 		return "(unparsable)"
 	}
 	return u.Host + u.Path
+}
+
+// redactMediaStore keeps the scheme, bucket or directory of MEDIA_STORE
+// and drops its query, which may name credentials or endpoints.
+func redactMediaStore(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable)"
+	}
+	return u.Scheme + "://" + u.Host + u.Path
 }

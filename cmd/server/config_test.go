@@ -21,7 +21,8 @@ func TestLoadConfigDefaults(t *testing.T) {
 }
 
 func TestLoadConfigProduction(t *testing.T) {
-	c, err := loadConfig(env(map[string]string{"APP_ENV": "production", "JWT_SECRET": strings.Repeat("s", 32)}))
+	c, err := loadConfig(env(map[string]string{"APP_ENV": "production", "JWT_SECRET": strings.Repeat("s", 32),
+		"DATABASE_URL": "postgres://db.internal/sb"}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,6 +53,13 @@ func TestLoadConfigRefusesBadValues(t *testing.T) {
 		{"cache size", map[string]string{"CACHE_SIZE_MB": "0"}, "CACHE_SIZE_MB"},
 		{"sms webhook", map[string]string{"SMS_WEBHOOK_URL": "smtp://x"}, "SMS_WEBHOOK_URL"},
 		{"database url", map[string]string{"DATABASE_URL": "mysql://root:hunter2@db/x"}, "DATABASE_URL"},
+		{"production without a database", map[string]string{"APP_ENV": "production", "JWT_SECRET": strings.Repeat("s", 32)}, "DATABASE_URL: is required when APP_ENV=production"},
+		{"trusted proxies", map[string]string{"TRUSTED_PROXIES": "10.0.0.0/8,10.0.0.0/33"}, "TRUSTED_PROXIES"},
+		{"trusted proxies not an address", map[string]string{"TRUSTED_PROXIES": "proxy.internal"}, "TRUSTED_PROXIES"},
+		{"cors wildcard", map[string]string{"CORS_ALLOWED_ORIGINS": "*"}, "CORS_ALLOWED_ORIGINS"},
+		{"cors with a path", map[string]string{"CORS_ALLOWED_ORIGINS": "https://admin.example.uz/app"}, "CORS_ALLOWED_ORIGINS"},
+		{"cors without a scheme", map[string]string{"CORS_ALLOWED_ORIGINS": "admin.example.uz"}, "CORS_ALLOWED_ORIGINS"},
+		{"metrics token with a space", map[string]string{"METRICS_TOKEN": "two words"}, "METRICS_TOKEN"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -84,5 +92,58 @@ func TestConfigLogValueHidesSecrets(t *testing.T) {
 	}
 	if !strings.Contains(printed, "db.internal") {
 		t.Errorf("config log value lost the database host: %s", printed)
+	}
+}
+
+func TestMediaConfig(t *testing.T) {
+	c, err := loadConfig(env(nil))
+	if err != nil || c.MediaStore != "file://./data/media" || c.MediaPublicURL != "" || c.MediaMaxBytes != 10<<20 {
+		t.Fatalf("media defaults = %q %q %d, %v", c.MediaStore, c.MediaPublicURL, c.MediaMaxBytes, err)
+	}
+	c, err = loadConfig(env(map[string]string{"MEDIA_STORE": "s3://photos?region=eu-central-1",
+		"MEDIA_PUBLIC_URL": "https://cdn.example.uz/media", "MEDIA_MAX_BYTES": "2000000"}))
+	if err != nil || c.MediaStore != "s3://photos?region=eu-central-1" || c.MediaMaxBytes != 2000000 {
+		t.Fatalf("media settings = %q %d, %v", c.MediaStore, c.MediaMaxBytes, err)
+	}
+	for name, val := range map[string]string{"MEDIA_STORE": "gs://bucket", "MEDIA_PUBLIC_URL": "cdn.example.uz", "MEDIA_MAX_BYTES": "ten"} {
+		if _, err := loadConfig(env(map[string]string{name: val})); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s=%q: error = %v, want one naming the variable", name, val, err)
+		}
+	}
+}
+
+func TestLoadConfigEdge(t *testing.T) {
+	c, err := loadConfig(env(map[string]string{
+		"TRUSTED_PROXIES":      " 10.0.0.0/8, 192.168.1.77 ,2001:db8::/32, 172.16.5.9/12",
+		"CORS_ALLOWED_ORIGINS": "https://Admin.Example.uz, http://localhost:5173/",
+		"METRICS_TOKEN":        "scrape-me-0123456789",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var proxies []string
+	for _, p := range c.TrustedProxies {
+		proxies = append(proxies, p.String())
+	}
+	if got, want := strings.Join(proxies, ","), "10.0.0.0/8,192.168.1.77/32,2001:db8::/32,172.16.0.0/12"; got != want {
+		t.Errorf("TrustedProxies = %s, want %s", got, want)
+	}
+	if got, want := strings.Join(c.CORSAllowedOrigins, ","), "https://admin.example.uz,http://localhost:5173"; got != want {
+		t.Errorf("CORSAllowedOrigins = %s, want %s", got, want)
+	}
+	if c.MetricsToken != "scrape-me-0123456789" {
+		t.Errorf("MetricsToken = %q", c.MetricsToken)
+	}
+	if printed := c.LogValue().String(); strings.Contains(printed, "scrape-me") {
+		t.Errorf("config log value shows the metrics token: %s", printed)
+	}
+}
+
+// TestRunRefusesProductionWithoutDatabase: the process exits with the
+// reason before it serves anything.
+func TestRunRefusesProductionWithoutDatabase(t *testing.T) {
+	err := run(t.Context(), nil, env(map[string]string{"APP_ENV": "production", "JWT_SECRET": strings.Repeat("s", 32), "PORT": "1"}))
+	if err == nil || !strings.Contains(err.Error(), "DATABASE_URL: is required when APP_ENV=production") {
+		t.Fatalf("run(production, no DATABASE_URL) = %v, want a refusal naming DATABASE_URL", err)
 	}
 }

@@ -10,8 +10,10 @@ import (
 	"os"
 	"time"
 
+	"github.com/secondbloom/marketplace/adapters/blobstore"
 	"github.com/secondbloom/marketplace/adapters/clock"
 	httpadapter "github.com/secondbloom/marketplace/adapters/http"
+	"github.com/secondbloom/marketplace/adapters/imaging"
 	"github.com/secondbloom/marketplace/adapters/jwt"
 	"github.com/secondbloom/marketplace/adapters/memory"
 	"github.com/secondbloom/marketplace/adapters/metrics"
@@ -112,8 +114,23 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 			Middleware:     append(reporter.Middleware(), mtr.Middleware()),
 			MetricsHandler: mtr.Handler(),
 			RequestTimeout: cfg.RequestTimeout,
+			MediaMaxBytes:  cfg.MediaMaxBytes,
+			MediaPublicURL: cfg.MediaPublicURL,
+			TrustedProxies: cfg.TrustedProxies,
+			// The store's rate limiter (set below), so every instance on
+			// one database shares the per-IP budgets.
+			CORSAllowedOrigins: cfg.CORSAllowedOrigins,
+			MetricsToken:       cfg.MetricsToken,
+			DefaultLocale:      cfg.DefaultLocale,
 		},
+		Images: imaging.New(),
 	}
+	photos, err := blobstore.Open(ctx, cfg.MediaStore)
+	if err != nil {
+		return fmt.Errorf("MEDIA_STORE: %w", err)
+	}
+	defer photos.Close()
+	sc.MediaStore = photos
 	if sc.SMS, err = smsSender(cfg, log); err != nil {
 		return err
 	}
@@ -128,6 +145,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	if cfg.DatabaseURL == "" {
 		log.Warn("DATABASE_URL is empty: using the in-memory store; all data is lost when the server stops")
 		sc.Store = memory.New()
+		sc.HTTP.RateLimiter = memory.NewRateLimiter()
 	} else {
 		db, err := postgres.Open(cfg.DatabaseURL, postgres.Options{MaxOpenConns: cfg.DBMaxConns})
 		if err != nil {
@@ -139,6 +157,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 			return fmt.Errorf("migrate: %w", err)
 		}
 		sc.Store, sc.CloseStore = db, db.Close
+		sc.HTTP.RateLimiter = postgres.NewRateLimiter(db)
 	}
 	sys, err := system.New(sc)
 	if err != nil {

@@ -30,7 +30,7 @@ func TestGracefulShutdown(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, nil, env(map[string]string{"PORT": fmt.Sprint(port), "HOST": "127.0.0.1", "SHUTDOWN_DRAIN": "700ms", "LOG_LEVEL": "error"}))
+		done <- run(ctx, nil, env(map[string]string{"PORT": fmt.Sprint(port), "HOST": "127.0.0.1", "SHUTDOWN_DRAIN": "700ms", "LOG_LEVEL": "error", "MEDIA_STORE": "file://" + t.TempDir()}))
 	}()
 	deadline := time.Now().Add(10 * time.Second)
 	for {

@@ -2,11 +2,10 @@
 package category
 
 import (
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/secondbloom/marketplace/domain"
+	"github.com/secondbloom/marketplace/domain/i18n"
 )
 
 // Errors of categories.
@@ -19,10 +18,14 @@ var (
 // MaxNameLength is the longest category name, in characters.
 const MaxNameLength = 100
 
+// NameRule is the rule of a category's name: 1..100 characters in at least
+// one locale.
+var NameRule = i18n.Rule{Field: "name", Max: MaxNameLength, Required: true}
+
 // Category is a node of the catalogue tree.
 type Category struct {
 	id        string
-	name      string
+	name      i18n.Localized
 	slug      string
 	parentID  string
 	position  int
@@ -34,7 +37,7 @@ type Category struct {
 // Fields are a category's stored values.
 type Fields struct {
 	ID        string
-	Name      string
+	Name      i18n.Localized
 	Slug      string
 	ParentID  string // "" for a root category
 	Position  int
@@ -43,14 +46,11 @@ type Fields struct {
 	UpdatedAt time.Time
 }
 
-// New returns an active category. It returns a validation error for an
-// empty or too long name or a negative position.
-func New(id, name, slug, parentID string, position int, now time.Time) (*Category, error) {
+// New returns an active category. It returns a validation error for a
+// name breaking NameRule or a negative position.
+func New(id string, name i18n.Localized, slug, parentID string, position int, now time.Time) (*Category, error) {
 	var v domain.Validation
-	name = strings.TrimSpace(name)
-	if n := utf8.RuneCountInString(name); n == 0 || n > MaxNameLength {
-		v.Add("name", "must be 1 to 100 characters")
-	}
+	v.Merge("name", name.Check(NameRule))
 	if position < 0 {
 		v.Add("position", "must not be negative")
 	}
@@ -82,8 +82,8 @@ func (c *Category) ParentID() string { return c.parentID }
 // Active reports whether products may be listed in the category.
 func (c *Category) Active() bool { return c.active }
 
-// Name returns the display name.
-func (c *Category) Name() string { return c.name }
+// Name returns the localized display name.
+func (c *Category) Name() i18n.Localized { return c.name }
 
 // Slug returns the URL name.
 func (c *Category) Slug() string { return c.slug }
@@ -103,7 +103,7 @@ var ErrCycle = domain.Invalid("parentId", "must not be the category itself or on
 // Change is a partial edit; nil fields stay as they are. A non-nil ParentID
 // of "" makes the category a root.
 type Change struct {
-	Name     *string
+	Name     i18n.Patch
 	Slug     *string
 	ParentID *string
 	Position *int
@@ -125,10 +125,9 @@ func (c *Category) Edit(ch Change, now time.Time) error {
 	next := *c
 	var v domain.Validation
 	if ch.Name != nil {
-		next.name = strings.TrimSpace(*ch.Name)
-		if n := utf8.RuneCountInString(next.name); n == 0 || n > MaxNameLength {
-			v.Add("name", "must be 1 to 100 characters")
-		}
+		name, err := c.name.Merge(ch.Name, NameRule)
+		v.Merge("name", err)
+		next.name = name
 	}
 	if ch.Slug != nil {
 		next.slug = *ch.Slug

@@ -7,7 +7,15 @@ import (
 	"time"
 
 	"github.com/secondbloom/marketplace/domain"
+	"github.com/secondbloom/marketplace/domain/i18n"
 )
+
+// name returns s stored as Uzbek without checking it, so New's own checks
+// are what the cases exercise.
+func name(s string) i18n.Localized {
+	l, _ := i18n.Text(i18n.Uzbek, s, i18n.Rule{Field: "name", Max: 1 << 20})
+	return l
+}
 
 var t0 = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 
@@ -23,14 +31,17 @@ func TestNew(t *testing.T) {
 		{"empty name", "   ", 0, false},
 		{"101 characters", strings.Repeat("я", 101), 0, false},
 		{"negative position", "Roses", -1, false},
+		{"NUL in the name", "Ro\x00ses", 0, false},
+		{"newline in the name", "Ro\nses", 0, false},
+		{"bidi override in the name", "\u202Eseso", 0, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			c, err := New("id", tc.catName, "slug", "", tc.position, t0)
+			c, err := New("id", name(tc.catName), "slug", "", tc.position, t0)
 			if (err == nil) != tc.ok {
 				t.Fatalf("New(%q, %d) = %v, want ok=%v", tc.catName, tc.position, err, tc.ok)
 			}
-			if tc.ok && (!c.Active() || c.Name() != strings.TrimSpace(tc.catName)) {
+			if tc.ok && (!c.Active() || c.Name().In(i18n.Uzbek) != strings.TrimSpace(tc.catName)) {
 				t.Errorf("New = %+v, want active with the trimmed name", c.Fields())
 			}
 		})
@@ -39,6 +50,7 @@ func TestNew(t *testing.T) {
 
 func TestEdit(t *testing.T) {
 	str := func(s string) *string { return &s }
+	uzName := func(s string) i18n.Patch { return i18n.Patch{i18n.Uzbek: &s} }
 	num := func(n int) *int { return &n }
 	off := false
 	tests := []struct {
@@ -48,15 +60,15 @@ func TestEdit(t *testing.T) {
 		invalid bool
 		check   func(c *Category) bool
 	}{
-		{"rename", Change{Name: str("Red roses"), Slug: str("red-roses")}, nil, false, func(c *Category) bool { return c.Name() == "Red roses" && c.Slug() == "red-roses" }},
+		{"rename", Change{Name: uzName("Red roses"), Slug: str("red-roses")}, nil, false, func(c *Category) bool { return c.Name().In(i18n.Uzbek) == "Red roses" && c.Slug() == "red-roses" }},
 		{"deactivate", Change{Active: &off}, nil, false, func(c *Category) bool { return !c.Active() }},
 		{"move to root", Change{ParentID: str("")}, nil, false, func(c *Category) bool { return c.ParentID() == "" }},
 		{"own parent is a cycle", Change{ParentID: str("c1")}, ErrCycle, false, nil},
-		{"empty name and negative position", Change{Name: str(""), Position: num(-1)}, nil, true, nil},
+		{"empty name and negative position", Change{Name: uzName(""), Position: num(-1)}, nil, true, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			c := Rehydrate(Fields{ID: "c1", Name: "Roses", Slug: "roses", ParentID: "p1", Active: true, CreatedAt: t0, UpdatedAt: t0})
+			c := Rehydrate(Fields{ID: "c1", Name: name("Roses"), Slug: "roses", ParentID: "p1", Active: true, CreatedAt: t0, UpdatedAt: t0})
 			err := c.Edit(tc.change, t0.Add(time.Hour))
 			switch {
 			case tc.invalid:
@@ -68,7 +80,7 @@ func TestEdit(t *testing.T) {
 				t.Fatalf("Edit = %v, want %v", err, tc.wantErr)
 			}
 			if err != nil {
-				if c.Name() != "Roses" || c.ParentID() != "p1" || !c.UpdatedAt().Equal(t0) {
+				if c.Name() != name("Roses") || c.ParentID() != "p1" || !c.UpdatedAt().Equal(t0) {
 					t.Errorf("category after failed edit = %+v, want unchanged", c.Fields())
 				}
 				return

@@ -46,6 +46,10 @@ const (
 	AuctionClosed Name = "auction.closed"
 	// UserChanged: a user's profile, role or status changed.
 	UserChanged Name = "user.changed"
+	// ReferenceChanged: an item of a reference list was created, edited or
+	// deleted. SubjectType is the list (condition, size, city, district);
+	// Data["action"] is create, update or delete.
+	ReferenceChanged Name = "reference.changed"
 )
 
 // Subject kinds: what an event is about.

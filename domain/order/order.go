@@ -10,12 +10,11 @@ package order
 
 import (
 	"encoding/base32"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/secondbloom/marketplace/domain"
 	"github.com/secondbloom/marketplace/domain/money"
+	"github.com/secondbloom/marketplace/domain/text"
 	"github.com/secondbloom/marketplace/domain/user"
 )
 
@@ -244,37 +243,11 @@ func NewFromAuction(p AuctionParams, now time.Time) (*Order, error) {
 		Quantity: 1, UnitPrice: p.Amount, Currency: p.Currency, AuctionID: p.AuctionID}, now)
 }
 
-// CleanText trims surrounding space from an optional text and checks that
-// it is valid UTF-8 without control characters other than newlines and tabs,
-// and at most max characters. It returns a validation error otherwise.
+// CleanText applies the free-text rule (text.Clean) to an optional
+// multi-line text of at most max characters: addresses, notes, reasons.
+// It returns a validation error without a field name otherwise.
 func CleanText(s string, max int) (string, error) {
-	s = strings.TrimSpace(s)
-	if !utf8.ValidString(s) {
-		return "", domain.Invalid("", "must be valid UTF-8")
-	}
-	if n := utf8.RuneCountInString(s); n > max {
-		return "", domain.Invalid("", "must be at most "+itoa(max)+" characters")
-	}
-	for _, r := range s {
-		if r < 0x20 && r != '\n' && r != '\t' || r == 0x7f {
-			return "", domain.Invalid("", "must not contain control characters")
-		}
-	}
-	return s, nil
-}
-
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	var b [20]byte
-	i := len(b)
-	for n > 0 {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	return string(b[i:])
+	return text.Clean(s, true, 0, max)
 }
 
 // ID returns the order id.

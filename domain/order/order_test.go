@@ -51,6 +51,8 @@ func TestNew(t *testing.T) {
 		{"long address", func(p *order.NewParams) { p.ShippingAddress = strings.Repeat("a", 501) }, "shippingAddress"},
 		{"long notes", func(p *order.NewParams) { p.Notes = strings.Repeat("ж", 1001) }, "notes"},
 		{"control character in notes", func(p *order.NewParams) { p.Notes = "a\x00b" }, "notes"},
+		{"bidi override in the address", func(p *order.NewParams) { p.ShippingAddress = "Tashkent \u202E" }, "shippingAddress"},
+		{"historic currency", func(p *order.NewParams) { p.Currency = "HRK" }, "currency"},
 		{"no product", func(p *order.NewParams) { p.ProductID = "" }, "productId"},
 	}
 	for _, tc := range tests {

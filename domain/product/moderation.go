@@ -1,20 +1,20 @@
 package product
 
 import (
-	"net/url"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/secondbloom/marketplace/domain"
+	"github.com/secondbloom/marketplace/domain/i18n"
+	"github.com/secondbloom/marketplace/domain/media"
+	"github.com/secondbloom/marketplace/domain/text"
 	"github.com/secondbloom/marketplace/domain/user"
 )
 
 // Limits of images and moderation text.
 const (
-	MaxImages         = 10
-	MaxImageURLLength = 2048
-	MaxReasonLength   = 500
+	MaxImages       = media.MaxImagesPerProduct
+	MaxReasonLength = 500
 )
 
 // CanManage reports whether a may edit or archive the product: its seller
@@ -45,9 +45,11 @@ func (p *Product) Reject(a user.Actor, reason string, now time.Time) error {
 	if !a.IsStaff() {
 		return ErrForbidden
 	}
-	reason = strings.TrimSpace(reason)
-	if n := runeCount(reason); n == 0 || n > MaxReasonLength {
-		return domain.Invalid("reason", "must be 1 to 500 characters")
+	reason, err := text.Clean(reason, true, 1, MaxReasonLength)
+	if err != nil {
+		var v domain.Validation
+		v.Merge("reason", err)
+		return v.Err()
 	}
 	if p.status != StatusPending {
 		return ErrInvalidState
@@ -60,19 +62,26 @@ func (p *Product) Reject(a user.Actor, reason string, now time.Time) error {
 
 // Change is a partial edit; nil fields stay as they are.
 type Change struct {
-	Title       *string
-	Description *string
+	Title       i18n.Patch
+	Description i18n.Patch
 	Price       *int64
 	Currency    *string
 	Quantity    *int
 	CategoryID  *string
 	Images      *[]Image
+	// ConditionID and SizeID replace the condition and size. CityID and
+	// DistrictID replace the place; "" clears it.
+	ConditionID *string
+	SizeID      *string
+	CityID      *string
+	DistrictID  *string
 }
 
 // Empty reports whether c changes nothing.
 func (c Change) Empty() bool {
 	return c.Title == nil && c.Description == nil && c.Price == nil && c.Currency == nil && c.Quantity == nil &&
-		c.CategoryID == nil && c.Images == nil
+		c.CategoryID == nil && c.Images == nil && c.ConditionID == nil && c.SizeID == nil && c.CityID == nil &&
+		c.DistrictID == nil
 }
 
 // ErrEmptyChange refuses an edit that names no field.
@@ -94,16 +103,14 @@ func (p *Product) Edit(a user.Actor, c Change, moderated bool, now time.Time) er
 	next := *p
 	var v domain.Validation
 	if c.Title != nil {
-		next.title = normalizeSpace(*c.Title)
-		if n := runeCount(next.title); n == 0 || n > MaxTitleLength {
-			v.Add("title", "must be 1 to 200 characters")
-		}
+		t, err := p.title.Merge(c.Title, TitleRule)
+		v.Merge("title", err)
+		next.title = t
 	}
 	if c.Description != nil {
-		next.description = *c.Description
-		if runeCount(next.description) > MaxDescriptionLength {
-			v.Add("description", "must be at most 5000 characters")
-		}
+		d, err := p.description.Merge(c.Description, DescriptionRule)
+		v.Merge("description", err)
+		next.description = d
 	}
 	if c.Price != nil {
 		next.price = *c.Price
@@ -133,6 +140,7 @@ func (p *Product) Edit(a user.Actor, c Change, moderated bool, now time.Time) er
 		v.Merge("images", err)
 		next.images = imgs
 	}
+	next.class = c.apply(p.class, &v)
 	if err := v.Err(); err != nil {
 		return err
 	}
@@ -162,26 +170,28 @@ func (p *Product) Archive(a user.Actor, now time.Time) error {
 	return nil
 }
 
-// ValidateImages checks a product's pictures and returns them ordered by
-// position: at most MaxImages, each an absolute http or https URL of at
-// most MaxImageURLLength bytes with a host, positions non-negative and
-// distinct. It returns a validation error naming the first bad image.
+// ValidateImages checks a product's photos and returns them ordered by
+// position: at most media.MaxImagesPerProduct, each naming a media id once,
+// positions distinct integers from 0 to 9. It returns a validation error
+// naming the first bad image. Whether the caller may use each media is the
+// caller's question.
 func ValidateImages(imgs []Image) ([]Image, error) {
-	if len(imgs) > MaxImages {
+	if len(imgs) > media.MaxImagesPerProduct {
 		return nil, domain.Invalid("images", "must hold at most 10 images")
 	}
 	seen := map[int]bool{}
+	ids := map[string]bool{}
 	out := append([]Image(nil), imgs...)
 	for _, im := range out {
-		if len(im.URL) == 0 || len(im.URL) > MaxImageURLLength {
-			return nil, domain.Invalid("images", "each url must be 1 to 2048 characters")
+		if !domain.ValidID(im.MediaID) {
+			return nil, domain.Invalid("images", "each image needs a mediaId that is a UUID")
 		}
-		u, err := url.Parse(im.URL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.ContainsAny(im.URL, " \t\r\n") {
-			return nil, domain.Invalid("images", "each url must be an absolute http or https URL")
+		if ids[im.MediaID] {
+			return nil, domain.Invalid("images", "a mediaId may appear once per product")
 		}
-		if im.Position < 0 || im.Position > 1000 {
-			return nil, domain.Invalid("images", "each position must be an integer from 0 to 1000")
+		ids[im.MediaID] = true
+		if im.Position < 0 || im.Position >= media.MaxImagesPerProduct {
+			return nil, domain.Invalid("images", "each position must be an integer from 0 to 9")
 		}
 		if seen[im.Position] {
 			return nil, domain.Invalid("images", "positions must be distinct")
@@ -192,8 +202,43 @@ func ValidateImages(imgs []Image) ([]Image, error) {
 	return out, nil
 }
 
-// Description returns the description.
-func (p *Product) Description() string { return p.description }
+// MediaIDs returns the ids of the media the product shows, in position
+// order.
+func (p *Product) MediaIDs() []string {
+	out := make([]string, 0, len(p.images))
+	for _, im := range p.images {
+		out = append(out, im.MediaID)
+	}
+	return out
+}
+
+// apply returns class with c's reference ids applied, recording bad ones
+// in v. Condition and size cannot be cleared; a district needs a city.
+func (c Change) apply(class Classification, v *domain.Validation) Classification {
+	if c.ConditionID != nil {
+		class.ConditionID = *c.ConditionID
+		if class.ConditionID == "" {
+			v.Add("conditionId", "must not be empty")
+		}
+	}
+	if c.SizeID != nil {
+		class.SizeID = *c.SizeID
+		if class.SizeID == "" {
+			v.Add("sizeId", "must not be empty")
+		}
+	}
+	if c.CityID != nil {
+		class.CityID = *c.CityID
+	}
+	if c.DistrictID != nil {
+		class.DistrictID = *c.DistrictID
+	}
+	checkPlace(v, class)
+	return class
+}
+
+// Description returns the localized description.
+func (p *Product) Description() i18n.Localized { return p.description }
 
 // RejectionReason returns why moderation refused the product, or "".
 func (p *Product) RejectionReason() string { return p.rejectionReason }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/secondbloom/marketplace/domain"
+	"github.com/secondbloom/marketplace/domain/i18n"
 	"github.com/secondbloom/marketplace/domain/user"
 )
 
@@ -22,7 +23,7 @@ var (
 
 func withStatus(t *testing.T, s Status) *Product {
 	t.Helper()
-	p, err := New(NewParams{ID: "p1", Slug: "roses", Title: "Roses", Price: 100, Quantity: 3, CategoryID: "c1", SellerID: sellerID}, t0)
+	p, err := New(NewParams{ID: "p1", Slug: "roses", Title: i18n.Must(i18n.Text(i18n.Uzbek, "Roses", TitleRule)), Class: Classification{ConditionID: "c", SizeID: "s"}, Price: 100, Quantity: 3, CategoryID: "c1", SellerID: sellerID}, t0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +81,8 @@ func TestApproveAndReject(t *testing.T) {
 }
 
 func TestEdit(t *testing.T) {
-	title := "Yellow tulips"
+	yellow := "Yellow tulips"
+	title := i18n.Patch{i18n.English: &yellow}
 	badPrice := int64(-5)
 	qty := 7
 	tests := []struct {
@@ -93,14 +95,14 @@ func TestEdit(t *testing.T) {
 		wantErr    error
 		invalid    bool
 	}{
-		{"seller edit of active goes back to pending", StatusActive, seller, Change{Title: &title}, true, StatusPending, nil, false},
+		{"seller edit of active goes back to pending", StatusActive, seller, Change{Title: title}, true, StatusPending, nil, false},
 		{"seller edit of rejected goes back to pending", StatusRejected, seller, Change{Quantity: &qty}, true, StatusPending, nil, false},
-		{"seller edit without moderation stays active", StatusActive, seller, Change{Title: &title}, false, StatusActive, nil, false},
-		{"staff edit stays active", StatusActive, moderator, Change{Title: &title}, true, StatusActive, nil, false},
-		{"seller edit of pending stays pending", StatusPending, seller, Change{Title: &title}, true, StatusPending, nil, false},
-		{"stranger is forbidden", StatusActive, stranger, Change{Title: &title}, true, StatusActive, ErrForbidden, false},
-		{"archived cannot be edited", StatusArchived, seller, Change{Title: &title}, true, StatusArchived, ErrInvalidState, false},
-		{"negative price is invalid and changes nothing", StatusActive, seller, Change{Title: &title, Price: &badPrice}, true, StatusActive, nil, true},
+		{"seller edit without moderation stays active", StatusActive, seller, Change{Title: title}, false, StatusActive, nil, false},
+		{"staff edit stays active", StatusActive, moderator, Change{Title: title}, true, StatusActive, nil, false},
+		{"seller edit of pending stays pending", StatusPending, seller, Change{Title: title}, true, StatusPending, nil, false},
+		{"stranger is forbidden", StatusActive, stranger, Change{Title: title}, true, StatusActive, ErrForbidden, false},
+		{"archived cannot be edited", StatusArchived, seller, Change{Title: title}, true, StatusArchived, ErrInvalidState, false},
+		{"negative price is invalid and changes nothing", StatusActive, seller, Change{Title: title, Price: &badPrice}, true, StatusActive, nil, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -119,10 +121,15 @@ func TestEdit(t *testing.T) {
 				t.Errorf("status = %s, want %s", p.Status(), tc.wantStatus)
 			}
 			if err != nil && p.Title() != before.Title {
-				t.Errorf("title after failed edit = %q, want %q", p.Title(), before.Title)
+				t.Errorf("title after failed edit = %v, want %v", p.Title().Map(), before.Title.Map())
 			}
-			if err == nil && tc.change.Title != nil && p.Title() != *tc.change.Title {
-				t.Errorf("title = %q, want %q", p.Title(), *tc.change.Title)
+			if err == nil && tc.change.Title != nil {
+				if got, _ := p.Title().Get(i18n.English); got != yellow {
+					t.Errorf("English title = %q, want %q", got, yellow)
+				}
+				if got, _ := p.Title().Get(i18n.Uzbek); got != "Roses" {
+					t.Errorf("Uzbek title = %q after merging English, want it kept %q", got, "Roses")
+				}
 			}
 			if err == nil && p.Slug() != before.Slug {
 				t.Errorf("slug = %q, want it unchanged %q", p.Slug(), before.Slug)
@@ -175,21 +182,29 @@ func TestStockNeverBelowZero(t *testing.T) {
 }
 
 func TestValidateImages(t *testing.T) {
-	long := "https://x.uz/" + string(make([]byte, 2048))
+	const (
+		m1 = "0190a000-0000-7000-8000-000000000001"
+		m2 = "0190a000-0000-7000-8000-000000000002"
+	)
+	ten := make([]Image, 0, 11)
+	for i := range 11 {
+		ten = append(ten, Image{MediaID: "0190a000-0000-7000-8000-0000000000" + string(rune('a'+i)) + "0", Position: i % 10})
+	}
 	tests := []struct {
 		name string
 		in   []Image
 		ok   bool
 	}{
 		{"none", nil, true},
-		{"two ordered by position", []Image{{"https://a.uz/2.jpg", 2}, {"http://a.uz/1.jpg", 1}}, true},
-		{"ftp scheme", []Image{{"ftp://a.uz/1.jpg", 0}}, false},
-		{"relative", []Image{{"/1.jpg", 0}}, false},
-		{"javascript", []Image{{"javascript:alert(1)", 0}}, false},
-		{"too long", []Image{{long, 0}}, false},
-		{"duplicate position", []Image{{"https://a.uz/1", 0}, {"https://a.uz/2", 0}}, false},
-		{"negative position", []Image{{"https://a.uz/1", -1}}, false},
-		{"eleven", make([]Image, 11), false},
+		{"two ordered by position", []Image{{MediaID: m2, Position: 2}, {MediaID: m1, Position: 1}}, true},
+		{"position 9", []Image{{MediaID: m1, Position: 9}}, true},
+		{"position 10", []Image{{MediaID: m1, Position: 10}}, false},
+		{"no media id", []Image{{Position: 0}}, false},
+		{"media id not a UUID", []Image{{MediaID: "https://a.uz/1.jpg", Position: 0}}, false},
+		{"same media twice", []Image{{MediaID: m1, Position: 0}, {MediaID: m1, Position: 1}}, false},
+		{"duplicate position", []Image{{MediaID: m1, Position: 0}, {MediaID: m2, Position: 0}}, false},
+		{"negative position", []Image{{MediaID: m1, Position: -1}}, false},
+		{"eleven", ten, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

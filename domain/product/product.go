@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/secondbloom/marketplace/domain"
+	"github.com/secondbloom/marketplace/domain/i18n"
+	"github.com/secondbloom/marketplace/domain/media"
 	"github.com/secondbloom/marketplace/domain/user"
 )
 
@@ -44,10 +46,14 @@ const DefaultQuantity = 1
 // MaxQuantity bounds the stock of one listing.
 const MaxQuantity = 1_000_000
 
-// Image is a picture of the product; Position orders them.
+// Image is a photo shown on the product: the media it comes from, its place
+// among the others, and the stored files of that media, copied when the
+// photo is attached so that reading a product needs no media lookup.
 type Image struct {
-	URL      string
+	MediaID  string
 	Position int
+	Original media.File
+	Variants media.Variants
 }
 
 // Product is a listing. Its fields change only through methods, which keep
@@ -56,12 +62,13 @@ type Image struct {
 type Product struct {
 	id              string
 	slug            string
-	title           string
-	description     string
+	title           i18n.Localized
+	description     i18n.Localized
 	price           int64
 	currency        string
 	quantity        int
 	categoryID      string
+	class           Classification
 	sellerID        string
 	status          Status
 	rejectionReason string
@@ -76,12 +83,13 @@ type Product struct {
 type Fields struct {
 	ID              string
 	Slug            string
-	Title           string
-	Description     string
+	Title           i18n.Localized
+	Description     i18n.Localized
 	Price           int64
 	Currency        string
 	Quantity        int
 	CategoryID      string
+	Class           Classification
 	SellerID        string
 	Status          Status
 	RejectionReason string
@@ -96,14 +104,14 @@ type Fields struct {
 // Rehydrate rebuilds a stored product. Only storage adapters call it.
 func Rehydrate(f Fields) *Product {
 	return &Product{id: f.ID, slug: f.Slug, title: f.Title, description: f.Description, price: f.Price,
-		currency: f.Currency, quantity: f.Quantity, categoryID: f.CategoryID, sellerID: f.SellerID, status: f.Status,
+		currency: f.Currency, quantity: f.Quantity, categoryID: f.CategoryID, class: f.Class, sellerID: f.SellerID, status: f.Status,
 		rejectionReason: f.RejectionReason, images: append([]Image(nil), f.Images...), sellerBlocked: f.SellerBlocked, createdAt: f.CreatedAt.UTC(), updatedAt: f.UpdatedAt.UTC()}
 }
 
 // Fields returns a copy of the product's values.
 func (p *Product) Fields() Fields {
 	return Fields{ID: p.id, Slug: p.slug, Title: p.title, Description: p.description, Price: p.price,
-		Currency: p.currency, Quantity: p.quantity, CategoryID: p.categoryID, SellerID: p.sellerID, Status: p.status,
+		Currency: p.currency, Quantity: p.quantity, CategoryID: p.categoryID, Class: p.class, SellerID: p.sellerID, Status: p.status,
 		RejectionReason: p.rejectionReason, Images: append([]Image(nil), p.images...), SellerBlocked: p.sellerBlocked, CreatedAt: p.createdAt, UpdatedAt: p.updatedAt}
 }
 
@@ -113,8 +121,11 @@ func (p *Product) ID() string { return p.id }
 // Slug returns the URL name of the product.
 func (p *Product) Slug() string { return p.slug }
 
-// Title returns the title.
-func (p *Product) Title() string { return p.title }
+// Title returns the localized title.
+func (p *Product) Title() i18n.Localized { return p.title }
+
+// Class returns the product's condition, size and place.
+func (p *Product) Class() Classification { return p.class }
 
 // Price returns the unit price in minor units of Currency.
 func (p *Product) Price() int64 { return p.price }
@@ -182,14 +193,16 @@ func (p *Product) Release(qty int, now time.Time) error {
 type NewParams struct {
 	ID          string
 	Slug        string
-	Title       string
-	Description string
+	Title       i18n.Localized
+	Description i18n.Localized
 	Price       int64
 	Currency    string
 	Quantity    int
 	CategoryID  string
-	SellerID    string
-	Images      []Image
+	// Class must name a condition and a size; the place is optional.
+	Class    Classification
+	SellerID string
+	Images   []Image
 	// Publish makes the product ACTIVE at once (staff sellers, or
 	// moderation turned off); otherwise it starts PENDING.
 	Publish bool
@@ -200,13 +213,8 @@ type NewParams struct {
 // position order.
 func New(p NewParams, now time.Time) (*Product, error) {
 	var v domain.Validation
-	title := normalizeSpace(p.Title)
-	if n := runeCount(title); n == 0 || n > MaxTitleLength {
-		v.Add("title", "must be 1 to 200 characters")
-	}
-	if runeCount(p.Description) > MaxDescriptionLength {
-		v.Add("description", "must be at most 5000 characters")
-	}
+	v.Merge("title", p.Title.Check(TitleRule))
+	v.Merge("description", p.Description.Check(DescriptionRule))
 	if p.Price < 1 || p.Price > maxPrice {
 		v.Add("price", "must be an integer from 1 to 10^15 minor units")
 	}
@@ -218,6 +226,13 @@ func New(p NewParams, now time.Time) (*Product, error) {
 	if p.CategoryID == "" {
 		v.Add("categoryId", "is required")
 	}
+	if p.Class.ConditionID == "" {
+		v.Add("conditionId", "is required")
+	}
+	if p.Class.SizeID == "" {
+		v.Add("sizeId", "is required")
+	}
+	checkPlace(&v, p.Class)
 	images, err := ValidateImages(p.Images)
 	v.Merge("images", err)
 	if err := v.Err(); err != nil {
@@ -228,8 +243,8 @@ func New(p NewParams, now time.Time) (*Product, error) {
 	if p.Publish {
 		status = StatusActive
 	}
-	return &Product{id: p.ID, slug: p.Slug, title: title, description: p.Description, price: p.Price, currency: cur,
-		quantity: p.Quantity, categoryID: p.CategoryID, sellerID: p.SellerID, status: status,
+	return &Product{id: p.ID, slug: p.Slug, title: p.Title, description: p.Description, price: p.Price, currency: cur,
+		quantity: p.Quantity, categoryID: p.CategoryID, class: p.Class, sellerID: p.SellerID, status: status,
 		images: images, createdAt: now, updatedAt: now}, nil
 }
 
@@ -238,3 +253,30 @@ const (
 	MaxTitleLength       = 200
 	MaxDescriptionLength = 5000
 )
+
+// The rules of the localized texts: a title of 1..200 characters in at
+// least one locale, and an optional description of up to 5000 characters
+// in each.
+var (
+	TitleRule       = i18n.Rule{Field: "title", Max: MaxTitleLength, Required: true}
+	DescriptionRule = i18n.Rule{Field: "description", Max: MaxDescriptionLength, Multiline: true}
+)
+
+// Classification files a product under the reference lists: its condition
+// and size (required on new products, "" on products listed before they
+// existed) and its optional city and district. Whether the ids exist, and
+// whether the district lies in the city, the caller checks against the
+// lists.
+type Classification struct {
+	ConditionID string
+	SizeID      string
+	CityID      string
+	DistrictID  string
+}
+
+// checkPlace requires a city whenever a district is named.
+func checkPlace(v *domain.Validation, c Classification) {
+	if c.DistrictID != "" && c.CityID == "" {
+		v.Add("cityId", "is required with districtId")
+	}
+}

@@ -5,11 +5,12 @@ import (
 	"math"
 	"reflect"
 	"sort"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/secondbloom/marketplace/domain"
+	"github.com/secondbloom/marketplace/domain/i18n"
+	"github.com/secondbloom/marketplace/domain/media"
 	"github.com/secondbloom/marketplace/domain/product"
 	"github.com/secondbloom/marketplace/domain/user"
 )
@@ -19,11 +20,19 @@ var (
 	t1 = t0.Add(time.Hour)
 )
 
+// mediaID names a photo in the tests' images.
+const mediaID = "0190a000-0000-7000-8000-00000000000a"
+
+// uz returns s as an Uzbek text.
+func uz(s string) i18n.Localized { return i18n.Must(i18n.Text(i18n.Uzbek, s, product.DescriptionRule)) }
+
+var class = product.Classification{ConditionID: "fresh", SizeID: "small"}
+
 func validParams() product.NewParams {
 	return product.NewParams{
-		ID: "p1", Slug: "old-camera", Title: "Old camera", Description: "Works.",
+		ID: "p1", Slug: "old-camera", Title: uz("Old camera"), Description: uz("Works."), Class: class,
 		Price: 150_000_00, Currency: "UZS", Quantity: 3, CategoryID: "c1", SellerID: "u1",
-		Images: []product.Image{{URL: "https://img/1.jpg", Position: 0}},
+		Images: []product.Image{{MediaID: mediaID, Position: 0, Original: media.File{Key: "k.jpg", Width: 4, Height: 3}}},
 	}
 }
 
@@ -50,16 +59,15 @@ func TestNew(t *testing.T) {
 		badFields []string // nil means success
 	}{
 		{name: "valid", edit: func(p *product.NewParams) {}, wantTitle: "Old camera", wantCur: "UZS"},
-		{name: "title trimmed and collapsed", edit: func(p *product.NewParams) { p.Title = "  Old \t camera\n\n  Zenit  " }, wantTitle: "Old camera Zenit", wantCur: "UZS"},
-		{name: "title of 200 Cyrillic runes", edit: func(p *product.NewParams) { p.Title = strings.Repeat("Ф", 200) }, wantTitle: strings.Repeat("Ф", 200), wantCur: "UZS"},
-		{name: "title of 200 runes after collapsing", edit: func(p *product.NewParams) {
-			p.Title = "  " + strings.Repeat("a", 100) + "     " + strings.Repeat("b", 99)
-		}, wantTitle: strings.Repeat("a", 100) + " " + strings.Repeat("b", 99), wantCur: "UZS"},
-		{name: "title of 201 runes", edit: func(p *product.NewParams) { p.Title = strings.Repeat("Ф", 201) }, badFields: []string{"title"}},
-		{name: "empty title", edit: func(p *product.NewParams) { p.Title = "" }, badFields: []string{"title"}},
-		{name: "blank title", edit: func(p *product.NewParams) { p.Title = " \t\n " }, badFields: []string{"title"}},
-		{name: "description of 5000 runes", edit: func(p *product.NewParams) { p.Description = strings.Repeat("ж", 5000) }, wantTitle: "Old camera", wantCur: "UZS"},
-		{name: "description of 5001 runes", edit: func(p *product.NewParams) { p.Description = strings.Repeat("ж", 5001) }, badFields: []string{"description"}},
+		{name: "empty title", edit: func(p *product.NewParams) { p.Title = i18n.Localized{} }, badFields: []string{"title"}},
+		{name: "title in Russian only", edit: func(p *product.NewParams) {
+			p.Title = i18n.Must(i18n.Text(i18n.Russian, "Старая камера", product.TitleRule))
+		}, wantTitle: "Старая камера", wantCur: "UZS"},
+		{name: "no condition", edit: func(p *product.NewParams) { p.Class.ConditionID = "" }, badFields: []string{"conditionId"}},
+		{name: "no size", edit: func(p *product.NewParams) { p.Class.SizeID = "" }, badFields: []string{"sizeId"}},
+		{name: "district without city", edit: func(p *product.NewParams) { p.Class.DistrictID = "d1" }, badFields: []string{"cityId"}},
+		{name: "city and district", edit: func(p *product.NewParams) { p.Class.CityID, p.Class.DistrictID = "c1", "d1" }, wantTitle: "Old camera", wantCur: "UZS"},
+		{name: "historic currency", edit: func(p *product.NewParams) { p.Currency = "HRK" }, badFields: []string{"currency"}},
 		{name: "price 1", edit: func(p *product.NewParams) { p.Price = 1 }, wantTitle: "Old camera", wantCur: "UZS"},
 		{name: "price 10^15", edit: func(p *product.NewParams) { p.Price = 1_000_000_000_000_000 }, wantTitle: "Old camera", wantCur: "UZS"},
 		{name: "price 0", edit: func(p *product.NewParams) { p.Price = 0 }, badFields: []string{"price"}},
@@ -75,8 +83,8 @@ func TestNew(t *testing.T) {
 		{name: "quantity max+1", edit: func(p *product.NewParams) { p.Quantity = product.MaxQuantity + 1 }, badFields: []string{"quantity"}},
 		{name: "no category", edit: func(p *product.NewParams) { p.CategoryID = "" }, badFields: []string{"categoryId"}},
 		{name: "every field bad", edit: func(p *product.NewParams) {
-			*p = product.NewParams{Title: " ", Description: strings.Repeat("x", 5001), Price: 0, Currency: "US", Quantity: -5}
-		}, badFields: []string{"categoryId", "currency", "description", "price", "quantity", "title"}},
+			*p = product.NewParams{Price: 0, Currency: "US", Quantity: -5}
+		}, badFields: []string{"categoryId", "conditionId", "currency", "price", "quantity", "sizeId", "title"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -95,8 +103,8 @@ func TestNew(t *testing.T) {
 			if err != nil {
 				t.Fatalf("New(...) error = %v, want nil", err)
 			}
-			if p.Title() != tc.wantTitle {
-				t.Errorf("Title() = %q, want %q", p.Title(), tc.wantTitle)
+			if got := p.Title().In(i18n.English); got != tc.wantTitle {
+				t.Errorf("Title().In(en) = %q, want %q", got, tc.wantTitle)
 			}
 			if p.Currency() != tc.wantCur {
 				t.Errorf("Currency() = %q, want %q", p.Currency(), tc.wantCur)
@@ -120,9 +128,9 @@ func TestNewFields(t *testing.T) {
 		t.Fatalf("New(...) error = %v", err)
 	}
 	want := product.Fields{
-		ID: "p1", Slug: "old-camera", Title: "Old camera", Description: "Works.", Price: 150_000_00,
-		Currency: "UZS", Quantity: 3, CategoryID: "c1", SellerID: "u1", Status: product.StatusActive,
-		Images: []product.Image{{URL: "https://img/1.jpg", Position: 0}}, CreatedAt: t0, UpdatedAt: t0,
+		ID: "p1", Slug: "old-camera", Title: uz("Old camera"), Description: uz("Works."), Price: 150_000_00,
+		Currency: "UZS", Quantity: 3, CategoryID: "c1", Class: class, SellerID: "u1", Status: product.StatusActive,
+		Images: []product.Image{{MediaID: mediaID, Position: 0, Original: media.File{Key: "k.jpg", Width: 4, Height: 3}}}, CreatedAt: t0, UpdatedAt: t0,
 	}
 	got := p.Fields()
 	if !reflect.DeepEqual(got, want) {
@@ -132,16 +140,16 @@ func TestNewFields(t *testing.T) {
 		t.Errorf("ID, Slug, SellerID, CategoryID = %q %q %q %q, want p1 old-camera u1 c1", p.ID(), p.Slug(), p.SellerID(), p.CategoryID())
 	}
 	// Images are copied in and out: callers cannot change the product.
-	params.Images[0].URL = "changed-in"
-	got.Images[0].URL = "changed-out"
-	if u := p.Fields().Images[0].URL; u != "https://img/1.jpg" {
-		t.Errorf("Images[0].URL = %q after changing the caller's slices, want %q", u, "https://img/1.jpg")
+	params.Images[0].MediaID = "changed-in"
+	got.Images[0].MediaID = "changed-out"
+	if id := p.Fields().Images[0].MediaID; id != mediaID {
+		t.Errorf("Images[0].MediaID = %q after changing the caller's slices, want %q", id, mediaID)
 	}
 }
 
 func TestRehydrate(t *testing.T) {
-	f := product.Fields{ID: "p1", Title: "T", Price: 5, Currency: "UZS", Quantity: 2, CategoryID: "c1", SellerID: "u1",
-		Status: product.StatusRejected, RejectionReason: "blurry", Images: []product.Image{{URL: "a", Position: 1}},
+	f := product.Fields{ID: "p1", Title: uz("T"), Price: 5, Currency: "UZS", Quantity: 2, CategoryID: "c1", SellerID: "u1",
+		Status: product.StatusRejected, RejectionReason: "blurry", Images: []product.Image{{MediaID: mediaID, Position: 1}},
 		CreatedAt: t0, UpdatedAt: t1}
 	if got := product.Rehydrate(f).Fields(); !reflect.DeepEqual(got, f) {
 		t.Errorf("Rehydrate(f).Fields() = %+v, want %+v", got, f)
@@ -149,7 +157,7 @@ func TestRehydrate(t *testing.T) {
 }
 
 func withStatus(s product.Status, qty int) *product.Product {
-	return product.Rehydrate(product.Fields{ID: "p1", Title: "T", Price: 100, Currency: "UZS", Quantity: qty,
+	return product.Rehydrate(product.Fields{ID: "p1", Title: uz("T"), Price: 100, Currency: "UZS", Quantity: qty,
 		CategoryID: "c1", SellerID: "seller", Status: s, CreatedAt: t0, UpdatedAt: t0})
 }
 

@@ -1,5 +1,7 @@
 package user
 
+import "github.com/secondbloom/marketplace/domain/i18n"
+
 // Actor is whoever performs a use case: a signed-in user (UserID, Role and
 // the session they act through), nobody (the zero Actor: an anonymous
 // visitor), or the system itself (System: workers and the command line),
@@ -13,6 +15,8 @@ type Actor struct {
 	// System names a non-human actor ("cli", "auction-closer"); empty for
 	// people.
 	System string
+	// Language is the locale a signed-in user chose, or "" for none.
+	Language i18n.Locale
 }
 
 // SystemActor returns the actor for work the marketplace does by itself or
@@ -34,6 +38,10 @@ func (a Actor) CanModerate() bool { return a.IsStaff() }
 // CanManageCategories reports whether the actor may create, edit and
 // delete categories.
 func (a Actor) CanManageCategories() bool { return a.IsAdmin() }
+
+// CanManageReference reports whether the actor may create, edit and delete
+// reference data (conditions, sizes, cities, districts).
+func (a Actor) CanManageReference() bool { return a.IsAdmin() }
 
 // CanManageUsers reports whether the actor may change other users' roles
 // and statuses.

@@ -2,13 +2,12 @@
 package user
 
 import (
-	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/secondbloom/marketplace/domain"
+	"github.com/secondbloom/marketplace/domain/i18n"
 	"github.com/secondbloom/marketplace/domain/phone"
+	"github.com/secondbloom/marketplace/domain/text"
 )
 
 // Role is what a user may do beyond their own objects.
@@ -55,6 +54,7 @@ type User struct {
 	status    Status
 	firstName string
 	lastName  string
+	language  i18n.Locale
 	createdAt time.Time
 	updatedAt time.Time
 }
@@ -75,6 +75,8 @@ type Fields struct {
 	Status    Status
 	FirstName string
 	LastName  string
+	// Language is the locale the user chose, "" for none.
+	Language  i18n.Locale
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
@@ -85,14 +87,17 @@ func Rehydrate(f Fields) *User {
 	if f.Status == "" {
 		f.Status = StatusActive
 	}
+	if !f.Language.Valid() {
+		f.Language = ""
+	}
 	return &User{id: f.ID, phone: f.Phone, role: f.Role, status: f.Status, firstName: f.FirstName, lastName: f.LastName,
-		createdAt: f.CreatedAt.UTC(), updatedAt: f.UpdatedAt.UTC()}
+		language: f.Language, createdAt: f.CreatedAt.UTC(), updatedAt: f.UpdatedAt.UTC()}
 }
 
 // Fields returns the user's stored values.
 func (u *User) Fields() Fields {
 	return Fields{ID: u.id, Phone: u.phone, Role: u.role, Status: u.status, FirstName: u.firstName, LastName: u.lastName,
-		CreatedAt: u.createdAt, UpdatedAt: u.updatedAt}
+		Language: u.language, CreatedAt: u.createdAt, UpdatedAt: u.updatedAt}
 }
 
 // Status returns whether the user is ACTIVE or BLOCKED.
@@ -109,6 +114,10 @@ func (u *User) Phone() phone.Number { return u.phone }
 
 // Role returns the user's role.
 func (u *User) Role() Role { return u.role }
+
+// Language returns the locale the user chose, or "" when they chose none
+// (the server's default locale applies then).
+func (u *User) Language() i18n.Locale { return u.language }
 
 // FirstName returns the first name, possibly empty.
 func (u *User) FirstName() string { return u.firstName }
@@ -129,6 +138,7 @@ type ProfileChange struct {
 	LastName       *string
 	ClearFirstName bool
 	ClearLastName  bool
+	Language       *i18n.Locale
 }
 
 // UpdateProfile applies c. Names are trimmed and must be 1..100 characters;
@@ -138,15 +148,20 @@ func (u *User) UpdateProfile(c ProfileChange, now time.Time) error {
 	var v domain.Validation
 	first, last := u.firstName, u.lastName
 	if c.FirstName != nil {
-		first = strings.TrimSpace(*c.FirstName)
-		if err := validName(first); err != "" {
-			v.Add("firstName", err)
-		}
+		var err error
+		first, err = text.Clean(*c.FirstName, false, 1, MaxNameLength)
+		v.Merge("firstName", err)
 	}
 	if c.LastName != nil {
-		last = strings.TrimSpace(*c.LastName)
-		if err := validName(last); err != "" {
-			v.Add("lastName", err)
+		var err error
+		last, err = text.Clean(*c.LastName, false, 1, MaxNameLength)
+		v.Merge("lastName", err)
+	}
+	lang := u.language
+	if c.Language != nil {
+		lang = *c.Language
+		if !lang.Valid() {
+			v.Add("language", "must be uz, ru or en")
 		}
 	}
 	if err := v.Err(); err != nil {
@@ -158,24 +173,8 @@ func (u *User) UpdateProfile(c ProfileChange, now time.Time) error {
 	if c.ClearLastName {
 		last = ""
 	}
-	u.firstName, u.lastName, u.updatedAt = first, last, now.UTC()
+	u.firstName, u.lastName, u.language, u.updatedAt = first, last, lang, now.UTC()
 	return nil
-}
-
-func validName(s string) string {
-	n := utf8.RuneCountInString(s)
-	switch {
-	case n == 0:
-		return "must not be empty"
-	case n > MaxNameLength:
-		return "must be at most 100 characters"
-	}
-	for _, r := range s {
-		if unicode.IsControl(r) { // C0, DEL and the C1 range U+0080..U+009F
-			return "must not contain control characters"
-		}
-	}
-	return ""
 }
 
 // ErrPhoneTaken is returned when a second user would get the same phone.

@@ -113,6 +113,9 @@ func TestUpdateProfile(t *testing.T) {
 		{name: "DEL", change: user.ProfileChange{FirstName: ptr("Aziz\x7f")}, badFields: []string{"firstName"}},
 		{name: "C1 control", change: user.ProfileChange{FirstName: ptr("Az\u0085iz")}, badFields: []string{"firstName"}},
 		{name: "C1 CSI", change: user.ProfileChange{LastName: ptr("Kari\u009bmov")}, badFields: []string{"lastName"}},
+		{name: "bidi override", change: user.ProfileChange{LastName: ptr("\u202Evomirak")}, badFields: []string{"lastName"}},
+		{name: "bidi isolate", change: user.ProfileChange{FirstName: ptr("Aziz\u2068")}, badFields: []string{"firstName"}},
+		{name: "NFC", change: user.ProfileChange{FirstName: ptr("Zoe\u0308")}, wantFirst: "Zo\u00eb", wantLast: "Name"},
 		{name: "first bad, last good: nothing changes", change: user.ProfileChange{FirstName: ptr(""), LastName: ptr("Karimov")}, badFields: []string{"firstName"}},
 		{name: "both bad", change: user.ProfileChange{FirstName: ptr(""), LastName: ptr("a\x00")}, badFields: []string{"firstName", "lastName"}},
 	}

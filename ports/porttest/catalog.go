@@ -8,15 +8,36 @@ import (
 	"testing"
 
 	"github.com/secondbloom/marketplace/domain/category"
+	"github.com/secondbloom/marketplace/domain/i18n"
 	"github.com/secondbloom/marketplace/domain/product"
+	"github.com/secondbloom/marketplace/domain/reference"
 	"github.com/secondbloom/marketplace/domain/user"
 	"github.com/secondbloom/marketplace/ports"
 )
 
+// uzText returns s as an Uzbek text, unchecked: the suites store what a
+// service would have validated.
+func uzText(s string) i18n.Localized { return i18n.Rehydrate(map[i18n.Locale]string{i18n.Uzbek: s}) }
+
+// SeedClass returns the first seeded condition and size, which every store
+// starts with (reference.Seed).
+func SeedClass() product.Classification {
+	var c product.Classification
+	for _, f := range reference.Seed() {
+		switch {
+		case f.Kind == reference.Conditions && c.ConditionID == "":
+			c.ConditionID = f.ID
+		case f.Kind == reference.Sizes && c.SizeID == "":
+			c.SizeID = f.ID
+		}
+	}
+	return c
+}
+
 // NewCategory stores an active root category.
 func NewCategory(t *testing.T, r ports.Repos, name string) *category.Category {
 	t.Helper()
-	c, err := category.New(newID(), name, fmt.Sprintf("%s-%s", name, newID()[24:]), "", 0, t0)
+	c, err := category.New(newID(), uzText(name), fmt.Sprintf("%s-%s", name, newID()[24:]), "", 0, t0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +52,7 @@ func NewCategory(t *testing.T, r ports.Repos, name string) *category.Category {
 func NewProduct(t *testing.T, r ports.Repos, cat *category.Category, seller *user.User, title string, qty int, price int64) *product.Product {
 	t.Helper()
 	id := newID()
-	p, err := product.New(product.NewParams{ID: id, Slug: "p-" + id, Title: title, Price: price, Quantity: qty,
+	p, err := product.New(product.NewParams{ID: id, Slug: "p-" + id, Title: uzText(title), Class: SeedClass(), Price: price, Quantity: qty,
 		CategoryID: cat.ID(), SellerID: seller.ID(), Publish: true}, t0)
 	if err != nil {
 		t.Fatal(err)
@@ -70,14 +91,14 @@ func testCatalog(t *testing.T, newStore NewStore) {
 
 	t.Run("same seller, same title (any case) is a duplicate", func(t *testing.T) {
 		id := newID()
-		twin, _ := product.New(product.NewParams{ID: id, Slug: "p-" + id, Title: "RED ROSES", Price: 1, Quantity: 1,
+		twin, _ := product.New(product.NewParams{ID: id, Slug: "p-" + id, Title: uzText("RED ROSES"), Class: SeedClass(), Price: 1, Quantity: 1,
 			CategoryID: cat.ID(), SellerID: seller.ID()}, t0)
 		if err := r.Products.Create(ctx, twin); !errors.Is(err, product.ErrDuplicate) {
 			t.Errorf("Create(duplicate title) = %v, want product.ErrDuplicate", err)
 		}
 	})
 	t.Run("a taken slug is reported", func(t *testing.T) {
-		other, _ := product.New(product.NewParams{ID: newID(), Slug: p.Slug(), Title: "Tulips", Price: 1, Quantity: 1,
+		other, _ := product.New(product.NewParams{ID: newID(), Slug: p.Slug(), Title: uzText("Tulips"), Class: SeedClass(), Price: 1, Quantity: 1,
 			CategoryID: cat.ID(), SellerID: seller.ID()}, t0)
 		if err := r.Products.Create(ctx, other); !errors.Is(err, product.ErrSlugTaken) {
 			t.Errorf("Create(taken slug) = %v, want product.ErrSlugTaken", err)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/secondbloom/marketplace/domain"
 	"github.com/secondbloom/marketplace/domain/category"
+	"github.com/secondbloom/marketplace/domain/i18n"
 	"github.com/secondbloom/marketplace/domain/product"
 	"github.com/secondbloom/marketplace/domain/user"
 	"github.com/secondbloom/marketplace/ports"
@@ -18,7 +19,7 @@ import (
 // newChild stores an active category below parent.
 func newChild(t *testing.T, r ports.Repos, parent *category.Category, name string, position int) *category.Category {
 	t.Helper()
-	c, err := category.New(newID(), name, fmt.Sprintf("%s-%s", name, newID()[24:]), parent.ID(), position, t0)
+	c, err := category.New(newID(), uzText(name), fmt.Sprintf("%s-%s", name, newID()[24:]), parent.ID(), position, t0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,7 +33,7 @@ func newChild(t *testing.T, r ports.Repos, parent *category.Category, name strin
 func listed(t *testing.T, r ports.Repos, cat *category.Category, seller *user.User, title string, qty int, price int64, status product.Status, offset time.Duration) *product.Product {
 	t.Helper()
 	id := newID()
-	p, err := product.New(product.NewParams{ID: id, Slug: "p-" + id, Title: title, Price: price, Quantity: qty,
+	p, err := product.New(product.NewParams{ID: id, Slug: "p-" + id, Title: uzText(title), Class: SeedClass(), Price: price, Quantity: qty,
 		CategoryID: cat.ID(), SellerID: seller.ID(), Publish: true}, t0.Add(offset))
 	if err != nil {
 		t.Fatal(err)
@@ -49,7 +50,7 @@ func listed(t *testing.T, r ports.Repos, cat *category.Category, seller *user.Us
 func ids(ps []*product.Product) []string {
 	out := make([]string, 0, len(ps))
 	for _, p := range ps {
-		out = append(out, p.Title())
+		out = append(out, p.Title().In(i18n.Uzbek))
 	}
 	return out
 }
@@ -63,7 +64,7 @@ func testCategoryWrites(t *testing.T, newStore NewStore) {
 	_ = newChild(t, r, root, "tulips", 1)
 
 	t.Run("a child of a missing parent is not found", func(t *testing.T) {
-		c, _ := category.New(newID(), "orphan", "orphan", newID(), 0, t0)
+		c, _ := category.New(newID(), uzText("orphan"), "orphan", newID(), 0, t0)
 		if err := r.Categories.Create(ctx, c); !errors.Is(err, category.ErrNotFound) {
 			t.Errorf("Create(orphan) = %v, want category.ErrNotFound", err)
 		}
@@ -73,16 +74,16 @@ func testCategoryWrites(t *testing.T, newStore NewStore) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if total != 3 || len(got) != 2 || got[0].Name() != "flowers" || got[1].Name() != "tulips" {
+		if total != 3 || len(got) != 2 || got[0].Name().In(i18n.Uzbek) != "flowers" || got[1].Name().In(i18n.Uzbek) != "tulips" {
 			t.Errorf("List page 1 = %d items (total %d), first %v, want flowers, tulips of 3", len(got), total, got)
 		}
 	})
 	t.Run("update renames and deactivates; inactive categories leave the active list", func(t *testing.T) {
 		name, slug, off := "Red roses", "red-roses", false
 		got, err := r.Categories.Update(ctx, child.ID(), func(c *category.Category) error {
-			return c.Edit(category.Change{Name: &name, Slug: &slug, Active: &off}, t0)
+			return c.Edit(category.Change{Name: i18n.Patch{i18n.Uzbek: &name}, Slug: &slug, Active: &off}, t0)
 		})
-		if err != nil || got.Name() != name || got.Active() {
+		if err != nil || got.Name().In(i18n.Uzbek) != name || got.Active() {
 			t.Fatalf("Update = %v, %v; want renamed and inactive", got, err)
 		}
 		_, total, _ := r.Categories.List(ctx, ports.CategoryFilter{ActiveOnly: true}, ports.Page{Number: 1, Limit: 10})
@@ -175,9 +176,9 @@ func testProductList(t *testing.T, newStore NewStore) {
 		{"unknown category matches nothing", with(func(f *ports.ProductFilter) { f.CategoryID = newID() }), newest, all, []string{}, 0},
 		{"seller", with(func(f *ports.ProductFilter) { f.SellerID = alice.ID() }), newest, all, []string{"Красные розы", "Bouquet"}, 2},
 		{"price range is inclusive", with(func(f *ports.ProductFilter) { f.MinPrice, f.MaxPrice = p(100), p(200) }), newest, all, []string{"Wild rose", "Красные розы"}, 2},
-		{"title search ignores case (latin)", with(func(f *ports.ProductFilter) { f.Query = "ROSE" }), newest, all, []string{"Wild rose"}, 1},
-		{"title search ignores case (cyrillic)", with(func(f *ports.ProductFilter) { f.Query = "РОЗЫ" }), newest, all, []string{"Красные розы"}, 1},
-		{"title search treats % literally", with(func(f *ports.ProductFilter) { f.Query = "%" }), newest, all, []string{}, 0},
+		{"title search ignores case (latin)", with(func(f *ports.ProductFilter) { f.Query = i18n.SearchWords("ROSE") }), newest, all, []string{"Wild rose"}, 1},
+		{"title search ignores case (cyrillic)", with(func(f *ports.ProductFilter) { f.Query = i18n.SearchWords("РОЗЫ") }), newest, all, []string{"Красные розы"}, 1},
+		{"search matches word prefixes, not inner substrings", with(func(f *ports.ProductFilter) { f.Query = i18n.SearchWords("ose") }), newest, all, []string{}, 0},
 		{"in stock", with(func(f *ports.ProductFilter) { f.InStock = true }), newest, all, []string{"Clay pot", "Wild rose", "Bouquet"}, 3},
 		{"price ascending", active, ports.Sort{Field: ports.SortPrice}, all, []string{"Clay pot", "Красные розы", "Wild rose", "Bouquet"}, 4},
 		{"price descending", active, ports.Sort{Field: ports.SortPrice, Desc: true}, all, []string{"Bouquet", "Wild rose", "Красные розы", "Clay pot"}, 4},
@@ -248,14 +249,14 @@ func testProductCreateRaces(t *testing.T, newStore NewStore) {
 	t.Run("same seller, same title: exactly one of 10 concurrent creates wins", func(t *testing.T) {
 		race(t, 10, func(i int) *product.Product {
 			id := newID()
-			p, _ := product.New(product.NewParams{ID: id, Slug: "twin-" + id, Title: "Twin roses", Price: 1, Quantity: 1,
+			p, _ := product.New(product.NewParams{ID: id, Slug: "twin-" + id, Title: uzText("Twin roses"), Class: SeedClass(), Price: 1, Quantity: 1,
 				CategoryID: cat.ID(), SellerID: seller.ID()}, t0)
 			return p
 		}, product.ErrDuplicate)
 	})
 	t.Run("same slug: exactly one of 10 concurrent creates wins", func(t *testing.T) {
 		race(t, 10, func(i int) *product.Product {
-			p, _ := product.New(product.NewParams{ID: newID(), Slug: "same-slug", Title: fmt.Sprintf("Title %d", i), Price: 1, Quantity: 1,
+			p, _ := product.New(product.NewParams{ID: newID(), Slug: "same-slug", Title: uzText(fmt.Sprintf("Title %d", i)), Class: SeedClass(), Price: 1, Quantity: 1,
 				CategoryID: cat.ID(), SellerID: seller.ID()}, t0)
 			return p
 		}, product.ErrSlugTaken)
@@ -264,12 +265,12 @@ func testProductCreateRaces(t *testing.T, newStore NewStore) {
 		other := listed(t, r, cat, seller, "Daisies", 1, 1, product.StatusActive, 0)
 		title := "twin ROSES"
 		if _, err := r.Products.Update(ctx, other.ID(), func(p *product.Product) error {
-			return p.Edit(user.Actor{UserID: seller.ID(), Role: user.RoleUser}, product.Change{Title: &title}, true, t0)
+			return p.Edit(user.Actor{UserID: seller.ID(), Role: user.RoleUser}, product.Change{Title: i18n.Patch{i18n.Uzbek: &title}}, true, t0)
 		}); !errors.Is(err, product.ErrDuplicate) {
 			t.Fatalf("Update(rename to a live title) = %v, want product.ErrDuplicate", err)
 		}
-		if got, _ := r.Products.Get(ctx, other.ID()); got.Title() != "Daisies" || got.Status() != product.StatusActive {
-			t.Errorf("after failed rename: %q %s, want Daisies ACTIVE", got.Title(), got.Status())
+		if got, _ := r.Products.Get(ctx, other.ID()); got.Title().In(i18n.Uzbek) != "Daisies" || got.Status() != product.StatusActive {
+			t.Errorf("after failed rename: %q %s, want Daisies ACTIVE", got.Title().In(i18n.Uzbek), got.Status())
 		}
 	})
 	t.Run("a product without orders is not in use", func(t *testing.T) {
@@ -282,7 +283,7 @@ func testProductCreateRaces(t *testing.T, newStore NewStore) {
 		}
 	})
 	t.Run("archiving frees the title for a new listing", func(t *testing.T) {
-		ps, _, _ := r.Products.List(ctx, ports.ProductFilter{Query: "twin roses"}, ports.Sort{Field: ports.SortCreatedAt}, ports.Page{Number: 1, Limit: 10})
+		ps, _, _ := r.Products.List(ctx, ports.ProductFilter{Query: i18n.SearchWords("twin roses")}, ports.Sort{Field: ports.SortCreatedAt}, ports.Page{Number: 1, Limit: 10})
 		if len(ps) != 1 {
 			t.Fatalf("twin roses listed %d times, want 1", len(ps))
 		}
@@ -292,7 +293,7 @@ func testProductCreateRaces(t *testing.T, newStore NewStore) {
 			t.Fatalf("archive: %v", err)
 		}
 		id := newID()
-		again, _ := product.New(product.NewParams{ID: id, Slug: "twin-" + id, Title: "Twin roses", Price: 1, Quantity: 1,
+		again, _ := product.New(product.NewParams{ID: id, Slug: "twin-" + id, Title: uzText("Twin roses"), Class: SeedClass(), Price: 1, Quantity: 1,
 			CategoryID: cat.ID(), SellerID: seller.ID()}, t0)
 		if err := r.Products.Create(ctx, again); err != nil {
 			t.Errorf("Create after archive = %v, want nil", err)

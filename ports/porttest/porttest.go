@@ -34,6 +34,11 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("Orders", func(t *testing.T) { testOrders(t, newStore) })
 	t.Run("Idempotency", func(t *testing.T) { testIdempotency(t, newStore) })
 	t.Run("BackOffice", func(t *testing.T) { testBackOffice(t, newStore) })
+	t.Run("Media", func(t *testing.T) { testMedia(t, newStore) })
+	t.Run("MediaJanitor", func(t *testing.T) { testMediaJanitor(t, newStore) })
+	t.Run("MediaUploadLimit", func(t *testing.T) { testMediaUploadLimit(t, newStore) })
+	t.Run("Reference", func(t *testing.T) { testReference(t, newStore) })
+	t.Run("LocalizedProducts", func(t *testing.T) { testLocalizedProducts(t, newStore) })
 }
 
 // t0 is a fixed instant that the suites start their clocks at. Postgres

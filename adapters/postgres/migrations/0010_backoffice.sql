@@ -28,3 +28,7 @@ CREATE TABLE audit_log (
 CREATE INDEX audit_log_created_at_idx ON audit_log (created_at DESC, id DESC);
 CREATE INDEX audit_log_actor_idx ON audit_log (actor_id, created_at DESC);
 CREATE INDEX audit_log_target_idx ON audit_log (target_id, created_at DESC);
+
+-- The moderation queue (status=PENDING, oldest first) and staff lists by
+-- status.
+CREATE INDEX products_status_created_idx ON products (status, created_at, id);

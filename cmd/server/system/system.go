@@ -104,6 +104,13 @@ type Config struct {
 	ManualCloser bool
 	// EventRetention defaults to DefaultEventRetention.
 	EventRetention time.Duration
+	// MediaStore keeps photo bytes and Images re-encodes uploads; without
+	// them uploads answer 503. The caller closes MediaStore.
+	MediaStore ports.MediaStore
+	Images     ports.ImageProcessor
+	// ManualJanitor leaves the media janitor off, for tests that sweep
+	// themselves (Core.Media.Sweep) with a fake clock.
+	ManualJanitor bool
 }
 
 // System is one running instance of the marketplace.
@@ -138,6 +145,9 @@ func New(cfg Config) (*System, error) {
 	if cfg.EventRetention <= 0 {
 		cfg.EventRetention = DefaultEventRetention
 	}
+	if cfg.Reporter == nil {
+		cfg.Reporter = nopReporter{}
+	}
 	repos := cfg.Store.Repos()
 	cfg.Core.PushNotifications = cfg.Push != nil
 	if t, ok := cfg.SMS.(ports.TextSender); ok && cfg.Texts == nil {
@@ -145,10 +155,11 @@ func New(cfg Config) (*System, error) {
 	}
 	copts := cache.Options{SizeMB: cfg.CacheSizeMB}
 	deps := app.Deps{Tx: cfg.Store, Clock: cfg.Clock, Pinger: cfg.Store, SMS: cfg.SMS, Tokens: cfg.Tokens,
-		Reporter: cfg.Reporter, Config: cfg.Core}
+		Reporter: cfg.Reporter, Config: cfg.Core, MediaStore: cfg.MediaStore, Images: cfg.Images}
 	if cfg.Metrics != nil {
 		copts.Counter = cfg.Metrics.Cache("products")
 		deps.Metrics = cfg.Metrics
+		deps.MediaMetrics = cfg.Metrics
 	}
 	products, err := cache.New(repos.Products, copts)
 	if err != nil {
@@ -198,7 +209,7 @@ func New(cfg Config) (*System, error) {
 // Start starts the background workers: the listener for other instances'
 // events (waiting until it is in place, so no write after Start is
 // missed), the store watch, the purges and, unless ManualCloser, the
-// auction closer. They run until Close.
+// auction closer and, unless ManualJanitor, the media janitor. They run until Close.
 func (s *System) Start() {
 	if s.started {
 		return
@@ -235,6 +246,14 @@ func (s *System) Start() {
 			})
 		})
 	}
+	if !s.cfg.ManualJanitor {
+		s.worker(func() {
+			s.Core.Media.RunJanitor(ctx, app.JanitorInterval, func(err error) {
+				// The photo stays and is retried at the next tick.
+				s.fail(ctx, "media-janitor", "deleting unattached media", err)
+			})
+		})
+	}
 }
 
 func (s *System) worker(fn func()) {
@@ -247,9 +266,7 @@ func (s *System) worker(fn func()) {
 
 func (s *System) fail(ctx context.Context, worker, msg string, err error) {
 	s.log.Error(msg, "error", err.Error())
-	if s.cfg.Reporter != nil {
-		s.cfg.Reporter.Report(ctx, err, map[string]string{"worker": worker})
-	}
+	s.cfg.Reporter.Report(ctx, err, map[string]string{"worker": worker})
 }
 
 // purge deletes expired idempotency keys and old events every
@@ -320,3 +337,9 @@ func (s *System) Close() error {
 	}
 	return err
 }
+
+// nopReporter stands in when Config.Reporter is nil.
+type nopReporter struct{}
+
+func (nopReporter) Report(context.Context, error, map[string]string) {}
+func (nopReporter) Flush(time.Duration)                              {}
