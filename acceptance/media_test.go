@@ -243,7 +243,7 @@ func TestPhotosOnProducts(t *testing.T) {
 		}
 		newProduct := func(title string, images any) *testenv.Response {
 			return e.Post(t, "/api/v1/products", seller.AccessToken, map[string]any{"title": title, "price": 5000,
-				"categoryId": cat["id"], "images": images})
+				"categoryId": cat["id"], "conditionId": freshestID, "sizeId": smallID, "images": images})
 		}
 
 		p := mustCreate(t, newProduct("Yellow tulips", []map[string]any{ref(photos[1], 3), ref(photos[0], 0)}), "product")
@@ -355,7 +355,7 @@ func TestPhotoJanitorAndLimits(t *testing.T) {
 		orphan := mustUpload(t, e, seller.AccessToken, jpeg)
 		shown := mustUpload(t, e, seller.AccessToken, jpeg)
 		mustCreate(t, e.Post(t, "/api/v1/products", seller.AccessToken, map[string]any{"title": "White lilies", "price": 100,
-			"categoryId": cat["id"], "images": []map[string]any{{"mediaId": shown["id"], "position": 0}}}), "product")
+			"categoryId": cat["id"], "conditionId": freshestID, "sizeId": smallID, "images": []map[string]any{{"mediaId": shown["id"], "position": 0}}}), "product")
 
 		t.Run("a user gets 429 with Retry-After past the hourly limit, deletes do not give uploads back", func(t *testing.T) {
 			extra := mustUpload(t, e, seller.AccessToken, jpeg)

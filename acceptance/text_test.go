@@ -40,7 +40,7 @@ func TestFreeTextIsCleanOrRefused(t *testing.T) {
 		seller := e.SignIn(t, sellerPhone)
 		cat := mustCreate(t, e.Post(t, "/api/v1/categories", admin.AccessToken, map[string]any{"name": "Roses"}), "category")
 		product := func(title, description, currency string) map[string]any {
-			b := map[string]any{"title": title, "description": description, "price": 150000, "quantity": 3, "categoryId": cat["id"]}
+			b := map[string]any{"title": title, "description": description, "price": 150000, "quantity": 3, "categoryId": cat["id"], "conditionId": freshestID, "sizeId": smallID}
 			if currency != "" {
 				b["currency"] = currency
 			}
