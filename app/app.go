@@ -51,6 +51,9 @@ type Config struct {
 	// MediaUploadsPerHour is each user's limit of accepted uploads per
 	// hour; 0 means media.UploadsPerHour.
 	MediaUploadsPerHour int
+	// PushNotifications queues a push delivery with every notification;
+	// cmd/server turns it on when PUSH_WEBHOOK_URL is set.
+	PushNotifications bool
 }
 
 // Deps are the ports the core is built from. Every field is required
@@ -97,6 +100,10 @@ type App struct {
 	Audit    *AuditService
 	// Reference serves the reference lists from a copy in memory.
 	Reference *ReferenceService
+	// Notifications serves users' inboxes; Streams wakes their live
+	// streams.
+	Notifications *NotificationService
+	Streams       *StreamHub
 	// Events must be the store's EventSink (SetEventSink) before the
 	// store commits anything, and hears other instances' events too.
 	Events *Relay
@@ -154,7 +161,10 @@ func New(d Deps) (*App, error) {
 	relay := NewRelay(d.Reporter)
 	relay.Subscribe("product-cache", evictProducts(d.ProductCache))
 	relay.Subscribe("metrics", countEvents(d.Metrics))
-	d.Tx = &projectingTx{inner: d.Tx, projections: append([]Projection{auditProjection(d.Clock)}, d.Projections...)}
+	streams := NewStreamHub()
+	relay.Subscribe("streams", streams.Subscription)
+	d.Tx = &projectingTx{inner: d.Tx, projections: append([]Projection{auditProjection(d.Clock),
+		notificationProjection(d.Clock, d.Config.PushNotifications)}, d.Projections...)}
 	r := d.Repos
 	refs := newReferenceService(d.Tx, r.Reference, d.Clock)
 	relay.Subscribe("reference-cache", refs.invalidateOnChange)
@@ -172,6 +182,9 @@ func New(d Deps) (*App, error) {
 		tx:        d.Tx,
 		repos:     d.Repos,
 		clock:     d.Clock,
+
+		Notifications: newNotificationService(r.Notifications, r.Users, r.Sessions, d.Clock),
+		Streams:       streams,
 	}, nil
 }
 

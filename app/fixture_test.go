@@ -46,6 +46,13 @@ func fullRepos(ctrl *gomock.Controller, r ports.Repos) ports.Repos {
 	if r.OpenAuctions == nil {
 		r.OpenAuctions = mocks.NewMockOpenAuctionChecker(ctrl)
 	}
+	if r.Notifications == nil {
+		// The notification projection writes through this; tests about
+		// notifications use a store instead.
+		n := mocks.NewMockNotificationRepository(ctrl)
+		n.EXPECT().Add(gomock.Any(), gomock.Any(), gomock.Any()).AnyTimes()
+		r.Notifications = n
+	}
 	if r.ProductUsage == nil {
 		r.ProductUsage = mocks.NewMockProductUsage(ctrl)
 	}

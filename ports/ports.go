@@ -52,6 +52,9 @@ type Repos struct {
 	Audit AuditRepository
 	// Media stores the records of uploaded photos.
 	Media MediaRepository
+	// Notifications stores inboxes and their pending deliveries (see
+	// NotificationRepository).
+	Notifications NotificationRepository
 }
 
 // Missing returns the names of the repositories r lacks, so a builder can
@@ -63,7 +66,8 @@ func (r Repos) Missing() []string {
 		"Categories": r.Categories, "Products": r.Products, "Auctions": r.Auctions,
 		"Orders": r.Orders, "Idempotency": r.Idempotency, "OpenAuctions": r.OpenAuctions,
 		"ProductUsage": r.ProductUsage, "Events": r.Events, "Audit": r.Audit, "Media": r.Media,
-		"Reference": r.Reference,
+		"Reference":     r.Reference,
+		"Notifications": r.Notifications,
 	} {
 		if isNil(v) {
 			out = append(out, name)

@@ -762,6 +762,186 @@ func (e GetMedia200JSONResponseBodySuccess) Valid() bool {
 	}
 }
 
+// Defines values for ListNotifications200JSONResponseBodyDataType.
+const (
+	ListNotifications200JSONResponseBodyDataTypeAUCTIONENDED    ListNotifications200JSONResponseBodyDataType = "AUCTION_ENDED"
+	ListNotifications200JSONResponseBodyDataTypeAUCTIONWON      ListNotifications200JSONResponseBodyDataType = "AUCTION_WON"
+	ListNotifications200JSONResponseBodyDataTypeBIDOUTBID       ListNotifications200JSONResponseBodyDataType = "BID_OUTBID"
+	ListNotifications200JSONResponseBodyDataTypeORDERCANCELLED  ListNotifications200JSONResponseBodyDataType = "ORDER_CANCELLED"
+	ListNotifications200JSONResponseBodyDataTypeORDERCONFIRMED  ListNotifications200JSONResponseBodyDataType = "ORDER_CONFIRMED"
+	ListNotifications200JSONResponseBodyDataTypeORDERDELIVERED  ListNotifications200JSONResponseBodyDataType = "ORDER_DELIVERED"
+	ListNotifications200JSONResponseBodyDataTypeORDERPAID       ListNotifications200JSONResponseBodyDataType = "ORDER_PAID"
+	ListNotifications200JSONResponseBodyDataTypeORDERPLACED     ListNotifications200JSONResponseBodyDataType = "ORDER_PLACED"
+	ListNotifications200JSONResponseBodyDataTypeORDERSHIPPED    ListNotifications200JSONResponseBodyDataType = "ORDER_SHIPPED"
+	ListNotifications200JSONResponseBodyDataTypePRODUCTAPPROVED ListNotifications200JSONResponseBodyDataType = "PRODUCT_APPROVED"
+	ListNotifications200JSONResponseBodyDataTypePRODUCTREJECTED ListNotifications200JSONResponseBodyDataType = "PRODUCT_REJECTED"
+)
+
+// Valid indicates whether the value is a known member of the ListNotifications200JSONResponseBodyDataType enum.
+func (e ListNotifications200JSONResponseBodyDataType) Valid() bool {
+	switch e {
+	case ListNotifications200JSONResponseBodyDataTypeAUCTIONENDED:
+		return true
+	case ListNotifications200JSONResponseBodyDataTypeAUCTIONWON:
+		return true
+	case ListNotifications200JSONResponseBodyDataTypeBIDOUTBID:
+		return true
+	case ListNotifications200JSONResponseBodyDataTypeORDERCANCELLED:
+		return true
+	case ListNotifications200JSONResponseBodyDataTypeORDERCONFIRMED:
+		return true
+	case ListNotifications200JSONResponseBodyDataTypeORDERDELIVERED:
+		return true
+	case ListNotifications200JSONResponseBodyDataTypeORDERPAID:
+		return true
+	case ListNotifications200JSONResponseBodyDataTypeORDERPLACED:
+		return true
+	case ListNotifications200JSONResponseBodyDataTypeORDERSHIPPED:
+		return true
+	case ListNotifications200JSONResponseBodyDataTypePRODUCTAPPROVED:
+		return true
+	case ListNotifications200JSONResponseBodyDataTypePRODUCTREJECTED:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListNotifications200JSONResponseBodySuccess.
+const (
+	ListNotifications200JSONResponseBodySuccessTrue ListNotifications200JSONResponseBodySuccess = true
+)
+
+// Valid indicates whether the value is a known member of the ListNotifications200JSONResponseBodySuccess enum.
+func (e ListNotifications200JSONResponseBodySuccess) Valid() bool {
+	switch e {
+	case ListNotifications200JSONResponseBodySuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReadAllNotifications200JSONResponseBodySuccess.
+const (
+	ReadAllNotifications200JSONResponseBodySuccessTrue ReadAllNotifications200JSONResponseBodySuccess = true
+)
+
+// Valid indicates whether the value is a known member of the ReadAllNotifications200JSONResponseBodySuccess enum.
+func (e ReadAllNotifications200JSONResponseBodySuccess) Valid() bool {
+	switch e {
+	case ReadAllNotifications200JSONResponseBodySuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CreateStreamTicket201JSONResponseBodyDataExpiresInSeconds.
+const (
+	N60 CreateStreamTicket201JSONResponseBodyDataExpiresInSeconds = 60
+)
+
+// Valid indicates whether the value is a known member of the CreateStreamTicket201JSONResponseBodyDataExpiresInSeconds enum.
+func (e CreateStreamTicket201JSONResponseBodyDataExpiresInSeconds) Valid() bool {
+	switch e {
+	case N60:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CreateStreamTicket201JSONResponseBodySuccess.
+const (
+	CreateStreamTicket201JSONResponseBodySuccessTrue CreateStreamTicket201JSONResponseBodySuccess = true
+)
+
+// Valid indicates whether the value is a known member of the CreateStreamTicket201JSONResponseBodySuccess enum.
+func (e CreateStreamTicket201JSONResponseBodySuccess) Valid() bool {
+	switch e {
+	case CreateStreamTicket201JSONResponseBodySuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CountUnreadNotifications200JSONResponseBodySuccess.
+const (
+	CountUnreadNotifications200JSONResponseBodySuccessTrue CountUnreadNotifications200JSONResponseBodySuccess = true
+)
+
+// Valid indicates whether the value is a known member of the CountUnreadNotifications200JSONResponseBodySuccess enum.
+func (e CountUnreadNotifications200JSONResponseBodySuccess) Valid() bool {
+	switch e {
+	case CountUnreadNotifications200JSONResponseBodySuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReadNotification200JSONResponseBodyDataType.
+const (
+	ReadNotification200JSONResponseBodyDataTypeAUCTIONENDED    ReadNotification200JSONResponseBodyDataType = "AUCTION_ENDED"
+	ReadNotification200JSONResponseBodyDataTypeAUCTIONWON      ReadNotification200JSONResponseBodyDataType = "AUCTION_WON"
+	ReadNotification200JSONResponseBodyDataTypeBIDOUTBID       ReadNotification200JSONResponseBodyDataType = "BID_OUTBID"
+	ReadNotification200JSONResponseBodyDataTypeORDERCANCELLED  ReadNotification200JSONResponseBodyDataType = "ORDER_CANCELLED"
+	ReadNotification200JSONResponseBodyDataTypeORDERCONFIRMED  ReadNotification200JSONResponseBodyDataType = "ORDER_CONFIRMED"
+	ReadNotification200JSONResponseBodyDataTypeORDERDELIVERED  ReadNotification200JSONResponseBodyDataType = "ORDER_DELIVERED"
+	ReadNotification200JSONResponseBodyDataTypeORDERPAID       ReadNotification200JSONResponseBodyDataType = "ORDER_PAID"
+	ReadNotification200JSONResponseBodyDataTypeORDERPLACED     ReadNotification200JSONResponseBodyDataType = "ORDER_PLACED"
+	ReadNotification200JSONResponseBodyDataTypeORDERSHIPPED    ReadNotification200JSONResponseBodyDataType = "ORDER_SHIPPED"
+	ReadNotification200JSONResponseBodyDataTypePRODUCTAPPROVED ReadNotification200JSONResponseBodyDataType = "PRODUCT_APPROVED"
+	ReadNotification200JSONResponseBodyDataTypePRODUCTREJECTED ReadNotification200JSONResponseBodyDataType = "PRODUCT_REJECTED"
+)
+
+// Valid indicates whether the value is a known member of the ReadNotification200JSONResponseBodyDataType enum.
+func (e ReadNotification200JSONResponseBodyDataType) Valid() bool {
+	switch e {
+	case ReadNotification200JSONResponseBodyDataTypeAUCTIONENDED:
+		return true
+	case ReadNotification200JSONResponseBodyDataTypeAUCTIONWON:
+		return true
+	case ReadNotification200JSONResponseBodyDataTypeBIDOUTBID:
+		return true
+	case ReadNotification200JSONResponseBodyDataTypeORDERCANCELLED:
+		return true
+	case ReadNotification200JSONResponseBodyDataTypeORDERCONFIRMED:
+		return true
+	case ReadNotification200JSONResponseBodyDataTypeORDERDELIVERED:
+		return true
+	case ReadNotification200JSONResponseBodyDataTypeORDERPAID:
+		return true
+	case ReadNotification200JSONResponseBodyDataTypeORDERPLACED:
+		return true
+	case ReadNotification200JSONResponseBodyDataTypeORDERSHIPPED:
+		return true
+	case ReadNotification200JSONResponseBodyDataTypePRODUCTAPPROVED:
+		return true
+	case ReadNotification200JSONResponseBodyDataTypePRODUCTREJECTED:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReadNotification200JSONResponseBodySuccess.
+const (
+	ReadNotification200JSONResponseBodySuccessTrue ReadNotification200JSONResponseBodySuccess = true
+)
+
+// Valid indicates whether the value is a known member of the ReadNotification200JSONResponseBodySuccess enum.
+func (e ReadNotification200JSONResponseBodySuccess) Valid() bool {
+	switch e {
+	case ReadNotification200JSONResponseBodySuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ListOrdersParamsRole.
 const (
 	All    ListOrdersParamsRole = "all"
@@ -1886,6 +2066,46 @@ type UploadMedia201JSONResponseBodySuccess bool
 // GetMedia200JSONResponseBodySuccess defines parameters for GetMedia.
 type GetMedia200JSONResponseBodySuccess bool
 
+// ListNotificationsParams defines parameters for ListNotifications.
+type ListNotificationsParams struct {
+	Page  *Page  `form:"page,omitempty" json:"page,omitempty"`
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Unread true lists only unread ones
+	Unread *bool `form:"unread,omitempty" json:"unread,omitempty"`
+}
+
+// ListNotifications200JSONResponseBodyDataType defines parameters for ListNotifications.
+type ListNotifications200JSONResponseBodyDataType string
+
+// ListNotifications200JSONResponseBodySuccess defines parameters for ListNotifications.
+type ListNotifications200JSONResponseBodySuccess bool
+
+// ReadAllNotifications200JSONResponseBodySuccess defines parameters for ReadAllNotifications.
+type ReadAllNotifications200JSONResponseBodySuccess bool
+
+// NotificationStreamParams defines parameters for NotificationStream.
+type NotificationStreamParams struct {
+	Ticket      *string `form:"ticket,omitempty" json:"ticket,omitempty"`
+	LastEventId *string `form:"lastEventId,omitempty" json:"lastEventId,omitempty"`
+	LastEventID *string `json:"Last-Event-ID,omitempty"`
+}
+
+// CreateStreamTicket201JSONResponseBodyDataExpiresInSeconds defines parameters for CreateStreamTicket.
+type CreateStreamTicket201JSONResponseBodyDataExpiresInSeconds int
+
+// CreateStreamTicket201JSONResponseBodySuccess defines parameters for CreateStreamTicket.
+type CreateStreamTicket201JSONResponseBodySuccess bool
+
+// CountUnreadNotifications200JSONResponseBodySuccess defines parameters for CountUnreadNotifications.
+type CountUnreadNotifications200JSONResponseBodySuccess bool
+
+// ReadNotification200JSONResponseBodyDataType defines parameters for ReadNotification.
+type ReadNotification200JSONResponseBodyDataType string
+
+// ReadNotification200JSONResponseBodySuccess defines parameters for ReadNotification.
+type ReadNotification200JSONResponseBodySuccess bool
+
 // ListOrdersParams defines parameters for ListOrders.
 type ListOrdersParams struct {
 	// Role buyer: orders the caller placed; seller: orders of the caller's products; all (ADMIN only): every order, narrowed by buyerId, sellerId, productId
@@ -2474,6 +2694,13 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/auctions/{id}/cancel (the `CancelAuction` operationId).
 	CancelAuction(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// AuctionStream Live state of an auction (Server-Sent Events)
+	//
+	// `event: auction` with the bare auction object: the current state first, then the latest state after accepted bids and extensions (at most one event per 250 ms), and a final one on ENDED or CANCELLED, after which the stream closes. At most 20 open streams per client IP.
+	//
+	// Corresponds with GET /api/v1/auctions/{id}/stream (the `AuctionStream` operationId).
+	AuctionStream(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListAuditLog The audit log (ADMIN)
 	//
 	// Corresponds with GET /api/v1/audit-log (the `ListAuditLog` operationId).
@@ -2750,6 +2977,40 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /api/v1/media/{id} (the `GetMedia` operationId).
 	GetMedia(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListNotifications The caller's notifications, newest first
+	//
+	// Corresponds with GET /api/v1/notifications (the `ListNotifications` operationId).
+	ListNotifications(ctx context.Context, params *ListNotificationsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReadAllNotifications Mark every unread notification of the caller read
+	//
+	// Corresponds with POST /api/v1/notifications/read-all (the `ReadAllNotifications` operationId).
+	ReadAllNotifications(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// NotificationStream Live stream of the caller's new notifications (Server-Sent Events)
+	//
+	// One `event: notification` per new notification, `data:` the bare notification object, `id:` an opaque cursor. A comment line at least every 25 s. `Last-Event-ID` (or `?lastEventId=`; the header wins) resumes after that event without loss; events may repeat, de-duplicate by id. Authenticate with the Authorization header or a single-use `?ticket=` from createStreamTicket. The server ends the stream on session revocation (within 1 s), when draining, and after 10 minutes; reconnect and resume.
+	//
+	// Corresponds with GET /api/v1/notifications/stream (the `NotificationStream` operationId).
+	NotificationStream(ctx context.Context, params *NotificationStreamParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateStreamTicket A single-use ticket for the notification stream (for EventSource, which cannot send headers)
+	//
+	// Valid 60 s, once, bound to the caller's session. Never logged.
+	//
+	// Corresponds with POST /api/v1/notifications/stream-tickets (the `CreateStreamTicket` operationId).
+	CreateStreamTicket(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CountUnreadNotifications How many of the caller's notifications are unread
+	//
+	// Corresponds with GET /api/v1/notifications/unread-count (the `CountUnreadNotifications` operationId).
+	CountUnreadNotifications(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReadNotification Mark one of the caller's notifications read (idempotent)
+	//
+	// Corresponds with POST /api/v1/notifications/{id}/read (the `ReadNotification` operationId).
+	ReadNotification(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetOpenApi This OpenAPI description
 	//
@@ -3103,6 +3364,23 @@ func (c *Client) PlaceBid(ctx context.Context, id openapi_types.UUID, params *Pl
 // Corresponds with POST /api/v1/auctions/{id}/cancel (the `CancelAuction` operationId).
 func (c *Client) CancelAuction(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCancelAuctionRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AuctionStream Live state of an auction (Server-Sent Events)
+//
+// `event: auction` with the bare auction object: the current state first, then the latest state after accepted bids and extensions (at most one event per 250 ms), and a final one on ENDED or CANCELLED, after which the stream closes. At most 20 open streams per client IP.
+//
+// Corresponds with GET /api/v1/auctions/{id}/stream (the `AuctionStream` operationId).
+func (c *Client) AuctionStream(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAuctionStreamRequest(c.Server, id)
 	if err != nil {
 		return nil, err
 	}
@@ -3830,6 +4108,100 @@ func (c *Client) DeleteMedia(ctx context.Context, id Id, reqEditors ...RequestEd
 // Corresponds with GET /api/v1/media/{id} (the `GetMedia` operationId).
 func (c *Client) GetMedia(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetMediaRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListNotifications The caller's notifications, newest first
+//
+// Corresponds with GET /api/v1/notifications (the `ListNotifications` operationId).
+func (c *Client) ListNotifications(ctx context.Context, params *ListNotificationsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListNotificationsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReadAllNotifications Mark every unread notification of the caller read
+//
+// Corresponds with POST /api/v1/notifications/read-all (the `ReadAllNotifications` operationId).
+func (c *Client) ReadAllNotifications(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReadAllNotificationsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// NotificationStream Live stream of the caller's new notifications (Server-Sent Events)
+//
+// One `event: notification` per new notification, `data:` the bare notification object, `id:` an opaque cursor. A comment line at least every 25 s. `Last-Event-ID` (or `?lastEventId=`; the header wins) resumes after that event without loss; events may repeat, de-duplicate by id. Authenticate with the Authorization header or a single-use `?ticket=` from createStreamTicket. The server ends the stream on session revocation (within 1 s), when draining, and after 10 minutes; reconnect and resume.
+//
+// Corresponds with GET /api/v1/notifications/stream (the `NotificationStream` operationId).
+func (c *Client) NotificationStream(ctx context.Context, params *NotificationStreamParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewNotificationStreamRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateStreamTicket A single-use ticket for the notification stream (for EventSource, which cannot send headers)
+//
+// Valid 60 s, once, bound to the caller's session. Never logged.
+//
+// Corresponds with POST /api/v1/notifications/stream-tickets (the `CreateStreamTicket` operationId).
+func (c *Client) CreateStreamTicket(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateStreamTicketRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CountUnreadNotifications How many of the caller's notifications are unread
+//
+// Corresponds with GET /api/v1/notifications/unread-count (the `CountUnreadNotifications` operationId).
+func (c *Client) CountUnreadNotifications(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCountUnreadNotificationsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReadNotification Mark one of the caller's notifications read (idempotent)
+//
+// Corresponds with POST /api/v1/notifications/{id}/read (the `ReadNotification` operationId).
+func (c *Client) ReadNotification(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReadNotificationRequest(c.Server, id)
 	if err != nil {
 		return nil, err
 	}
@@ -4735,6 +5107,40 @@ func NewCancelAuctionRequest(server string, id openapi_types.UUID) (*http.Reques
 	}
 
 	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAuctionStreamRequest constructs an http.Request for the AuctionStream method
+func NewAuctionStreamRequest(server string, id Id) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/auctions/%s/stream", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -6290,6 +6696,280 @@ func NewGetMediaRequest(server string, id Id) (*http.Request, error) {
 	return req, nil
 }
 
+// NewListNotificationsRequest constructs an http.Request for the ListNotifications method
+func NewListNotificationsRequest(server string, params *ListNotificationsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/notifications")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Unread != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "unread", *params.Unread, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewReadAllNotificationsRequest constructs an http.Request for the ReadAllNotifications method
+func NewReadAllNotificationsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/notifications/read-all")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewNotificationStreamRequest constructs an http.Request for the NotificationStream method
+func NewNotificationStreamRequest(server string, params *NotificationStreamParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/notifications/stream")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Ticket != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "ticket", *params.Ticket, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.LastEventId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "lastEventId", *params.LastEventId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.LastEventID != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Last-Event-ID", *params.LastEventID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Last-Event-ID", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewCreateStreamTicketRequest constructs an http.Request for the CreateStreamTicket method
+func NewCreateStreamTicketRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/notifications/stream-tickets")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCountUnreadNotificationsRequest constructs an http.Request for the CountUnreadNotifications method
+func NewCountUnreadNotificationsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/notifications/unread-count")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewReadNotificationRequest constructs an http.Request for the ReadNotification method
+func NewReadNotificationRequest(server string, id Id) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/notifications/%s/read", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetOpenApiRequest constructs an http.Request for the GetOpenApi method
 func NewGetOpenApiRequest(server string) (*http.Request, error) {
 	var err error
@@ -7762,6 +8442,15 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/auctions/{id}/cancel (the `CancelAuction` operationId).
 	CancelAuctionWithResponse(ctx context.Context, id openapi_types.UUID, reqEditors ...RequestEditorFn) (*CancelAuctionResponse, error)
 
+	// AuctionStreamWithResponse Live state of an auction (Server-Sent Events)
+	//
+	// `event: auction` with the bare auction object: the current state first, then the latest state after accepted bids and extensions (at most one event per 250 ms), and a final one on ENDED or CANCELLED, after which the stream closes. At most 20 open streams per client IP.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/auctions/{id}/stream (the `AuctionStream` operationId).
+	AuctionStreamWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*AuctionStreamResponse, error)
+
 	// ListAuditLogWithResponse The audit log (ADMIN)
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -8078,6 +8767,52 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /api/v1/media/{id} (the `GetMedia` operationId).
 	GetMediaWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*GetMediaResponse, error)
+
+	// ListNotificationsWithResponse The caller's notifications, newest first
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/notifications (the `ListNotifications` operationId).
+	ListNotificationsWithResponse(ctx context.Context, params *ListNotificationsParams, reqEditors ...RequestEditorFn) (*ListNotificationsResponse, error)
+
+	// ReadAllNotificationsWithResponse Mark every unread notification of the caller read
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/notifications/read-all (the `ReadAllNotifications` operationId).
+	ReadAllNotificationsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ReadAllNotificationsResponse, error)
+
+	// NotificationStreamWithResponse Live stream of the caller's new notifications (Server-Sent Events)
+	//
+	// One `event: notification` per new notification, `data:` the bare notification object, `id:` an opaque cursor. A comment line at least every 25 s. `Last-Event-ID` (or `?lastEventId=`; the header wins) resumes after that event without loss; events may repeat, de-duplicate by id. Authenticate with the Authorization header or a single-use `?ticket=` from createStreamTicket. The server ends the stream on session revocation (within 1 s), when draining, and after 10 minutes; reconnect and resume.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/notifications/stream (the `NotificationStream` operationId).
+	NotificationStreamWithResponse(ctx context.Context, params *NotificationStreamParams, reqEditors ...RequestEditorFn) (*NotificationStreamResponse, error)
+
+	// CreateStreamTicketWithResponse A single-use ticket for the notification stream (for EventSource, which cannot send headers)
+	//
+	// Valid 60 s, once, bound to the caller's session. Never logged.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/notifications/stream-tickets (the `CreateStreamTicket` operationId).
+	CreateStreamTicketWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*CreateStreamTicketResponse, error)
+
+	// CountUnreadNotificationsWithResponse How many of the caller's notifications are unread
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/notifications/unread-count (the `CountUnreadNotifications` operationId).
+	CountUnreadNotificationsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*CountUnreadNotificationsResponse, error)
+
+	// ReadNotificationWithResponse Mark one of the caller's notifications read (idempotent)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/notifications/{id}/read (the `ReadNotification` operationId).
+	ReadNotificationWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*ReadNotificationResponse, error)
 
 	// GetOpenApiWithResponse This OpenAPI description
 	//
@@ -9158,6 +9893,103 @@ func (r CancelAuctionResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r CancelAuctionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// AuctionStreamResponse408Headers the declared response headers of an HTTP 408 response for AuctionStream
+type AuctionStreamResponse408Headers struct {
+	XRequestID *string
+}
+
+// AuctionStreamResponse414Headers the declared response headers of an HTTP 414 response for AuctionStream
+type AuctionStreamResponse414Headers struct {
+	XRequestID *string
+}
+
+type AuctionStreamResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON408 the response for an HTTP 408 `application/json` response
+	JSON408 *RequestTimeout
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *URITooLong
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *Error
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *Error
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *AuctionStreamResponse408Headers
+	// Headers414 the parsed response headers for an HTTP 414 response
+	Headers414 *AuctionStreamResponse414Headers
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AuctionStreamResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON408 returns the response for an HTTP 408 `application/json` response
+func (r AuctionStreamResponse) GetJSON408() *RequestTimeout {
+	return r.JSON408
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r AuctionStreamResponse) GetJSON414() *URITooLong {
+	return r.JSON414
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r AuctionStreamResponse) GetJSON429() *Error {
+	return r.JSON429
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r AuctionStreamResponse) GetJSON431() *Error {
+	return r.JSON431
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r AuctionStreamResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r AuctionStreamResponse) GetJSON503() *Error {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r AuctionStreamResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AuctionStreamResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AuctionStreamResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AuctionStreamResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -13530,6 +14362,818 @@ func (r GetMediaResponse) ContentType() string {
 	return ""
 }
 
+// ListNotificationsResponse408Headers the declared response headers of an HTTP 408 response for ListNotifications
+type ListNotificationsResponse408Headers struct {
+	XRequestID *string
+}
+
+// ListNotificationsResponse414Headers the declared response headers of an HTTP 414 response for ListNotifications
+type ListNotificationsResponse414Headers struct {
+	XRequestID *string
+}
+
+type ListNotificationsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Data []struct {
+			// Body In the recipient's language
+			Body      string    `json:"body"`
+			CreatedAt time.Time `json:"createdAt"`
+
+			// Data Ids and values of the cause: orderId, productId, auctionId, amount, reason (PRODUCT_REJECTED); orderId is null in AUCTION_ENDED without a winner
+			Data   map[string]*string `json:"data"`
+			Id     openapi_types.UUID `json:"id"`
+			ReadAt *time.Time         `json:"readAt"`
+
+			// Title In the recipient's language
+			Title string                                       `json:"title"`
+			Type  ListNotifications200JSONResponseBodyDataType `json:"type"`
+		} `json:"data"`
+		Meta struct {
+			// Pagination Page mode (?page=) fills page, totalPages and hasPreviousPage; cursor mode (?cursor=) sets them to null. nextCursor is null on the last page.
+			Pagination *Pagination `json:"pagination,omitempty"`
+		} `json:"meta"`
+		Success ListNotifications200JSONResponseBodySuccess `json:"success"`
+	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON408 the response for an HTTP 408 `application/json` response
+	JSON408 *RequestTimeout
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *URITooLong
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *Error
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *Error
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *ListNotificationsResponse408Headers
+	// Headers414 the parsed response headers for an HTTP 414 response
+	Headers414 *ListNotificationsResponse414Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListNotificationsResponse) GetJSON200() *struct {
+	Data []struct {
+		// Body In the recipient's language
+		Body      string    `json:"body"`
+		CreatedAt time.Time `json:"createdAt"`
+
+		// Data Ids and values of the cause: orderId, productId, auctionId, amount, reason (PRODUCT_REJECTED); orderId is null in AUCTION_ENDED without a winner
+		Data   map[string]*string `json:"data"`
+		Id     openapi_types.UUID `json:"id"`
+		ReadAt *time.Time         `json:"readAt"`
+
+		// Title In the recipient's language
+		Title string                                       `json:"title"`
+		Type  ListNotifications200JSONResponseBodyDataType `json:"type"`
+	} `json:"data"`
+	Meta struct {
+		// Pagination Page mode (?page=) fills page, totalPages and hasPreviousPage; cursor mode (?cursor=) sets them to null. nextCursor is null on the last page.
+		Pagination *Pagination `json:"pagination,omitempty"`
+	} `json:"meta"`
+	Success ListNotifications200JSONResponseBodySuccess `json:"success"`
+} {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListNotificationsResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListNotificationsResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON408 returns the response for an HTTP 408 `application/json` response
+func (r ListNotificationsResponse) GetJSON408() *RequestTimeout {
+	return r.JSON408
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r ListNotificationsResponse) GetJSON414() *URITooLong {
+	return r.JSON414
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListNotificationsResponse) GetJSON429() *Error {
+	return r.JSON429
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r ListNotificationsResponse) GetJSON431() *Error {
+	return r.JSON431
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ListNotificationsResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListNotificationsResponse) GetJSON503() *Error {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListNotificationsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListNotificationsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListNotificationsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListNotificationsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ReadAllNotificationsResponse408Headers the declared response headers of an HTTP 408 response for ReadAllNotifications
+type ReadAllNotificationsResponse408Headers struct {
+	XRequestID *string
+}
+
+// ReadAllNotificationsResponse414Headers the declared response headers of an HTTP 414 response for ReadAllNotifications
+type ReadAllNotificationsResponse414Headers struct {
+	XRequestID *string
+}
+
+type ReadAllNotificationsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Data struct {
+			Updated int `json:"updated"`
+		} `json:"data"`
+		Success ReadAllNotifications200JSONResponseBodySuccess `json:"success"`
+	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON408 the response for an HTTP 408 `application/json` response
+	JSON408 *RequestTimeout
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *URITooLong
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *Error
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *Error
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *Error
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *ReadAllNotificationsResponse408Headers
+	// Headers414 the parsed response headers for an HTTP 414 response
+	Headers414 *ReadAllNotificationsResponse414Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ReadAllNotificationsResponse) GetJSON200() *struct {
+	Data struct {
+		Updated int `json:"updated"`
+	} `json:"data"`
+	Success ReadAllNotifications200JSONResponseBodySuccess `json:"success"`
+} {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ReadAllNotificationsResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ReadAllNotificationsResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON408 returns the response for an HTTP 408 `application/json` response
+func (r ReadAllNotificationsResponse) GetJSON408() *RequestTimeout {
+	return r.JSON408
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ReadAllNotificationsResponse) GetJSON413() *Error {
+	return r.JSON413
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r ReadAllNotificationsResponse) GetJSON414() *URITooLong {
+	return r.JSON414
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r ReadAllNotificationsResponse) GetJSON415() *Error {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ReadAllNotificationsResponse) GetJSON429() *Error {
+	return r.JSON429
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r ReadAllNotificationsResponse) GetJSON431() *Error {
+	return r.JSON431
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ReadAllNotificationsResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ReadAllNotificationsResponse) GetJSON503() *Error {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ReadAllNotificationsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ReadAllNotificationsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReadAllNotificationsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ReadAllNotificationsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// NotificationStreamResponse408Headers the declared response headers of an HTTP 408 response for NotificationStream
+type NotificationStreamResponse408Headers struct {
+	XRequestID *string
+}
+
+// NotificationStreamResponse414Headers the declared response headers of an HTTP 414 response for NotificationStream
+type NotificationStreamResponse414Headers struct {
+	XRequestID *string
+}
+
+type NotificationStreamResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON408 the response for an HTTP 408 `application/json` response
+	JSON408 *RequestTimeout
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *URITooLong
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *Error
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *Error
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *NotificationStreamResponse408Headers
+	// Headers414 the parsed response headers for an HTTP 414 response
+	Headers414 *NotificationStreamResponse414Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r NotificationStreamResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r NotificationStreamResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON408 returns the response for an HTTP 408 `application/json` response
+func (r NotificationStreamResponse) GetJSON408() *RequestTimeout {
+	return r.JSON408
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r NotificationStreamResponse) GetJSON414() *URITooLong {
+	return r.JSON414
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r NotificationStreamResponse) GetJSON429() *Error {
+	return r.JSON429
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r NotificationStreamResponse) GetJSON431() *Error {
+	return r.JSON431
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r NotificationStreamResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r NotificationStreamResponse) GetJSON503() *Error {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r NotificationStreamResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r NotificationStreamResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r NotificationStreamResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r NotificationStreamResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateStreamTicketResponse408Headers the declared response headers of an HTTP 408 response for CreateStreamTicket
+type CreateStreamTicketResponse408Headers struct {
+	XRequestID *string
+}
+
+// CreateStreamTicketResponse414Headers the declared response headers of an HTTP 414 response for CreateStreamTicket
+type CreateStreamTicketResponse414Headers struct {
+	XRequestID *string
+}
+
+type CreateStreamTicketResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *struct {
+		Data struct {
+			ExpiresInSeconds CreateStreamTicket201JSONResponseBodyDataExpiresInSeconds `json:"expiresInSeconds"`
+			Ticket           string                                                    `json:"ticket"`
+		} `json:"data"`
+		Success CreateStreamTicket201JSONResponseBodySuccess `json:"success"`
+	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON408 the response for an HTTP 408 `application/json` response
+	JSON408 *RequestTimeout
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *URITooLong
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *Error
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *Error
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *Error
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *CreateStreamTicketResponse408Headers
+	// Headers414 the parsed response headers for an HTTP 414 response
+	Headers414 *CreateStreamTicketResponse414Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateStreamTicketResponse) GetJSON201() *struct {
+	Data struct {
+		ExpiresInSeconds CreateStreamTicket201JSONResponseBodyDataExpiresInSeconds `json:"expiresInSeconds"`
+		Ticket           string                                                    `json:"ticket"`
+	} `json:"data"`
+	Success CreateStreamTicket201JSONResponseBodySuccess `json:"success"`
+} {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateStreamTicketResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateStreamTicketResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON408 returns the response for an HTTP 408 `application/json` response
+func (r CreateStreamTicketResponse) GetJSON408() *RequestTimeout {
+	return r.JSON408
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CreateStreamTicketResponse) GetJSON413() *Error {
+	return r.JSON413
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r CreateStreamTicketResponse) GetJSON414() *URITooLong {
+	return r.JSON414
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r CreateStreamTicketResponse) GetJSON415() *Error {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r CreateStreamTicketResponse) GetJSON429() *Error {
+	return r.JSON429
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r CreateStreamTicketResponse) GetJSON431() *Error {
+	return r.JSON431
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r CreateStreamTicketResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CreateStreamTicketResponse) GetJSON503() *Error {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateStreamTicketResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateStreamTicketResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateStreamTicketResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateStreamTicketResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CountUnreadNotificationsResponse408Headers the declared response headers of an HTTP 408 response for CountUnreadNotifications
+type CountUnreadNotificationsResponse408Headers struct {
+	XRequestID *string
+}
+
+// CountUnreadNotificationsResponse414Headers the declared response headers of an HTTP 414 response for CountUnreadNotifications
+type CountUnreadNotificationsResponse414Headers struct {
+	XRequestID *string
+}
+
+type CountUnreadNotificationsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Data struct {
+			Count int `json:"count"`
+		} `json:"data"`
+		Success CountUnreadNotifications200JSONResponseBodySuccess `json:"success"`
+	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON408 the response for an HTTP 408 `application/json` response
+	JSON408 *RequestTimeout
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *URITooLong
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *Error
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *Error
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *CountUnreadNotificationsResponse408Headers
+	// Headers414 the parsed response headers for an HTTP 414 response
+	Headers414 *CountUnreadNotificationsResponse414Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r CountUnreadNotificationsResponse) GetJSON200() *struct {
+	Data struct {
+		Count int `json:"count"`
+	} `json:"data"`
+	Success CountUnreadNotifications200JSONResponseBodySuccess `json:"success"`
+} {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CountUnreadNotificationsResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CountUnreadNotificationsResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON408 returns the response for an HTTP 408 `application/json` response
+func (r CountUnreadNotificationsResponse) GetJSON408() *RequestTimeout {
+	return r.JSON408
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r CountUnreadNotificationsResponse) GetJSON414() *URITooLong {
+	return r.JSON414
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r CountUnreadNotificationsResponse) GetJSON429() *Error {
+	return r.JSON429
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r CountUnreadNotificationsResponse) GetJSON431() *Error {
+	return r.JSON431
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r CountUnreadNotificationsResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CountUnreadNotificationsResponse) GetJSON503() *Error {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CountUnreadNotificationsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CountUnreadNotificationsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CountUnreadNotificationsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CountUnreadNotificationsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ReadNotificationResponse408Headers the declared response headers of an HTTP 408 response for ReadNotification
+type ReadNotificationResponse408Headers struct {
+	XRequestID *string
+}
+
+// ReadNotificationResponse414Headers the declared response headers of an HTTP 414 response for ReadNotification
+type ReadNotificationResponse414Headers struct {
+	XRequestID *string
+}
+
+type ReadNotificationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Data struct {
+			// Body In the recipient's language
+			Body      string    `json:"body"`
+			CreatedAt time.Time `json:"createdAt"`
+
+			// Data Ids and values of the cause: orderId, productId, auctionId, amount, reason (PRODUCT_REJECTED); orderId is null in AUCTION_ENDED without a winner
+			Data   map[string]*string `json:"data"`
+			Id     openapi_types.UUID `json:"id"`
+			ReadAt *time.Time         `json:"readAt"`
+
+			// Title In the recipient's language
+			Title string                                      `json:"title"`
+			Type  ReadNotification200JSONResponseBodyDataType `json:"type"`
+		} `json:"data"`
+		Success ReadNotification200JSONResponseBodySuccess `json:"success"`
+	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON408 the response for an HTTP 408 `application/json` response
+	JSON408 *RequestTimeout
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *URITooLong
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *Error
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *Error
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *Error
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *ReadNotificationResponse408Headers
+	// Headers414 the parsed response headers for an HTTP 414 response
+	Headers414 *ReadNotificationResponse414Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ReadNotificationResponse) GetJSON200() *struct {
+	Data struct {
+		// Body In the recipient's language
+		Body      string    `json:"body"`
+		CreatedAt time.Time `json:"createdAt"`
+
+		// Data Ids and values of the cause: orderId, productId, auctionId, amount, reason (PRODUCT_REJECTED); orderId is null in AUCTION_ENDED without a winner
+		Data   map[string]*string `json:"data"`
+		Id     openapi_types.UUID `json:"id"`
+		ReadAt *time.Time         `json:"readAt"`
+
+		// Title In the recipient's language
+		Title string                                      `json:"title"`
+		Type  ReadNotification200JSONResponseBodyDataType `json:"type"`
+	} `json:"data"`
+	Success ReadNotification200JSONResponseBodySuccess `json:"success"`
+} {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ReadNotificationResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ReadNotificationResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ReadNotificationResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON408 returns the response for an HTTP 408 `application/json` response
+func (r ReadNotificationResponse) GetJSON408() *RequestTimeout {
+	return r.JSON408
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ReadNotificationResponse) GetJSON413() *Error {
+	return r.JSON413
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r ReadNotificationResponse) GetJSON414() *URITooLong {
+	return r.JSON414
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r ReadNotificationResponse) GetJSON415() *Error {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ReadNotificationResponse) GetJSON429() *Error {
+	return r.JSON429
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r ReadNotificationResponse) GetJSON431() *Error {
+	return r.JSON431
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ReadNotificationResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ReadNotificationResponse) GetJSON503() *Error {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ReadNotificationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ReadNotificationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReadNotificationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ReadNotificationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetOpenApiResponse408Headers the declared response headers of an HTTP 408 response for GetOpenApi
 type GetOpenApiResponse408Headers struct {
 	XRequestID *string
@@ -17112,6 +18756,21 @@ func (c *ClientWithResponses) CancelAuctionWithResponse(ctx context.Context, id 
 	return ParseCancelAuctionResponse(rsp)
 }
 
+// AuctionStreamWithResponse Live state of an auction (Server-Sent Events)
+//
+// `event: auction` with the bare auction object: the current state first, then the latest state after accepted bids and extensions (at most one event per 250 ms), and a final one on ENDED or CANCELLED, after which the stream closes. At most 20 open streams per client IP.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/auctions/{id}/stream (the `AuctionStream` operationId).
+func (c *ClientWithResponses) AuctionStreamWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*AuctionStreamResponse, error) {
+	rsp, err := c.AuctionStream(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAuctionStreamResponse(rsp)
+}
+
 // ListAuditLogWithResponse The audit log (ADMIN)
 //
 // Returns a wrapper object for the known response body format(s).
@@ -17697,6 +19356,88 @@ func (c *ClientWithResponses) GetMediaWithResponse(ctx context.Context, id Id, r
 		return nil, err
 	}
 	return ParseGetMediaResponse(rsp)
+}
+
+// ListNotificationsWithResponse The caller's notifications, newest first
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/notifications (the `ListNotifications` operationId).
+func (c *ClientWithResponses) ListNotificationsWithResponse(ctx context.Context, params *ListNotificationsParams, reqEditors ...RequestEditorFn) (*ListNotificationsResponse, error) {
+	rsp, err := c.ListNotifications(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListNotificationsResponse(rsp)
+}
+
+// ReadAllNotificationsWithResponse Mark every unread notification of the caller read
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/notifications/read-all (the `ReadAllNotifications` operationId).
+func (c *ClientWithResponses) ReadAllNotificationsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ReadAllNotificationsResponse, error) {
+	rsp, err := c.ReadAllNotifications(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReadAllNotificationsResponse(rsp)
+}
+
+// NotificationStreamWithResponse Live stream of the caller's new notifications (Server-Sent Events)
+//
+// One `event: notification` per new notification, `data:` the bare notification object, `id:` an opaque cursor. A comment line at least every 25 s. `Last-Event-ID` (or `?lastEventId=`; the header wins) resumes after that event without loss; events may repeat, de-duplicate by id. Authenticate with the Authorization header or a single-use `?ticket=` from createStreamTicket. The server ends the stream on session revocation (within 1 s), when draining, and after 10 minutes; reconnect and resume.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/notifications/stream (the `NotificationStream` operationId).
+func (c *ClientWithResponses) NotificationStreamWithResponse(ctx context.Context, params *NotificationStreamParams, reqEditors ...RequestEditorFn) (*NotificationStreamResponse, error) {
+	rsp, err := c.NotificationStream(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseNotificationStreamResponse(rsp)
+}
+
+// CreateStreamTicketWithResponse A single-use ticket for the notification stream (for EventSource, which cannot send headers)
+//
+// Valid 60 s, once, bound to the caller's session. Never logged.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/notifications/stream-tickets (the `CreateStreamTicket` operationId).
+func (c *ClientWithResponses) CreateStreamTicketWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*CreateStreamTicketResponse, error) {
+	rsp, err := c.CreateStreamTicket(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateStreamTicketResponse(rsp)
+}
+
+// CountUnreadNotificationsWithResponse How many of the caller's notifications are unread
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/notifications/unread-count (the `CountUnreadNotifications` operationId).
+func (c *ClientWithResponses) CountUnreadNotificationsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*CountUnreadNotificationsResponse, error) {
+	rsp, err := c.CountUnreadNotifications(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCountUnreadNotificationsResponse(rsp)
+}
+
+// ReadNotificationWithResponse Mark one of the caller's notifications read (idempotent)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/notifications/{id}/read (the `ReadNotification` operationId).
+func (c *ClientWithResponses) ReadNotificationWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*ReadNotificationResponse, error) {
+	rsp, err := c.ReadNotification(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReadNotificationResponse(rsp)
 }
 
 // GetOpenApiWithResponse This OpenAPI description
@@ -18932,6 +20673,97 @@ func ParseCancelAuctionResponse(rsp *http.Response) (*CancelAuctionResponse, err
 			headers.RetryAfter = &value
 		}
 		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseAuctionStreamResponse parses an HTTP response from a AuctionStreamWithResponse call
+func ParseAuctionStreamResponse(rsp *http.Response) (*AuctionStreamResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AuctionStreamResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON408 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest URITooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 408:
+		var headers AuctionStreamResponse408Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers408 = &headers
+	case rsp.StatusCode == 414:
+		var headers AuctionStreamResponse414Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers414 = &headers
 	}
 
 	return response, nil
@@ -23159,6 +24991,730 @@ func ParseGetMediaResponse(rsp *http.Response) (*GetMediaResponse, error) {
 			headers.RetryAfter = &value
 		}
 		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListNotificationsResponse parses an HTTP response from a ListNotificationsWithResponse call
+func ParseListNotificationsResponse(rsp *http.Response) (*ListNotificationsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListNotificationsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Data []struct {
+				// Body In the recipient's language
+				Body      string    `json:"body"`
+				CreatedAt time.Time `json:"createdAt"`
+
+				// Data Ids and values of the cause: orderId, productId, auctionId, amount, reason (PRODUCT_REJECTED); orderId is null in AUCTION_ENDED without a winner
+				Data   map[string]*string `json:"data"`
+				Id     openapi_types.UUID `json:"id"`
+				ReadAt *time.Time         `json:"readAt"`
+
+				// Title In the recipient's language
+				Title string                                       `json:"title"`
+				Type  ListNotifications200JSONResponseBodyDataType `json:"type"`
+			} `json:"data"`
+			Meta struct {
+				// Pagination Page mode (?page=) fills page, totalPages and hasPreviousPage; cursor mode (?cursor=) sets them to null. nextCursor is null on the last page.
+				Pagination *Pagination `json:"pagination,omitempty"`
+			} `json:"meta"`
+			Success ListNotifications200JSONResponseBodySuccess `json:"success"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON408 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest URITooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 408:
+		var headers ListNotificationsResponse408Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers408 = &headers
+	case rsp.StatusCode == 414:
+		var headers ListNotificationsResponse414Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers414 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseReadAllNotificationsResponse parses an HTTP response from a ReadAllNotificationsWithResponse call
+func ParseReadAllNotificationsResponse(rsp *http.Response) (*ReadAllNotificationsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReadAllNotificationsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Data struct {
+				Updated int `json:"updated"`
+			} `json:"data"`
+			Success ReadAllNotifications200JSONResponseBodySuccess `json:"success"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON408 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest URITooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 408:
+		var headers ReadAllNotificationsResponse408Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers408 = &headers
+	case rsp.StatusCode == 414:
+		var headers ReadAllNotificationsResponse414Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers414 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseNotificationStreamResponse parses an HTTP response from a NotificationStreamWithResponse call
+func ParseNotificationStreamResponse(rsp *http.Response) (*NotificationStreamResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &NotificationStreamResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON408 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest URITooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 408:
+		var headers NotificationStreamResponse408Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers408 = &headers
+	case rsp.StatusCode == 414:
+		var headers NotificationStreamResponse414Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers414 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateStreamTicketResponse parses an HTTP response from a CreateStreamTicketWithResponse call
+func ParseCreateStreamTicketResponse(rsp *http.Response) (*CreateStreamTicketResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateStreamTicketResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest struct {
+			Data struct {
+				ExpiresInSeconds CreateStreamTicket201JSONResponseBodyDataExpiresInSeconds `json:"expiresInSeconds"`
+				Ticket           string                                                    `json:"ticket"`
+			} `json:"data"`
+			Success CreateStreamTicket201JSONResponseBodySuccess `json:"success"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON408 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest URITooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 408:
+		var headers CreateStreamTicketResponse408Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers408 = &headers
+	case rsp.StatusCode == 414:
+		var headers CreateStreamTicketResponse414Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers414 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCountUnreadNotificationsResponse parses an HTTP response from a CountUnreadNotificationsWithResponse call
+func ParseCountUnreadNotificationsResponse(rsp *http.Response) (*CountUnreadNotificationsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CountUnreadNotificationsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Data struct {
+				Count int `json:"count"`
+			} `json:"data"`
+			Success CountUnreadNotifications200JSONResponseBodySuccess `json:"success"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON408 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest URITooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 408:
+		var headers CountUnreadNotificationsResponse408Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers408 = &headers
+	case rsp.StatusCode == 414:
+		var headers CountUnreadNotificationsResponse414Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers414 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseReadNotificationResponse parses an HTTP response from a ReadNotificationWithResponse call
+func ParseReadNotificationResponse(rsp *http.Response) (*ReadNotificationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReadNotificationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Data struct {
+				// Body In the recipient's language
+				Body      string    `json:"body"`
+				CreatedAt time.Time `json:"createdAt"`
+
+				// Data Ids and values of the cause: orderId, productId, auctionId, amount, reason (PRODUCT_REJECTED); orderId is null in AUCTION_ENDED without a winner
+				Data   map[string]*string `json:"data"`
+				Id     openapi_types.UUID `json:"id"`
+				ReadAt *time.Time         `json:"readAt"`
+
+				// Title In the recipient's language
+				Title string                                      `json:"title"`
+				Type  ReadNotification200JSONResponseBodyDataType `json:"type"`
+			} `json:"data"`
+			Success ReadNotification200JSONResponseBodySuccess `json:"success"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON408 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest URITooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 408:
+		var headers ReadNotificationResponse408Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers408 = &headers
+	case rsp.StatusCode == 414:
+		var headers ReadNotificationResponse414Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers414 = &headers
 	}
 
 	return response, nil

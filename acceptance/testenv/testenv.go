@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -62,6 +63,10 @@ type Options struct {
 	// close auctions themselves (Core.Auctions.CloseDue) and count what
 	// they closed. Every other worker runs as in production.
 	ManualCloser bool
+	// Push receives notifications when set (PUSH_WEBHOOK_URL).
+	Push ports.PushSender
+	// SendTimeout bounds a delivery attempt; 0 means the contract's 10 s.
+	SendTimeout time.Duration
 	// OTPPerIP is the per-IP limit of the OTP routes; 0 means 10000, so
 	// that scenarios sharing one client IP are not limited.
 	OTPPerIP int
@@ -163,7 +168,7 @@ func NewOnStore(t testing.TB, b Backend, store Store, opt Options) *Env {
 		opt.HTTP(&hopt)
 	}
 	sys, err := system.New(system.Config{Store: store, Clock: clk, SMS: outbox, Tokens: tokens, Logger: logger,
-		Core: cfg, CacheSizeMB: 8, ManualCloser: opt.ManualCloser,
+		Core: cfg, CacheSizeMB: 8, ManualCloser: opt.ManualCloser, Push: opt.Push, SendTimeout: opt.SendTimeout,
 		MediaStore: opt.MediaStore, Images: imaging.New(), ManualJanitor: opt.ManualJanitor, HTTP: hopt})
 	if err != nil {
 		t.Fatal(err)
@@ -177,14 +182,33 @@ func NewOnStore(t testing.TB, b Backend, store Store, opt Options) *Env {
 
 // SMSOutbox records the codes the core sends, in place of a phone.
 type SMSOutbox struct {
-	mu   sync.Mutex
-	sent []SMS
+	mu    sync.Mutex
+	sent  []SMS
+	texts []Text
 }
 
 // SMS is one delivered code.
 type SMS struct {
 	To   string
 	Code string
+}
+
+// SendText records a text message (a notification) with its key.
+func (o *SMSOutbox) SendText(_ context.Context, p phone.Number, key, text string) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.texts = append(o.texts, Text{To: p.String(), Key: key, Text: text})
+	return nil
+}
+
+// Text is one text message sent.
+type Text struct{ To, Key, Text string }
+
+// Texts returns the text messages sent so far.
+func (o *SMSOutbox) Texts() []Text {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return slices.Clone(o.texts)
 }
 
 // SendCode records the code.

@@ -87,6 +87,12 @@ type Server struct {
 	draining atomic.Bool
 	otpLimit ports.RateLimiter
 	origins  map[string]bool
+	// drainCtx is cancelled by StartDraining, which ends the open event
+	// streams.
+	drainCtx       context.Context
+	drain          context.CancelFunc
+	streamsOpen    atomic.Int64
+	auctionStreams ipStreams
 }
 
 // New builds the Fiber app with every route registered.
@@ -123,6 +129,8 @@ func New(core *app.App, opt Options) *Server {
 	for _, o := range opt.CORSAllowedOrigins {
 		s.origins[o] = true
 	}
+	s.auctionStreams = ipStreams{n: map[string]int{}}
+	s.drainCtx, s.drain = context.WithCancel(context.Background())
 	s.fiber = fiber.New(fiber.Config{
 		AppName:   "secondbloom",
 		BodyLimit: BodyLimit,
@@ -220,6 +228,7 @@ func (s *Server) routes() {
 	if s.opt.MediaPublicURL == "" {
 		s.fiber.Get("/media/:key", s.serveMedia)
 	}
+	s.notificationRoutes(v1)
 
 	s.fiber.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 }
@@ -232,8 +241,12 @@ func (s *Server) Listen(addr string) error { return s.fiber.Listen(addr) }
 
 // StartDraining makes readiness answer 503 from now on, so load balancers
 // stop sending traffic before the server stops. Requests keep being served
-// normally until Shutdown.
-func (s *Server) StartDraining() { s.draining.Store(true) }
+// normally until Shutdown; open event streams end at once, and their
+// clients reconnect elsewhere.
+func (s *Server) StartDraining() {
+	s.draining.Store(true)
+	s.drain()
+}
 
 // Draining reports whether StartDraining was called, for readiness
 // signals outside this adapter (the secondbloom_ready gauge).

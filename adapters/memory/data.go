@@ -57,6 +57,16 @@ type data struct {
 	mediaDetached table[string, time.Time]
 	// uploads holds each owner's accepted upload times of the last window.
 	uploads table[string, []time.Time]
+	// notifications holds every inbox entry; inbox lists each user's
+	// notification ids in Seq order; deliveries the delivery outbox;
+	// queues each recipient and channel's pending delivery ids in Seq
+	// order (the head is the only one a dispatcher may claim).
+	notifications table[string, noteRow]
+	inbox         table[string, []string]
+	deliveries    table[string, deliveryRow]
+	queues        table[string, []string]
+	// tickets maps a stream ticket's hash to its session and expiry.
+	tickets table[string, ticketRow]
 }
 
 type refreshEntry struct {
@@ -94,6 +104,11 @@ func newData() *data {
 		media:         table[string, media.Fields]{},
 		mediaDetached: table[string, time.Time]{},
 		uploads:       table[string, []time.Time]{},
+		notifications: table[string, noteRow]{},
+		inbox:         table[string, []string]{},
+		deliveries:    table[string, deliveryRow]{},
+		queues:        table[string, []string]{},
+		tickets:       table[string, ticketRow]{},
 	}
 	for _, f := range reference.Seed() {
 		db.reference[f.ID] = f
@@ -119,5 +134,7 @@ func (s *Store) repos(se *session) ports.Repos {
 		Events:       se,
 		Audit:        &auditRepo{se},
 		Media:        &mediaRepo{se},
+
+		Notifications: &notificationRepo{se},
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"context"
 	"database/sql"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -49,6 +50,9 @@ type Metrics struct {
 	auctionsClosed  *prometheus.CounterVec
 
 	media *mediaMetrics
+	// deliveries counts notification delivery attempts; set by
+	// RegisterNotifications.
+	deliveries atomic.Pointer[prometheus.CounterVec]
 }
 
 // New returns a Metrics with its own registry, holding the HTTP, cache and

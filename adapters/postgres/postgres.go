@@ -168,6 +168,8 @@ func repos(db bun.IDB, s *Store, rec ports.EventRecorder) ports.Repos {
 		Events:       rec,
 		Audit:        &auditRepo{db},
 		Media:        &mediaRepo{db},
+
+		Notifications: &notificationRepo{db},
 	}
 }
 

@@ -40,6 +40,7 @@ type config struct {
 	ShutdownDrain          time.Duration
 	DBMaxConns             int
 	SMSWebhookURL          string
+	PushWebhookURL         string
 	SMSWebhookToken        string
 	RequestTimeout         time.Duration
 	// MediaStore is where photo bytes live: file://DIR or s3://BUCKET?...
@@ -117,6 +118,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		DBMaxConns:             integer("DB_MAX_CONNS", 20, 1, 1000),
 		SMSWebhookURL:          str("SMS_WEBHOOK_URL", ""),
 		SMSWebhookToken:        str("SMS_WEBHOOK_TOKEN", ""),
+		PushWebhookURL:         str("PUSH_WEBHOOK_URL", ""),
 		RequestTimeout:         duration("REQUEST_TIMEOUT", 10*time.Second, 100*time.Millisecond),
 		MediaStore:             str("MEDIA_STORE", "file://./data/media"),
 		MediaPublicURL:         str("MEDIA_PUBLIC_URL", ""),
@@ -234,6 +236,11 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 	}
 
+	if c.PushWebhookURL != "" {
+		if u, err := url.Parse(c.PushWebhookURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			bad("PUSH_WEBHOOK_URL", "must be an http(s) URL")
+		}
+	}
 	if c.SMSWebhookURL != "" {
 		if u, err := url.Parse(c.SMSWebhookURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			bad("SMS_WEBHOOK_URL", "must be an http(s) URL")
@@ -318,6 +325,7 @@ func (c config) LogValue() slog.Value {
 		slog.Int("rateLimitOtpPerIp", c.RateLimitOTPPerIP),
 		slog.Bool("sentry", c.SentryDSN != ""),
 		slog.Bool("smsWebhook", c.SMSWebhookURL != ""),
+		slog.Bool("pushWebhook", c.PushWebhookURL != ""),
 		slog.Float64("sentryTracesSampleRate", c.SentryTracesSampleRate),
 		slog.Int("cacheSizeMb", c.CacheSizeMB),
 		slog.Bool("demoData", c.DemoData),

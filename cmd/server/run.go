@@ -18,6 +18,7 @@ import (
 	"github.com/secondbloom/marketplace/adapters/memory"
 	"github.com/secondbloom/marketplace/adapters/metrics"
 	"github.com/secondbloom/marketplace/adapters/postgres"
+	"github.com/secondbloom/marketplace/adapters/push"
 	"github.com/secondbloom/marketplace/adapters/sentry"
 	"github.com/secondbloom/marketplace/adapters/sms"
 	"github.com/secondbloom/marketplace/app"
@@ -132,6 +133,11 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	sc.MediaStore = photos
 	if sc.SMS, err = smsSender(cfg, log); err != nil {
 		return err
+	}
+	if cfg.PushWebhookURL != "" {
+		if sc.Push, err = push.New(cfg.PushWebhookURL); err != nil {
+			return err
+		}
 	}
 	if sc.Tokens, err = jwt.New(cfg.JWTSecret); err != nil {
 		return err

@@ -21,6 +21,7 @@ import (
 	"github.com/secondbloom/marketplace/adapters/metrics"
 	"github.com/secondbloom/marketplace/app"
 	"github.com/secondbloom/marketplace/domain/event"
+	"github.com/secondbloom/marketplace/domain/notification"
 	"github.com/secondbloom/marketplace/ports"
 )
 
@@ -29,6 +30,7 @@ type Store interface {
 	ports.Transactor
 	ports.Pinger
 	ports.EventLog
+	ports.DeliveryQueue
 	Repos() ports.Repos
 	// SetEventSink registers the receiver of this process's committed
 	// events.
@@ -85,6 +87,18 @@ type Config struct {
 	CacheSizeMB int
 	// HTTP configures the HTTP adapter.
 	HTTP httpadapter.Options
+	// Push, when set, receives every notification (PUSH_WEBHOOK_URL);
+	// nil keeps notifications in the inbox (and SMS).
+	Push ports.PushSender
+	// Texts sends notifications by SMS; it defaults to SMS when that
+	// sender can send text messages too.
+	Texts ports.TextSender
+	// ManualDispatcher leaves the notification dispatcher off, for tests
+	// that run it themselves.
+	ManualDispatcher bool
+	// SendTimeout bounds one delivery attempt; 0 means the contract's
+	// 10 s.
+	SendTimeout time.Duration
 	// ManualCloser leaves the auction closer off, for tests that close
 	// auctions themselves at chosen moments.
 	ManualCloser bool
@@ -104,6 +118,8 @@ type System struct {
 	Core   *app.App
 	Server *httpadapter.Server
 	Cache  *cache.Products
+	// Dispatcher delivers notifications by push and SMS.
+	Dispatcher *app.Dispatcher
 
 	cfg     Config
 	log     *slog.Logger
@@ -133,6 +149,10 @@ func New(cfg Config) (*System, error) {
 		cfg.Reporter = nopReporter{}
 	}
 	repos := cfg.Store.Repos()
+	cfg.Core.PushNotifications = cfg.Push != nil
+	if t, ok := cfg.SMS.(ports.TextSender); ok && cfg.Texts == nil {
+		cfg.Texts = t
+	}
 	copts := cache.Options{SizeMB: cfg.CacheSizeMB}
 	deps := app.Deps{Tx: cfg.Store, Clock: cfg.Clock, Pinger: cfg.Store, SMS: cfg.SMS, Tokens: cfg.Tokens,
 		Reporter: cfg.Reporter, Config: cfg.Core, MediaStore: cfg.MediaStore, Images: cfg.Images}
@@ -153,6 +173,17 @@ func New(cfg Config) (*System, error) {
 		_ = products.Close()
 		return nil, err
 	}
+	dd := app.DispatcherDeps{Queue: cfg.Store, Users: repos.Users, Clock: cfg.Clock, Push: cfg.Push, SMS: cfg.Texts,
+		SendTimeout: cfg.SendTimeout}
+	if cfg.Metrics != nil {
+		dd.Counted = func(ch notification.Channel, result string) { cfg.Metrics.NotificationDelivered(string(ch), result) }
+	}
+	dispatcher, err := app.NewDispatcher(dd)
+	if err != nil {
+		_ = products.Close()
+		return nil, err
+	}
+	core.Events.Subscribe("dispatcher", dispatcher.Subscription)
 	cfg.Store.SetEventSink(core.Events)
 	if cfg.HTTP.Logger == nil {
 		cfg.HTTP.Logger = cfg.Logger
@@ -169,7 +200,10 @@ func New(cfg Config) (*System, error) {
 			return core.Health.Ready(ctx)
 		})
 	}
-	return &System{Core: core, Server: srv, Cache: products, cfg: cfg, log: cfg.Logger}, nil
+	if cfg.Metrics != nil {
+		cfg.Metrics.RegisterNotifications(dispatcher.Backlog, func() (int, int) { return core.Streams.Open() })
+	}
+	return &System{Core: core, Server: srv, Cache: products, Dispatcher: dispatcher, cfg: cfg, log: cfg.Logger}, nil
 }
 
 // Start starts the background workers: the listener for other instances'
@@ -194,6 +228,15 @@ func (s *System) Start() {
 	}
 	s.worker(func() { s.Core.Health.Watch(ctx, StoreWatchInterval) })
 	s.worker(func() { s.purge(ctx) })
+	if !s.cfg.ManualDispatcher {
+		// Stopped by Close before the store closes: sends in flight finish
+		// and are recorded, claimed deliveries not yet sent are released.
+		s.worker(func() {
+			s.Dispatcher.Run(ctx, app.DispatchInterval, func(err error) {
+				s.fail(ctx, "dispatcher", "dispatching notifications", err)
+			})
+		})
+	}
 	if !s.cfg.ManualCloser {
 		s.worker(func() {
 			s.Core.Auctions.RunCloser(ctx, app.CloseInterval, func(err error) {

@@ -1,0 +1,268 @@
+package postgres
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+
+	"github.com/secondbloom/marketplace/domain/auth"
+	"github.com/secondbloom/marketplace/domain/notification"
+	"github.com/secondbloom/marketplace/ports"
+)
+
+var (
+	_ ports.NotificationRepository = (*notificationRepo)(nil)
+	_ ports.DeliveryQueue          = (*Store)(nil)
+)
+
+type notificationRow struct {
+	bun.BaseModel `bun:"table:notifications"`
+
+	ID        string            `bun:"id,pk,type:uuid"`
+	UserID    string            `bun:"user_id,type:uuid"`
+	Type      string            `bun:"type"`
+	Data      map[string]string `bun:"data,type:jsonb"`
+	Seq       int64             `bun:"seq"`
+	CreatedAt time.Time         `bun:"created_at"`
+	ReadAt    *time.Time        `bun:"read_at"`
+}
+
+func (r *notificationRow) toDomain() *notification.Notification {
+	var readAt *time.Time
+	if r.ReadAt != nil {
+		t := r.ReadAt.UTC()
+		readAt = &t
+	}
+	return notification.Rehydrate(r.ID, r.UserID, notification.Type(r.Type), r.Data, r.Seq, r.CreatedAt.UTC(), readAt)
+}
+
+type notificationRepo struct{ db bun.IDB }
+
+// Add takes the recipient's next seq from notification_counters; the
+// counter row stays locked until the transaction ends, so seqs follow
+// commit order.
+func (r *notificationRepo) Add(ctx context.Context, n *notification.Notification, channels []notification.Channel) error {
+	return inTx(ctx, r.db, func(ctx context.Context, tx bun.IDB) error {
+		var seq int64
+		if err := tx.NewRaw(`INSERT INTO notification_counters (user_id, last_seq) VALUES (?, 1)
+			ON CONFLICT (user_id) DO UPDATE SET last_seq = notification_counters.last_seq + 1
+			RETURNING last_seq`, n.UserID()).Scan(ctx, &seq); err != nil {
+			return translate(err)
+		}
+		data := n.Data()
+		if data == nil {
+			data = map[string]string{}
+		}
+		row := &notificationRow{ID: n.ID(), UserID: n.UserID(), Type: string(n.Type()), Data: data, Seq: seq, CreatedAt: n.CreatedAt()}
+		if _, err := tx.NewInsert().Model(row).Exec(ctx); err != nil {
+			if sqlState(err) == uniqueViolation {
+				return notification.ErrInvalid
+			}
+			return translate(err)
+		}
+		for _, ch := range channels {
+			if _, err := tx.NewRaw(`INSERT INTO notification_deliveries (notification_id, channel, user_id, seq, next_at, created_at)
+				VALUES (?, ?, ?, ?, ?, ?)`, row.ID, string(ch), row.UserID, seq, row.CreatedAt, row.CreatedAt).Exec(ctx); err != nil {
+				return translate(err)
+			}
+		}
+		n.SetSeq(seq)
+		return nil
+	})
+}
+
+func (r *notificationRepo) List(ctx context.Context, f ports.NotificationFilter, p ports.Page) ([]*notification.Notification, int, error) {
+	var rows []notificationRow
+	q := r.db.NewSelect().Model(&rows).Where("user_id = ?", f.UserID).Order("seq DESC")
+	if f.UnreadOnly {
+		q = q.Where("read_at IS NULL")
+	}
+	return scanPage(ctx, q, &rows, p, (*notificationRow).toDomain)
+}
+
+func (r *notificationRepo) CountUnread(ctx context.Context, userID string) (int, error) {
+	n, err := r.db.NewSelect().Model((*notificationRow)(nil)).Where("user_id = ? AND read_at IS NULL", userID).Count(ctx)
+	return n, translate(err)
+}
+
+func (r *notificationRepo) MarkRead(ctx context.Context, userID, id string, now time.Time) (*notification.Notification, error) {
+	var row notificationRow
+	err := r.db.NewRaw(`UPDATE notifications SET read_at = COALESCE(read_at, ?) WHERE id = ? AND user_id = ? RETURNING *`,
+		now.UTC(), id, userID).Scan(ctx, &row)
+	if err != nil {
+		if isNoRows(err) {
+			return nil, notification.ErrNotFound
+		}
+		return nil, translate(err)
+	}
+	return row.toDomain(), nil
+}
+
+func (r *notificationRepo) MarkAllRead(ctx context.Context, userID string, now time.Time) (int, error) {
+	res, err := r.db.NewRaw(`UPDATE notifications SET read_at = ? WHERE user_id = ? AND read_at IS NULL`, now.UTC(), userID).Exec(ctx)
+	if err != nil {
+		return 0, translate(err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}
+
+func (r *notificationRepo) Since(ctx context.Context, userID string, after int64, limit int) ([]*notification.Notification, error) {
+	var rows []notificationRow
+	if err := r.db.NewSelect().Model(&rows).Where("user_id = ? AND seq > ?", userID, after).Order("seq").Limit(limit).Scan(ctx); err != nil {
+		return nil, translate(err)
+	}
+	out := make([]*notification.Notification, len(rows))
+	for i := range rows {
+		out[i] = rows[i].toDomain()
+	}
+	return out, nil
+}
+
+// claimedRow is a delivery with its notification, as Claim returns it.
+type claimedRow struct {
+	NotificationID string            `bun:"notification_id"`
+	Channel        string            `bun:"channel"`
+	Attempts       int               `bun:"attempts"`
+	DCreatedAt     time.Time         `bun:"d_created_at"`
+	UserID         string            `bun:"user_id"`
+	Type           string            `bun:"type"`
+	Data           map[string]string `bun:"data,type:jsonb"`
+	Seq            int64             `bun:"seq"`
+	CreatedAt      time.Time         `bun:"created_at"`
+	ReadAt         *time.Time        `bun:"read_at"`
+}
+
+// Claim locks due heads of the per-user queues with SKIP LOCKED, so
+// dispatchers of several instances never take the same row, and leases
+// them. A row is a head when no pending row of its user and channel has a
+// smaller seq; rows behind a claimed head stay unclaimable until it is
+// finished.
+func (s *Store) Claim(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]notification.Delivery, error) {
+	claim := newClaim()
+	var rows []claimedRow
+	err := s.db.NewRaw(`WITH c AS (
+			SELECT d.notification_id, d.channel FROM notification_deliveries d
+			WHERE d.state = 'pending' AND d.next_at <= ? AND (d.lease_until IS NULL OR d.lease_until <= ?)
+			  AND NOT EXISTS (SELECT 1 FROM notification_deliveries p
+			                  WHERE p.state = 'pending' AND p.user_id = d.user_id AND p.channel = d.channel AND p.seq < d.seq)
+			ORDER BY d.next_at
+			LIMIT ?
+			FOR UPDATE OF d SKIP LOCKED)
+		UPDATE notification_deliveries d SET claim = ?, lease_until = ?
+		FROM c, notifications n
+		WHERE d.notification_id = c.notification_id AND d.channel = c.channel AND n.id = d.notification_id
+		RETURNING d.notification_id, d.channel, d.attempts, d.created_at AS d_created_at,
+		          n.user_id, n.type, n.data, n.seq, n.created_at, n.read_at`,
+		now, now, limit, claim, now.Add(lease)).Scan(ctx, &rows)
+	if err != nil && !isNoRows(err) {
+		return nil, translate(err)
+	}
+	out := make([]notification.Delivery, len(rows))
+	for i, r := range rows {
+		nr := notificationRow{ID: r.NotificationID, UserID: r.UserID, Type: r.Type, Data: r.Data, Seq: r.Seq, CreatedAt: r.CreatedAt, ReadAt: r.ReadAt}
+		out[i] = notification.Delivery{ID: r.NotificationID + ":" + r.Channel, Channel: notification.Channel(r.Channel),
+			Notification: nr.toDomain(), Attempts: r.Attempts, CreatedAt: r.DCreatedAt.UTC(), Claim: claim}
+	}
+	return out, nil
+}
+
+// Finish records the results in one statement, each only while its claim
+// holds the row: one round trip and one commit (one WAL flush) per batch.
+func (s *Store) Finish(ctx context.Context, attempts []notification.Attempt) error {
+	if len(attempts) == 0 {
+		return nil
+	}
+	n := len(attempts)
+	ids, chans, states, claims, errs := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	tries := make([]int64, n)
+	nexts := make([]*time.Time, n)
+	for i, a := range attempts {
+		ids[i], chans[i], _ = strings.Cut(a.Delivery.ID, ":")
+		states[i], claims[i], errs[i], tries[i] = string(a.Result.State), a.Delivery.Claim, a.Result.Error, int64(a.Result.Attempts)
+		if a.Result.State == notification.Pending {
+			t := a.Result.NextAt
+			nexts[i] = &t
+		}
+	}
+	_, err := s.db.NewRaw(`UPDATE notification_deliveries d
+		SET state = r.state, attempts = r.attempts, next_at = COALESCE(r.next_at, d.next_at), last_error = r.last_error,
+		    claim = NULL, lease_until = NULL
+		FROM unnest(?::uuid[], ?::text[], ?::text[], ?::int[], ?::timestamptz[], ?::text[], ?::text[])
+		     AS r(notification_id, channel, state, attempts, next_at, last_error, claim)
+		WHERE d.notification_id = r.notification_id AND d.channel = r.channel AND d.claim = r.claim`,
+		pgdialect.Array(ids), pgdialect.Array(chans), pgdialect.Array(states), pgdialect.Array(tries),
+		pgdialect.Array(nexts), pgdialect.Array(errs), pgdialect.Array(claims)).Exec(ctx)
+	return translate(err)
+}
+
+// Release clears the claims of ds.
+func (s *Store) Release(ctx context.Context, ds []notification.Delivery) error {
+	for _, d := range ds {
+		id, ch, _ := strings.Cut(d.ID, ":")
+		if _, err := s.db.NewRaw(`UPDATE notification_deliveries SET claim = NULL, lease_until = NULL
+			WHERE notification_id = ? AND channel = ? AND claim = ?`, id, ch, d.Claim).Exec(ctx); err != nil {
+			return translate(err)
+		}
+	}
+	return nil
+}
+
+// Backlog counts pending deliveries and finds the oldest.
+func (s *Store) Backlog(ctx context.Context) (int, time.Time, error) {
+	var (
+		n      int
+		oldest *time.Time
+	)
+	if err := s.db.NewRaw(`SELECT count(*), min(created_at) FROM notification_deliveries WHERE state = 'pending'`).
+		Scan(ctx, &n, &oldest); err != nil {
+		return 0, time.Time{}, translate(err)
+	}
+	if oldest == nil {
+		return n, time.Time{}, nil
+	}
+	return n, oldest.UTC(), nil
+}
+
+func newClaim() string {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
+
+func (r *notificationRepo) SaveTicket(ctx context.Context, hash []byte, sessionID string, expires time.Time) error {
+	_, err := r.db.NewRaw(`INSERT INTO stream_tickets (hash, session_id, expires_at) VALUES (?, ?, ?)`, hash, sessionID, expires).Exec(ctx)
+	return translate(err)
+}
+
+// UseTicket deletes the ticket (so a second use finds nothing) and, while
+// at it, every expired one.
+func (r *notificationRepo) UseTicket(ctx context.Context, hash []byte, now time.Time) (string, error) {
+	var (
+		sessionID string
+		expires   time.Time
+	)
+	err := r.db.NewRaw(`DELETE FROM stream_tickets WHERE hash = ? RETURNING session_id::text, expires_at`, hash).Scan(ctx, &sessionID, &expires)
+	if isNoRows(err) {
+		return "", auth.ErrUnauthenticated
+	}
+	if err != nil {
+		return "", translate(err)
+	}
+	if _, err := r.db.NewRaw(`DELETE FROM stream_tickets WHERE expires_at < ?`, now).Exec(ctx); err != nil {
+		return "", translate(err)
+	}
+	if !now.Before(expires) {
+		return "", auth.ErrUnauthenticated
+	}
+	return sessionID, nil
+}
