@@ -2,6 +2,7 @@ package memory
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/secondbloom/marketplace/domain"
@@ -101,6 +102,9 @@ func checkClass(db *data, c product.Classification) error {
 func (r *productRepo) Create(ctx context.Context, p *product.Product) error {
 	f := p.Fields()
 	return r.se.do(func(db *data, log *session) error {
+		if err := checkStock(f); err != nil {
+			return err
+		}
 		if _, taken := db.productBySlug[f.Slug]; taken {
 			return product.ErrSlugTaken
 		}
@@ -162,6 +166,9 @@ func (r *productRepo) Update(ctx context.Context, id string, fn func(*product.Pr
 			return err
 		}
 		f := p.Fields()
+		if err := checkStock(f); err != nil {
+			return err
+		}
 		if _, inAuction := db.activeAuctions[id]; inAuction && (f.Status != product.StatusActive || f.Quantity < 1) {
 			// An open auction needs its product ACTIVE with an item to sell
 			// (the trigger products_in_open_auction in Postgres).
@@ -202,4 +209,14 @@ func (r *productRepo) Update(ctx context.Context, id string, fn func(*product.Pr
 		return nil
 	})
 	return out, err
+}
+
+// checkStock is the memory twin of the products table's CHECK (quantity
+// BETWEEN 0 AND 1000000): a bug in Go that would store stock out of range
+// fails here as it would in Postgres.
+func checkStock(f product.Fields) error {
+	if f.Quantity < 0 || f.Quantity > product.MaxQuantity {
+		return fmt.Errorf("memory: product %s: quantity %d violates 0..%d", f.ID, f.Quantity, product.MaxQuantity)
+	}
+	return nil
 }

@@ -89,6 +89,34 @@ func testCatalog(t *testing.T, newStore NewStore) {
 		t.Errorf("Get(nope) = %v, want product.ErrNotFound", err)
 	}
 
+	t.Run("stock out of range is refused by the store itself", func(t *testing.T) {
+		// The domain never builds such a product; the store's own rule
+		// (a CHECK in Postgres) is the backstop if Go ever did.
+		for _, qty := range []int{-1, product.MaxQuantity + 1} {
+			id := newID()
+			f := product.Fields{ID: id, Slug: "bad-stock-" + id, Title: uzText(fmt.Sprintf("Bad stock %d", qty)), Class: SeedClass(),
+				Price: 1, Currency: "UZS", Quantity: qty, CategoryID: cat.ID(), SellerID: seller.ID(), Status: product.StatusActive,
+				CreatedAt: t0, UpdatedAt: t0}
+			if err := r.Products.Create(ctx, product.Rehydrate(f)); err == nil {
+				t.Errorf("Create(quantity %d) succeeded, want a refusal", qty)
+			}
+			if _, err := r.Products.Get(ctx, id); !errors.Is(err, product.ErrNotFound) {
+				t.Errorf("after a refused Create(quantity %d), Get = %v, want product.ErrNotFound", qty, err)
+			}
+		}
+		_, err := r.Products.Update(ctx, p.ID(), func(pr *product.Product) error {
+			f := pr.Fields()
+			f.Quantity = -3
+			*pr = *product.Rehydrate(f)
+			return nil
+		})
+		if err == nil {
+			t.Error("Update to quantity -3 succeeded, want a refusal")
+		}
+		if got, _ := r.Products.Get(ctx, p.ID()); got.Quantity() != 5 {
+			t.Errorf("stock after a refused Update = %d, want 5", got.Quantity())
+		}
+	})
 	t.Run("same seller, same title (any case) is a duplicate", func(t *testing.T) {
 		id := newID()
 		twin, _ := product.New(product.NewParams{ID: id, Slug: "p-" + id, Title: uzText("RED ROSES"), Class: SeedClass(), Price: 1, Quantity: 1,
