@@ -1752,9 +1752,6 @@ type PayloadTooLarge = Error
 // RequestTimeout defines model for RequestTimeout.
 type RequestTimeout = Error
 
-// URITooLong defines model for URITooLong.
-type URITooLong = Error
-
 // Unauthorized defines model for Unauthorized.
 type Unauthorized = Error
 
@@ -9904,11 +9901,6 @@ type AuctionStreamResponse408Headers struct {
 	XRequestID *string
 }
 
-// AuctionStreamResponse414Headers the declared response headers of an HTTP 414 response for AuctionStream
-type AuctionStreamResponse414Headers struct {
-	XRequestID *string
-}
-
 type AuctionStreamResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -9917,7 +9909,7 @@ type AuctionStreamResponse struct {
 	// JSON408 the response for an HTTP 408 `application/json` response
 	JSON408 *RequestTimeout
 	// JSON414 the response for an HTTP 414 `application/json` response
-	JSON414 *URITooLong
+	JSON414 *UriTooLong
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *Error
 	// JSON431 the response for an HTTP 431 `application/json` response
@@ -9928,8 +9920,6 @@ type AuctionStreamResponse struct {
 	JSON503 *Error
 	// Headers408 the parsed response headers for an HTTP 408 response
 	Headers408 *AuctionStreamResponse408Headers
-	// Headers414 the parsed response headers for an HTTP 414 response
-	Headers414 *AuctionStreamResponse414Headers
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -9943,7 +9933,7 @@ func (r AuctionStreamResponse) GetJSON408() *RequestTimeout {
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
-func (r AuctionStreamResponse) GetJSON414() *URITooLong {
+func (r AuctionStreamResponse) GetJSON414() *UriTooLong {
 	return r.JSON414
 }
 
@@ -11543,11 +11533,6 @@ type ListCitiesResponse408Headers struct {
 	XRequestID *string
 }
 
-// ListCitiesResponse414Headers the declared response headers of an HTTP 414 response for ListCities
-type ListCitiesResponse414Headers struct {
-	XRequestID *string
-}
-
 // ListCitiesResponse431Headers the declared response headers of an HTTP 431 response for ListCities
 type ListCitiesResponse431Headers struct {
 	XRequestID *string
@@ -11572,7 +11557,7 @@ type ListCitiesResponse struct {
 	// JSON408 the response for an HTTP 408 `application/json` response
 	JSON408 *RequestTimeout
 	// JSON414 the response for an HTTP 414 `application/json` response
-	JSON414 *URITooLong
+	JSON414 *UriTooLong
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *Error
 	// JSON431 the response for an HTTP 431 `application/json` response
@@ -11583,8 +11568,6 @@ type ListCitiesResponse struct {
 	JSON503 *Unavailable
 	// Headers408 the parsed response headers for an HTTP 408 response
 	Headers408 *ListCitiesResponse408Headers
-	// Headers414 the parsed response headers for an HTTP 414 response
-	Headers414 *ListCitiesResponse414Headers
 	// Headers431 the parsed response headers for an HTTP 431 response
 	Headers431 *ListCitiesResponse431Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -11611,7 +11594,7 @@ func (r ListCitiesResponse) GetJSON408() *RequestTimeout {
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
-func (r ListCitiesResponse) GetJSON414() *URITooLong {
+func (r ListCitiesResponse) GetJSON414() *UriTooLong {
 	return r.JSON414
 }
 
@@ -11669,11 +11652,6 @@ type CreateCityResponse408Headers struct {
 	XRequestID *string
 }
 
-// CreateCityResponse414Headers the declared response headers of an HTTP 414 response for CreateCity
-type CreateCityResponse414Headers struct {
-	XRequestID *string
-}
-
 // CreateCityResponse431Headers the declared response headers of an HTTP 431 response for CreateCity
 type CreateCityResponse431Headers struct {
 	XRequestID *string
@@ -11705,7 +11683,7 @@ type CreateCityResponse struct {
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *Error
 	// JSON414 the response for an HTTP 414 `application/json` response
-	JSON414 *URITooLong
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *Error
 	// JSON429 the response for an HTTP 429 `application/json` response
@@ -11718,8 +11696,6 @@ type CreateCityResponse struct {
 	JSON503 *Unavailable
 	// Headers408 the parsed response headers for an HTTP 408 response
 	Headers408 *CreateCityResponse408Headers
-	// Headers414 the parsed response headers for an HTTP 414 response
-	Headers414 *CreateCityResponse414Headers
 	// Headers431 the parsed response headers for an HTTP 431 response
 	Headers431 *CreateCityResponse431Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -11765,7 +11741,7 @@ func (r CreateCityResponse) GetJSON413() *Error {
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
-func (r CreateCityResponse) GetJSON414() *URITooLong {
+func (r CreateCityResponse) GetJSON414() *UriTooLong {
 	return r.JSON414
 }
 
@@ -11828,11 +11804,6 @@ type ListDistrictsResponse408Headers struct {
 	XRequestID *string
 }
 
-// ListDistrictsResponse414Headers the declared response headers of an HTTP 414 response for ListDistricts
-type ListDistrictsResponse414Headers struct {
-	XRequestID *string
-}
-
 // ListDistrictsResponse431Headers the declared response headers of an HTTP 431 response for ListDistricts
 type ListDistrictsResponse431Headers struct {
 	XRequestID *string
@@ -11859,7 +11830,7 @@ type ListDistrictsResponse struct {
 	// JSON408 the response for an HTTP 408 `application/json` response
 	JSON408 *RequestTimeout
 	// JSON414 the response for an HTTP 414 `application/json` response
-	JSON414 *URITooLong
+	JSON414 *UriTooLong
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *Error
 	// JSON431 the response for an HTTP 431 `application/json` response
@@ -11870,8 +11841,6 @@ type ListDistrictsResponse struct {
 	JSON503 *Unavailable
 	// Headers408 the parsed response headers for an HTTP 408 response
 	Headers408 *ListDistrictsResponse408Headers
-	// Headers414 the parsed response headers for an HTTP 414 response
-	Headers414 *ListDistrictsResponse414Headers
 	// Headers431 the parsed response headers for an HTTP 431 response
 	Headers431 *ListDistrictsResponse431Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -11903,7 +11872,7 @@ func (r ListDistrictsResponse) GetJSON408() *RequestTimeout {
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
-func (r ListDistrictsResponse) GetJSON414() *URITooLong {
+func (r ListDistrictsResponse) GetJSON414() *UriTooLong {
 	return r.JSON414
 }
 
@@ -11961,11 +11930,6 @@ type CreateDistrictResponse408Headers struct {
 	XRequestID *string
 }
 
-// CreateDistrictResponse414Headers the declared response headers of an HTTP 414 response for CreateDistrict
-type CreateDistrictResponse414Headers struct {
-	XRequestID *string
-}
-
 // CreateDistrictResponse431Headers the declared response headers of an HTTP 431 response for CreateDistrict
 type CreateDistrictResponse431Headers struct {
 	XRequestID *string
@@ -11999,7 +11963,7 @@ type CreateDistrictResponse struct {
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *Error
 	// JSON414 the response for an HTTP 414 `application/json` response
-	JSON414 *URITooLong
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *Error
 	// JSON429 the response for an HTTP 429 `application/json` response
@@ -12012,8 +11976,6 @@ type CreateDistrictResponse struct {
 	JSON503 *Unavailable
 	// Headers408 the parsed response headers for an HTTP 408 response
 	Headers408 *CreateDistrictResponse408Headers
-	// Headers414 the parsed response headers for an HTTP 414 response
-	Headers414 *CreateDistrictResponse414Headers
 	// Headers431 the parsed response headers for an HTTP 431 response
 	Headers431 *CreateDistrictResponse431Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -12064,7 +12026,7 @@ func (r CreateDistrictResponse) GetJSON413() *Error {
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
-func (r CreateDistrictResponse) GetJSON414() *URITooLong {
+func (r CreateDistrictResponse) GetJSON414() *UriTooLong {
 	return r.JSON414
 }
 
@@ -12127,11 +12089,6 @@ type DeleteDistrictResponse408Headers struct {
 	XRequestID *string
 }
 
-// DeleteDistrictResponse414Headers the declared response headers of an HTTP 414 response for DeleteDistrict
-type DeleteDistrictResponse414Headers struct {
-	XRequestID *string
-}
-
 // DeleteDistrictResponse431Headers the declared response headers of an HTTP 431 response for DeleteDistrict
 type DeleteDistrictResponse431Headers struct {
 	XRequestID *string
@@ -12156,7 +12113,7 @@ type DeleteDistrictResponse struct {
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Error
 	// JSON414 the response for an HTTP 414 `application/json` response
-	JSON414 *URITooLong
+	JSON414 *UriTooLong
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *Error
 	// JSON431 the response for an HTTP 431 `application/json` response
@@ -12167,8 +12124,6 @@ type DeleteDistrictResponse struct {
 	JSON503 *Unavailable
 	// Headers408 the parsed response headers for an HTTP 408 response
 	Headers408 *DeleteDistrictResponse408Headers
-	// Headers414 the parsed response headers for an HTTP 414 response
-	Headers414 *DeleteDistrictResponse414Headers
 	// Headers431 the parsed response headers for an HTTP 431 response
 	Headers431 *DeleteDistrictResponse431Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -12201,7 +12156,7 @@ func (r DeleteDistrictResponse) GetJSON409() *Error {
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
-func (r DeleteDistrictResponse) GetJSON414() *URITooLong {
+func (r DeleteDistrictResponse) GetJSON414() *UriTooLong {
 	return r.JSON414
 }
 
@@ -12259,11 +12214,6 @@ type GetDistrictResponse408Headers struct {
 	XRequestID *string
 }
 
-// GetDistrictResponse414Headers the declared response headers of an HTTP 414 response for GetDistrict
-type GetDistrictResponse414Headers struct {
-	XRequestID *string
-}
-
 // GetDistrictResponse431Headers the declared response headers of an HTTP 431 response for GetDistrict
 type GetDistrictResponse431Headers struct {
 	XRequestID *string
@@ -12287,7 +12237,7 @@ type GetDistrictResponse struct {
 	// JSON408 the response for an HTTP 408 `application/json` response
 	JSON408 *RequestTimeout
 	// JSON414 the response for an HTTP 414 `application/json` response
-	JSON414 *URITooLong
+	JSON414 *UriTooLong
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *Error
 	// JSON431 the response for an HTTP 431 `application/json` response
@@ -12298,8 +12248,6 @@ type GetDistrictResponse struct {
 	JSON503 *Unavailable
 	// Headers408 the parsed response headers for an HTTP 408 response
 	Headers408 *GetDistrictResponse408Headers
-	// Headers414 the parsed response headers for an HTTP 414 response
-	Headers414 *GetDistrictResponse414Headers
 	// Headers431 the parsed response headers for an HTTP 431 response
 	Headers431 *GetDistrictResponse431Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -12325,7 +12273,7 @@ func (r GetDistrictResponse) GetJSON408() *RequestTimeout {
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
-func (r GetDistrictResponse) GetJSON414() *URITooLong {
+func (r GetDistrictResponse) GetJSON414() *UriTooLong {
 	return r.JSON414
 }
 
@@ -12383,11 +12331,6 @@ type UpdateDistrictResponse408Headers struct {
 	XRequestID *string
 }
 
-// UpdateDistrictResponse414Headers the declared response headers of an HTTP 414 response for UpdateDistrict
-type UpdateDistrictResponse414Headers struct {
-	XRequestID *string
-}
-
 // UpdateDistrictResponse431Headers the declared response headers of an HTTP 431 response for UpdateDistrict
 type UpdateDistrictResponse431Headers struct {
 	XRequestID *string
@@ -12421,7 +12364,7 @@ type UpdateDistrictResponse struct {
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *Error
 	// JSON414 the response for an HTTP 414 `application/json` response
-	JSON414 *URITooLong
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *Error
 	// JSON429 the response for an HTTP 429 `application/json` response
@@ -12434,8 +12377,6 @@ type UpdateDistrictResponse struct {
 	JSON503 *Unavailable
 	// Headers408 the parsed response headers for an HTTP 408 response
 	Headers408 *UpdateDistrictResponse408Headers
-	// Headers414 the parsed response headers for an HTTP 414 response
-	Headers414 *UpdateDistrictResponse414Headers
 	// Headers431 the parsed response headers for an HTTP 431 response
 	Headers431 *UpdateDistrictResponse431Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -12486,7 +12427,7 @@ func (r UpdateDistrictResponse) GetJSON413() *Error {
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
-func (r UpdateDistrictResponse) GetJSON414() *URITooLong {
+func (r UpdateDistrictResponse) GetJSON414() *UriTooLong {
 	return r.JSON414
 }
 
@@ -12549,11 +12490,6 @@ type DeleteCityResponse408Headers struct {
 	XRequestID *string
 }
 
-// DeleteCityResponse414Headers the declared response headers of an HTTP 414 response for DeleteCity
-type DeleteCityResponse414Headers struct {
-	XRequestID *string
-}
-
 // DeleteCityResponse431Headers the declared response headers of an HTTP 431 response for DeleteCity
 type DeleteCityResponse431Headers struct {
 	XRequestID *string
@@ -12578,7 +12514,7 @@ type DeleteCityResponse struct {
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Error
 	// JSON414 the response for an HTTP 414 `application/json` response
-	JSON414 *URITooLong
+	JSON414 *UriTooLong
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *Error
 	// JSON431 the response for an HTTP 431 `application/json` response
@@ -12589,8 +12525,6 @@ type DeleteCityResponse struct {
 	JSON503 *Unavailable
 	// Headers408 the parsed response headers for an HTTP 408 response
 	Headers408 *DeleteCityResponse408Headers
-	// Headers414 the parsed response headers for an HTTP 414 response
-	Headers414 *DeleteCityResponse414Headers
 	// Headers431 the parsed response headers for an HTTP 431 response
 	Headers431 *DeleteCityResponse431Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -12623,7 +12557,7 @@ func (r DeleteCityResponse) GetJSON409() *Error {
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
-func (r DeleteCityResponse) GetJSON414() *URITooLong {
+func (r DeleteCityResponse) GetJSON414() *UriTooLong {
 	return r.JSON414
 }
 
@@ -12681,11 +12615,6 @@ type GetCityResponse408Headers struct {
 	XRequestID *string
 }
 
-// GetCityResponse414Headers the declared response headers of an HTTP 414 response for GetCity
-type GetCityResponse414Headers struct {
-	XRequestID *string
-}
-
 // GetCityResponse431Headers the declared response headers of an HTTP 431 response for GetCity
 type GetCityResponse431Headers struct {
 	XRequestID *string
@@ -12709,7 +12638,7 @@ type GetCityResponse struct {
 	// JSON408 the response for an HTTP 408 `application/json` response
 	JSON408 *RequestTimeout
 	// JSON414 the response for an HTTP 414 `application/json` response
-	JSON414 *URITooLong
+	JSON414 *UriTooLong
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *Error
 	// JSON431 the response for an HTTP 431 `application/json` response
@@ -12720,8 +12649,6 @@ type GetCityResponse struct {
 	JSON503 *Unavailable
 	// Headers408 the parsed response headers for an HTTP 408 response
 	Headers408 *GetCityResponse408Headers
-	// Headers414 the parsed response headers for an HTTP 414 response
-	Headers414 *GetCityResponse414Headers
 	// Headers431 the parsed response headers for an HTTP 431 response
 	Headers431 *GetCityResponse431Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -12747,7 +12674,7 @@ func (r GetCityResponse) GetJSON408() *RequestTimeout {
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
-func (r GetCityResponse) GetJSON414() *URITooLong {
+func (r GetCityResponse) GetJSON414() *UriTooLong {
 	return r.JSON414
 }
 
@@ -12805,11 +12732,6 @@ type UpdateCityResponse408Headers struct {
 	XRequestID *string
 }
 
-// UpdateCityResponse414Headers the declared response headers of an HTTP 414 response for UpdateCity
-type UpdateCityResponse414Headers struct {
-	XRequestID *string
-}
-
 // UpdateCityResponse431Headers the declared response headers of an HTTP 431 response for UpdateCity
 type UpdateCityResponse431Headers struct {
 	XRequestID *string
@@ -12843,7 +12765,7 @@ type UpdateCityResponse struct {
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *Error
 	// JSON414 the response for an HTTP 414 `application/json` response
-	JSON414 *URITooLong
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *Error
 	// JSON429 the response for an HTTP 429 `application/json` response
@@ -12856,8 +12778,6 @@ type UpdateCityResponse struct {
 	JSON503 *Unavailable
 	// Headers408 the parsed response headers for an HTTP 408 response
 	Headers408 *UpdateCityResponse408Headers
-	// Headers414 the parsed response headers for an HTTP 414 response
-	Headers414 *UpdateCityResponse414Headers
 	// Headers431 the parsed response headers for an HTTP 431 response
 	Headers431 *UpdateCityResponse431Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -12908,7 +12828,7 @@ func (r UpdateCityResponse) GetJSON413() *Error {
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
-func (r UpdateCityResponse) GetJSON414() *URITooLong {
+func (r UpdateCityResponse) GetJSON414() *UriTooLong {
 	return r.JSON414
 }
 
@@ -12971,11 +12891,6 @@ type ListConditionsResponse408Headers struct {
 	XRequestID *string
 }
 
-// ListConditionsResponse414Headers the declared response headers of an HTTP 414 response for ListConditions
-type ListConditionsResponse414Headers struct {
-	XRequestID *string
-}
-
 // ListConditionsResponse431Headers the declared response headers of an HTTP 431 response for ListConditions
 type ListConditionsResponse431Headers struct {
 	XRequestID *string
@@ -13000,7 +12915,7 @@ type ListConditionsResponse struct {
 	// JSON408 the response for an HTTP 408 `application/json` response
 	JSON408 *RequestTimeout
 	// JSON414 the response for an HTTP 414 `application/json` response
-	JSON414 *URITooLong
+	JSON414 *UriTooLong
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *Error
 	// JSON431 the response for an HTTP 431 `application/json` response
@@ -13011,8 +12926,6 @@ type ListConditionsResponse struct {
 	JSON503 *Unavailable
 	// Headers408 the parsed response headers for an HTTP 408 response
 	Headers408 *ListConditionsResponse408Headers
-	// Headers414 the parsed response headers for an HTTP 414 response
-	Headers414 *ListConditionsResponse414Headers
 	// Headers431 the parsed response headers for an HTTP 431 response
 	Headers431 *ListConditionsResponse431Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -13039,7 +12952,7 @@ func (r ListConditionsResponse) GetJSON408() *RequestTimeout {
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
-func (r ListConditionsResponse) GetJSON414() *URITooLong {
+func (r ListConditionsResponse) GetJSON414() *UriTooLong {
 	return r.JSON414
 }
 
@@ -13097,11 +13010,6 @@ type CreateConditionResponse408Headers struct {
 	XRequestID *string
 }
 
-// CreateConditionResponse414Headers the declared response headers of an HTTP 414 response for CreateCondition
-type CreateConditionResponse414Headers struct {
-	XRequestID *string
-}
-
 // CreateConditionResponse431Headers the declared response headers of an HTTP 431 response for CreateCondition
 type CreateConditionResponse431Headers struct {
 	XRequestID *string
@@ -13133,7 +13041,7 @@ type CreateConditionResponse struct {
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *Error
 	// JSON414 the response for an HTTP 414 `application/json` response
-	JSON414 *URITooLong
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *Error
 	// JSON429 the response for an HTTP 429 `application/json` response
@@ -13146,8 +13054,6 @@ type CreateConditionResponse struct {
 	JSON503 *Unavailable
 	// Headers408 the parsed response headers for an HTTP 408 response
 	Headers408 *CreateConditionResponse408Headers
-	// Headers414 the parsed response headers for an HTTP 414 response
-	Headers414 *CreateConditionResponse414Headers
 	// Headers431 the parsed response headers for an HTTP 431 response
 	Headers431 *CreateConditionResponse431Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -13193,7 +13099,7 @@ func (r CreateConditionResponse) GetJSON413() *Error {
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
-func (r CreateConditionResponse) GetJSON414() *URITooLong {
+func (r CreateConditionResponse) GetJSON414() *UriTooLong {
 	return r.JSON414
 }
 
@@ -13256,11 +13162,6 @@ type DeleteConditionResponse408Headers struct {
 	XRequestID *string
 }
 
-// DeleteConditionResponse414Headers the declared response headers of an HTTP 414 response for DeleteCondition
-type DeleteConditionResponse414Headers struct {
-	XRequestID *string
-}
-
 // DeleteConditionResponse431Headers the declared response headers of an HTTP 431 response for DeleteCondition
 type DeleteConditionResponse431Headers struct {
 	XRequestID *string
@@ -13285,7 +13186,7 @@ type DeleteConditionResponse struct {
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Error
 	// JSON414 the response for an HTTP 414 `application/json` response
-	JSON414 *URITooLong
+	JSON414 *UriTooLong
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *Error
 	// JSON431 the response for an HTTP 431 `application/json` response
@@ -13296,8 +13197,6 @@ type DeleteConditionResponse struct {
 	JSON503 *Unavailable
 	// Headers408 the parsed response headers for an HTTP 408 response
 	Headers408 *DeleteConditionResponse408Headers
-	// Headers414 the parsed response headers for an HTTP 414 response
-	Headers414 *DeleteConditionResponse414Headers
 	// Headers431 the parsed response headers for an HTTP 431 response
 	Headers431 *DeleteConditionResponse431Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -13330,7 +13229,7 @@ func (r DeleteConditionResponse) GetJSON409() *Error {
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
-func (r DeleteConditionResponse) GetJSON414() *URITooLong {
+func (r DeleteConditionResponse) GetJSON414() *UriTooLong {
 	return r.JSON414
 }
 
@@ -13388,11 +13287,6 @@ type GetConditionResponse408Headers struct {
 	XRequestID *string
 }
 
-// GetConditionResponse414Headers the declared response headers of an HTTP 414 response for GetCondition
-type GetConditionResponse414Headers struct {
-	XRequestID *string
-}
-
 // GetConditionResponse431Headers the declared response headers of an HTTP 431 response for GetCondition
 type GetConditionResponse431Headers struct {
 	XRequestID *string
@@ -13416,7 +13310,7 @@ type GetConditionResponse struct {
 	// JSON408 the response for an HTTP 408 `application/json` response
 	JSON408 *RequestTimeout
 	// JSON414 the response for an HTTP 414 `application/json` response
-	JSON414 *URITooLong
+	JSON414 *UriTooLong
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *Error
 	// JSON431 the response for an HTTP 431 `application/json` response
@@ -13427,8 +13321,6 @@ type GetConditionResponse struct {
 	JSON503 *Unavailable
 	// Headers408 the parsed response headers for an HTTP 408 response
 	Headers408 *GetConditionResponse408Headers
-	// Headers414 the parsed response headers for an HTTP 414 response
-	Headers414 *GetConditionResponse414Headers
 	// Headers431 the parsed response headers for an HTTP 431 response
 	Headers431 *GetConditionResponse431Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -13454,7 +13346,7 @@ func (r GetConditionResponse) GetJSON408() *RequestTimeout {
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
-func (r GetConditionResponse) GetJSON414() *URITooLong {
+func (r GetConditionResponse) GetJSON414() *UriTooLong {
 	return r.JSON414
 }
 
@@ -13512,11 +13404,6 @@ type UpdateConditionResponse408Headers struct {
 	XRequestID *string
 }
 
-// UpdateConditionResponse414Headers the declared response headers of an HTTP 414 response for UpdateCondition
-type UpdateConditionResponse414Headers struct {
-	XRequestID *string
-}
-
 // UpdateConditionResponse431Headers the declared response headers of an HTTP 431 response for UpdateCondition
 type UpdateConditionResponse431Headers struct {
 	XRequestID *string
@@ -13550,7 +13437,7 @@ type UpdateConditionResponse struct {
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *Error
 	// JSON414 the response for an HTTP 414 `application/json` response
-	JSON414 *URITooLong
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *Error
 	// JSON429 the response for an HTTP 429 `application/json` response
@@ -13563,8 +13450,6 @@ type UpdateConditionResponse struct {
 	JSON503 *Unavailable
 	// Headers408 the parsed response headers for an HTTP 408 response
 	Headers408 *UpdateConditionResponse408Headers
-	// Headers414 the parsed response headers for an HTTP 414 response
-	Headers414 *UpdateConditionResponse414Headers
 	// Headers431 the parsed response headers for an HTTP 431 response
 	Headers431 *UpdateConditionResponse431Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -13615,7 +13500,7 @@ func (r UpdateConditionResponse) GetJSON413() *Error {
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
-func (r UpdateConditionResponse) GetJSON414() *URITooLong {
+func (r UpdateConditionResponse) GetJSON414() *UriTooLong {
 	return r.JSON414
 }
 
@@ -13994,11 +13879,6 @@ type UploadMediaResponse408Headers struct {
 	XRequestID *string
 }
 
-// UploadMediaResponse414Headers the declared response headers of an HTTP 414 response for UploadMedia
-type UploadMediaResponse414Headers struct {
-	XRequestID *string
-}
-
 // UploadMediaResponse431Headers the declared response headers of an HTTP 431 response for UploadMedia
 type UploadMediaResponse431Headers struct {
 	XRequestID *string
@@ -14021,7 +13901,7 @@ type UploadMediaResponse struct {
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *Error
 	// JSON414 the response for an HTTP 414 `application/json` response
-	JSON414 *URITooLong
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *Error
 	// JSON429 the response for an HTTP 429 `application/json` response
@@ -14034,8 +13914,6 @@ type UploadMediaResponse struct {
 	JSON503 *Error
 	// Headers408 the parsed response headers for an HTTP 408 response
 	Headers408 *UploadMediaResponse408Headers
-	// Headers414 the parsed response headers for an HTTP 414 response
-	Headers414 *UploadMediaResponse414Headers
 	// Headers431 the parsed response headers for an HTTP 431 response
 	Headers431 *UploadMediaResponse431Headers
 }
@@ -14069,7 +13947,7 @@ func (r UploadMediaResponse) GetJSON413() *Error {
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
-func (r UploadMediaResponse) GetJSON414() *URITooLong {
+func (r UploadMediaResponse) GetJSON414() *UriTooLong {
 	return r.JSON414
 }
 
@@ -14132,11 +14010,6 @@ type DeleteMediaResponse408Headers struct {
 	XRequestID *string
 }
 
-// DeleteMediaResponse414Headers the declared response headers of an HTTP 414 response for DeleteMedia
-type DeleteMediaResponse414Headers struct {
-	XRequestID *string
-}
-
 // DeleteMediaResponse431Headers the declared response headers of an HTTP 431 response for DeleteMedia
 type DeleteMediaResponse431Headers struct {
 	XRequestID *string
@@ -14154,7 +14027,7 @@ type DeleteMediaResponse struct {
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Error
 	// JSON414 the response for an HTTP 414 `application/json` response
-	JSON414 *URITooLong
+	JSON414 *UriTooLong
 	// JSON431 the response for an HTTP 431 `application/json` response
 	JSON431 *HeadersTooLarge
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -14163,8 +14036,6 @@ type DeleteMediaResponse struct {
 	JSON503 *Error
 	// Headers408 the parsed response headers for an HTTP 408 response
 	Headers408 *DeleteMediaResponse408Headers
-	// Headers414 the parsed response headers for an HTTP 414 response
-	Headers414 *DeleteMediaResponse414Headers
 	// Headers431 the parsed response headers for an HTTP 431 response
 	Headers431 *DeleteMediaResponse431Headers
 }
@@ -14190,7 +14061,7 @@ func (r DeleteMediaResponse) GetJSON409() *Error {
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
-func (r DeleteMediaResponse) GetJSON414() *URITooLong {
+func (r DeleteMediaResponse) GetJSON414() *UriTooLong {
 	return r.JSON414
 }
 
@@ -14243,11 +14114,6 @@ type GetMediaResponse408Headers struct {
 	XRequestID *string
 }
 
-// GetMediaResponse414Headers the declared response headers of an HTTP 414 response for GetMedia
-type GetMediaResponse414Headers struct {
-	XRequestID *string
-}
-
 // GetMediaResponse431Headers the declared response headers of an HTTP 431 response for GetMedia
 type GetMediaResponse431Headers struct {
 	XRequestID *string
@@ -14273,7 +14139,7 @@ type GetMediaResponse struct {
 	// JSON408 the response for an HTTP 408 `application/json` response
 	JSON408 *RequestTimeout
 	// JSON414 the response for an HTTP 414 `application/json` response
-	JSON414 *URITooLong
+	JSON414 *UriTooLong
 	// JSON431 the response for an HTTP 431 `application/json` response
 	JSON431 *HeadersTooLarge
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -14282,8 +14148,6 @@ type GetMediaResponse struct {
 	JSON503 *Unavailable
 	// Headers408 the parsed response headers for an HTTP 408 response
 	Headers408 *GetMediaResponse408Headers
-	// Headers414 the parsed response headers for an HTTP 414 response
-	Headers414 *GetMediaResponse414Headers
 	// Headers431 the parsed response headers for an HTTP 431 response
 	Headers431 *GetMediaResponse431Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -14314,7 +14178,7 @@ func (r GetMediaResponse) GetJSON408() *RequestTimeout {
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
-func (r GetMediaResponse) GetJSON414() *URITooLong {
+func (r GetMediaResponse) GetJSON414() *UriTooLong {
 	return r.JSON414
 }
 
@@ -14367,11 +14231,6 @@ type ListNotificationsResponse408Headers struct {
 	XRequestID *string
 }
 
-// ListNotificationsResponse414Headers the declared response headers of an HTTP 414 response for ListNotifications
-type ListNotificationsResponse414Headers struct {
-	XRequestID *string
-}
-
 type ListNotificationsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -14404,7 +14263,7 @@ type ListNotificationsResponse struct {
 	// JSON408 the response for an HTTP 408 `application/json` response
 	JSON408 *RequestTimeout
 	// JSON414 the response for an HTTP 414 `application/json` response
-	JSON414 *URITooLong
+	JSON414 *UriTooLong
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *Error
 	// JSON431 the response for an HTTP 431 `application/json` response
@@ -14415,8 +14274,6 @@ type ListNotificationsResponse struct {
 	JSON503 *Error
 	// Headers408 the parsed response headers for an HTTP 408 response
 	Headers408 *ListNotificationsResponse408Headers
-	// Headers414 the parsed response headers for an HTTP 414 response
-	Headers414 *ListNotificationsResponse414Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -14460,7 +14317,7 @@ func (r ListNotificationsResponse) GetJSON408() *RequestTimeout {
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
-func (r ListNotificationsResponse) GetJSON414() *URITooLong {
+func (r ListNotificationsResponse) GetJSON414() *UriTooLong {
 	return r.JSON414
 }
 
@@ -14518,11 +14375,6 @@ type ReadAllNotificationsResponse408Headers struct {
 	XRequestID *string
 }
 
-// ReadAllNotificationsResponse414Headers the declared response headers of an HTTP 414 response for ReadAllNotifications
-type ReadAllNotificationsResponse414Headers struct {
-	XRequestID *string
-}
-
 type ReadAllNotificationsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -14542,7 +14394,7 @@ type ReadAllNotificationsResponse struct {
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *Error
 	// JSON414 the response for an HTTP 414 `application/json` response
-	JSON414 *URITooLong
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *Error
 	// JSON429 the response for an HTTP 429 `application/json` response
@@ -14555,8 +14407,6 @@ type ReadAllNotificationsResponse struct {
 	JSON503 *Error
 	// Headers408 the parsed response headers for an HTTP 408 response
 	Headers408 *ReadAllNotificationsResponse408Headers
-	// Headers414 the parsed response headers for an HTTP 414 response
-	Headers414 *ReadAllNotificationsResponse414Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -14590,7 +14440,7 @@ func (r ReadAllNotificationsResponse) GetJSON413() *Error {
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
-func (r ReadAllNotificationsResponse) GetJSON414() *URITooLong {
+func (r ReadAllNotificationsResponse) GetJSON414() *UriTooLong {
 	return r.JSON414
 }
 
@@ -14653,11 +14503,6 @@ type NotificationStreamResponse408Headers struct {
 	XRequestID *string
 }
 
-// NotificationStreamResponse414Headers the declared response headers of an HTTP 414 response for NotificationStream
-type NotificationStreamResponse414Headers struct {
-	XRequestID *string
-}
-
 type NotificationStreamResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -14668,7 +14513,7 @@ type NotificationStreamResponse struct {
 	// JSON408 the response for an HTTP 408 `application/json` response
 	JSON408 *RequestTimeout
 	// JSON414 the response for an HTTP 414 `application/json` response
-	JSON414 *URITooLong
+	JSON414 *UriTooLong
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *Error
 	// JSON431 the response for an HTTP 431 `application/json` response
@@ -14679,8 +14524,6 @@ type NotificationStreamResponse struct {
 	JSON503 *Error
 	// Headers408 the parsed response headers for an HTTP 408 response
 	Headers408 *NotificationStreamResponse408Headers
-	// Headers414 the parsed response headers for an HTTP 414 response
-	Headers414 *NotificationStreamResponse414Headers
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
@@ -14699,7 +14542,7 @@ func (r NotificationStreamResponse) GetJSON408() *RequestTimeout {
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
-func (r NotificationStreamResponse) GetJSON414() *URITooLong {
+func (r NotificationStreamResponse) GetJSON414() *UriTooLong {
 	return r.JSON414
 }
 
@@ -14757,11 +14600,6 @@ type CreateStreamTicketResponse408Headers struct {
 	XRequestID *string
 }
 
-// CreateStreamTicketResponse414Headers the declared response headers of an HTTP 414 response for CreateStreamTicket
-type CreateStreamTicketResponse414Headers struct {
-	XRequestID *string
-}
-
 type CreateStreamTicketResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -14782,7 +14620,7 @@ type CreateStreamTicketResponse struct {
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *Error
 	// JSON414 the response for an HTTP 414 `application/json` response
-	JSON414 *URITooLong
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *Error
 	// JSON429 the response for an HTTP 429 `application/json` response
@@ -14795,8 +14633,6 @@ type CreateStreamTicketResponse struct {
 	JSON503 *Error
 	// Headers408 the parsed response headers for an HTTP 408 response
 	Headers408 *CreateStreamTicketResponse408Headers
-	// Headers414 the parsed response headers for an HTTP 414 response
-	Headers414 *CreateStreamTicketResponse414Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -14831,7 +14667,7 @@ func (r CreateStreamTicketResponse) GetJSON413() *Error {
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
-func (r CreateStreamTicketResponse) GetJSON414() *URITooLong {
+func (r CreateStreamTicketResponse) GetJSON414() *UriTooLong {
 	return r.JSON414
 }
 
@@ -14894,11 +14730,6 @@ type CountUnreadNotificationsResponse408Headers struct {
 	XRequestID *string
 }
 
-// CountUnreadNotificationsResponse414Headers the declared response headers of an HTTP 414 response for CountUnreadNotifications
-type CountUnreadNotificationsResponse414Headers struct {
-	XRequestID *string
-}
-
 type CountUnreadNotificationsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -14916,7 +14747,7 @@ type CountUnreadNotificationsResponse struct {
 	// JSON408 the response for an HTTP 408 `application/json` response
 	JSON408 *RequestTimeout
 	// JSON414 the response for an HTTP 414 `application/json` response
-	JSON414 *URITooLong
+	JSON414 *UriTooLong
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *Error
 	// JSON431 the response for an HTTP 431 `application/json` response
@@ -14927,8 +14758,6 @@ type CountUnreadNotificationsResponse struct {
 	JSON503 *Error
 	// Headers408 the parsed response headers for an HTTP 408 response
 	Headers408 *CountUnreadNotificationsResponse408Headers
-	// Headers414 the parsed response headers for an HTTP 414 response
-	Headers414 *CountUnreadNotificationsResponse414Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -14957,7 +14786,7 @@ func (r CountUnreadNotificationsResponse) GetJSON408() *RequestTimeout {
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
-func (r CountUnreadNotificationsResponse) GetJSON414() *URITooLong {
+func (r CountUnreadNotificationsResponse) GetJSON414() *UriTooLong {
 	return r.JSON414
 }
 
@@ -15015,11 +14844,6 @@ type ReadNotificationResponse408Headers struct {
 	XRequestID *string
 }
 
-// ReadNotificationResponse414Headers the declared response headers of an HTTP 414 response for ReadNotification
-type ReadNotificationResponse414Headers struct {
-	XRequestID *string
-}
-
 type ReadNotificationResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -15052,7 +14876,7 @@ type ReadNotificationResponse struct {
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *Error
 	// JSON414 the response for an HTTP 414 `application/json` response
-	JSON414 *URITooLong
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *Error
 	// JSON429 the response for an HTTP 429 `application/json` response
@@ -15065,8 +14889,6 @@ type ReadNotificationResponse struct {
 	JSON503 *Error
 	// Headers408 the parsed response headers for an HTTP 408 response
 	Headers408 *ReadNotificationResponse408Headers
-	// Headers414 the parsed response headers for an HTTP 414 response
-	Headers414 *ReadNotificationResponse414Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -15116,7 +14938,7 @@ func (r ReadNotificationResponse) GetJSON413() *Error {
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
-func (r ReadNotificationResponse) GetJSON414() *URITooLong {
+func (r ReadNotificationResponse) GetJSON414() *UriTooLong {
 	return r.JSON414
 }
 
@@ -17536,11 +17358,6 @@ type ListSizesResponse408Headers struct {
 	XRequestID *string
 }
 
-// ListSizesResponse414Headers the declared response headers of an HTTP 414 response for ListSizes
-type ListSizesResponse414Headers struct {
-	XRequestID *string
-}
-
 // ListSizesResponse431Headers the declared response headers of an HTTP 431 response for ListSizes
 type ListSizesResponse431Headers struct {
 	XRequestID *string
@@ -17565,7 +17382,7 @@ type ListSizesResponse struct {
 	// JSON408 the response for an HTTP 408 `application/json` response
 	JSON408 *RequestTimeout
 	// JSON414 the response for an HTTP 414 `application/json` response
-	JSON414 *URITooLong
+	JSON414 *UriTooLong
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *Error
 	// JSON431 the response for an HTTP 431 `application/json` response
@@ -17576,8 +17393,6 @@ type ListSizesResponse struct {
 	JSON503 *Unavailable
 	// Headers408 the parsed response headers for an HTTP 408 response
 	Headers408 *ListSizesResponse408Headers
-	// Headers414 the parsed response headers for an HTTP 414 response
-	Headers414 *ListSizesResponse414Headers
 	// Headers431 the parsed response headers for an HTTP 431 response
 	Headers431 *ListSizesResponse431Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -17604,7 +17419,7 @@ func (r ListSizesResponse) GetJSON408() *RequestTimeout {
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
-func (r ListSizesResponse) GetJSON414() *URITooLong {
+func (r ListSizesResponse) GetJSON414() *UriTooLong {
 	return r.JSON414
 }
 
@@ -17662,11 +17477,6 @@ type CreateSizeResponse408Headers struct {
 	XRequestID *string
 }
 
-// CreateSizeResponse414Headers the declared response headers of an HTTP 414 response for CreateSize
-type CreateSizeResponse414Headers struct {
-	XRequestID *string
-}
-
 // CreateSizeResponse431Headers the declared response headers of an HTTP 431 response for CreateSize
 type CreateSizeResponse431Headers struct {
 	XRequestID *string
@@ -17698,7 +17508,7 @@ type CreateSizeResponse struct {
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *Error
 	// JSON414 the response for an HTTP 414 `application/json` response
-	JSON414 *URITooLong
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *Error
 	// JSON429 the response for an HTTP 429 `application/json` response
@@ -17711,8 +17521,6 @@ type CreateSizeResponse struct {
 	JSON503 *Unavailable
 	// Headers408 the parsed response headers for an HTTP 408 response
 	Headers408 *CreateSizeResponse408Headers
-	// Headers414 the parsed response headers for an HTTP 414 response
-	Headers414 *CreateSizeResponse414Headers
 	// Headers431 the parsed response headers for an HTTP 431 response
 	Headers431 *CreateSizeResponse431Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -17758,7 +17566,7 @@ func (r CreateSizeResponse) GetJSON413() *Error {
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
-func (r CreateSizeResponse) GetJSON414() *URITooLong {
+func (r CreateSizeResponse) GetJSON414() *UriTooLong {
 	return r.JSON414
 }
 
@@ -17821,11 +17629,6 @@ type DeleteSizeResponse408Headers struct {
 	XRequestID *string
 }
 
-// DeleteSizeResponse414Headers the declared response headers of an HTTP 414 response for DeleteSize
-type DeleteSizeResponse414Headers struct {
-	XRequestID *string
-}
-
 // DeleteSizeResponse431Headers the declared response headers of an HTTP 431 response for DeleteSize
 type DeleteSizeResponse431Headers struct {
 	XRequestID *string
@@ -17850,7 +17653,7 @@ type DeleteSizeResponse struct {
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Error
 	// JSON414 the response for an HTTP 414 `application/json` response
-	JSON414 *URITooLong
+	JSON414 *UriTooLong
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *Error
 	// JSON431 the response for an HTTP 431 `application/json` response
@@ -17861,8 +17664,6 @@ type DeleteSizeResponse struct {
 	JSON503 *Unavailable
 	// Headers408 the parsed response headers for an HTTP 408 response
 	Headers408 *DeleteSizeResponse408Headers
-	// Headers414 the parsed response headers for an HTTP 414 response
-	Headers414 *DeleteSizeResponse414Headers
 	// Headers431 the parsed response headers for an HTTP 431 response
 	Headers431 *DeleteSizeResponse431Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -17895,7 +17696,7 @@ func (r DeleteSizeResponse) GetJSON409() *Error {
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
-func (r DeleteSizeResponse) GetJSON414() *URITooLong {
+func (r DeleteSizeResponse) GetJSON414() *UriTooLong {
 	return r.JSON414
 }
 
@@ -17953,11 +17754,6 @@ type GetSizeResponse408Headers struct {
 	XRequestID *string
 }
 
-// GetSizeResponse414Headers the declared response headers of an HTTP 414 response for GetSize
-type GetSizeResponse414Headers struct {
-	XRequestID *string
-}
-
 // GetSizeResponse431Headers the declared response headers of an HTTP 431 response for GetSize
 type GetSizeResponse431Headers struct {
 	XRequestID *string
@@ -17981,7 +17777,7 @@ type GetSizeResponse struct {
 	// JSON408 the response for an HTTP 408 `application/json` response
 	JSON408 *RequestTimeout
 	// JSON414 the response for an HTTP 414 `application/json` response
-	JSON414 *URITooLong
+	JSON414 *UriTooLong
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *Error
 	// JSON431 the response for an HTTP 431 `application/json` response
@@ -17992,8 +17788,6 @@ type GetSizeResponse struct {
 	JSON503 *Unavailable
 	// Headers408 the parsed response headers for an HTTP 408 response
 	Headers408 *GetSizeResponse408Headers
-	// Headers414 the parsed response headers for an HTTP 414 response
-	Headers414 *GetSizeResponse414Headers
 	// Headers431 the parsed response headers for an HTTP 431 response
 	Headers431 *GetSizeResponse431Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -18019,7 +17813,7 @@ func (r GetSizeResponse) GetJSON408() *RequestTimeout {
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
-func (r GetSizeResponse) GetJSON414() *URITooLong {
+func (r GetSizeResponse) GetJSON414() *UriTooLong {
 	return r.JSON414
 }
 
@@ -18077,11 +17871,6 @@ type UpdateSizeResponse408Headers struct {
 	XRequestID *string
 }
 
-// UpdateSizeResponse414Headers the declared response headers of an HTTP 414 response for UpdateSize
-type UpdateSizeResponse414Headers struct {
-	XRequestID *string
-}
-
 // UpdateSizeResponse431Headers the declared response headers of an HTTP 431 response for UpdateSize
 type UpdateSizeResponse431Headers struct {
 	XRequestID *string
@@ -18115,7 +17904,7 @@ type UpdateSizeResponse struct {
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *Error
 	// JSON414 the response for an HTTP 414 `application/json` response
-	JSON414 *URITooLong
+	JSON414 *UriTooLong
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *Error
 	// JSON429 the response for an HTTP 429 `application/json` response
@@ -18128,8 +17917,6 @@ type UpdateSizeResponse struct {
 	JSON503 *Unavailable
 	// Headers408 the parsed response headers for an HTTP 408 response
 	Headers408 *UpdateSizeResponse408Headers
-	// Headers414 the parsed response headers for an HTTP 414 response
-	Headers414 *UpdateSizeResponse414Headers
 	// Headers431 the parsed response headers for an HTTP 431 response
 	Headers431 *UpdateSizeResponse431Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -18180,7 +17967,7 @@ func (r UpdateSizeResponse) GetJSON413() *Error {
 }
 
 // GetJSON414 returns the response for an HTTP 414 `application/json` response
-func (r UpdateSizeResponse) GetJSON414() *URITooLong {
+func (r UpdateSizeResponse) GetJSON414() *UriTooLong {
 	return r.JSON414
 }
 
@@ -20707,7 +20494,7 @@ func ParseAuctionStreamResponse(rsp *http.Response) (*AuctionStreamResponse, err
 		response.JSON408 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
-		var dest URITooLong
+		var dest UriTooLong
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -20754,16 +20541,6 @@ func ParseAuctionStreamResponse(rsp *http.Response) (*AuctionStreamResponse, err
 			headers.XRequestID = &value
 		}
 		response.Headers408 = &headers
-	case rsp.StatusCode == 414:
-		var headers AuctionStreamResponse414Headers
-		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRequestID = &value
-		}
-		response.Headers414 = &headers
 	}
 
 	return response, nil
@@ -22279,7 +22056,7 @@ func ParseListCitiesResponse(rsp *http.Response) (*ListCitiesResponse, error) {
 		response.JSON408 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
-		var dest URITooLong
+		var dest UriTooLong
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -22326,16 +22103,6 @@ func ParseListCitiesResponse(rsp *http.Response) (*ListCitiesResponse, error) {
 			headers.XRequestID = &value
 		}
 		response.Headers408 = &headers
-	case rsp.StatusCode == 414:
-		var headers ListCitiesResponse414Headers
-		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRequestID = &value
-		}
-		response.Headers414 = &headers
 	case rsp.StatusCode == 431:
 		var headers ListCitiesResponse431Headers
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
@@ -22428,7 +22195,7 @@ func ParseCreateCityResponse(rsp *http.Response) (*CreateCityResponse, error) {
 		response.JSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
-		var dest URITooLong
+		var dest UriTooLong
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -22482,16 +22249,6 @@ func ParseCreateCityResponse(rsp *http.Response) (*CreateCityResponse, error) {
 			headers.XRequestID = &value
 		}
 		response.Headers408 = &headers
-	case rsp.StatusCode == 414:
-		var headers CreateCityResponse414Headers
-		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRequestID = &value
-		}
-		response.Headers414 = &headers
 	case rsp.StatusCode == 431:
 		var headers CreateCityResponse431Headers
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
@@ -22564,7 +22321,7 @@ func ParseListDistrictsResponse(rsp *http.Response) (*ListDistrictsResponse, err
 		response.JSON408 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
-		var dest URITooLong
+		var dest UriTooLong
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -22611,16 +22368,6 @@ func ParseListDistrictsResponse(rsp *http.Response) (*ListDistrictsResponse, err
 			headers.XRequestID = &value
 		}
 		response.Headers408 = &headers
-	case rsp.StatusCode == 414:
-		var headers ListDistrictsResponse414Headers
-		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRequestID = &value
-		}
-		response.Headers414 = &headers
 	case rsp.StatusCode == 431:
 		var headers ListDistrictsResponse431Headers
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
@@ -22720,7 +22467,7 @@ func ParseCreateDistrictResponse(rsp *http.Response) (*CreateDistrictResponse, e
 		response.JSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
-		var dest URITooLong
+		var dest UriTooLong
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -22774,16 +22521,6 @@ func ParseCreateDistrictResponse(rsp *http.Response) (*CreateDistrictResponse, e
 			headers.XRequestID = &value
 		}
 		response.Headers408 = &headers
-	case rsp.StatusCode == 414:
-		var headers CreateDistrictResponse414Headers
-		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRequestID = &value
-		}
-		response.Headers414 = &headers
 	case rsp.StatusCode == 431:
 		var headers CreateDistrictResponse431Headers
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
@@ -22862,7 +22599,7 @@ func ParseDeleteDistrictResponse(rsp *http.Response) (*DeleteDistrictResponse, e
 		response.JSON409 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
-		var dest URITooLong
+		var dest UriTooLong
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -22909,16 +22646,6 @@ func ParseDeleteDistrictResponse(rsp *http.Response) (*DeleteDistrictResponse, e
 			headers.XRequestID = &value
 		}
 		response.Headers408 = &headers
-	case rsp.StatusCode == 414:
-		var headers DeleteDistrictResponse414Headers
-		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRequestID = &value
-		}
-		response.Headers414 = &headers
 	case rsp.StatusCode == 431:
 		var headers DeleteDistrictResponse431Headers
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
@@ -22983,7 +22710,7 @@ func ParseGetDistrictResponse(rsp *http.Response) (*GetDistrictResponse, error) 
 		response.JSON408 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
-		var dest URITooLong
+		var dest UriTooLong
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -23030,16 +22757,6 @@ func ParseGetDistrictResponse(rsp *http.Response) (*GetDistrictResponse, error) 
 			headers.XRequestID = &value
 		}
 		response.Headers408 = &headers
-	case rsp.StatusCode == 414:
-		var headers GetDistrictResponse414Headers
-		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRequestID = &value
-		}
-		response.Headers414 = &headers
 	case rsp.StatusCode == 431:
 		var headers GetDistrictResponse431Headers
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
@@ -23139,7 +22856,7 @@ func ParseUpdateDistrictResponse(rsp *http.Response) (*UpdateDistrictResponse, e
 		response.JSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
-		var dest URITooLong
+		var dest UriTooLong
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -23193,16 +22910,6 @@ func ParseUpdateDistrictResponse(rsp *http.Response) (*UpdateDistrictResponse, e
 			headers.XRequestID = &value
 		}
 		response.Headers408 = &headers
-	case rsp.StatusCode == 414:
-		var headers UpdateDistrictResponse414Headers
-		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRequestID = &value
-		}
-		response.Headers414 = &headers
 	case rsp.StatusCode == 431:
 		var headers UpdateDistrictResponse431Headers
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
@@ -23281,7 +22988,7 @@ func ParseDeleteCityResponse(rsp *http.Response) (*DeleteCityResponse, error) {
 		response.JSON409 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
-		var dest URITooLong
+		var dest UriTooLong
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -23328,16 +23035,6 @@ func ParseDeleteCityResponse(rsp *http.Response) (*DeleteCityResponse, error) {
 			headers.XRequestID = &value
 		}
 		response.Headers408 = &headers
-	case rsp.StatusCode == 414:
-		var headers DeleteCityResponse414Headers
-		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRequestID = &value
-		}
-		response.Headers414 = &headers
 	case rsp.StatusCode == 431:
 		var headers DeleteCityResponse431Headers
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
@@ -23402,7 +23099,7 @@ func ParseGetCityResponse(rsp *http.Response) (*GetCityResponse, error) {
 		response.JSON408 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
-		var dest URITooLong
+		var dest UriTooLong
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -23449,16 +23146,6 @@ func ParseGetCityResponse(rsp *http.Response) (*GetCityResponse, error) {
 			headers.XRequestID = &value
 		}
 		response.Headers408 = &headers
-	case rsp.StatusCode == 414:
-		var headers GetCityResponse414Headers
-		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRequestID = &value
-		}
-		response.Headers414 = &headers
 	case rsp.StatusCode == 431:
 		var headers GetCityResponse431Headers
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
@@ -23558,7 +23245,7 @@ func ParseUpdateCityResponse(rsp *http.Response) (*UpdateCityResponse, error) {
 		response.JSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
-		var dest URITooLong
+		var dest UriTooLong
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -23612,16 +23299,6 @@ func ParseUpdateCityResponse(rsp *http.Response) (*UpdateCityResponse, error) {
 			headers.XRequestID = &value
 		}
 		response.Headers408 = &headers
-	case rsp.StatusCode == 414:
-		var headers UpdateCityResponse414Headers
-		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRequestID = &value
-		}
-		response.Headers414 = &headers
 	case rsp.StatusCode == 431:
 		var headers UpdateCityResponse431Headers
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
@@ -23687,7 +23364,7 @@ func ParseListConditionsResponse(rsp *http.Response) (*ListConditionsResponse, e
 		response.JSON408 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
-		var dest URITooLong
+		var dest UriTooLong
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -23734,16 +23411,6 @@ func ParseListConditionsResponse(rsp *http.Response) (*ListConditionsResponse, e
 			headers.XRequestID = &value
 		}
 		response.Headers408 = &headers
-	case rsp.StatusCode == 414:
-		var headers ListConditionsResponse414Headers
-		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRequestID = &value
-		}
-		response.Headers414 = &headers
 	case rsp.StatusCode == 431:
 		var headers ListConditionsResponse431Headers
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
@@ -23836,7 +23503,7 @@ func ParseCreateConditionResponse(rsp *http.Response) (*CreateConditionResponse,
 		response.JSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
-		var dest URITooLong
+		var dest UriTooLong
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -23890,16 +23557,6 @@ func ParseCreateConditionResponse(rsp *http.Response) (*CreateConditionResponse,
 			headers.XRequestID = &value
 		}
 		response.Headers408 = &headers
-	case rsp.StatusCode == 414:
-		var headers CreateConditionResponse414Headers
-		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRequestID = &value
-		}
-		response.Headers414 = &headers
 	case rsp.StatusCode == 431:
 		var headers CreateConditionResponse431Headers
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
@@ -23978,7 +23635,7 @@ func ParseDeleteConditionResponse(rsp *http.Response) (*DeleteConditionResponse,
 		response.JSON409 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
-		var dest URITooLong
+		var dest UriTooLong
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -24025,16 +23682,6 @@ func ParseDeleteConditionResponse(rsp *http.Response) (*DeleteConditionResponse,
 			headers.XRequestID = &value
 		}
 		response.Headers408 = &headers
-	case rsp.StatusCode == 414:
-		var headers DeleteConditionResponse414Headers
-		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRequestID = &value
-		}
-		response.Headers414 = &headers
 	case rsp.StatusCode == 431:
 		var headers DeleteConditionResponse431Headers
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
@@ -24099,7 +23746,7 @@ func ParseGetConditionResponse(rsp *http.Response) (*GetConditionResponse, error
 		response.JSON408 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
-		var dest URITooLong
+		var dest UriTooLong
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -24146,16 +23793,6 @@ func ParseGetConditionResponse(rsp *http.Response) (*GetConditionResponse, error
 			headers.XRequestID = &value
 		}
 		response.Headers408 = &headers
-	case rsp.StatusCode == 414:
-		var headers GetConditionResponse414Headers
-		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRequestID = &value
-		}
-		response.Headers414 = &headers
 	case rsp.StatusCode == 431:
 		var headers GetConditionResponse431Headers
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
@@ -24255,7 +23892,7 @@ func ParseUpdateConditionResponse(rsp *http.Response) (*UpdateConditionResponse,
 		response.JSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
-		var dest URITooLong
+		var dest UriTooLong
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -24309,16 +23946,6 @@ func ParseUpdateConditionResponse(rsp *http.Response) (*UpdateConditionResponse,
 			headers.XRequestID = &value
 		}
 		response.Headers408 = &headers
-	case rsp.StatusCode == 414:
-		var headers UpdateConditionResponse414Headers
-		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRequestID = &value
-		}
-		response.Headers414 = &headers
 	case rsp.StatusCode == 431:
 		var headers UpdateConditionResponse431Headers
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
@@ -24685,7 +24312,7 @@ func ParseUploadMediaResponse(rsp *http.Response) (*UploadMediaResponse, error) 
 		response.JSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
-		var dest URITooLong
+		var dest UriTooLong
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -24739,16 +24366,6 @@ func ParseUploadMediaResponse(rsp *http.Response) (*UploadMediaResponse, error) 
 			headers.XRequestID = &value
 		}
 		response.Headers408 = &headers
-	case rsp.StatusCode == 414:
-		var headers UploadMediaResponse414Headers
-		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRequestID = &value
-		}
-		response.Headers414 = &headers
 	case rsp.StatusCode == 431:
 		var headers UploadMediaResponse431Headers
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
@@ -24810,7 +24427,7 @@ func ParseDeleteMediaResponse(rsp *http.Response) (*DeleteMediaResponse, error) 
 		response.JSON409 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
-		var dest URITooLong
+		var dest UriTooLong
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -24850,16 +24467,6 @@ func ParseDeleteMediaResponse(rsp *http.Response) (*DeleteMediaResponse, error) 
 			headers.XRequestID = &value
 		}
 		response.Headers408 = &headers
-	case rsp.StatusCode == 414:
-		var headers DeleteMediaResponse414Headers
-		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRequestID = &value
-		}
-		response.Headers414 = &headers
 	case rsp.StatusCode == 431:
 		var headers DeleteMediaResponse431Headers
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
@@ -24921,7 +24528,7 @@ func ParseGetMediaResponse(rsp *http.Response) (*GetMediaResponse, error) {
 		response.JSON408 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
-		var dest URITooLong
+		var dest UriTooLong
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -24961,16 +24568,6 @@ func ParseGetMediaResponse(rsp *http.Response) (*GetMediaResponse, error) {
 			headers.XRequestID = &value
 		}
 		response.Headers408 = &headers
-	case rsp.StatusCode == 414:
-		var headers GetMediaResponse414Headers
-		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRequestID = &value
-		}
-		response.Headers414 = &headers
 	case rsp.StatusCode == 431:
 		var headers GetMediaResponse431Headers
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
@@ -25059,7 +24656,7 @@ func ParseListNotificationsResponse(rsp *http.Response) (*ListNotificationsRespo
 		response.JSON408 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
-		var dest URITooLong
+		var dest UriTooLong
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -25106,16 +24703,6 @@ func ParseListNotificationsResponse(rsp *http.Response) (*ListNotificationsRespo
 			headers.XRequestID = &value
 		}
 		response.Headers408 = &headers
-	case rsp.StatusCode == 414:
-		var headers ListNotificationsResponse414Headers
-		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRequestID = &value
-		}
-		response.Headers414 = &headers
 	}
 
 	return response, nil
@@ -25176,7 +24763,7 @@ func ParseReadAllNotificationsResponse(rsp *http.Response) (*ReadAllNotification
 		response.JSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
-		var dest URITooLong
+		var dest UriTooLong
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -25230,16 +24817,6 @@ func ParseReadAllNotificationsResponse(rsp *http.Response) (*ReadAllNotification
 			headers.XRequestID = &value
 		}
 		response.Headers408 = &headers
-	case rsp.StatusCode == 414:
-		var headers ReadAllNotificationsResponse414Headers
-		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRequestID = &value
-		}
-		response.Headers414 = &headers
 	}
 
 	return response, nil
@@ -25281,7 +24858,7 @@ func ParseNotificationStreamResponse(rsp *http.Response) (*NotificationStreamRes
 		response.JSON408 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
-		var dest URITooLong
+		var dest UriTooLong
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -25328,16 +24905,6 @@ func ParseNotificationStreamResponse(rsp *http.Response) (*NotificationStreamRes
 			headers.XRequestID = &value
 		}
 		response.Headers408 = &headers
-	case rsp.StatusCode == 414:
-		var headers NotificationStreamResponse414Headers
-		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRequestID = &value
-		}
-		response.Headers414 = &headers
 	}
 
 	return response, nil
@@ -25399,7 +24966,7 @@ func ParseCreateStreamTicketResponse(rsp *http.Response) (*CreateStreamTicketRes
 		response.JSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
-		var dest URITooLong
+		var dest UriTooLong
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -25453,16 +25020,6 @@ func ParseCreateStreamTicketResponse(rsp *http.Response) (*CreateStreamTicketRes
 			headers.XRequestID = &value
 		}
 		response.Headers408 = &headers
-	case rsp.StatusCode == 414:
-		var headers CreateStreamTicketResponse414Headers
-		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRequestID = &value
-		}
-		response.Headers414 = &headers
 	}
 
 	return response, nil
@@ -25516,7 +25073,7 @@ func ParseCountUnreadNotificationsResponse(rsp *http.Response) (*CountUnreadNoti
 		response.JSON408 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
-		var dest URITooLong
+		var dest UriTooLong
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -25563,16 +25120,6 @@ func ParseCountUnreadNotificationsResponse(rsp *http.Response) (*CountUnreadNoti
 			headers.XRequestID = &value
 		}
 		response.Headers408 = &headers
-	case rsp.StatusCode == 414:
-		var headers CountUnreadNotificationsResponse414Headers
-		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRequestID = &value
-		}
-		response.Headers414 = &headers
 	}
 
 	return response, nil
@@ -25651,7 +25198,7 @@ func ParseReadNotificationResponse(rsp *http.Response) (*ReadNotificationRespons
 		response.JSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
-		var dest URITooLong
+		var dest UriTooLong
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -25705,16 +25252,6 @@ func ParseReadNotificationResponse(rsp *http.Response) (*ReadNotificationRespons
 			headers.XRequestID = &value
 		}
 		response.Headers408 = &headers
-	case rsp.StatusCode == 414:
-		var headers ReadNotificationResponse414Headers
-		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRequestID = &value
-		}
-		response.Headers414 = &headers
 	}
 
 	return response, nil
@@ -28019,7 +27556,7 @@ func ParseListSizesResponse(rsp *http.Response) (*ListSizesResponse, error) {
 		response.JSON408 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
-		var dest URITooLong
+		var dest UriTooLong
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -28066,16 +27603,6 @@ func ParseListSizesResponse(rsp *http.Response) (*ListSizesResponse, error) {
 			headers.XRequestID = &value
 		}
 		response.Headers408 = &headers
-	case rsp.StatusCode == 414:
-		var headers ListSizesResponse414Headers
-		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRequestID = &value
-		}
-		response.Headers414 = &headers
 	case rsp.StatusCode == 431:
 		var headers ListSizesResponse431Headers
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
@@ -28168,7 +27695,7 @@ func ParseCreateSizeResponse(rsp *http.Response) (*CreateSizeResponse, error) {
 		response.JSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
-		var dest URITooLong
+		var dest UriTooLong
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -28222,16 +27749,6 @@ func ParseCreateSizeResponse(rsp *http.Response) (*CreateSizeResponse, error) {
 			headers.XRequestID = &value
 		}
 		response.Headers408 = &headers
-	case rsp.StatusCode == 414:
-		var headers CreateSizeResponse414Headers
-		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRequestID = &value
-		}
-		response.Headers414 = &headers
 	case rsp.StatusCode == 431:
 		var headers CreateSizeResponse431Headers
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
@@ -28310,7 +27827,7 @@ func ParseDeleteSizeResponse(rsp *http.Response) (*DeleteSizeResponse, error) {
 		response.JSON409 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
-		var dest URITooLong
+		var dest UriTooLong
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -28357,16 +27874,6 @@ func ParseDeleteSizeResponse(rsp *http.Response) (*DeleteSizeResponse, error) {
 			headers.XRequestID = &value
 		}
 		response.Headers408 = &headers
-	case rsp.StatusCode == 414:
-		var headers DeleteSizeResponse414Headers
-		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRequestID = &value
-		}
-		response.Headers414 = &headers
 	case rsp.StatusCode == 431:
 		var headers DeleteSizeResponse431Headers
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
@@ -28431,7 +27938,7 @@ func ParseGetSizeResponse(rsp *http.Response) (*GetSizeResponse, error) {
 		response.JSON408 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
-		var dest URITooLong
+		var dest UriTooLong
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -28478,16 +27985,6 @@ func ParseGetSizeResponse(rsp *http.Response) (*GetSizeResponse, error) {
 			headers.XRequestID = &value
 		}
 		response.Headers408 = &headers
-	case rsp.StatusCode == 414:
-		var headers GetSizeResponse414Headers
-		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRequestID = &value
-		}
-		response.Headers414 = &headers
 	case rsp.StatusCode == 431:
 		var headers GetSizeResponse431Headers
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
@@ -28587,7 +28084,7 @@ func ParseUpdateSizeResponse(rsp *http.Response) (*UpdateSizeResponse, error) {
 		response.JSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
-		var dest URITooLong
+		var dest UriTooLong
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -28641,16 +28138,6 @@ func ParseUpdateSizeResponse(rsp *http.Response) (*UpdateSizeResponse, error) {
 			headers.XRequestID = &value
 		}
 		response.Headers408 = &headers
-	case rsp.StatusCode == 414:
-		var headers UpdateSizeResponse414Headers
-		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRequestID = &value
-		}
-		response.Headers414 = &headers
 	case rsp.StatusCode == 431:
 		var headers UpdateSizeResponse431Headers
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
