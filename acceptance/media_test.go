@@ -15,7 +15,7 @@ import (
 
 	"github.com/secondbloom/marketplace/acceptance/testenv"
 	"github.com/secondbloom/marketplace/adapters/blobstore"
-	"github.com/secondbloom/marketplace/adapters/blobstore/s3test"
+	"github.com/secondbloom/marketplace/adapters/s3test"
 	"github.com/secondbloom/marketplace/adapters/clock"
 	"github.com/secondbloom/marketplace/adapters/imaging/imagingtest"
 	"github.com/secondbloom/marketplace/app"
@@ -29,7 +29,7 @@ func forEachMediaBackend(t *testing.T, opt testenv.Options, fn func(t *testing.T
 	t.Helper()
 	t.Run("memory+file", func(t *testing.T) { fn(t, testenv.New(t, testenv.Memory, opt)) })
 	t.Run("postgres+s3", func(t *testing.T) {
-		bucket, err := blobstore.Open(context.Background(), s3test.Start(t))
+		bucket, err := blobstore.Open(context.Background(), s3test.Start(t, "media").URL("media", ""))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/secondbloom/marketplace/adapters/backup"
-	"github.com/secondbloom/marketplace/adapters/backup/s3test"
+	"github.com/secondbloom/marketplace/adapters/s3test"
 )
 
 // fakeBackup writes a complete backup taken at the given time into dir, as

@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/secondbloom/marketplace/adapters/blobstore"
-	"github.com/secondbloom/marketplace/adapters/blobstore/s3test"
+	"github.com/secondbloom/marketplace/adapters/s3test"
 	"github.com/secondbloom/marketplace/domain"
 	"github.com/secondbloom/marketplace/domain/media"
 )
@@ -18,7 +18,7 @@ import (
 func TestStores(t *testing.T) {
 	for name, url := range map[string]func(t *testing.T) string{
 		"file": func(t *testing.T) string { return "file://" + filepath.Join(t.TempDir(), "media") },
-		"s3":   func(t *testing.T) string { return s3test.Start(t) },
+		"s3":   func(t *testing.T) string { return s3test.Start(t, "media").URL("media", "") },
 	} {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()

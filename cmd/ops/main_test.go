@@ -22,7 +22,7 @@ import (
 	"github.com/uptrace/bun/driver/pgdriver"
 
 	"github.com/secondbloom/marketplace/adapters/backup"
-	"github.com/secondbloom/marketplace/adapters/backup/s3test"
+	"github.com/secondbloom/marketplace/adapters/s3test"
 	"github.com/secondbloom/marketplace/adapters/postgres/pgtest"
 )
 
