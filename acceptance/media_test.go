@@ -15,9 +15,9 @@ import (
 
 	"github.com/secondbloom/marketplace/acceptance/testenv"
 	"github.com/secondbloom/marketplace/adapters/blobstore"
-	"github.com/secondbloom/marketplace/adapters/s3test"
 	"github.com/secondbloom/marketplace/adapters/clock"
 	"github.com/secondbloom/marketplace/adapters/imaging/imagingtest"
+	"github.com/secondbloom/marketplace/adapters/s3test"
 	"github.com/secondbloom/marketplace/app"
 	"github.com/secondbloom/marketplace/ports"
 )

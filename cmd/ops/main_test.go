@@ -22,8 +22,8 @@ import (
 	"github.com/uptrace/bun/driver/pgdriver"
 
 	"github.com/secondbloom/marketplace/adapters/backup"
-	"github.com/secondbloom/marketplace/adapters/s3test"
 	"github.com/secondbloom/marketplace/adapters/postgres/pgtest"
+	"github.com/secondbloom/marketplace/adapters/s3test"
 )
 
 // runOps runs one command and returns its exit status and output lines.
