@@ -47,8 +47,12 @@ func (a *App) PurgeIdempotencyKeys(ctx context.Context) (int, error) {
 // in-process set, which answers at once on any store (the memory store
 // serializes transactions, so without it a duplicate would wait and then
 // replay), and the repository's Lock inside the transaction, which works
-// across server instances. The record is saved in the same transaction as
-// the work, so a crash cannot leave the work done and the key unclaimed.
+// across server instances. Lock is the guard that yields
+// IDEMPOTENCY_KEY_IN_USE on another instance; the store refusing a second
+// record for a scope (Save's ErrKeyInUse) is only a backstop, which would
+// let a duplicate run its work and roll it back at the end. The record is
+// saved in the same transaction as the work, so a crash cannot leave the
+// work done and the key unclaimed.
 type idempotencyGuard struct {
 	tx    ports.Transactor
 	clock ports.Clock

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"go.uber.org/mock/gomock"
 
 	"github.com/secondbloom/marketplace/adapters/clock"
 	"github.com/secondbloom/marketplace/adapters/jwt"
@@ -69,7 +70,7 @@ func (l *lockedBuffer) String() string {
 
 type edgeServer struct {
 	addr     string
-	reporter *recordingReporter
+	reporter *reportRecorder
 	counter  *statusCounter
 	logs     *lockedBuffer
 }
@@ -85,8 +86,10 @@ func listenEdge(t *testing.T, opt Options) *edgeServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &edgeServer{reporter: &recordingReporter{}, counter: &statusCounter{}, logs: &lockedBuffer{}}
-	opt.Reporter = e.reporter
+	e := &edgeServer{reporter: &reportRecorder{}, counter: &statusCounter{}, logs: &lockedBuffer{}}
+	rep := newMockReporter(t)
+	rep.EXPECT().Report(gomock.Any(), gomock.Any(), gomock.Any()).Do(e.reporter.record).AnyTimes()
+	opt.Reporter = rep
 	opt.Middleware = append(opt.Middleware, e.counter.middleware)
 	opt.Logger = slog.New(slog.NewJSONHandler(e.logs, nil))
 	s := New(core, opt)
@@ -199,10 +202,8 @@ func TestTransportLimitsOverTCP(t *testing.T) {
 			}
 		})
 	}
-	e.reporter.mu.Lock()
-	defer e.reporter.mu.Unlock()
-	if len(e.reporter.routes) != 0 {
-		t.Errorf("reported to the error tracker: %v, want nothing", e.reporter.routes)
+	if routes := e.reporter.routes(); len(routes) != 0 {
+		t.Errorf("reported to the error tracker: %v, want nothing", routes)
 	}
 }
 
@@ -285,9 +286,7 @@ func TestSlowRequestIsATimeoutNotAnError(t *testing.T) {
 			t.Errorf("request id %q missing from the header or the body %s", id, body)
 		}
 	}
-	e.reporter.mu.Lock()
-	defer e.reporter.mu.Unlock()
-	if len(e.reporter.routes) != 0 {
-		t.Errorf("reported: %v", e.reporter.routes)
+	if routes := e.reporter.routes(); len(routes) != 0 {
+		t.Errorf("reported: %v", routes)
 	}
 }

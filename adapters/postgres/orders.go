@@ -162,6 +162,14 @@ type idempotencyRepo struct{ db bun.IDB }
 // the scope. pg_try_ never waits: a holder means the first request is still
 // running. Outside a transaction the lock would end with the statement,
 // hence the port's rule that callers use WithinTx.
+//
+// This lock is the guard across instances: it is what answers a second
+// request 409 IDEMPOTENCY_KEY_IN_USE while the first runs, before the
+// second does any work. The table's primary key (see Save) only backs it
+// up; without the lock the second request would place an order of its
+// own, wait on the first's row locks, and be rolled back only when its
+// record is refused at the end (acceptance test
+// TestSecondInstanceGetsKeyInUseWhileTheFirstRuns fails then).
 func (r *idempotencyRepo) Lock(ctx context.Context, s idempotency.Scope) error {
 	var ok bool
 	if err := r.db.NewRaw("SELECT pg_try_advisory_xact_lock(hashtextextended(?, 0))", s.String()).Scan(ctx, &ok); err != nil {
@@ -194,6 +202,10 @@ func (r *idempotencyRepo) DeleteBefore(ctx context.Context, t time.Time) (int, e
 	return int(n), translate(err)
 }
 
+// Save inserts the record. The primary key (user, route, key) refuses a
+// second record for a scope; as the record is saved in the transaction of
+// the work it guards, that refusal also undoes a duplicate's work. It is a
+// backstop for callers that skipped Lock, not the guard itself.
 func (r *idempotencyRepo) Save(ctx context.Context, rec idempotency.Record) error {
 	row := &idempotencyRow{UserID: rec.Scope.UserID, Route: rec.Scope.Route, Key: rec.Scope.Key,
 		Fingerprint: rec.Fingerprint, Status: rec.Status, Body: rec.Body, CreatedAt: rec.CreatedAt}

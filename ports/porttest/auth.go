@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/uuid"
@@ -226,6 +227,12 @@ func testTransactor(t *testing.T, newStore NewStore) {
 			sessions int
 			failures []error
 		)
+		// The first two verifications to read the challenge wait for each
+		// other before either writes. Under the lock the second cannot read
+		// until the first has stored, so they never meet; without it they
+		// always do, and both see the code unused.
+		meet := newOverlap(2)
+		var met atomic.Bool
 		start := make(chan struct{})
 		for i := 0; i < 20; i++ {
 			wg.Add(1)
@@ -235,6 +242,9 @@ func testTransactor(t *testing.T, newStore NewStore) {
 				var verr error
 				err := st.WithinTx(ctx, func(ctx context.Context, r ports.Repos) error {
 					if err := r.Challenges.Update(ctx, p, func(c *auth.Challenge) error {
+						if meet.wait() {
+							met.Store(true)
+						}
 						verr = c.Verify(hash, t0.Add(auth.CodeTTL/2))
 						return nil
 					}); err != nil {
@@ -261,6 +271,9 @@ func testTransactor(t *testing.T, newStore NewStore) {
 		wg.Wait()
 		if len(failures) > 0 {
 			t.Fatalf("unexpected errors: %v", failures)
+		}
+		if met.Load() {
+			t.Errorf("two verifications read the challenge at once: Update does not lock it")
 		}
 		if sessions != 1 {
 			t.Fatalf("%d goroutines got a session, want exactly 1", sessions)
