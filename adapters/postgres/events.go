@@ -190,14 +190,21 @@ func (s *Store) ListenEvents(ctx context.Context, heard func([]event.Event), rea
 		// server has processed it, notifications pass by unheard. A
 		// notification of our own, once received, proves it has; what
 		// committed in between is in the outbox.
-		if err := s.confirmListening(ctx, ln, seen, heard); err != nil {
+		early, err := s.confirmListening(ctx, ln)
+		if err != nil {
 			sleep(ctx, 200*time.Millisecond)
 			continue
 		}
 		if !first {
 			since = lastHeard
 		}
+		// The catch-up comes first: what was notified while confirming
+		// committed after what was missed while not listening, and the
+		// catch-up's query sees both, in order.
 		s.catchUp(ctx, since.Add(-catchUpWindow), seen, heard)
+		for _, payload := range early {
+			s.deliverNotified(ctx, payload, seen, heard)
+		}
 		if first {
 			first = false
 			if ready != nil {
@@ -223,24 +230,26 @@ func (s *Store) ListenEvents(ctx context.Context, heard func([]event.Event), rea
 }
 
 // confirmListening sends a notification of its own on the channel and
-// waits to receive it, handing over what arrives before it.
-func (s *Store) confirmListening(ctx context.Context, ln *pgdriver.Listener, seen *seenSet, heard func([]event.Event)) error {
+// waits to receive it. It returns the payloads that arrived before it,
+// for the caller to hand over after its catch-up.
+func (s *Store) confirmListening(ctx context.Context, ln *pgdriver.Listener) ([]string, error) {
 	token := "ping:" + uuid.NewString()
 	if _, err := s.db.ExecContext(ctx, "SELECT pg_notify(?, ?)", EventsChannel, token); err != nil {
-		return err
+		return nil, err
 	}
+	var early []string
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
 		_, payload, err := ln.ReceiveTimeout(ctx, time.Until(deadline))
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if payload == token {
-			return nil
+			return early, nil
 		}
-		s.deliverNotified(ctx, payload, seen, heard)
+		early = append(early, payload)
 	}
-	return context.DeadlineExceeded
+	return nil, context.DeadlineExceeded
 }
 
 // deliverNotified loads and hands over the events a notification names,
