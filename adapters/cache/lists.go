@@ -2,6 +2,7 @@ package cache
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/secondbloom/marketplace/domain/event"
@@ -80,6 +81,7 @@ type Lists struct {
 	settle   time.Duration
 	counter  Counter
 	now      func() time.Time
+	hits     atomic.Int64
 }
 
 type family struct {
@@ -147,6 +149,7 @@ func (l *Lists) Get(name, key string) (body []byte, contentType string, ok bool)
 		return nil, "", false
 	}
 	l.counter.Hit()
+	l.hits.Add(1)
 	return e.body, e.contentType, true
 }
 
@@ -214,6 +217,9 @@ func (l *Lists) Bump(name string) {
 	f.bytes = 0
 	f.entries = map[string]listEntry{}
 }
+
+// Hits returns how many lookups were answered from memory.
+func (l *Lists) Hits() int64 { return l.hits.Load() }
 
 // Bytes returns the bytes the pages take, as counted for the bound.
 func (l *Lists) Bytes() int {
