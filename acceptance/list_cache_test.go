@@ -96,13 +96,19 @@ func TestCachedListsShowEveryWriteAtOnce(t *testing.T) {
 		}{
 			{"edit", list, func() *testenv.Response {
 				return e.Patch(t, "/api/v1/products/"+id, admin.AccessToken, map[string]any{"price": 250})
-			}, func(items []map[string]any, _ int) bool { it := itemByID(items, id); return it != nil && it["price"] == 250.0 }},
+			}, func(items []map[string]any, _ int) bool {
+				it := itemByID(items, id)
+				return it != nil && it["price"] == 250.0
+			}},
 			{"order takes the last item", inStock, func() *testenv.Response {
 				return e.Post(t, "/api/v1/orders", buyer.AccessToken, map[string]any{"productId": id, "quantity": 1})
 			}, func(items []map[string]any, total int) bool { return len(items) == 0 && total == 0 }},
 			{"category renamed", "/api/v1/categories", func() *testenv.Response {
 				return e.Patch(t, "/api/v1/categories/"+cat["id"].(string), admin.AccessToken, map[string]any{"name": "Tulipa"})
-			}, func(items []map[string]any, _ int) bool { it := itemByID(items, cat["id"].(string)); return it != nil && it["name"] == "Tulipa" }},
+			}, func(items []map[string]any, _ int) bool {
+				it := itemByID(items, cat["id"].(string))
+				return it != nil && it["name"] == "Tulipa"
+			}},
 			{"size added", "/api/v1/sizes", func() *testenv.Response {
 				return e.Post(t, "/api/v1/sizes", admin.AccessToken, map[string]any{"code": "tiny", "name": "Tiny"})
 			}, func(_ []map[string]any, total int) bool { return total == 6 }},
