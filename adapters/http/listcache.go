@@ -44,7 +44,8 @@ var (
 func (s *Server) cachedList(family string, defaults [][2]string, bypass func(*fiber.Ctx) bool) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		lc := s.opt.ListCache
-		if lc == nil || (bypass != nil && bypass(c)) {
+		// HEAD shares the route but not the body; it is not worth a page.
+		if lc == nil || c.Method() != fiber.MethodGet || (bypass != nil && bypass(c)) {
 			return c.Next()
 		}
 		key := listKey(c, defaults, string(s.locale(c)))
