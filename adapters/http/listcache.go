@@ -1,7 +1,7 @@
 package http
 
 import (
-	"net/url"
+	"bytes"
 	"slices"
 	"strings"
 
@@ -28,12 +28,18 @@ const (
 	listReference  = "reference"
 )
 
-// listDefaults are the query parameters a list fills in when they are
-// absent, so that a page asked for with and without them shares an entry.
-// page is filled only outside cursor mode, where it would be refused.
+// queryArg is one query parameter, as bytes of the request (valid while
+// it is served) or of a default.
+type queryArg struct{ k, v []byte }
+
+// The query parameters a list fills in when they are absent, so that a
+// page asked for with and without them shares an entry. page is filled in
+// only outside cursor mode, where it would be refused.
 var (
-	pageDefaults    = [][2]string{{"limit", "20"}}
-	productDefaults = [][2]string{{"limit", "20"}, {"sort", "-createdAt"}, {"status", "ACTIVE"}}
+	pageDefaults    = []queryArg{{[]byte("limit"), []byte("20")}}
+	productDefaults = []queryArg{{[]byte("limit"), []byte("20")}, {[]byte("sort"), []byte("-createdAt")},
+		{[]byte("status"), []byte("ACTIVE")}}
+	firstPage = queryArg{[]byte("page"), []byte("1")}
 )
 
 // cachedList wraps a public list handler with the list cache. The page is
@@ -41,7 +47,7 @@ var (
 // key is the route, the normalised query and the response language; the
 // bypass function names requests whose answer depends on the caller,
 // which go to the handler untouched. Only 200 answers are kept.
-func (s *Server) cachedList(family string, defaults [][2]string, bypass func(*fiber.Ctx) bool) fiber.Handler {
+func (s *Server) cachedList(family string, defaults []queryArg, bypass func(*fiber.Ctx) bool) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		lc := s.opt.ListCache
 		// HEAD shares the route but not the body; it is not worth a page.
@@ -68,47 +74,57 @@ func (s *Server) cachedList(family string, defaults [][2]string, bypass func(*fi
 	}
 }
 
-// listKey is the route path, the query with its parameters sorted (values
-// of one name kept in order) and defaults filled in, and the locale.
-// Values are re-escaped, so spellings of the same query (`+` or `%20`)
-// share an entry.
-func listKey(c *fiber.Ctx, defaults [][2]string, locale string) string {
-	var (
-		args   [][2]string
-		cursor bool
-	)
-	c.Context().QueryArgs().VisitAll(func(k, v []byte) {
-		args = append(args, [2]string{string(k), string(v)})
-		if string(k) == "cursor" {
-			cursor = true
-		}
-	})
-	has := func(name string) bool {
-		return slices.ContainsFunc(args, func(a [2]string) bool { return a[0] == name })
+// listKey is the locale, the route path and the query with its
+// parameters sorted by name (values of one name kept in order), defaults
+// filled in and every byte outside [A-Za-z0-9._~-] percent-encoded, so
+// spellings of one query (`+` or `%20`, any order) share an entry.
+func listKey(c *fiber.Ctx, defaults []queryArg, locale string) string {
+	var stack [16]queryArg
+	args := stack[:0]
+	c.Context().QueryArgs().VisitAll(func(k, v []byte) { args = append(args, queryArg{k, v}) })
+	has := func(name []byte) bool {
+		return slices.ContainsFunc(args, func(a queryArg) bool { return bytes.Equal(a.k, name) })
 	}
+	cursor := has([]byte("cursor"))
 	for _, d := range defaults {
-		if !has(d[0]) {
+		if !has(d.k) {
 			args = append(args, d)
 		}
 	}
-	if !cursor && !has("page") {
-		args = append(args, [2]string{"page", "1"})
+	if !cursor && !has(firstPage.k) {
+		args = append(args, firstPage)
 	}
-	slices.SortStableFunc(args, func(a, b [2]string) int { return strings.Compare(a[0], b[0]) })
-	var b strings.Builder
-	b.WriteString(locale)
-	b.WriteByte(' ')
-	b.WriteString(c.Path())
-	b.WriteByte('?')
+	slices.SortStableFunc(args, func(a, b queryArg) int { return bytes.Compare(a.k, b.k) })
+	path := c.Path()
+	b := make([]byte, 0, len(locale)+len(path)+64)
+	b = append(b, locale...)
+	b = append(b, ' ')
+	b = append(b, path...)
+	b = append(b, '?')
 	for i, a := range args {
 		if i > 0 {
-			b.WriteByte('&')
+			b = append(b, '&')
 		}
-		b.WriteString(url.QueryEscape(a[0]))
-		b.WriteByte('=')
-		b.WriteString(url.QueryEscape(a[1]))
+		b = appendEscaped(b, a.k)
+		b = append(b, '=')
+		b = appendEscaped(b, a.v)
 	}
-	return b.String()
+	return string(b)
+}
+
+// appendEscaped appends s with every byte outside [A-Za-z0-9._~-]
+// percent-encoded.
+func appendEscaped(b, s []byte) []byte {
+	const hex = "0123456789ABCDEF"
+	for _, ch := range s {
+		switch {
+		case 'a' <= ch && ch <= 'z', 'A' <= ch && ch <= 'Z', '0' <= ch && ch <= '9', ch == '-', ch == '.', ch == '_', ch == '~':
+			b = append(b, ch)
+		default:
+			b = append(b, '%', hex[ch>>4], hex[ch&15])
+		}
+	}
+	return b
 }
 
 // privateProductList reports whether a product list request's answer

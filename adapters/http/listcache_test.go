@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/valyala/fasthttp"
 
 	"github.com/secondbloom/marketplace/adapters/cache"
 	"github.com/secondbloom/marketplace/domain/i18n"
@@ -88,5 +89,36 @@ func TestListCacheKeepsOnlySuccessfulPages(t *testing.T) {
 	_, second := getList(t, app, "/list?a=1&b=2", "")
 	if first != second || *calls != 3 {
 		t.Errorf("cached page %q differs from the rendered one %q (handler runs %d)", second, first, *calls)
+	}
+}
+
+// BenchmarkCachedListHit measures the wrapper alone on a hit: the key
+// (query sorted and re-escaped, locale) and the lookup, without the
+// server's other middleware.
+//
+//	go test -run '^$' -bench CachedListHit -benchmem ./adapters/http/
+func BenchmarkCachedListHit(b *testing.B) {
+	s := &Server{opt: Options{ListCache: cache.NewLists(cache.ListOptions{}), DefaultLocale: i18n.Uzbek}}
+	app := fiber.New()
+	page := []byte(`{"success":true,"data":[],"meta":{"pagination":{"page":1,"limit":20,"total":0}}}`)
+	app.Get("/api/v1/products", s.negotiateLocale, s.cachedList(listProducts, productDefaults, privateProductList), func(c *fiber.Ctx) error {
+		c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
+		return c.Send(page)
+	})
+	handler := app.Handler()
+	get := func() {
+		var ctx fasthttp.RequestCtx
+		ctx.Request.SetRequestURI("/api/v1/products?categoryId=0193a000-0000-7000-8000-000000000003&limit=20&sort=price")
+		ctx.Request.Header.SetMethod(fasthttp.MethodGet)
+		ctx.Request.Header.Set("Accept-Language", "ru")
+		handler(&ctx)
+		if ctx.Response.StatusCode() != fiber.StatusOK {
+			b.Fatal(ctx.Response.StatusCode())
+		}
+	}
+	get()
+	b.ReportAllocs()
+	for b.Loop() {
+		get()
 	}
 }
