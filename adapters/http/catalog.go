@@ -20,13 +20,13 @@ import (
 
 func (s *Server) catalogRoutes(r fiber.Router) {
 	r.Post("/categories", s.authenticate, s.createCategory)
-	r.Get("/categories", s.listCategories)
+	r.Get("/categories", s.cachedList(listCategories, pageDefaults, nil), s.listCategories)
 	r.Get("/categories/:id", s.optionalAuth, s.getCategory)
 	r.Patch("/categories/:id", s.authenticate, s.updateCategory)
 	r.Delete("/categories/:id", s.authenticate, s.deleteCategory)
 
 	r.Post("/products", s.authenticate, s.createProduct)
-	r.Get("/products", s.optionalAuth, s.listProducts)
+	r.Get("/products", s.optionalAuth, s.cachedList(listProducts, productDefaults, privateProductList), s.listProducts)
 	r.Get("/products/slug/:slug", s.optionalAuth, s.getProductBySlug)
 	r.Get("/products/:id", s.optionalAuth, s.getProduct)
 	r.Patch("/products/:id", s.authenticate, s.updateProduct)

@@ -13,12 +13,13 @@ import (
 
 // referenceRoutes serves the reference lists of API.md section 10.
 func (s *Server) referenceRoutes(r fiber.Router) {
+	cached := s.cachedList(listReference, pageDefaults, nil)
 	for path, kind := range map[string]reference.Kind{
 		"/conditions": reference.Conditions, "/sizes": reference.Sizes, "/cities": reference.Cities,
 		"/cities/:cityId/districts": reference.Districts,
 	} {
 		h := referenceHandlers{s: s, kind: kind}
-		r.Get(path, h.list)
+		r.Get(path, cached, h.list)
 		r.Post(path, s.authenticate, h.create)
 		r.Get(path+"/:id", h.get)
 		r.Patch(path+"/:id", s.authenticate, h.update)

@@ -71,6 +71,11 @@ type Options struct {
 	// body); one that is not in by then is refused with 408. 0 means 30 s.
 	ReadTimeout time.Duration
 
+	// ListCache, when set, keeps the public list pages (products,
+	// categories, reference data) as rendered; see cachedList. nil
+	// renders every list afresh.
+	ListCache ListCache
+
 	// DefaultLocale is the locale of requests that name none the server
 	// supports; "" means uz.
 	DefaultLocale i18n.Locale

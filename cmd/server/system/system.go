@@ -83,7 +83,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Core is the business configuration.
 	Core app.Config
-	// CacheSizeMB bounds the product cache; 0 means 64.
+	// CacheSizeMB bounds the product and list caches together; 0 means
+	// 64. A quarter (at least 1 MB) keeps list pages, the rest products
+	// (see CacheBudget).
 	CacheSizeMB int
 	// HTTP configures the HTTP adapter.
 	HTTP httpadapter.Options
@@ -118,6 +120,8 @@ type System struct {
 	Core   *app.App
 	Server *httpadapter.Server
 	Cache  *cache.Products
+	// Lists keeps the rendered public list pages.
+	Lists *cache.Lists
 	// Dispatcher delivers notifications by push and SMS.
 	Dispatcher *app.Dispatcher
 
@@ -153,11 +157,14 @@ func New(cfg Config) (*System, error) {
 	if t, ok := cfg.SMS.(ports.TextSender); ok && cfg.Texts == nil {
 		cfg.Texts = t
 	}
-	copts := cache.Options{SizeMB: cfg.CacheSizeMB}
+	productsMB, listsMB := CacheBudget(cfg.CacheSizeMB)
+	copts := cache.Options{SizeMB: productsMB}
+	lopts := cache.ListOptions{SizeMB: listsMB}
 	deps := app.Deps{Tx: cfg.Store, Clock: cfg.Clock, Pinger: cfg.Store, SMS: cfg.SMS, Tokens: cfg.Tokens,
 		Reporter: cfg.Reporter, Config: cfg.Core, MediaStore: cfg.MediaStore, Images: cfg.Images}
 	if cfg.Metrics != nil {
 		copts.Counter = cfg.Metrics.Cache("products")
+		lopts.Counter = cfg.Metrics.Cache("lists")
 		deps.Metrics = cfg.Metrics
 		deps.MediaMetrics = cfg.Metrics
 	}
@@ -184,12 +191,17 @@ func New(cfg Config) (*System, error) {
 		return nil, err
 	}
 	core.Events.Subscribe("dispatcher", dispatcher.Subscription)
+	lists := cache.NewLists(lopts)
+	core.Events.Subscribe("list-cache", func(d app.Delivery) { lists.Observe(d.Events) })
 	cfg.Store.SetEventSink(core.Events)
 	if cfg.HTTP.Logger == nil {
 		cfg.HTTP.Logger = cfg.Logger
 	}
 	if cfg.HTTP.Reporter == nil {
 		cfg.HTTP.Reporter = cfg.Reporter
+	}
+	if cfg.HTTP.ListCache == nil {
+		cfg.HTTP.ListCache = lists
 	}
 	srv := httpadapter.New(core, cfg.HTTP)
 	if cfg.Metrics != nil {
@@ -203,7 +215,19 @@ func New(cfg Config) (*System, error) {
 	if cfg.Metrics != nil {
 		cfg.Metrics.RegisterNotifications(dispatcher.Backlog, func() (int, int) { return core.Streams.Open() })
 	}
-	return &System{Core: core, Server: srv, Cache: products, Dispatcher: dispatcher, cfg: cfg, log: cfg.Logger}, nil
+	return &System{Core: core, Server: srv, Cache: products, Lists: lists, Dispatcher: dispatcher, cfg: cfg, log: cfg.Logger}, nil
+}
+
+// CacheBudget splits CACHE_SIZE_MB between the product cache and the
+// list cache: a quarter, at least 1 MB, for list pages, the rest (at
+// least 1 MB) for products. 0 means 64.
+func CacheBudget(totalMB int) (productsMB, listsMB int) {
+	if totalMB <= 0 {
+		totalMB = 64
+	}
+	listsMB = max(1, totalMB/4)
+	productsMB = max(1, totalMB-listsMB)
+	return productsMB, listsMB
 }
 
 // Start starts the background workers: the listener for other instances'
