@@ -73,6 +73,13 @@ func New(inner ports.ProductRepository, opt Options) (*Products, error) {
 	cfg.Shards = 64
 	cfg.HardMaxCacheSize = opt.SizeMB
 	cfg.MaxEntrySize = 2048
+	// bigcache sizes each shard up front for MaxEntriesInWindow/Shards
+	// entries: two maps of that many slots and a queue of that many times
+	// MaxEntrySize bytes. Its default (600,000 entries) made 64 shards
+	// take ~25 MB of maps touched at start and the whole SizeMB reserved.
+	// Start small instead (a few KB per shard); shards grow on demand,
+	// still bounded by HardMaxCacheSize.
+	cfg.MaxEntriesInWindow = cfg.Shards * initialEntriesPerShard
 	cfg.CleanWindow = time.Minute
 	cfg.Verbose = false
 	c, err := bigcache.New(context.Background(), cfg)
@@ -90,6 +97,10 @@ func (p *Products) Hits() int64 { return p.c.Stats().Hits }
 
 // Close stops the cache; it must not be used afterwards.
 func (p *Products) Close() error { return p.c.Close() }
+
+// initialEntriesPerShard is how many entries a shard has room for before
+// it first grows.
+const initialEntriesPerShard = 16
 
 func idKey(id string) string     { return "i:" + id }
 func slugKey(slug string) string { return "s:" + slug }
