@@ -79,7 +79,7 @@ func BenchmarkProductRequest(b *testing.B) {
 }
 
 type benchConfig struct {
-	log, sentry, metrics, cors, timeout   bool
+	log, sentry, metrics, cors, timeout     bool
 	clientRequestID, acceptLanguage, bearer bool
 }
 

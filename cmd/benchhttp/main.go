@@ -774,4 +774,3 @@ func writeSection(file, report string) error {
 	}
 	return os.WriteFile(file, b.Bytes(), 0o644)
 }
-
