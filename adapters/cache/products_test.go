@@ -3,6 +3,8 @@ package cache
 import (
 	"context"
 	"errors"
+	"fmt"
+	"runtime"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -94,5 +96,36 @@ func TestAReadRacingAnEvictionDoesNotStoreTheOldState(t *testing.T) {
 	_, _ = c.Get(ctx, id)
 	if got, _ := c.Get(ctx, id); got.Quantity() != 1 {
 		t.Errorf("quantity = %d, want the new state 1", got.Quantity())
+	}
+}
+
+// TestAnEmptyCacheTakesLittleMemory guards the shard sizing: a new cache
+// of the default 64 MB must not allocate its size (or bigcache's default
+// 600,000 entries of maps) before anything is stored. With bigcache's
+// default window it allocated 100 MB here; it now takes a few MB.
+func TestAnEmptyCacheTakesLittleMemory(t *testing.T) {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	c, err := New(mocks.NewMockProductRepository(gomock.NewController(t)), Options{SizeMB: 64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	runtime.ReadMemStats(&after)
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 8<<20 {
+		t.Fatalf("a new empty 64 MB cache allocated %d MB, want at most 8", grew>>20)
+	}
+	// It still grows to hold what is stored: 2,000 products, far more
+	// than the 16 per shard it starts with.
+	for i := range 2000 {
+		f := roses(1).Fields()
+		f.ID, f.Slug = fmt.Sprintf("0193a000-0000-7000-8000-%012d", i), fmt.Sprint("roses-", i)
+		c.store(c.gen.Load(), product.Rehydrate(f))
+	}
+	for i := range 2000 {
+		if _, ok := c.lookup(fmt.Sprintf("0193a000-0000-7000-8000-%012d", i)); !ok {
+			t.Fatalf("product %d of 2000 was not kept", i)
+		}
 	}
 }
