@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"runtime"
 	"sync/atomic"
 	"testing"
@@ -127,5 +128,40 @@ func TestAnEmptyCacheTakesLittleMemory(t *testing.T) {
 		if _, ok := c.lookup(fmt.Sprintf("0193a000-0000-7000-8000-%012d", i)); !ok {
 			t.Fatalf("product %d of 2000 was not kept", i)
 		}
+	}
+}
+
+// TestAChangedProductIsNotServedFromTheDecodedMemo reads a product until
+// its decoded form is remembered, then changes it (eviction, new state
+// loaded): reads must give the new state, and a product whose id shares
+// the memo slot must never be given for another.
+func TestAChangedProductIsNotServedFromTheDecodedMemo(t *testing.T) {
+	c, inner, _ := newCache(t)
+	ctx := context.Background()
+	gomock.InOrder(
+		inner.EXPECT().Get(gomock.Any(), id).Return(roses(3), nil),
+		inner.EXPECT().Get(gomock.Any(), id).Return(roses(1), nil),
+	)
+	for range 3 {
+		if got, _ := c.Get(ctx, id); got.Quantity() != 3 {
+			t.Fatalf("quantity = %d, want 3", got.Quantity())
+		}
+	}
+	c.Evict(id)
+	for range 3 {
+		if got, _ := c.Get(ctx, id); got.Quantity() != 1 {
+			t.Fatalf("after the change, quantity = %d, want the new state 1", got.Quantity())
+		}
+	}
+	// Every slot filled with that product's entry: another product is
+	// still answered with its own.
+	other := roses(7).Fields()
+	other.ID, other.Slug = "0193a000-0000-7000-8000-000000000099", "other"
+	c.store(c.gen.Load(), product.Rehydrate(other))
+	for i := range decodedSlots {
+		c.decoded[i].Store(c.decoded[maphash.String(c.seed, id)%decodedSlots].Load())
+	}
+	if got, ok := c.lookup(other.ID); !ok || got.ID != other.ID || got.Quantity != 7 {
+		t.Fatalf("lookup(other) = %+v, %v; want its own entry", got, ok)
 	}
 }
