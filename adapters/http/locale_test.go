@@ -45,7 +45,7 @@ func TestNegotiate(t *testing.T) {
 // keeps: the memo stops growing, and headers past it are still answered.
 func TestNegotiateMemoIsBounded(t *testing.T) {
 	for i := range 2 * maxNegotiated {
-		if l, ok := negotiate(fmt.Sprintf("ru;q=0.%d, en;q=0.1", i%9+1)+strings.Repeat(" ", i/9)); l != i18n.Russian || !ok {
+		if l, ok := negotiate(fmt.Sprintf("ru;q=0.%d, en;q=0.1", i%9+1) + strings.Repeat(" ", i/9)); l != i18n.Russian || !ok {
 			t.Fatalf("header %d: %q, %v; want ru", i, l, ok)
 		}
 	}
