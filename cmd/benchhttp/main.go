@@ -184,7 +184,8 @@ type endpoint struct {
 
 type result struct {
 	reqs     int
-	errs     int // non-2xx answers and transport errors
+	errs     int // non-2xx answers
+	sockErrs int // connect, read and write errors and timeouts (wrk's: 2 s)
 	elapsed  time.Duration
 	p50, p99 time.Duration
 	rssPeak  int64 // kB, the server's highest VmRSS sampled during the run
@@ -573,7 +574,7 @@ func (g loadGenerator) wrk(base string, ep endpoint) (result, error) {
 	if m := reSock.FindStringSubmatch(s); m != nil {
 		for _, v := range m[1:] {
 			n, _ := strconv.Atoi(v)
-			r.errs += n
+			r.sockErrs += n
 		}
 	}
 	return r, nil
@@ -593,9 +594,9 @@ func (g loadGenerator) goLoad(base string, ep endpoint) (result, error) {
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr, Timeout: 30 * time.Second}
 	var (
-		mu   sync.Mutex
-		lat  []time.Duration
-		errs int
+		mu             sync.Mutex
+		lat            []time.Duration
+		errs, sockErrs int
 	)
 	elapsed := loadtest.RunFor(g.o.conns, g.o.dur, 11, func(rnd *rand.Rand) {
 		var req *http.Request
@@ -607,16 +608,19 @@ func (g loadGenerator) goLoad(base string, ep endpoint) (result, error) {
 		}
 		t0 := time.Now()
 		resp, err := client.Do(req)
-		ok := false
+		status := 0
 		if err == nil {
 			_, _ = io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()
-			ok = resp.StatusCode/100 == 2
+			status = resp.StatusCode
 		}
 		el := time.Since(t0)
 		mu.Lock()
 		lat = append(lat, el)
-		if !ok {
+		switch {
+		case status == 0:
+			sockErrs++
+		case status/100 != 2:
 			errs++
 		}
 		mu.Unlock()
@@ -625,7 +629,7 @@ func (g loadGenerator) goLoad(base string, ep endpoint) (result, error) {
 		return result{}, errors.New("no request completed")
 	}
 	p := loadtest.Summarize(lat)
-	return result{reqs: len(lat), errs: errs, elapsed: elapsed, p50: p.P50, p99: p.P99}, nil
+	return result{reqs: len(lat), errs: errs, sockErrs: sockErrs, elapsed: elapsed, p50: p.P50, p99: p.P99}, nil
 }
 
 func goalVsBare(ours, bare result) (string, bool) {
@@ -646,8 +650,8 @@ func goalRate(rate float64, p99 time.Duration) func(ours, bare result) (string, 
 }
 
 func printRow(ep endpoint, ours, bare result) {
-	fmt.Printf("    ours %s req/s p50 %s p99 %s errors %d | bare %s req/s p50 %s p99 %s | RSS peak %.0f MB\n",
-		thousands(ours.rate()), ms(ours.p50), ms(ours.p99), ours.errs, thousands(bare.rate()), ms(bare.p50), ms(bare.p99), mb(ours.rssPeak))
+	fmt.Printf("    ours %s req/s p50 %s p99 %s non-2xx %d socket errors %d | bare %s req/s p50 %s p99 %s | RSS peak %.0f MB\n",
+		thousands(ours.rate()), ms(ours.p50), ms(ours.p99), ours.errs, ours.sockErrs, thousands(bare.rate()), ms(bare.p50), ms(bare.p99), mb(ours.rssPeak))
 }
 
 func thousands(f float64) string {
@@ -687,14 +691,14 @@ func render(o options, eps []endpoint, rows [][2]result, idle, peak, hwm int64, 
 	} else {
 		b.WriteString("The server ran with default settings.\n")
 	}
-	b.WriteString("\n| endpoint | ours req/s | ours p50 | ours p99 | bare req/s | bare p50 | bare p99 | ours / bare req/s | errors (ours) | goal | met |\n")
+	b.WriteString("\n| endpoint | ours req/s | ours p50 | ours p99 | bare req/s | bare p50 | bare p99 | ours / bare req/s | non-2xx / socket errors (ours) | goal | met |\n")
 	b.WriteString("|---|--:|--:|--:|--:|--:|--:|--:|--:|---|---|\n")
 	for i, ep := range eps {
 		ours, bare := rows[i][0], rows[i][1]
 		goal, ok := ep.goal(ours, bare)
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %.0f%% | %d | %s | %s |\n", ep.name,
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %.0f%% | %d / %d | %s | %s |\n", ep.name,
 			thousands(ours.rate()), ms(ours.p50), ms(ours.p99), thousands(bare.rate()), ms(bare.p50), ms(bare.p99),
-			100*ours.rate()/bare.rate(), ours.errs, goal, yes(ok))
+			100*ours.rate()/bare.rate(), ours.errs, ours.sockErrs, goal, yes(ok))
 	}
 	fmt.Fprintf(&b, "| server RSS | idle %.0f MB | | | | | | | | <= 100 MB under load | %s |\n", mb(idle), yes(mb(max(peak, hwm)) <= 100))
 	fmt.Fprintf(&b, "\nServer RSS: %.0f MB after start-up, %.0f MB highest VmRSS sampled under load (every 100 ms), %.0f MB VmHWM at the end.\n",
