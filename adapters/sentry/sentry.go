@@ -106,10 +106,10 @@ func (r *Reporter) Enabled() bool { return r != nil && r.hub != nil }
 
 // beforeSend drops what must not be sent and scrubs the rest.
 func (r *Reporter) beforeSend(e *sentrygo.Event, hint *sentrygo.EventHint) *sentrygo.Event {
-	// sentryfiber captures a panic it recovers itself; the HTTP adapter
-	// recovers it too and reports it through Report, with the route,
-	// request id and user id, so the middleware's copy is dropped and each
-	// panic is sent exactly once.
+	// The HTTP adapter recovers panics and reports them through Report,
+	// with the route, request id and user id. A panic event captured with
+	// a Fiber context (as sentry-go's own Fiber middleware, no longer
+	// used, captured them) would be a second copy, so it is dropped.
 	if hint != nil && hint.RecoveredException != nil && hint.Context != nil {
 		if _, ok := hint.Context.Value(sentrygo.RequestContextKey).(*fiber.Ctx); ok {
 			return nil
