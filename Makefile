@@ -77,6 +77,11 @@ lint: ## gofmt and go vet
 bench: ## Run the benchmarks
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
 
+.PHONY: bench-http
+bench-http: ## Load the server and a bare Fiber handler side by side on a scratch database; writes docs/PERFORMANCE.md (BENCH_FLAGS=-quick for a smoke check)
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/ ./cmd/server ./cmd/seed ./cmd/benchbare ./cmd/benchhttp
+	./bin/benchhttp $(BENCH_FLAGS)
+
 .PHONY: migrate
 migrate: ## Apply database migrations to DATABASE_URL
 	$(GO) run ./cmd/server migrate

@@ -7,7 +7,6 @@ require (
 	github.com/bojanz/currency v1.4.2
 	github.com/getkin/kin-openapi v0.153.0
 	github.com/getsentry/sentry-go v0.35.1
-	github.com/getsentry/sentry-go/fiber v0.35.1
 	github.com/gofiber/fiber/v2 v2.52.15
 	github.com/golang-jwt/jwt/v5 v5.3.1
 	github.com/google/uuid v1.6.0

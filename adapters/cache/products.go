@@ -10,9 +10,11 @@
 package cache
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"hash/maphash"
 	"sync/atomic"
 	"time"
 
@@ -56,6 +58,24 @@ type Products struct {
 	// gen counts evictions. A read stores what it loaded only if no
 	// eviction happened while it was loading.
 	gen atomic.Uint64
+	// decoded remembers the last entries decoded, so a hot product is not
+	// decoded from JSON again on every read (see lookup).
+	decoded [decodedSlots]atomic.Pointer[decodedEntry]
+	seed    maphash.Seed
+}
+
+// decodedSlots is the size of the direct-mapped memo of decoded entries:
+// at most this many products (a few MB) are kept decoded.
+const decodedSlots = 1024
+
+// decodedEntry is an entry's bytes and what they decode to. The fields are
+// a pure function of the bytes, so a memo hit is exactly what decoding the
+// bytes would give (the bytes hold the id too): an evicted or changed
+// product has other bytes (or none) in bigcache, and the memo is never
+// consulted without them.
+type decodedEntry struct {
+	raw []byte
+	f   product.Fields
 }
 
 // New returns a cache in front of inner. It returns an error for options
@@ -73,6 +93,13 @@ func New(inner ports.ProductRepository, opt Options) (*Products, error) {
 	cfg.Shards = 64
 	cfg.HardMaxCacheSize = opt.SizeMB
 	cfg.MaxEntrySize = 2048
+	// bigcache sizes each shard up front for MaxEntriesInWindow/Shards
+	// entries: two maps of that many slots and a queue of that many times
+	// MaxEntrySize bytes. Its default (600,000 entries) made 64 shards
+	// take ~25 MB of maps touched at start and the whole SizeMB reserved.
+	// Start small instead (a few KB per shard); shards grow on demand,
+	// still bounded by HardMaxCacheSize.
+	cfg.MaxEntriesInWindow = cfg.Shards * initialEntriesPerShard
 	cfg.CleanWindow = time.Minute
 	cfg.Verbose = false
 	c, err := bigcache.New(context.Background(), cfg)
@@ -82,7 +109,7 @@ func New(inner ports.ProductRepository, opt Options) (*Products, error) {
 	if opt.Counter == nil {
 		opt.Counter = nopCounter{}
 	}
-	return &Products{inner: inner, c: c, counter: opt.Counter}, nil
+	return &Products{inner: inner, c: c, counter: opt.Counter, seed: maphash.MakeSeed()}, nil
 }
 
 // Hits returns how many lookups the cache has answered from memory.
@@ -90,6 +117,10 @@ func (p *Products) Hits() int64 { return p.c.Stats().Hits }
 
 // Close stops the cache; it must not be used afterwards.
 func (p *Products) Close() error { return p.c.Close() }
+
+// initialEntriesPerShard is how many entries a shard has room for before
+// it first grows.
+const initialEntriesPerShard = 16
 
 func idKey(id string) string     { return "i:" + id }
 func slugKey(slug string) string { return "s:" + slug }
@@ -140,10 +171,20 @@ type entry struct {
 	Description []string
 }
 
+// lookup returns the fields cached for id. Decoding the JSON entry is most
+// of a cached read's cost (25 allocations for a product in three
+// languages), so the decoded fields are kept next to the bytes they came
+// from and reused while bigcache holds the same bytes. The fields hold
+// only values (strings, arrays, numbers) and Rehydrate copies the image
+// slice, so products built from one memo entry share nothing mutable.
 func (p *Products) lookup(id string) (product.Fields, bool) {
 	raw, err := p.c.Get(idKey(id))
 	if err != nil {
 		return product.Fields{}, false
+	}
+	slot := &p.decoded[maphash.String(p.seed, id)%decodedSlots]
+	if d := slot.Load(); d != nil && bytes.Equal(d.raw, raw) {
+		return d.f, true
 	}
 	var e entry
 	if err := json.Unmarshal(raw, &e); err != nil {
@@ -151,6 +192,7 @@ func (p *Products) lookup(id string) (product.Fields, bool) {
 	}
 	f := e.Fields
 	f.Title, f.Description = i18n.RehydrateValues(e.Title), i18n.RehydrateValues(e.Description)
+	slot.Store(&decodedEntry{raw: raw, f: f})
 	return f, true
 }
 

@@ -3,6 +3,9 @@ package cache
 import (
 	"context"
 	"errors"
+	"fmt"
+	"hash/maphash"
+	"runtime"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -94,5 +97,71 @@ func TestAReadRacingAnEvictionDoesNotStoreTheOldState(t *testing.T) {
 	_, _ = c.Get(ctx, id)
 	if got, _ := c.Get(ctx, id); got.Quantity() != 1 {
 		t.Errorf("quantity = %d, want the new state 1", got.Quantity())
+	}
+}
+
+// TestAnEmptyCacheTakesLittleMemory guards the shard sizing: a new cache
+// of the default 64 MB must not allocate its size (or bigcache's default
+// 600,000 entries of maps) before anything is stored. With bigcache's
+// default window it allocated 100 MB here; it now takes a few MB.
+func TestAnEmptyCacheTakesLittleMemory(t *testing.T) {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	c, err := New(mocks.NewMockProductRepository(gomock.NewController(t)), Options{SizeMB: 64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	runtime.ReadMemStats(&after)
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 8<<20 {
+		t.Fatalf("a new empty 64 MB cache allocated %d MB, want at most 8", grew>>20)
+	}
+	// It still grows to hold what is stored: 2,000 products, far more
+	// than the 16 per shard it starts with.
+	for i := range 2000 {
+		f := roses(1).Fields()
+		f.ID, f.Slug = fmt.Sprintf("0193a000-0000-7000-8000-%012d", i), fmt.Sprint("roses-", i)
+		c.store(c.gen.Load(), product.Rehydrate(f))
+	}
+	for i := range 2000 {
+		if _, ok := c.lookup(fmt.Sprintf("0193a000-0000-7000-8000-%012d", i)); !ok {
+			t.Fatalf("product %d of 2000 was not kept", i)
+		}
+	}
+}
+
+// TestAChangedProductIsNotServedFromTheDecodedMemo reads a product until
+// its decoded form is remembered, then changes it (eviction, new state
+// loaded): reads must give the new state, and a product whose id shares
+// the memo slot must never be given for another.
+func TestAChangedProductIsNotServedFromTheDecodedMemo(t *testing.T) {
+	c, inner, _ := newCache(t)
+	ctx := context.Background()
+	gomock.InOrder(
+		inner.EXPECT().Get(gomock.Any(), id).Return(roses(3), nil),
+		inner.EXPECT().Get(gomock.Any(), id).Return(roses(1), nil),
+	)
+	for range 3 {
+		if got, _ := c.Get(ctx, id); got.Quantity() != 3 {
+			t.Fatalf("quantity = %d, want 3", got.Quantity())
+		}
+	}
+	c.Evict(id)
+	for range 3 {
+		if got, _ := c.Get(ctx, id); got.Quantity() != 1 {
+			t.Fatalf("after the change, quantity = %d, want the new state 1", got.Quantity())
+		}
+	}
+	// Every slot filled with that product's entry: another product is
+	// still answered with its own.
+	other := roses(7).Fields()
+	other.ID, other.Slug = "0193a000-0000-7000-8000-000000000099", "other"
+	c.store(c.gen.Load(), product.Rehydrate(other))
+	for i := range decodedSlots {
+		c.decoded[i].Store(c.decoded[maphash.String(c.seed, id)%decodedSlots].Load())
+	}
+	if got, ok := c.lookup(other.ID); !ok || got.ID != other.ID || got.Quantity != 7 {
+		t.Fatalf("lookup(other) = %+v, %v; want its own entry", got, ok)
 	}
 }

@@ -375,7 +375,7 @@ func (s *Server) getProduct(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return respond(c, fiber.StatusOK, s.toProductDTO(p, s.locale(c)))
+	return s.respondProduct(c, p, s.locale(c))
 }
 
 func (s *Server) getProductBySlug(c *fiber.Ctx) error {

@@ -3,6 +3,8 @@ package http
 import (
 	"bytes"
 	"encoding/json"
+	"sync"
+	"sync/atomic"
 
 	"github.com/gofiber/fiber/v2"
 	"golang.org/x/text/language"
@@ -43,6 +45,38 @@ func negotiate(header string) (i18n.Locale, bool) {
 	if header == "" {
 		return "", false
 	}
+	if m, ok := negotiated.Load(header); ok {
+		r := m.(negotiation)
+		return r.locale, r.ok
+	}
+	l, ok := negotiateUncached(header)
+	// Clients send few distinct headers (a browser's is the same on every
+	// request), and parsing one is a third of a cached product read; keep
+	// the answers for the first headers seen, a bounded number of them.
+	if negotiatedCount.Load() < maxNegotiated && len(header) <= 256 {
+		if _, loaded := negotiated.LoadOrStore(header, negotiation{l, ok}); !loaded {
+			negotiatedCount.Add(1)
+		}
+	}
+	return l, ok
+}
+
+// The memo of negotiate: Accept-Language value -> negotiation.
+var (
+	negotiated      sync.Map
+	negotiatedCount atomic.Int64
+)
+
+// maxNegotiated bounds the memo, so headers made up by a client cannot
+// grow it without limit.
+const maxNegotiated = 1024
+
+type negotiation struct {
+	locale i18n.Locale
+	ok     bool
+}
+
+func negotiateUncached(header string) (i18n.Locale, bool) {
 	tags, _, err := language.ParseAcceptLanguage(header)
 	if err != nil || len(tags) == 0 {
 		return "", false

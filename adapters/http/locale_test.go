@@ -1,6 +1,8 @@
 package http
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/secondbloom/marketplace/domain/i18n"
@@ -29,10 +31,27 @@ func TestNegotiate(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.header, func(t *testing.T) {
-			got, ok := negotiate(tc.header)
-			if got != tc.want || ok != tc.ok {
-				t.Errorf("negotiate(%q) = %q, %v; want %q, %v", tc.header, got, ok, tc.want, tc.ok)
+			for range 2 { // the second answer comes from the memo
+				got, ok := negotiate(tc.header)
+				if got != tc.want || ok != tc.ok {
+					t.Errorf("negotiate(%q) = %q, %v; want %q, %v", tc.header, got, ok, tc.want, tc.ok)
+				}
 			}
 		})
+	}
+}
+
+// TestNegotiateMemoIsBounded sends more distinct headers than the memo
+// keeps: the memo stops growing, and headers past it are still answered.
+func TestNegotiateMemoIsBounded(t *testing.T) {
+	for i := range 2 * maxNegotiated {
+		if l, ok := negotiate(fmt.Sprintf("ru;q=0.%d, en;q=0.1", i%9+1) + strings.Repeat(" ", i/9)); l != i18n.Russian || !ok {
+			t.Fatalf("header %d: %q, %v; want ru", i, l, ok)
+		}
+	}
+	n := 0
+	negotiated.Range(func(any, any) bool { n++; return true })
+	if n > maxNegotiated || negotiatedCount.Load() > maxNegotiated {
+		t.Fatalf("the memo holds %d headers (count %d), want at most %d", n, negotiatedCount.Load(), maxNegotiated)
 	}
 }

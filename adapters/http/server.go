@@ -98,6 +98,8 @@ type Server struct {
 	drain          context.CancelFunc
 	streamsOpen    atomic.Int64
 	auctionStreams ipStreams
+	// rendered keeps product pages rendered (see respondProduct).
+	rendered *renderedProducts
 }
 
 // New builds the Fiber app with every route registered.
@@ -127,7 +129,8 @@ func New(core *app.App, opt Options) *Server {
 	if opt.ReadTimeout == 0 {
 		opt.ReadTimeout = 30 * time.Second
 	}
-	s := &Server{core: core, opt: opt, started: time.Now(), otpLimit: opt.RateLimiter, origins: map[string]bool{}}
+	s := &Server{core: core, opt: opt, started: time.Now(), otpLimit: opt.RateLimiter, origins: map[string]bool{},
+		rendered: newRenderedProducts()}
 	if s.otpLimit == nil {
 		s.otpLimit = newLimiter()
 	}

@@ -1,7 +1,16 @@
 // Package sentry is the error-reporting adapter: it implements
-// ports.ErrorReporter with sentry-go and wraps sentry-go's Fiber v2
-// middleware so every request gets its own hub and, at the traces sample
-// rate, a performance transaction named by its route template.
+// ports.ErrorReporter with sentry-go, and its Fiber middleware gives every
+// request, at the traces sample rate, a performance transaction named by
+// its route template, and every event reported during a request the
+// request's method, URL, headers and body (scrubbed).
+//
+// The middleware does per request only what the request may need: an
+// untraced request costs a context value; the hub is cloned, the request
+// converted for sentry-go and the transaction started only for a traced
+// request (or an incoming sentry-trace header, whose decision is
+// followed), and the request is described to an event only when one is
+// reported. sentry-go's own Fiber middleware did all of it on every
+// request (about a hundred allocations).
 //
 // Nothing that must stay on the server leaves it: a BeforeSend scrubber
 // (scrub.go) removes one-time codes, tokens, Authorization and Cookie
@@ -15,14 +24,17 @@
 package sentry
 
 import (
+	"bytes"
 	"context"
 	"errors"
-	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
 	"strconv"
+	"sync"
 	"time"
 
 	sentrygo "github.com/getsentry/sentry-go"
-	sentryfiber "github.com/getsentry/sentry-go/fiber"
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/secondbloom/marketplace/domain"
@@ -51,13 +63,16 @@ type Options struct {
 type Reporter struct {
 	hub        *sentrygo.Hub
 	production bool
+	// sampleRate is Options.TracesSampleRate: the middleware decides
+	// itself, so an untraced request starts no transaction at all.
+	sampleRate float64
 }
 
 // New returns a Reporter for opt. With an empty DSN it returns a no-op
 // reporter and a nil error; it returns an error when the DSN is malformed
 // (the error never contains the DSN).
 func New(opt Options) (*Reporter, error) {
-	r := &Reporter{production: opt.Environment == "production"}
+	r := &Reporter{production: opt.Environment == "production", sampleRate: opt.TracesSampleRate}
 	if opt.DSN == "" {
 		return r, nil
 	}
@@ -91,10 +106,10 @@ func (r *Reporter) Enabled() bool { return r != nil && r.hub != nil }
 
 // beforeSend drops what must not be sent and scrubs the rest.
 func (r *Reporter) beforeSend(e *sentrygo.Event, hint *sentrygo.EventHint) *sentrygo.Event {
-	// sentryfiber captures a panic it recovers itself; the HTTP adapter
-	// recovers it too and reports it through Report, with the route,
-	// request id and user id, so the middleware's copy is dropped and each
-	// panic is sent exactly once.
+	// The HTTP adapter recovers panics and reports them through Report,
+	// with the route, request id and user id. A panic event captured with
+	// a Fiber context (as sentry-go's own Fiber middleware, no longer
+	// used, captured them) would be a second copy, so it is dropped.
 	if hint != nil && hint.RecoveredException != nil && hint.Context != nil {
 		if _, ok := hint.Context.Value(sentrygo.RequestContextKey).(*fiber.Ctx); ok {
 			return nil
@@ -112,17 +127,22 @@ func (r *Reporter) beforeSend(e *sentrygo.Event, hint *sentrygo.EventHint) *sent
 }
 
 // Report sends err with tags (route, request_id, user_id, ...) on the
-// request's hub when ctx carries one. It returns at once: delivery happens
-// in the background.
+// request's hub when ctx carries one, else on a clone of the reporter's,
+// with the request's description when ctx comes from the middleware and
+// the request still runs. It returns at once: delivery happens in the
+// background.
 func (r *Reporter) Report(ctx context.Context, err error, tags map[string]string) {
 	if !r.Enabled() || err == nil {
 		return
 	}
 	hub := sentrygo.GetHubFromContext(ctx)
 	if hub == nil {
-		hub = r.hub
+		hub = r.hub.Clone()
 	}
 	hub.WithScope(func(scope *sentrygo.Scope) {
+		if rs, ok := ctx.Value(requestKey{}).(*request); ok {
+			rs.describe(scope)
+		}
 		scope.SetLevel(sentrygo.LevelError)
 		scope.SetTags(tags)
 		if id := tags["user_id"]; id != "" {
@@ -146,33 +166,115 @@ func (r *Reporter) Flush(timeout time.Duration) {
 	}
 }
 
-// Middleware returns the Fiber handlers to put in the HTTP adapter's
-// Options.Middleware, before any other middleware: the first gives each
-// request a hub of its own (also on c.UserContext(), where Report finds
-// it) and runs sentry-go's Fiber middleware; the second names the
-// request's transaction by its route template. It returns nil when
+// Middleware returns the Fiber handler to put in the HTTP adapter's
+// Options.Middleware, before any other middleware. It returns nil when
 // reporting is off.
 func (r *Reporter) Middleware() []fiber.Handler {
 	if !r.Enabled() {
 		return nil
 	}
-	h := sentryfiber.New(sentryfiber.Options{Repanic: true})
-	return []fiber.Handler{
-		func(c *fiber.Ctx) error {
-			hub := r.hub.Clone()
-			sentryfiber.SetHubOnContext(c, hub)
-			c.SetUserContext(sentrygo.SetHubOnContext(c.UserContext(), hub))
-			return h(c)
-		},
-		func(c *fiber.Ctx) error {
-			err := c.Next()
-			if span := sentryfiber.GetSpanFromContext(c); span != nil {
-				span.Name = fmt.Sprintf("%s %s", c.Method(), route(c))
-				span.Source = sentrygo.SourceRoute
-			}
-			return err
-		},
+	return []fiber.Handler{r.handle}
+}
+
+// requestKey is the context key of the running request.
+type requestKey struct{}
+
+// request lets Report describe the request it reports from. Fiber reuses
+// its context once the handler chain has returned, so the request is read
+// only while this middleware runs; a request that ends in an error, which
+// the HTTP adapter reports after the middleware has returned, leaves a
+// copy of its description behind. mu makes ending the request wait for a
+// description being taken.
+type request struct {
+	mu   sync.Mutex
+	c    *fiber.Ctx
+	done bool
+	// Kept by end for errors reported later.
+	req  *http.Request
+	body []byte
+}
+
+// describe puts the request's method, URL, headers and body on scope; the
+// scrubber removes secrets from them before anything is sent.
+func (q *request) describe(scope *sentrygo.Scope) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if !q.done {
+		scope.SetRequest(httpRequest(q.c))
+		scope.SetRequestBody(bytes.Clone(q.c.Body()))
+		return
 	}
+	if q.req != nil {
+		// A copy per event: sentry-go may read it after the scope is gone.
+		r := *q.req
+		scope.SetRequest(&r)
+		scope.SetRequestBody(q.body)
+	}
+}
+
+// end stops reading the Fiber context; keep copies the request first, for
+// an error the adapter is still to report.
+func (q *request) end(keep bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if keep {
+		q.req, q.body = httpRequest(q.c), bytes.Clone(q.c.Body())
+	}
+	q.done = true
+}
+
+func (r *Reporter) handle(c *fiber.Ctx) error {
+	q := &request{c: c}
+	ctx := context.WithValue(c.UserContext(), requestKey{}, q)
+	trace := c.Get(sentrygo.SentryTraceHeader)
+	if trace == "" && (r.sampleRate <= 0 || rand.Float64() >= r.sampleRate) {
+		c.SetUserContext(ctx)
+		err := c.Next()
+		q.end(err != nil)
+		return err
+	}
+	// A traced request: its own hub, on which the transaction and the
+	// events of the request meet.
+	hub := r.hub.Clone()
+	ctx = sentrygo.SetHubOnContext(ctx, hub)
+	opts := []sentrygo.SpanOption{
+		sentrygo.ContinueTrace(hub, trace, c.Get(sentrygo.SentryBaggageHeader)),
+		sentrygo.WithOpName("http.server"),
+		sentrygo.WithTransactionSource(sentrygo.SourceURL),
+		sentrygo.WithSpanOrigin(sentrygo.SpanOriginFiber),
+	}
+	if trace == "" {
+		// Sampled here already; sentry-go must not draw a second time.
+		opts = append(opts, sentrygo.WithSpanSampled(sentrygo.SampledTrue))
+	}
+	tx := sentrygo.StartTransaction(ctx, c.Method()+" "+c.Path(), opts...)
+	tx.SetData("http.request.method", c.Method())
+	c.SetUserContext(tx.Context())
+	err := c.Next()
+	q.end(err != nil)
+	status := c.Response().StatusCode()
+	tx.Name = c.Method() + " " + route(c)
+	tx.Source = sentrygo.SourceRoute
+	tx.Status = sentrygo.HTTPtoSpanStatus(status)
+	tx.SetData("http.response.status_code", status)
+	tx.Finish()
+	return err
+}
+
+// httpRequest converts the Fiber request into the net/http form sentry-go
+// describes requests from.
+func httpRequest(c *fiber.Ctx) *http.Request {
+	u := c.Request().URI()
+	r := &http.Request{
+		Method:     c.Method(),
+		Host:       c.Hostname(),
+		URL:        &url.URL{Scheme: string(u.Scheme()), Host: string(u.Host()), Path: string(u.Path()), RawQuery: string(u.QueryString())},
+		Header:     http.Header{},
+		RemoteAddr: c.Context().RemoteAddr().String(),
+	}
+	r.Header.Add("Host", r.Host)
+	c.Request().Header.VisitAll(func(k, v []byte) { r.Header.Add(string(k), string(v)) })
+	return r
 }
 
 // route returns the route template, or "unmatched".

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -400,5 +401,68 @@ func TestOutageEventsShareOneFingerprintPerRoute(t *testing.T) {
 	}
 	if fp(events[2]) == fp(events[0]) {
 		t.Errorf("a bug got the outage fingerprint %s", fp(events[2]))
+	}
+}
+
+// TestEventsCarryTheRequestAndTracesFollowTheRate checks what the lean
+// middleware must keep: an event reported during a request describes the
+// request (method, URL, headers minus secrets), traced or not; at rate 1
+// every request sends one transaction named by its route template, in the
+// same trace as the request's event; at rate 0 none is sent.
+func TestEventsCarryTheRequestAndTracesFollowTheRate(t *testing.T) {
+	for _, rate := range []float64{0, 1} {
+		t.Run(fmt.Sprint("rate ", rate), func(t *testing.T) {
+			f := newFakeSentry(t, false)
+			r, err := sentry.New(sentry.Options{DSN: f.dsn(), Environment: "development", Release: "v-test", TracesSampleRate: rate})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := newServer(t, r, panickingSMS{})
+			req := httptest.NewRequest("POST", "/api/v1/auth/send-otp?lang=en", strings.NewReader(`{"phoneNumber":"`+testPhone+`"}`))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("X-Request-ID", "req-described-1")
+			if resp, err := s.App().Test(req, -1); err != nil || resp.StatusCode != 500 {
+				t.Fatalf("panicking route: %v %v", resp, err)
+			}
+			if resp, err := s.App().Test(httptest.NewRequest("GET", "/api/v1/health", nil), -1); err != nil || resp.StatusCode != 200 {
+				t.Fatalf("health: %v %v", resp, err)
+			}
+			r.Flush(5 * time.Second)
+			events := f.events()
+			if len(events) != 1 {
+				t.Fatalf("got %d events, want 1", len(events))
+			}
+			ev := events[0].Payload
+			request, _ := ev["request"].(map[string]any)
+			headers, _ := request["headers"].(map[string]any)
+			if !strings.Contains(fmt.Sprint(request["url"]), "/api/v1/auth/send-otp") || request["method"] != "POST" ||
+				headers["X-Request-Id"] != "req-described-1" || request["query_string"] != "lang=en" {
+				t.Errorf("the event does not describe the request: %v", request)
+			}
+			var names []string
+			var txTrace any
+			f.mu.Lock()
+			for _, it := range f.items {
+				if it.Type == "transaction" {
+					names = append(names, fmt.Sprint(it.Payload["transaction"]))
+					if it.Payload["transaction"] == "POST /api/v1/auth/send-otp" {
+						txTrace = it.Payload["contexts"].(map[string]any)["trace"].(map[string]any)["trace_id"]
+					}
+				}
+			}
+			f.mu.Unlock()
+			slices.Sort(names)
+			want := []string(nil)
+			if rate == 1 {
+				want = []string{"GET /api/v1/health", "POST /api/v1/auth/send-otp"}
+				evTrace := ev["contexts"].(map[string]any)["trace"].(map[string]any)["trace_id"]
+				if txTrace == nil || evTrace != txTrace {
+					t.Errorf("event trace %v, transaction trace %v: want the same", evTrace, txTrace)
+				}
+			}
+			if !slices.Equal(names, want) {
+				t.Errorf("transactions %q, want %q", names, want)
+			}
+		})
 	}
 }

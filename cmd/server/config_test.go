@@ -1,6 +1,7 @@
 package main
 
 import (
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -145,5 +146,23 @@ func TestRunRefusesProductionWithoutDatabase(t *testing.T) {
 	err := run(t.Context(), nil, env(map[string]string{"APP_ENV": "production", "JWT_SECRET": strings.Repeat("s", 32), "PORT": "1"}))
 	if err == nil || !strings.Contains(err.Error(), "DATABASE_URL: is required when APP_ENV=production") {
 		t.Fatalf("run(production, no DATABASE_URL) = %v, want a refusal naming DATABASE_URL", err)
+	}
+}
+
+// TestGOMEMLIMITIsHonoured: a GOMEMLIMIT the runtime applied is left
+// alone; without one the server sets its default, which follows
+// CACHE_SIZE_MB.
+func TestGOMEMLIMITIsHonoured(t *testing.T) {
+	prev := debug.SetMemoryLimit(-1)
+	t.Cleanup(func() { debug.SetMemoryLimit(prev) })
+	const set = 50 << 20 // as if the runtime had read GOMEMLIMIT=50MiB
+	debug.SetMemoryLimit(set)
+	setDefaultMemoryLimit(env(map[string]string{"GOMEMLIMIT": "50MiB"}), 64)
+	if got := debug.SetMemoryLimit(-1); got != set {
+		t.Fatalf("with GOMEMLIMIT set the limit became %d, want it left at %d", got, set)
+	}
+	setDefaultMemoryLimit(env(map[string]string{"CACHE_SIZE_MB": "128"}), 128)
+	if got, want := debug.SetMemoryLimit(-1), int64(128+320)<<20; got != want {
+		t.Fatalf("without GOMEMLIMIT the limit is %d, want %d", got, want)
 	}
 }
