@@ -22,6 +22,7 @@ type NotificationStore interface {
 // and DeliveryQueue against stores made by newStore.
 func RunNotifications(t *testing.T, newStore func(t *testing.T) NotificationStore) {
 	t.Run("Inbox", func(t *testing.T) { testInbox(t, newStore(t)) })
+	t.Run("InboxPaging", func(t *testing.T) { testInboxPaging(t, newStore(t)) })
 	t.Run("RollbackLeavesNone", func(t *testing.T) { testNotificationRollback(t, newStore(t)) })
 	t.Run("SeqFollowsCommits", func(t *testing.T) { testNotificationSeq(t, newStore(t)) })
 	t.Run("ClaimHeadsOnly", func(t *testing.T) { testClaimHeads(t, newStore(t)) })
