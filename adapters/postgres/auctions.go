@@ -176,8 +176,8 @@ func (r *auctionRepo) ListBids(ctx context.Context, auctionID string, p ports.Pa
 	var rows []bidRow
 	q := r.db.NewSelect().Model(&rows).Where("auction_id = ?", auctionID)
 	// Amounts of one auction are distinct (bids_auction_amount_idx), so the
-	// id never decides; it keeps the order total all the same.
-	k := keyset{cols: []string{"amount", "id"}, desc: true, vals: func(at ports.Position) []any { return []any{at.Int, at.ID} }}
+	// amount alone orders them and is their keyset.
+	k := keyset{cols: []string{"amount"}, desc: true, vals: func(at ports.Position) []any { return []any{at.Int} }}
 	pos := func(r *bidRow) ports.Position { return ports.Position{Int: r.Amount, ID: r.ID} }
 	return scanPage(ctx, q, &rows, p, k, pos, (*bidRow).toDomain)
 }

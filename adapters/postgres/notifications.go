@@ -84,8 +84,9 @@ func (r *notificationRepo) List(ctx context.Context, f ports.NotificationFilter,
 	if f.UnreadOnly {
 		q = q.Where("read_at IS NULL")
 	}
-	// seq is unique per user; id only makes the order total.
-	k := keyset{cols: []string{"seq", "id"}, desc: true, vals: func(at ports.Position) []any { return []any{at.Int, at.ID} }}
+	// seq is unique per user (UNIQUE (user_id, seq)): it alone is the
+	// keyset.
+	k := keyset{cols: []string{"seq"}, desc: true, vals: func(at ports.Position) []any { return []any{at.Int} }}
 	pos := func(r *notificationRow) ports.Position { return ports.Position{Int: r.Seq, ID: r.ID} }
 	return scanPage(ctx, q, &rows, p, k, pos, (*notificationRow).toDomain)
 }

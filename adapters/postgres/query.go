@@ -68,7 +68,8 @@ func updateLocked[T any](ctx context.Context, db bun.IDB,
 }
 
 // keyset is the order of a list, fit for keyset paging: ORDER BY cols, all
-// in one direction (descending when desc), the last one unique (the id).
+// in one direction (descending when desc), together unique per row (they
+// end with the id, or with a key unique within the list's filter).
 // vals gives a cursor position's values of cols, in their order; a list
 // on a composite index over cols then reads the page straight from the
 // index, however deep it is.
