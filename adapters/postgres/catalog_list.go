@@ -344,3 +344,11 @@ func sleep(ctx context.Context, d time.Duration) {
 	case <-time.After(d):
 	}
 }
+
+// ForgetCounts drops the remembered list totals, so that the next list of
+// every filter counts afresh: for measurements of uncached lists.
+func (s *Store) ForgetCounts() {
+	s.counts.mu.Lock()
+	defer s.counts.mu.Unlock()
+	s.counts.m = map[string]countEntry{}
+}
