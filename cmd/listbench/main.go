@@ -36,6 +36,7 @@ func main() {
 	sizes := flag.String("sizes", "10000,1000000", "catalogue sizes (products), comma-separated")
 	runs := flag.Int("runs", 31, "timed runs per shape (after 3 warm-up runs)")
 	keep := flag.Bool("keep", false, "keep the scratch databases")
+	reuse := flag.Bool("reuse", false, "measure a scratch database kept by an earlier -keep run instead of seeding it again")
 	flag.Parse()
 	var ns []int
 	for _, s := range strings.Split(*sizes, ",") {
@@ -48,7 +49,7 @@ func main() {
 	results := map[int]map[string]time.Duration{}
 	var names []string
 	for _, n := range ns {
-		r, order, err := measure(*dsn, n, *runs, *keep)
+		r, order, err := measure(*dsn, n, *runs, *keep, *reuse)
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -74,16 +75,23 @@ func main() {
 }
 
 // measure seeds a scratch database of n products and times every shape.
-func measure(adminDSN string, n, runs int, keep bool) (map[string]time.Duration, []string, error) {
+func measure(adminDSN string, n, runs int, keep, reuse bool) (map[string]time.Duration, []string, error) {
 	ctx := context.Background()
 	admin := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(adminDSN)))
 	defer admin.Close()
 	name := fmt.Sprintf("sb_listbench_%d", n)
-	if _, err := admin.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name); err != nil {
+	var exists bool
+	if err := admin.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&exists); err != nil {
 		return nil, nil, err
 	}
-	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
-		return nil, nil, err
+	seed := !reuse || !exists
+	if seed {
+		if _, err := admin.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name); err != nil {
+			return nil, nil, err
+		}
+		if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+			return nil, nil, err
+		}
 	}
 	if !keep {
 		defer admin.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)") //nolint:errcheck
@@ -101,11 +109,13 @@ func measure(adminDSN string, n, runs int, keep bool) (map[string]time.Duration,
 	if _, err := st.Migrate(ctx); err != nil {
 		return nil, nil, err
 	}
-	start := time.Now()
-	if err := synth.Catalogue(ctx, st.DB().DB, synth.Options{Products: n, Roots: 10, Sellers: max(200, n/1000), Orders: n / 10}); err != nil {
-		return nil, nil, err
+	if seed {
+		start := time.Now()
+		if err := synth.Catalogue(ctx, st.DB().DB, synth.Options{Products: n, Roots: 10, Sellers: max(200, n/1000), Orders: n / 10}); err != nil {
+			return nil, nil, err
+		}
+		log.Printf("seeded %d products in %s", n, time.Since(start).Round(time.Second))
 	}
-	log.Printf("seeded %d products in %s", n, time.Since(start).Round(time.Second))
 
 	one := func(q string) string {
 		var s string
@@ -141,7 +151,8 @@ func measure(adminDSN string, n, runs int, keep bool) (map[string]time.Duration,
 		{"categoryId (root, 6 categories)", pub(ports.ProductFilter{CategoryID: root}), newest, 0},
 		{"categoryId (leaf)", pub(ports.ProductFilter{CategoryID: leaf}), newest, 0},
 		{"categoryId (leaf), by price", pub(ports.ProductFilter{CategoryID: leaf}), cheapest, 0},
-		{"sellerId", ports.ProductFilter{Statuses: active, SellerID: seller}, newest, 0},
+		{"sellerId", pub(ports.ProductFilter{SellerID: seller}), newest, 0},
+		{"sellerId, the seller's inventory (every status)", ports.ProductFilter{SellerID: seller}, newest, 0},
 		{"minPrice..maxPrice (2 %)", pub(ports.ProductFilter{MinPrice: price(1_000_000), MaxPrice: price(1_100_000)}), newest, 0},
 		{"minPrice..maxPrice (60 %), by price", pub(ports.ProductFilter{MinPrice: price(1_000_000), MaxPrice: price(4_000_000)}), cheapest, 0},
 		{"inStock", pub(ports.ProductFilter{InStock: true}), newest, 0},
@@ -149,6 +160,8 @@ func measure(adminDSN string, n, runs int, keep bool) (map[string]time.Duration,
 		{"districtId", pub(ports.ProductFilter{Class: product.Classification{DistrictID: district}}), newest, 0},
 		{"q (common word)", pub(ports.ProductFilter{Query: i18n.SearchWords("tulip")}), newest, 0},
 		{"q (rare word)", pub(ports.ProductFilter{Query: i18n.SearchWords("rose 77")}), newest, 0},
+		{"q (no match)", pub(ports.ProductFilter{Query: i18n.SearchWords("orchid")}), newest, 0},
+		{"q (common word) in a leaf category", pub(ports.ProductFilter{Query: i18n.SearchWords("tulip"), CategoryID: leaf}), newest, 0},
 		{"moderation queue (PENDING, oldest first)", ports.ProductFilter{Statuses: []product.Status{product.StatusPending}}, ports.Sort{Field: ports.SortCreatedAt}, 0},
 	}
 	out := map[string]time.Duration{}

@@ -35,6 +35,43 @@ func Catalogue(ctx context.Context, db *sql.DB, o Options) error {
 		return fmt.Errorf("synth: the database already holds %d products; use an empty scratch database", existing)
 	}
 	start := time.Now()
+	// One connection, so that the session settings below hold for every
+	// statement: foreign-key triggers off for the bulk insert (the rows
+	// reference what the statements before inserted), and more memory for
+	// building indexes, which are dropped before the products go in and
+	// built again after (several times faster than maintaining them row
+	// by row).
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	for _, set := range []string{"SET session_replication_role = replica", "SET maintenance_work_mem = '256MB'"} {
+		if _, err := conn.ExecContext(ctx, set); err != nil {
+			return fmt.Errorf("synth: %s: %w", set, err)
+		}
+	}
+	defer conn.ExecContext(context.Background(), "RESET session_replication_role") //nolint:errcheck
+	var indexes []string
+	rows, err := conn.QueryContext(ctx, `SELECT indexname, indexdef FROM pg_indexes
+		WHERE schemaname = current_schema() AND tablename = 'products'
+		AND indexname NOT IN (SELECT conname FROM pg_constraint)`)
+	if err != nil {
+		return err
+	}
+	var drops []string
+	for rows.Next() {
+		var name, def string
+		if err := rows.Scan(&name, &def); err != nil {
+			rows.Close()
+			return err
+		}
+		drops, indexes = append(drops, `DROP INDEX "`+name+`"`), append(indexes, def)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
 	stmts := []struct {
 		what string
 		sql  string
@@ -49,6 +86,7 @@ func Catalogue(ctx context.Context, db *sql.DB, o Options) error {
 		{"sub-categories", `INSERT INTO categories (id, name, slug, parent_id, position, is_active, created_at, updated_at)
 			SELECT gen_random_uuid(), jsonb_build_object('en', (c.name ->> 'en') || ' / ' || j), c.slug || '-' || j, c.id, j, true, now(), now()
 			FROM categories c, generate_series(1, 5) j WHERE c.parent_id IS NULL`, nil},
+		{"dropped indexes", "", nil},
 		{"products", `WITH cats AS (SELECT array_agg(id ORDER BY slug) a FROM categories),
 			sel AS (SELECT array_agg(id ORDER BY phone) a FROM users WHERE phone LIKE '+99897%'),
 			cond AS (SELECT array_agg(id ORDER BY position) a FROM conditions),
@@ -62,7 +100,7 @@ func Catalogue(ctx context.Context, db *sql.DB, o Options) error {
 				jsonb_build_object('en', 'Flower lot ' || i || CASE WHEN i % 7 = 0 THEN ' rose' ELSE ' tulip' END,
 					'uz', 'Gul to‘plami ' || i || CASE WHEN i % 7 = 0 THEN ' atirgul' ELSE ' lola' END,
 					'ru', 'Цветочный лот ' || i || CASE WHEN i % 7 = 0 THEN ' роза' ELSE ' тюльпан' END),
-				'{"en": "Synthetic product for load tests."}'::jsonb, 1000 + (i * 7919) % 5000000, 'UZS', i % 11,
+				'{"en": "Synthetic product for load tests."}'::jsonb, 1000 + (i::bigint * 7919) % 5000000, 'UZS', i % 11,
 				cats.a[1 + (i * 31) % cardinality(cats.a)], sel.a[1 + i % cardinality(sel.a)],
 				cond.a[1 + (i * 7) % cardinality(cond.a)], size.a[1 + (i * 13) % cardinality(size.a)],
 				city.a[1 + (i * 17) % cardinality(city.a)],
@@ -71,6 +109,7 @@ func Catalogue(ctx context.Context, db *sql.DB, o Options) error {
 				'[{"url":"https://img.example/1.jpg","position":0}]'::jsonb,
 				now() - make_interval(secs => i), now() - make_interval(secs => i)
 			FROM cats, sel, cond, size, city, dist, generate_series(1, $1) i`, []any{o.Products}},
+		{"indexes", "", nil},
 		{"orders", `WITH p AS (SELECT array_agg(id) a, array_agg(seller_id) s, array_agg(price) pr
 				FROM (SELECT id, seller_id, price FROM products WHERE status = 'ACTIVE' LIMIT 10000) x),
 			sel AS (SELECT array_agg(id ORDER BY phone) a FROM users WHERE phone LIKE '+99897%')
@@ -86,7 +125,25 @@ func Catalogue(ctx context.Context, db *sql.DB, o Options) error {
 		{"statistics", "VACUUM ANALYZE", nil},
 	}
 	for _, s := range stmts {
-		if _, err := db.ExecContext(ctx, s.sql, s.args...); err != nil {
+		var todo []string
+		switch s.what {
+		case "dropped indexes":
+			todo = drops
+		case "indexes":
+			todo = indexes
+		}
+		for _, q := range todo {
+			if _, err := conn.ExecContext(ctx, q); err != nil {
+				return fmt.Errorf("synth %s: %s: %w", s.what, q, err)
+			}
+		}
+		if todo != nil {
+			if o.Log != nil {
+				o.Log.Printf("%s (%d) (%s)", s.what, len(todo), time.Since(start).Round(time.Millisecond))
+			}
+			continue
+		}
+		if _, err := conn.ExecContext(ctx, s.sql, s.args...); err != nil {
 			return fmt.Errorf("synth %s: %w", s.what, err)
 		}
 		if o.Log != nil {
