@@ -181,6 +181,16 @@ func (r *productRepo) List(ctx context.Context, f ports.ProductFilter, s ports.S
 	}
 	var rows []productRow
 	q := filter(r.db.NewSelect().Model(&rows))
+	if len(f.Query) > 0 && !sparse {
+		// Common words, or a short list: the page is found in page order.
+		// The search condition is given again in a form the search index
+		// cannot serve, so that the planner does not build a bitmap of
+		// every match first (it cannot tell how common the words are).
+		unsearched := f
+		unsearched.Query = nil
+		q = productFilter(r.db.NewSelect().Model(&rows), unsearched, cats).
+			Where("coalesce(search @@ to_tsquery('simple', ?), false)", prefixQuery(f.Query))
+	}
 	if sparse {
 		// The planner cannot tell a rare word from a common one, and
 		// walks products in page order testing each against the words,
