@@ -1589,7 +1589,7 @@ type Pagination struct {
 	Page       *int    `json:"page"`
 	Total      int     `json:"total"`
 
-	// TotalIsEstimate true when total is the database planner's estimate: only product lists whose filter matches more than 1,000 products; false otherwise (always present on lists with nextCursor)
+	// TotalIsEstimate true when total is the database planner's estimate: only product lists whose filter matches more than 1,000 products, and searches (q) for common words among more than 2,000 products; false otherwise (always present on lists with nextCursor)
 	TotalIsEstimate *bool `json:"totalIsEstimate,omitempty"`
 	TotalPages      *int  `json:"totalPages"`
 }
