@@ -103,7 +103,7 @@ func (s *AuctionService) Get(ctx context.Context, id string) (*auction.Auction, 
 // AuctionList is one page of auctions and the number of all matches.
 type AuctionList struct {
 	Items []*auction.Auction
-	Total int
+	ports.Listed
 }
 
 // List returns one page of auctions matching f sorted by sort (endsAt
@@ -113,7 +113,7 @@ func (s *AuctionService) List(ctx context.Context, f ports.AuctionFilter, sort p
 		sort.Field = "endsAt"
 	}
 	items, total, err := s.auctions.List(ctx, f, sort, page)
-	return AuctionList{Items: items, Total: total}, err
+	return AuctionList{Items: items, Listed: total}, err
 }
 
 // PlaceBid bids amount on the auction for the caller, on the server's clock
@@ -228,7 +228,7 @@ func (s *AuctionService) placeBid(ctx context.Context, r ports.Repos, bidder use
 // number.
 type BidList struct {
 	Items []auction.Bid
-	Total int
+	ports.Listed
 }
 
 // Bids returns one page of the auction's bids, highest first. It returns
@@ -238,7 +238,7 @@ func (s *AuctionService) Bids(ctx context.Context, auctionID string, page ports.
 		return BidList{}, err
 	}
 	items, total, err := s.auctions.ListBids(ctx, auctionID, page)
-	return BidList{Items: items, Total: total}, err
+	return BidList{Items: items, Listed: total}, err
 }
 
 // Cancel cancels an auction without bids for its seller or an ADMIN. It

@@ -192,7 +192,7 @@ func (s *CatalogService) GetCategory(ctx context.Context, viewer user.Actor, id 
 }
 
 // ListCategories returns a page of the active categories and their total.
-func (s *CatalogService) ListCategories(ctx context.Context, p ports.Page) ([]*category.Category, int, error) {
+func (s *CatalogService) ListCategories(ctx context.Context, p ports.Page) ([]*category.Category, ports.Listed, error) {
 	return s.categories.List(ctx, ports.CategoryFilter{ActiveOnly: true}, p)
 }
 
@@ -393,9 +393,9 @@ func visible(p *product.Product, err error, viewer user.Actor) (*product.Product
 // status is ErrListForbidden (auth.ErrUnauthenticated for anonymous
 // viewers). It returns a validation error for an unknown sort field or a
 // MinPrice above MaxPrice.
-func (s *CatalogService) ListProducts(ctx context.Context, viewer user.Actor, f ports.ProductFilter, sort ports.Sort, p ports.Page) ([]*product.Product, int, error) {
+func (s *CatalogService) ListProducts(ctx context.Context, viewer user.Actor, f ports.ProductFilter, sort ports.Sort, p ports.Page) ([]*product.Product, ports.Listed, error) {
 	if f.MinPrice != nil && f.MaxPrice != nil && *f.MinPrice > *f.MaxPrice {
-		return nil, 0, domain.Invalid("minPrice", "must not exceed maxPrice")
+		return nil, ports.Listed{}, domain.Invalid("minPrice", "must not exceed maxPrice")
 	}
 	if len(f.Statuses) == 0 {
 		f.Statuses = []product.Status{product.StatusActive}
@@ -406,9 +406,9 @@ func (s *CatalogService) ListProducts(ctx context.Context, viewer user.Actor, f 
 	case public:
 		f.ExcludeBlockedSellers = !viewer.Is(f.SellerID)
 	case viewer.Anonymous():
-		return nil, 0, ErrListSignIn
+		return nil, ports.Listed{}, ErrListSignIn
 	case !viewer.Is(f.SellerID):
-		return nil, 0, ErrListForbidden
+		return nil, ports.Listed{}, ErrListForbidden
 	}
 	return s.products.List(ctx, f, sort, p)
 }

@@ -23,7 +23,7 @@ const DemoSellerPhone = "+998900000100"
 // nothing when any category exists, and returns the first storage error.
 func (a *App) SeedDemo(ctx context.Context) (bool, error) {
 	_, total, err := a.repos.Categories.List(ctx, ports.CategoryFilter{}, ports.Page{Number: 1, Limit: 1})
-	if err != nil || total > 0 {
+	if err != nil || total.Total > 0 {
 		return false, err
 	}
 	now := a.clock.Now()

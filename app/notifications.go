@@ -172,10 +172,10 @@ func (s *NotificationService) render(ctx context.Context, userID string, ns []*n
 
 // List returns a page of the caller's notifications, newest first, and
 // how many there are in all.
-func (s *NotificationService) List(ctx context.Context, by user.Actor, unreadOnly bool, p ports.Page) ([]NotificationView, int, error) {
+func (s *NotificationService) List(ctx context.Context, by user.Actor, unreadOnly bool, p ports.Page) ([]NotificationView, ports.Listed, error) {
 	ns, total, err := s.notes.List(ctx, ports.NotificationFilter{UserID: by.UserID, UnreadOnly: unreadOnly}, p)
 	if err != nil {
-		return nil, 0, err
+		return nil, ports.Listed{}, err
 	}
 	views, err := s.render(ctx, by.UserID, ns)
 	return views, total, err

@@ -254,8 +254,10 @@ type ListOrders struct {
 	BuyerID, SellerID, ProductID string
 	// Status filters by status when not empty.
 	Status string
-	// Page is 1 or more; Limit 1..100.
+	// Page is 1 or more; Limit 1..100. After, when set, lists the orders
+	// after that position instead (keyset paging; Page is then ignored).
 	Page, Limit int
+	After       *ports.Position
 	// Sort is createdAt, updatedAt or totalPrice, with a leading "-" for
 	// descending; empty means -createdAt.
 	Sort string
@@ -263,7 +265,7 @@ type ListOrders struct {
 
 // List returns one page of the caller's orders and the total count. It
 // returns a validation error naming each bad parameter.
-func (s *OrderService) List(ctx context.Context, p user.Actor, q ListOrders) ([]*order.Order, int, error) {
+func (s *OrderService) List(ctx context.Context, p user.Actor, q ListOrders) ([]*order.Order, ports.Listed, error) {
 	var v domain.Validation
 	f := ports.OrderFilter{}
 	switch q.Role {
@@ -273,7 +275,7 @@ func (s *OrderService) List(ctx context.Context, p user.Actor, q ListOrders) ([]
 		f.SellerID = p.UserID
 	case "all":
 		if !p.CanSeeAllOrders() {
-			return nil, 0, ErrAllOrdersAdminOnly
+			return nil, ports.Listed{}, ErrAllOrdersAdminOnly
 		}
 		f.BuyerID, f.SellerID, f.ProductID = q.BuyerID, q.SellerID, q.ProductID
 	default:
@@ -308,9 +310,9 @@ func (s *OrderService) List(ctx context.Context, p user.Actor, q ListOrders) ([]
 		}
 	}
 	if err := v.Err(); err != nil {
-		return nil, 0, err
+		return nil, ports.Listed{}, err
 	}
-	return s.orders.List(ctx, f, ports.Page{Number: q.Page, Limit: q.Limit}, sort)
+	return s.orders.List(ctx, f, ports.Page{Number: q.Page, Limit: q.Limit, After: q.After}, sort)
 }
 
 // transition applies change to the order under its row lock. A caller who

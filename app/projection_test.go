@@ -56,8 +56,8 @@ func TestProjectionsCommitWithTheirTransaction(t *testing.T) {
 		t.Fatal("CreateCategory succeeded though its projection failed")
 	}
 	cats, total, _ := store.Repos().Categories.List(ctx, ports.CategoryFilter{}, ports.Page{Number: 1, Limit: 10})
-	if total != 1 || cats[0].ID() != c.ID() {
-		t.Errorf("categories after a failed projection = %d, want only the first: the work rolled back", total)
+	if total.Total != 1 || cats[0].ID() != c.ID() {
+		t.Errorf("categories after a failed projection = %d, want only the first: the work rolled back", total.Total)
 	}
 	if after, _ := store.EventsSince(ctx, 0, 10); len(after) != 2 {
 		t.Errorf("outbox after a failed projection holds %d events, want 2", len(after))

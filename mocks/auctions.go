@@ -102,11 +102,11 @@ func (mr *MockAuctionRepositoryMockRecorder) HasOpenAuction(ctx, productID any) 
 }
 
 // List mocks base method.
-func (m *MockAuctionRepository) List(ctx context.Context, f ports.AuctionFilter, s ports.Sort, p ports.Page) ([]*auction.Auction, int, error) {
+func (m *MockAuctionRepository) List(ctx context.Context, f ports.AuctionFilter, s ports.Sort, p ports.Page) ([]*auction.Auction, ports.Listed, error) {
 	m.ctrl.T.Helper()
 	ret := m.ctrl.Call(m, "List", ctx, f, s, p)
 	ret0, _ := ret[0].([]*auction.Auction)
-	ret1, _ := ret[1].(int)
+	ret1, _ := ret[1].(ports.Listed)
 	ret2, _ := ret[2].(error)
 	return ret0, ret1, ret2
 }
@@ -118,11 +118,11 @@ func (mr *MockAuctionRepositoryMockRecorder) List(ctx, f, s, p any) *gomock.Call
 }
 
 // ListBids mocks base method.
-func (m *MockAuctionRepository) ListBids(ctx context.Context, auctionID string, p ports.Page) ([]auction.Bid, int, error) {
+func (m *MockAuctionRepository) ListBids(ctx context.Context, auctionID string, p ports.Page) ([]auction.Bid, ports.Listed, error) {
 	m.ctrl.T.Helper()
 	ret := m.ctrl.Call(m, "ListBids", ctx, auctionID, p)
 	ret0, _ := ret[0].([]auction.Bid)
-	ret1, _ := ret[1].(int)
+	ret1, _ := ret[1].(ports.Listed)
 	ret2, _ := ret[2].(error)
 	return ret0, ret1, ret2
 }

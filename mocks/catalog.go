@@ -87,11 +87,11 @@ func (mr *MockCategoryRepositoryMockRecorder) Get(ctx, id any) *gomock.Call {
 }
 
 // List mocks base method.
-func (m *MockCategoryRepository) List(ctx context.Context, f ports.CategoryFilter, p ports.Page) ([]*category.Category, int, error) {
+func (m *MockCategoryRepository) List(ctx context.Context, f ports.CategoryFilter, p ports.Page) ([]*category.Category, ports.Listed, error) {
 	m.ctrl.T.Helper()
 	ret := m.ctrl.Call(m, "List", ctx, f, p)
 	ret0, _ := ret[0].([]*category.Category)
-	ret1, _ := ret[1].(int)
+	ret1, _ := ret[1].(ports.Listed)
 	ret2, _ := ret[2].(error)
 	return ret0, ret1, ret2
 }
@@ -186,11 +186,11 @@ func (mr *MockProductRepositoryMockRecorder) GetBySlug(ctx, slug any) *gomock.Ca
 }
 
 // List mocks base method.
-func (m *MockProductRepository) List(ctx context.Context, f ports.ProductFilter, s ports.Sort, p ports.Page) ([]*product.Product, int, error) {
+func (m *MockProductRepository) List(ctx context.Context, f ports.ProductFilter, s ports.Sort, p ports.Page) ([]*product.Product, ports.Listed, error) {
 	m.ctrl.T.Helper()
 	ret := m.ctrl.Call(m, "List", ctx, f, s, p)
 	ret0, _ := ret[0].([]*product.Product)
-	ret1, _ := ret[1].(int)
+	ret1, _ := ret[1].(ports.Listed)
 	ret2, _ := ret[2].(error)
 	return ret0, ret1, ret2
 }

@@ -74,11 +74,11 @@ func (mr *MockNotificationRepositoryMockRecorder) CountUnread(ctx, userID any) *
 }
 
 // List mocks base method.
-func (m *MockNotificationRepository) List(ctx context.Context, f ports.NotificationFilter, p ports.Page) ([]*notification.Notification, int, error) {
+func (m *MockNotificationRepository) List(ctx context.Context, f ports.NotificationFilter, p ports.Page) ([]*notification.Notification, ports.Listed, error) {
 	m.ctrl.T.Helper()
 	ret := m.ctrl.Call(m, "List", ctx, f, p)
 	ret0, _ := ret[0].([]*notification.Notification)
-	ret1, _ := ret[1].(int)
+	ret1, _ := ret[1].(ports.Listed)
 	ret2, _ := ret[2].(error)
 	return ret0, ret1, ret2
 }

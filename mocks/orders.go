@@ -74,11 +74,11 @@ func (mr *MockOrderRepositoryMockRecorder) Get(ctx, id any) *gomock.Call {
 }
 
 // List mocks base method.
-func (m *MockOrderRepository) List(ctx context.Context, f ports.OrderFilter, p ports.Page, s ports.Sort) ([]*order.Order, int, error) {
+func (m *MockOrderRepository) List(ctx context.Context, f ports.OrderFilter, p ports.Page, s ports.Sort) ([]*order.Order, ports.Listed, error) {
 	m.ctrl.T.Helper()
 	ret := m.ctrl.Call(m, "List", ctx, f, p, s)
 	ret0, _ := ret[0].([]*order.Order)
-	ret1, _ := ret[1].(int)
+	ret1, _ := ret[1].(ports.Listed)
 	ret2, _ := ret[2].(error)
 	return ret0, ret1, ret2
 }

@@ -30,8 +30,8 @@ type AuctionRepository interface {
 	OpenAuctionChecker
 	// List returns one page of the auctions matching f, sorted by s
 	// (Field "endsAt" or "createdAt"; ties broken by id), and the total
-	// number of matches.
-	List(ctx context.Context, f AuctionFilter, s Sort, p Page) ([]*auction.Auction, int, error)
+	// number of matches. Positions: Time = the sort field, ID.
+	List(ctx context.Context, f AuctionFilter, s Sort, p Page) ([]*auction.Auction, Listed, error)
 	// Update loads the auction with id under a row lock, calls fn, and
 	// stores the result if fn returns nil. It returns auction.ErrNotFound,
 	// or fn's error unchanged (storing nothing). Concurrent updates of one
@@ -50,7 +50,7 @@ type AuctionRepository interface {
 	// the bid through Update.
 	AddBid(ctx context.Context, b auction.Bid) error
 	// ListBids returns one page of the auction's bids, highest amount
-	// first (earlier first among equals, which cannot both be accepted),
-	// and their total number.
-	ListBids(ctx context.Context, auctionID string, p Page) ([]auction.Bid, int, error)
+	// first (amounts of one auction are distinct: an equal bid is never
+	// accepted), and their total number. Positions: Int = amount, ID.
+	ListBids(ctx context.Context, auctionID string, p Page) ([]auction.Bid, Listed, error)
 }

@@ -19,7 +19,8 @@ type CategoryRepository interface {
 	Get(ctx context.Context, id string) (*category.Category, error)
 	// List returns one page of categories ordered by position, then name,
 	// then id, and the total count of categories the filter matches.
-	List(ctx context.Context, f CategoryFilter, p Page) ([]*category.Category, int, error)
+	// Positions: Int = position, Text = the name the store orders by, ID.
+	List(ctx context.Context, f CategoryFilter, p Page) ([]*category.Category, Listed, error)
 	// Update loads the category with id under a row lock, calls fn, and
 	// stores the result if fn returns nil. It returns category.ErrNotFound
 	// (also when the new parent does not exist), category.ErrSlugTaken, or
@@ -68,8 +69,10 @@ type ProductRepository interface {
 	// id as tie-breaker, so pages never overlap), and the total count of
 	// matches. Sort fields are SortCreatedAt and SortPrice; any other field
 	// is a validation error. A filter id that matches nothing gives an
-	// empty page, never an error.
-	List(ctx context.Context, f ProductFilter, s Sort, p Page) ([]*product.Product, int, error)
+	// empty page, never an error. Positions: by createdAt Time = createdAt;
+	// by price Int = price and Time = createdAt (the order is price, then
+	// createdAt, then id). A large total may be an estimate (see Listed).
+	List(ctx context.Context, f ProductFilter, s Sort, p Page) ([]*product.Product, Listed, error)
 	// SetSellerBlocked marks every product of the seller as hidden (or no
 	// longer hidden) because staff blocked (or unblocked) the seller, and
 	// returns the ids of the products it changed.

@@ -27,8 +27,8 @@ type NotificationRepository interface {
 	// smaller Seq. It returns notification.ErrInvalid if the id is taken.
 	Add(ctx context.Context, n *notification.Notification, channels []notification.Channel) error
 	// List returns a page of the filter's notifications, newest first, and
-	// how many match in all.
-	List(ctx context.Context, f NotificationFilter, p Page) ([]*notification.Notification, int, error)
+	// how many match in all. Positions: Int = Seq, ID.
+	List(ctx context.Context, f NotificationFilter, p Page) ([]*notification.Notification, Listed, error)
 	// CountUnread returns how many of userID's notifications are unread.
 	CountUnread(ctx context.Context, userID string) (int, error)
 	// MarkRead marks userID's notification id read at now (keeping an

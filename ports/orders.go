@@ -44,8 +44,9 @@ type OrderRepository interface {
 	Update(ctx context.Context, id string, fn func(o *order.Order) error) (*order.Order, error)
 	// List returns one page of the orders matching f, sorted by s (one of
 	// the OrderSort fields; ties broken by id), and the total number of
-	// matches.
-	List(ctx context.Context, f OrderFilter, p Page, s Sort) ([]*order.Order, int, error)
+	// matches. Positions: Int = totalPrice or Time = createdAt/updatedAt
+	// (the sort field), ID.
+	List(ctx context.Context, f OrderFilter, p Page, s Sort) ([]*order.Order, Listed, error)
 }
 
 // OpenAuctionChecker tells whether a product is in an open auction. It is

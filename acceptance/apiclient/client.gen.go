@@ -1584,12 +1584,12 @@ type Pagination struct {
 	HasPreviousPage *bool `json:"hasPreviousPage"`
 	Limit           int   `json:"limit"`
 
-	// NextCursor Opaque; pass as ?cursor= to get the next page
+	// NextCursor Opaque; pass as ?cursor= (with the same filters and sort) to get the rows after this page. Present in page mode too; null on the last page. Lists that page by number only (users, audit log, reference data) omit it.
 	NextCursor *string `json:"nextCursor,omitempty"`
 	Page       *int    `json:"page"`
 	Total      int     `json:"total"`
 
-	// TotalIsEstimate true when total is an estimate on a large result
+	// TotalIsEstimate true when total is the database planner's estimate: only product lists whose filter matches more than 1,000 products, and searches (q) for common words among more than 2,000 products; false otherwise (always present on lists with nextCursor)
 	TotalIsEstimate *bool `json:"totalIsEstimate,omitempty"`
 	TotalPages      *int  `json:"totalPages"`
 }
@@ -1725,6 +1725,9 @@ type UserRole string
 // UserStatus defines model for User.Status.
 type UserStatus string
 
+// Cursor defines model for Cursor.
+type Cursor = string
+
 // Id defines model for Id.
 type Id = openapi_types.UUID
 
@@ -1770,7 +1773,10 @@ type ListAuctionsParams struct {
 	ProductId *openapi_types.UUID       `form:"productId,omitempty" json:"productId,omitempty"`
 	Sort      *ListAuctionsParamsSort   `form:"sort,omitempty" json:"sort,omitempty"`
 	Page      *int                      `form:"page,omitempty" json:"page,omitempty"`
-	Limit     *int                      `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Keyset paging: the meta.pagination.nextCursor of the previous page. Opaque. Not combinable with page (400), and only valid with the filters and sort it was made with (400 VALIDATION_FAILED naming cursor otherwise, and for a garbled cursor). The limit may change between pages. In cursor mode page, totalPages and hasPreviousPage are null.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+	Limit  *int    `form:"limit,omitempty" json:"limit,omitempty"`
 }
 
 // ListAuctionsParamsStatus defines parameters for ListAuctions.
@@ -1801,8 +1807,11 @@ type GetAuction200JSONResponseBodySuccess bool
 
 // ListBidsParams defines parameters for ListBids.
 type ListBidsParams struct {
-	Page  *int `form:"page,omitempty" json:"page,omitempty"`
-	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+	Page *int `form:"page,omitempty" json:"page,omitempty"`
+
+	// Cursor Keyset paging: the meta.pagination.nextCursor of the previous page. Opaque. Not combinable with page (400), and only valid with the filters and sort it was made with (400 VALIDATION_FAILED naming cursor otherwise, and for a garbled cursor). The limit may change between pages. In cursor mode page, totalPages and hasPreviousPage are null.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+	Limit  *int    `form:"limit,omitempty" json:"limit,omitempty"`
 }
 
 // ListBids200JSONResponseBodySuccess defines parameters for ListBids.
@@ -1883,8 +1892,11 @@ type VerifyOtp201JSONResponseBodySuccess bool
 
 // ListCategoriesParams defines parameters for ListCategories.
 type ListCategoriesParams struct {
-	Page  *Page  `form:"page,omitempty" json:"page,omitempty"`
-	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// Cursor Keyset paging: the meta.pagination.nextCursor of the previous page. Opaque. Not combinable with page (400), and only valid with the filters and sort it was made with (400 VALIDATION_FAILED naming cursor otherwise, and for a garbled cursor). The limit may change between pages. In cursor mode page, totalPages and hasPreviousPage are null.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+	Limit  *Limit  `form:"limit,omitempty" json:"limit,omitempty"`
 }
 
 // ListCategories200JSONResponseBodySuccess defines parameters for ListCategories.
@@ -2065,8 +2077,11 @@ type GetMedia200JSONResponseBodySuccess bool
 
 // ListNotificationsParams defines parameters for ListNotifications.
 type ListNotificationsParams struct {
-	Page  *Page  `form:"page,omitempty" json:"page,omitempty"`
-	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// Cursor Keyset paging: the meta.pagination.nextCursor of the previous page. Opaque. Not combinable with page (400), and only valid with the filters and sort it was made with (400 VALIDATION_FAILED naming cursor otherwise, and for a garbled cursor). The limit may change between pages. In cursor mode page, totalPages and hasPreviousPage are null.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+	Limit  *Limit  `form:"limit,omitempty" json:"limit,omitempty"`
 
 	// Unread true lists only unread ones
 	Unread *bool `form:"unread,omitempty" json:"unread,omitempty"`
@@ -2109,6 +2124,9 @@ type ListOrdersParams struct {
 	Role   *ListOrdersParamsRole `form:"role,omitempty" json:"role,omitempty"`
 	Status *OrderStatus          `form:"status,omitempty" json:"status,omitempty"`
 	Page   *int                  `form:"page,omitempty" json:"page,omitempty"`
+
+	// Cursor Keyset paging: the meta.pagination.nextCursor of the previous page. Opaque. Not combinable with page (400), and only valid with the filters and sort it was made with (400 VALIDATION_FAILED naming cursor otherwise, and for a garbled cursor). The limit may change between pages. In cursor mode page, totalPages and hasPreviousPage are null.
+	Cursor *Cursor               `form:"cursor,omitempty" json:"cursor,omitempty"`
 	Limit  *int                  `form:"limit,omitempty" json:"limit,omitempty"`
 	Sort   *ListOrdersParamsSort `form:"sort,omitempty" json:"sort,omitempty"`
 
@@ -2172,8 +2190,11 @@ type ShipOrder200JSONResponseBodySuccess bool
 
 // ListProductsParams defines parameters for ListProducts.
 type ListProductsParams struct {
-	Page  *Page  `form:"page,omitempty" json:"page,omitempty"`
-	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// Cursor Keyset paging: the meta.pagination.nextCursor of the previous page. Opaque. Not combinable with page (400), and only valid with the filters and sort it was made with (400 VALIDATION_FAILED naming cursor otherwise, and for a garbled cursor). The limit may change between pages. In cursor mode page, totalPages and hasPreviousPage are null.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+	Limit  *Limit  `form:"limit,omitempty" json:"limit,omitempty"`
 
 	// CategoryId includes all sub-categories
 	CategoryId *openapi_types.UUID `form:"categoryId,omitempty" json:"categoryId,omitempty"`
@@ -4842,6 +4863,18 @@ func NewListAuctionsRequest(server string, params *ListAuctionsParams) (*http.Re
 
 		}
 
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if params.Limit != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
@@ -4980,6 +5013,18 @@ func NewListBidsRequest(server string, id openapi_types.UUID, params *ListBidsPa
 		if params.Page != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -5492,6 +5537,18 @@ func NewListCategoriesRequest(server string, params *ListCategoriesParams) (*htt
 		if params.Page != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -6733,6 +6790,18 @@ func NewListNotificationsRequest(server string, params *ListNotificationsParams)
 
 		}
 
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if params.Limit != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
@@ -7049,6 +7118,18 @@ func NewListOrdersRequest(server string, params *ListOrdersParams) (*http.Reques
 		if params.Page != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -7435,6 +7516,18 @@ func NewListProductsRequest(server string, params *ListProductsParams) (*http.Re
 		if params.Page != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {

@@ -239,7 +239,7 @@ func (p *Products) SetSellerBlocked(ctx context.Context, sellerID string, blocke
 }
 
 // List is not cached: filters make too many keys to keep fresh.
-func (p *Products) List(ctx context.Context, f ports.ProductFilter, s ports.Sort, pg ports.Page) ([]*product.Product, int, error) {
+func (p *Products) List(ctx context.Context, f ports.ProductFilter, s ports.Sort, pg ports.Page) ([]*product.Product, ports.Listed, error) {
 	return p.inner.List(ctx, f, s, pg)
 }
 

@@ -101,7 +101,7 @@ func (s *Server) createAuction(c *fiber.Ctx) error {
 
 func (s *Server) listAuctions(c *fiber.Ctx) error {
 	q := newQuery(c)
-	page := q.page()
+	page := q.cursorPage()
 	sort := q.sort(ports.Sort{Field: "endsAt"}, "endsAt")
 	f := ports.AuctionFilter{ProductID: q.id("productId")}
 	if raw, ok := q.str("status"); ok {
@@ -110,6 +110,7 @@ func (s *Server) listAuctions(c *fiber.Ctx) error {
 			q.v.Add("status", "must be ACTIVE, ENDED or CANCELLED")
 		}
 	}
+	q.keyset(&page, "auctions", f, sort)
 	if err := q.done(); err != nil {
 		return err
 	}
@@ -121,7 +122,7 @@ func (s *Server) listAuctions(c *fiber.Ctx) error {
 	for _, a := range list.Items {
 		items = append(items, toAuctionDTO(a))
 	}
-	return respondList(c, items, page.Number, page.Limit, list.Total)
+	return q.respondList(items, page, list.Listed)
 }
 
 func (s *Server) getAuction(c *fiber.Ctx) error {
@@ -169,12 +170,16 @@ func (s *Server) placeBid(c *fiber.Ctx) error {
 
 func (s *Server) listBids(c *fiber.Ctx) error {
 	q := newQuery(c)
-	page := q.page()
+	page := q.cursorPage()
 	if err := q.done(); err != nil {
 		return err
 	}
 	id, err := pathID(c, auction.ErrNotFound)
 	if err != nil {
+		return err
+	}
+	q.keyset(&page, "bids", id)
+	if err := q.v.Err(); err != nil {
 		return err
 	}
 	list, err := s.core.Auctions.Bids(c.UserContext(), id, page)
@@ -187,7 +192,7 @@ func (s *Server) listBids(c *fiber.Ctx) error {
 		items = append(items, publicBidDTO{ID: b.ID, Amount: b.Amount, CreatedAt: timestamp(b.CreatedAt),
 			IsMine: signedIn && b.BidderID == me.UserID})
 	}
-	return respondList(c, items, page.Number, page.Limit, list.Total)
+	return q.respondList(items, page, list.Listed)
 }
 
 func (s *Server) cancelAuction(c *fiber.Ctx) error {

@@ -2,6 +2,7 @@ package http
 
 import (
 	"net/url"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -139,10 +140,11 @@ func (s *Server) createCategory(c *fiber.Ctx) error {
 
 func (s *Server) listCategories(c *fiber.Ctx) error {
 	q := newQuery(c)
-	p := q.page()
+	p := q.cursorPage()
 	if _, ok := q.str("sort"); ok {
 		q.v.Add("sort", "categories are always ordered by position")
 	}
+	q.keyset(&p, "categories")
 	if err := q.done(); err != nil {
 		return err
 	}
@@ -154,7 +156,7 @@ func (s *Server) listCategories(c *fiber.Ctx) error {
 	for _, cat := range cats {
 		out = append(out, toCategoryDTO(cat, s.locale(c)))
 	}
-	return respondList(c, out, p.Number, p.Limit, total)
+	return q.respondList(out, p, total)
 }
 
 func (s *Server) getCategory(c *fiber.Ctx) error {
@@ -286,7 +288,7 @@ func (s *Server) createProduct(c *fiber.Ctx) error {
 
 func (s *Server) listProducts(c *fiber.Ctx) error {
 	q := newQuery(c)
-	p := q.page()
+	p := q.cursorPage()
 	var (
 		f       ports.ProductFilter
 		noWords bool
@@ -349,11 +351,12 @@ func (s *Server) listProducts(c *fiber.Ctx) error {
 		}
 		sort = ports.Sort{Field: field, Desc: desc}
 	}
+	q.keyset(&p, "products", normalProductFilter(f), sort)
 	if err := q.done(); err != nil {
 		return err
 	}
 	if noWords {
-		return respondList(c, []productDTO{}, p.Number, p.Limit, 0)
+		return q.respondList([]productDTO{}, p, ports.Listed{})
 	}
 	ps, total, err := s.core.Catalog.ListProducts(c.UserContext(), viewer(c), f, sort, p)
 	if err != nil {
@@ -363,7 +366,16 @@ func (s *Server) listProducts(c *fiber.Ctx) error {
 	for _, pr := range ps {
 		out = append(out, s.toProductDTO(pr, s.locale(c)))
 	}
-	return respondList(c, out, p.Number, p.Limit, total)
+	return q.respondList(out, p, total)
+}
+
+// normalProductFilter is f as a cursor's hash sees it: the statuses in one
+// order, so that ?status=A,B and ?status=B,A share their cursors.
+func normalProductFilter(f ports.ProductFilter) ports.ProductFilter {
+	f.Statuses = slices.Clone(f.Statuses)
+	slices.Sort(f.Statuses)
+	f.Statuses = slices.Compact(f.Statuses)
+	return f
 }
 
 func (s *Server) getProduct(c *fiber.Ctx) error {

@@ -12,7 +12,9 @@ type okBody struct {
 	Meta    any  `json:"meta,omitempty"`
 }
 
-type pagination struct {
+// numberedPagination is meta.pagination of the lists that page by number
+// only (users, audit log, reference data).
+type numberedPagination struct {
 	Page            int  `json:"page"`
 	Limit           int  `json:"limit"`
 	Total           int  `json:"total"`
@@ -33,7 +35,7 @@ func respondList(c *fiber.Ctx, items any, page, limit, total int) error {
 	return c.Status(fiber.StatusOK).JSON(okBody{
 		Success: true,
 		Data:    items,
-		Meta: map[string]any{"pagination": pagination{
+		Meta: map[string]any{"pagination": numberedPagination{
 			Page: page, Limit: limit, Total: total, TotalPages: pages,
 			HasNextPage: page < pages, HasPreviousPage: page > 1,
 		}},

@@ -82,7 +82,7 @@ func toNotificationDTO(v app.NotificationView) notificationDTO {
 
 func (s *Server) listNotifications(c *fiber.Ctx) error {
 	qs := newQuery(c)
-	page := qs.page()
+	page := qs.cursorPage()
 	unread := false
 	if raw, ok := qs.str("unread"); ok {
 		switch raw {
@@ -93,6 +93,7 @@ func (s *Server) listNotifications(c *fiber.Ctx) error {
 			qs.v.Add("unread", "must be true or false")
 		}
 	}
+	qs.keyset(&page, "notifications", unread)
 	if err := qs.done(); err != nil {
 		return err
 	}
@@ -105,7 +106,7 @@ func (s *Server) listNotifications(c *fiber.Ctx) error {
 	for _, v := range views {
 		items = append(items, toNotificationDTO(v))
 	}
-	return respondList(c, items, page.Number, page.Limit, total)
+	return qs.respondList(items, page, total)
 }
 
 func (s *Server) countUnreadNotifications(c *fiber.Ctx) error {

@@ -159,12 +159,25 @@ func (s *Server) getOrder(c *fiber.Ctx) error {
 
 func (s *Server) listOrders(c *fiber.Ctx) error {
 	qs := newQuery(c)
-	page := qs.page()
+	page := qs.cursorPage()
 	role, _ := qs.str("role")
 	status, _ := qs.str("status")
 	sort, _ := qs.str("sort")
 	q := app.ListOrders{Role: role, Status: status, Page: page.Number, Limit: page.Limit, Sort: sort,
 		BuyerID: qs.id("buyerId"), SellerID: qs.id("sellerId"), ProductID: qs.id("productId")}
+	// The hash sees the query with its defaults filled in, so that an
+	// explicit ?role=buyer or ?sort=-createdAt keeps the cursors of the
+	// bare list.
+	norm := q
+	norm.Page, norm.Limit = 0, 0
+	if norm.Role == "" {
+		norm.Role = "buyer"
+	}
+	if norm.Sort == "" {
+		norm.Sort = "-createdAt"
+	}
+	qs.keyset(&page, "orders", norm)
+	q.After = page.After
 	if err := qs.done(); err != nil {
 		return err
 	}
@@ -177,7 +190,7 @@ func (s *Server) listOrders(c *fiber.Ctx) error {
 	for _, o := range orders {
 		items = append(items, toOrderDTO(o))
 	}
-	return respondList(c, items, q.Page, q.Limit, total)
+	return qs.respondList(items, page, total)
 }
 
 // orderTransition serves a body-less lifecycle route.

@@ -3,7 +3,6 @@ package memory
 import (
 	"context"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/secondbloom/marketplace/domain/auction"
@@ -67,10 +66,10 @@ func (r *auctionRepo) HasOpenAuction(ctx context.Context, productID string) (boo
 	return open, err
 }
 
-func (r *auctionRepo) List(ctx context.Context, f ports.AuctionFilter, s ports.Sort, p ports.Page) ([]*auction.Auction, int, error) {
+func (r *auctionRepo) List(ctx context.Context, f ports.AuctionFilter, s ports.Sort, p ports.Page) ([]*auction.Auction, ports.Listed, error) {
 	var (
-		out   []*auction.Auction
-		total int
+		out []*auction.Auction
+		l   ports.Listed
 	)
 	err := r.se.do(func(db *data, _ *session) error {
 		var match []auction.Fields
@@ -79,28 +78,20 @@ func (r *auctionRepo) List(ctx context.Context, f ports.AuctionFilter, s ports.S
 				match = append(match, a)
 			}
 		}
-		slices.SortFunc(match, func(x, y auction.Fields) int {
-			var c int
+		var page []auction.Fields
+		page, l = pageOf(match, p, s.Desc, func(a auction.Fields) ports.Position {
 			if s.Field == "createdAt" {
-				c = x.CreatedAt.Compare(y.CreatedAt)
-			} else {
-				c = x.EndsAt.Compare(y.EndsAt)
+				return ports.Position{Time: a.CreatedAt, ID: a.ID}
 			}
-			if c == 0 {
-				c = strings.Compare(x.ID, y.ID)
-			}
-			if s.Desc {
-				c = -c
-			}
-			return c
+			return ports.Position{Time: a.EndsAt, ID: a.ID}
 		})
-		total = len(match)
-		for i := p.Offset(); i < total && i < p.Offset()+p.Limit; i++ {
-			out = append(out, auction.Rehydrate(match[i]))
+		out = make([]*auction.Auction, 0, len(page))
+		for _, a := range page {
+			out = append(out, auction.Rehydrate(a))
 		}
 		return nil
 	})
-	return out, total, err
+	return out, l, err
 }
 
 // update runs fn on the stored auction old and stores the result.
@@ -169,19 +160,16 @@ func (r *auctionRepo) AddBid(ctx context.Context, b auction.Bid) error {
 	})
 }
 
-func (r *auctionRepo) ListBids(ctx context.Context, auctionID string, p ports.Page) ([]auction.Bid, int, error) {
+func (r *auctionRepo) ListBids(ctx context.Context, auctionID string, p ports.Page) ([]auction.Bid, ports.Listed, error) {
 	var (
-		out   []auction.Bid
-		total int
+		out []auction.Bid
+		l   ports.Listed
 	)
 	err := r.se.do(func(db *data, _ *session) error {
-		all := db.bids[auctionID]
-		total = len(all)
-		// Accepted bids strictly increase, so the newest is the highest.
-		for i := total - 1 - p.Offset(); i >= 0 && len(out) < p.Limit; i-- {
-			out = append(out, all[i])
-		}
+		out, l = pageOf(db.bids[auctionID], p, true, func(b auction.Bid) ports.Position {
+			return ports.Position{Int: b.Amount, ID: b.ID}
+		})
 		return nil
 	})
-	return out, total, err
+	return out, l, err
 }

@@ -2,7 +2,6 @@ package memory
 
 import (
 	"context"
-	"sort"
 
 	"github.com/secondbloom/marketplace/domain"
 	"github.com/secondbloom/marketplace/domain/category"
@@ -35,7 +34,7 @@ func (u *productUsage) InUse(ctx context.Context, productID string) (bool, error
 	return inUse, err
 }
 
-func (r *categoryRepo) List(ctx context.Context, f ports.CategoryFilter, p ports.Page) ([]*category.Category, int, error) {
+func (r *categoryRepo) List(ctx context.Context, f ports.CategoryFilter, p ports.Page) ([]*category.Category, ports.Listed, error) {
 	var all []category.Fields
 	_ = r.se.do(func(db *data, _ *session) error {
 		for _, c := range db.categories {
@@ -46,31 +45,14 @@ func (r *categoryRepo) List(ctx context.Context, f ports.CategoryFilter, p ports
 		}
 		return nil
 	})
-	sort.Slice(all, func(i, j int) bool {
-		a, b := all[i], all[j]
-		if a.Position != b.Position {
-			return a.Position < b.Position
-		}
-		if an, bn := a.Name.First(), b.Name.First(); an != bn {
-			return an < bn
-		}
-		return a.ID < b.ID
+	page, l := pageOf(all, p, false, func(c category.Fields) ports.Position {
+		return ports.Position{Int: int64(c.Position), Text: c.Name.First(), ID: c.ID}
 	})
-	out := []*category.Category{}
-	for _, c := range window(all, p) {
+	out := make([]*category.Category, 0, len(page))
+	for _, c := range page {
 		out = append(out, category.Rehydrate(c))
 	}
-	return out, len(all), nil
-}
-
-// window returns the page p of items.
-func window[T any](items []T, p ports.Page) []T {
-	from := p.Offset()
-	if from >= len(items) || from < 0 {
-		return nil
-	}
-	to := min(from+p.Limit, len(items))
-	return items[from:to]
+	return out, l, nil
 }
 
 func (r *categoryRepo) Update(ctx context.Context, id string, fn func(*category.Category) error) (*category.Category, error) {
@@ -130,9 +112,9 @@ func (r *categoryRepo) Delete(ctx context.Context, id string) error {
 // know.
 var errUnknownSort = domain.Invalid("sort", "must be createdAt or price, optionally prefixed with -")
 
-func (r *productRepo) List(ctx context.Context, f ports.ProductFilter, s ports.Sort, p ports.Page) ([]*product.Product, int, error) {
+func (r *productRepo) List(ctx context.Context, f ports.ProductFilter, s ports.Sort, p ports.Page) ([]*product.Product, ports.Listed, error) {
 	if s.Field != ports.SortCreatedAt && s.Field != ports.SortPrice {
-		return nil, 0, errUnknownSort
+		return nil, ports.Listed{}, errUnknownSort
 	}
 	var all []product.Fields
 	_ = r.se.do(func(db *data, _ *session) error {
@@ -157,24 +139,18 @@ func (r *productRepo) List(ctx context.Context, f ports.ProductFilter, s ports.S
 		}
 		return nil
 	})
-	sort.Slice(all, func(i, j int) bool {
-		a, b := all[i], all[j]
-		if s.Desc {
-			a, b = b, a
+	page, l := pageOf(all, p, s.Desc, func(pf product.Fields) ports.Position {
+		pos := ports.Position{Time: pf.CreatedAt, ID: pf.ID}
+		if s.Field == ports.SortPrice {
+			pos.Int = pf.Price
 		}
-		if s.Field == ports.SortPrice && a.Price != b.Price {
-			return a.Price < b.Price
-		}
-		if !a.CreatedAt.Equal(b.CreatedAt) {
-			return a.CreatedAt.Before(b.CreatedAt)
-		}
-		return a.ID < b.ID
+		return pos
 	})
-	out := []*product.Product{}
-	for _, pf := range window(all, p) {
+	out := make([]*product.Product, 0, len(page))
+	for _, pf := range page {
 		out = append(out, product.Rehydrate(pf))
 	}
-	return out, len(all), nil
+	return out, l, nil
 }
 
 // classMatches reports whether c has every non-empty id of want.

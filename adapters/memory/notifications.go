@@ -73,10 +73,10 @@ func (r *notificationRepo) Add(_ context.Context, n *notification.Notification, 
 	})
 }
 
-func (r *notificationRepo) List(_ context.Context, f ports.NotificationFilter, p ports.Page) ([]*notification.Notification, int, error) {
+func (r *notificationRepo) List(_ context.Context, f ports.NotificationFilter, p ports.Page) ([]*notification.Notification, ports.Listed, error) {
 	var (
-		out   []*notification.Notification
-		total int
+		out []*notification.Notification
+		l   ports.Listed
 	)
 	err := r.se.do(func(db *data, _ *session) error {
 		ids := db.inbox[f.UserID]
@@ -88,13 +88,15 @@ func (r *notificationRepo) List(_ context.Context, f ports.NotificationFilter, p
 			}
 			match = append(match, row)
 		}
-		total = len(match)
-		for _, row := range match[min(p.Offset(), total):min(p.Offset()+p.Limit, total)] {
+		var page []noteRow
+		page, l = pageOf(match, p, true, func(n noteRow) ports.Position { return ports.Position{Int: n.seq, ID: n.id} })
+		out = make([]*notification.Notification, 0, len(page))
+		for _, row := range page {
 			out = append(out, row.toDomain())
 		}
 		return nil
 	})
-	return out, total, err
+	return out, l, err
 }
 
 func (r *notificationRepo) CountUnread(_ context.Context, userID string) (int, error) {

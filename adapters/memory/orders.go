@@ -1,7 +1,6 @@
 package memory
 
 import (
-	"cmp"
 	"context"
 	"slices"
 	"time"
@@ -71,10 +70,10 @@ func (r *orderRepo) Update(ctx context.Context, id string, fn func(*order.Order)
 	return out, err
 }
 
-func (r *orderRepo) List(ctx context.Context, f ports.OrderFilter, p ports.Page, s ports.Sort) ([]*order.Order, int, error) {
+func (r *orderRepo) List(ctx context.Context, f ports.OrderFilter, p ports.Page, s ports.Sort) ([]*order.Order, ports.Listed, error) {
 	var (
-		out   []*order.Order
-		total int
+		out []*order.Order
+		l   ports.Listed
 	)
 	err := r.se.do(func(db *data, _ *session) error {
 		var match []order.Fields
@@ -84,34 +83,23 @@ func (r *orderRepo) List(ctx context.Context, f ports.OrderFilter, p ports.Page,
 				match = append(match, o)
 			}
 		}
-		slices.SortFunc(match, func(a, b order.Fields) int {
-			var c int
+		var page []order.Fields
+		page, l = pageOf(match, p, s.Desc, func(o order.Fields) ports.Position {
 			switch s.Field {
 			case ports.OrderSortUpdatedAt:
-				c = a.UpdatedAt.Compare(b.UpdatedAt)
+				return ports.Position{Time: o.UpdatedAt, ID: o.ID}
 			case ports.OrderSortTotalPrice:
-				c = cmp.Compare(a.TotalPrice, b.TotalPrice)
-			default:
-				c = a.CreatedAt.Compare(b.CreatedAt)
+				return ports.Position{Int: o.TotalPrice, ID: o.ID}
 			}
-			if c == 0 {
-				c = cmp.Compare(a.ID, b.ID)
-			}
-			if s.Desc {
-				c = -c
-			}
-			return c
+			return ports.Position{Time: o.CreatedAt, ID: o.ID}
 		})
-		total = len(match)
-		start := min(p.Offset(), total)
-		end := min(start+p.Limit, total)
-		out = make([]*order.Order, 0, end-start)
-		for _, o := range match[start:end] {
+		out = make([]*order.Order, 0, len(page))
+		for _, o := range page {
 			out = append(out, order.Rehydrate(o))
 		}
 		return nil
 	})
-	return out, total, err
+	return out, l, err
 }
 
 type idempotencyRepo struct{ se *session }

@@ -107,7 +107,7 @@ func (r *auctionRepo) HasOpenAuction(ctx context.Context, productID string) (boo
 	return open, translate(err)
 }
 
-func (r *auctionRepo) List(ctx context.Context, f ports.AuctionFilter, s ports.Sort, p ports.Page) ([]*auction.Auction, int, error) {
+func (r *auctionRepo) List(ctx context.Context, f ports.AuctionFilter, s ports.Sort, p ports.Page) ([]*auction.Auction, ports.Listed, error) {
 	var rows []auctionRow
 	q := r.db.NewSelect().Model(&rows)
 	if f.Status != "" {
@@ -115,7 +115,7 @@ func (r *auctionRepo) List(ctx context.Context, f ports.AuctionFilter, s ports.S
 	}
 	if f.ProductID != "" {
 		if !domain.ValidID(f.ProductID) {
-			return nil, 0, nil
+			return []*auction.Auction{}, ports.Listed{}, nil
 		}
 		q = q.Where("product_id = ?", f.ProductID)
 	}
@@ -123,8 +123,14 @@ func (r *auctionRepo) List(ctx context.Context, f ports.AuctionFilter, s ports.S
 	if s.Field == "createdAt" {
 		col = "created_at"
 	}
-	dir := sortDirection(s.Desc)
-	return scanPage(ctx, q.OrderExpr(col+dir).OrderExpr("id"+dir), &rows, p, (*auctionRow).toDomain)
+	k := keyset{cols: []string{col, "id"}, desc: s.Desc, vals: func(at ports.Position) []any { return []any{at.Time, at.ID} }}
+	pos := func(r *auctionRow) ports.Position {
+		if col == "created_at" {
+			return ports.Position{Time: r.CreatedAt, ID: r.ID}
+		}
+		return ports.Position{Time: r.EndsAt, ID: r.ID}
+	}
+	return scanPage(ctx, q, &rows, p, k, pos, (*auctionRow).toDomain)
 }
 
 // saveAuction stores a changed auction.
@@ -163,11 +169,15 @@ func (r *auctionRepo) AddBid(ctx context.Context, b auction.Bid) error {
 	return translate(err)
 }
 
-func (r *auctionRepo) ListBids(ctx context.Context, auctionID string, p ports.Page) ([]auction.Bid, int, error) {
+func (r *auctionRepo) ListBids(ctx context.Context, auctionID string, p ports.Page) ([]auction.Bid, ports.Listed, error) {
 	if !domain.ValidID(auctionID) {
-		return nil, 0, nil
+		return []auction.Bid{}, ports.Listed{}, nil
 	}
 	var rows []bidRow
-	q := r.db.NewSelect().Model(&rows).Where("auction_id = ?", auctionID).OrderExpr("amount DESC, created_at, id")
-	return scanPage(ctx, q, &rows, p, (*bidRow).toDomain)
+	q := r.db.NewSelect().Model(&rows).Where("auction_id = ?", auctionID)
+	// Amounts of one auction are distinct (bids_auction_amount_idx), so the
+	// amount alone orders them and is their keyset.
+	k := keyset{cols: []string{"amount"}, desc: true, vals: func(at ports.Position) []any { return []any{at.Int} }}
+	pos := func(r *bidRow) ports.Position { return ports.Position{Int: r.Amount, ID: r.ID} }
+	return scanPage(ctx, q, &rows, p, k, pos, (*bidRow).toDomain)
 }

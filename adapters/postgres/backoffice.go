@@ -133,7 +133,7 @@ func (r *auditRepo) List(ctx context.Context, f ports.AuditFilter, p ports.Page)
 	if f.Action != "" {
 		q = q.Where("action = ?", f.Action)
 	}
-	return scanPage(ctx, q, &rows, p, func(r *auditRow) audit.Entry {
+	return scanNumberedPage(ctx, q, &rows, p, func(r *auditRow) audit.Entry {
 		var d auditDetails
 		_ = json.Unmarshal(r.Details, &d)
 		return audit.Entry{ID: r.ID, ActorID: deref(r.ActorID), Actor: d.Actor, Action: r.Action, TargetType: r.TargetType,

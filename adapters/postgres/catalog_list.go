@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -31,14 +32,23 @@ func (u *productUsage) InUse(ctx context.Context, productID string) (bool, error
 	return inUse, translate(err)
 }
 
-func (r *categoryRepo) List(ctx context.Context, f ports.CategoryFilter, p ports.Page) ([]*category.Category, int, error) {
+func (r *categoryRepo) List(ctx context.Context, f ports.CategoryFilter, p ports.Page) ([]*category.Category, ports.Listed, error) {
 	var rows []categoryRow
 	q := r.db.NewSelect().Model(&rows)
 	if f.ActiveOnly {
 		q = q.Where("is_active")
 	}
-	return scanPage(ctx, q.OrderExpr("position, coalesce(name ->> 'uz', name ->> 'ru', name ->> 'en'), id"), &rows, p, (*categoryRow).toDomain)
+	k := keyset{cols: []string{"position", categoryNameOrder, "id"},
+		vals: func(at ports.Position) []any { return []any{at.Int, at.Text, at.ID} }}
+	pos := func(r *categoryRow) ports.Position {
+		return ports.Position{Int: int64(r.Position), Text: r.Name.toDomain().First(), ID: r.ID}
+	}
+	return scanPage(ctx, q, &rows, p, k, pos, (*categoryRow).toDomain)
 }
+
+// categoryNameOrder is the name categories are ordered by: the first of
+// the uz, ru and en names, as i18n.Localized.First picks it.
+const categoryNameOrder = "coalesce(name ->> 'uz', name ->> 'ru', name ->> 'en')"
 
 func (r *categoryRepo) Update(ctx context.Context, id string, fn func(*category.Category) error) (*category.Category, error) {
 	if !domain.ValidID(id) {
@@ -88,9 +98,23 @@ var errUnknownSort = domain.Invalid("sort", "must be createdAt or price, optiona
 // likeEscaper escapes the LIKE wildcards of a user's search text.
 var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
-// sparseSearchBelow is the number of search matches under which a page is
-// fetched through the search index rather than in page order.
-const sparseSearchBelow = 2000
+// A search (?q=) is planned by a probe: the first searchProbe products of
+// the list without the words, in the list's order, tested against the
+// words. That costs the same at any catalogue size and tells which way
+// is cheap. When the probe saw the whole list, its count is exact and the
+// page is found in page order. When the words match at least
+// denseSearchHits of the probe they are common: a page is found quickly in
+// page order too, and the total is estimated from the probe's share (the
+// search index would have to collect every match before counting, 100 ms
+// and more for a word in most of a million titles). Otherwise the words
+// are rare: the search index counts them (capped) and, below
+// sparseSearchBelow matches, the page is fetched by their ids, because
+// walking in page order could read every product before finding a page.
+const (
+	searchProbe       = 2000
+	denseSearchHits   = 20
+	sparseSearchBelow = 2000
+)
 
 // prefixQuery returns the tsquery text that requires every word as a word
 // or a word prefix: "ozbek:* & atir:*". The words come from
@@ -104,48 +128,115 @@ func prefixQuery(words []string) string {
 	return strings.Join(parts, " & ")
 }
 
-func (r *productRepo) List(ctx context.Context, f ports.ProductFilter, s ports.Sort, p ports.Page) ([]*product.Product, int, error) {
-	var order []string
-	dir := sortDirection(s.Desc)
+func (r *productRepo) List(ctx context.Context, f ports.ProductFilter, s ports.Sort, p ports.Page) ([]*product.Product, ports.Listed, error) {
+	none := []*product.Product{}
+	var k keyset
 	switch s.Field {
 	case ports.SortCreatedAt:
-		order = []string{"created_at" + dir, "id" + dir}
+		k = keyset{cols: []string{"created_at", "id"}, desc: s.Desc,
+			vals: func(at ports.Position) []any { return []any{at.Time, at.ID} }}
 	case ports.SortPrice:
-		order = []string{"price" + dir, "created_at" + dir, "id" + dir}
+		k = keyset{cols: []string{"price", "created_at", "id"}, desc: s.Desc,
+			vals: func(at ports.Position) []any { return []any{at.Int, at.Time, at.ID} }}
 	default:
-		return nil, 0, errUnknownSort
+		return nil, ports.Listed{}, errUnknownSort
 	}
 	for _, id := range []string{f.CategoryID, f.SellerID, f.Class.ConditionID, f.Class.SizeID, f.Class.CityID, f.Class.DistrictID} {
 		if id != "" && !domain.ValidID(id) {
-			return []*product.Product{}, 0, nil
+			return none, ports.Listed{}, nil
 		}
 	}
+	var cats []string
+	if f.CategoryID != "" {
+		// The sub-tree is resolved first: with the ids as constants the
+		// planner sees how selective the filter is and uses the
+		// (category_id, ...) indexes for both the page and the count.
+		if err := r.db.NewRaw(`WITH RECURSIVE sub(id) AS (
+			SELECT id FROM categories WHERE id = ?
+			UNION SELECT c.id FROM categories c JOIN sub ON c.parent_id = sub.id)
+			SELECT id::text FROM sub`, f.CategoryID).Scan(ctx, &cats); err != nil {
+			return nil, ports.Listed{}, translate(err)
+		}
+		if len(cats) == 0 {
+			return none, ports.Listed{}, nil
+		}
+	}
+	filter := func(q *bun.SelectQuery) *bun.SelectQuery {
+		return productFilter(q, f, cats)
+	}
+	key := fmt.Sprintf("%v|%v|%s|%s|%v|%v|%q|%v|%v", f.Statuses, f.ExcludeBlockedSellers, f.CategoryID, f.SellerID,
+		deref64(f.MinPrice), deref64(f.MaxPrice), f.Query, f.InStock, f.Class)
+	l, sparse, fresh := r.store.counts.get(key)
+	if !fresh {
+		var err error
+		if len(f.Query) > 0 {
+			l, sparse, err = r.searchCount(ctx, f, cats, k)
+		} else {
+			l, err = r.count(ctx, filter)
+		}
+		if err != nil {
+			return nil, ports.Listed{}, err
+		}
+		r.store.counts.put(key, l, sparse)
+	}
 	var rows []productRow
-	q := r.db.NewSelect().Model(&rows)
+	q := filter(r.db.NewSelect().Model(&rows))
+	if len(f.Query) > 0 && !sparse {
+		// Common words, or a short list: the page is found in page order.
+		// The search condition is given again in a form the search index
+		// cannot serve, so that the planner does not build a bitmap of
+		// every match first (it cannot tell how common the words are).
+		unsearched := f
+		unsearched.Query = nil
+		q = productFilter(r.db.NewSelect().Model(&rows), unsearched, cats).
+			Where("coalesce(search @@ to_tsquery('simple', ?), false)", prefixQuery(f.Query))
+	}
+	if sparse {
+		// The planner cannot tell a rare word from a common one, and
+		// walks products in page order testing each against the words,
+		// which reads every product when none matches: a few matches are
+		// fetched by id instead.
+		q = q.Where("id = ANY(ARRAY(SELECT id FROM products WHERE search @@ to_tsquery('simple', ?)))", prefixQuery(f.Query))
+	}
+	if err := k.apply(q, p).Scan(ctx); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, ports.Listed{}, translate(err)
+	}
+	l.Next = next(&rows, p, func(r *productRow) ports.Position {
+		at := ports.Position{Time: r.CreatedAt, ID: r.ID}
+		if s.Field == ports.SortPrice {
+			at.Int = r.Price
+		}
+		return at
+	})
+	out := make([]*product.Product, 0, len(rows))
+	for i := range rows {
+		out = append(out, rows[i].toDomain())
+	}
+	return out, l, nil
+}
+
+// productFilter adds the conditions of f to q; cats is the resolved
+// category sub-tree of f.CategoryID.
+func productFilter(q *bun.SelectQuery, f ports.ProductFilter, cats []string) *bun.SelectQuery {
 	if len(f.Statuses) > 0 {
 		statuses := make([]string, len(f.Statuses))
 		for i, st := range f.Statuses {
 			statuses[i] = string(st)
 		}
-		q = q.Where("status IN (?)", bun.List(statuses))
+		if len(statuses) == 1 {
+			// "status = 'ACTIVE'" (not IN) is what the partial indexes'
+			// predicate names, so the planner can prove it and use them.
+			q = q.Where("status = ?", statuses[0])
+		} else {
+			q = q.Where("status IN (?)", bun.List(statuses))
+		}
 	}
 	if f.ExcludeBlockedSellers {
 		q = q.Where("NOT seller_blocked")
 	}
-	if f.CategoryID != "" {
-		// The sub-tree is resolved first: with the ids as constants the
-		// planner sees how selective the filter is and uses the
-		// (category_id, ...) indexes for both the page and the count.
-		var cats []string
-		if err := r.db.NewRaw(`WITH RECURSIVE sub(id) AS (
-			SELECT id FROM categories WHERE id = ?
-			UNION SELECT c.id FROM categories c JOIN sub ON c.parent_id = sub.id)
-			SELECT id::text FROM sub`, f.CategoryID).Scan(ctx, &cats); err != nil {
-			return nil, 0, translate(err)
-		}
-		if len(cats) == 0 {
-			return []*product.Product{}, 0, nil
-		}
+	if len(cats) == 1 {
+		q = q.Where("category_id = ?", cats[0])
+	} else if len(cats) > 1 {
 		q = q.Where("category_id IN (?)", bun.List(cats))
 	}
 	if f.SellerID != "" {
@@ -157,57 +248,94 @@ func (r *productRepo) List(ctx context.Context, f ports.ProductFilter, s ports.S
 	if f.MaxPrice != nil {
 		q = q.Where("price <= ?", *f.MaxPrice)
 	}
-	for col, id := range map[string]string{"condition_id": f.Class.ConditionID, "size_id": f.Class.SizeID,
-		"city_id": f.Class.CityID, "district_id": f.Class.DistrictID} {
-		if id != "" {
-			q = q.Where("? = ?", bun.Ident(col), id)
+	for _, c := range []struct{ col, id string }{{"condition_id", f.Class.ConditionID}, {"size_id", f.Class.SizeID},
+		{"city_id", f.Class.CityID}, {"district_id", f.Class.DistrictID}} {
+		if c.id != "" {
+			q = q.Where("? = ?", bun.Ident(c.col), c.id)
 		}
 	}
-	search := len(f.Query) > 0
-	if search {
+	if len(f.Query) > 0 {
 		q = q.Where("search @@ to_tsquery('simple', ?)", prefixQuery(f.Query))
 	}
 	if f.InStock {
 		q = q.Where("quantity > 0")
 	}
-	q = q.Order(order...).Limit(p.Limit).Offset(p.Offset())
-	key := fmt.Sprintf("%v|%v|%s|%s|%v|%v|%q|%v|%v", f.Statuses, f.ExcludeBlockedSellers, f.CategoryID, f.SellerID,
-		deref64(f.MinPrice), deref64(f.MaxPrice), f.Query, f.InStock, f.Class)
-	total, fresh := r.store.counts.get(key)
-	var err error
-	if search {
-		// The planner cannot tell a rare word from a common one, and
-		// walks products in page order testing each against the words,
-		// which reads every product when none matches. Counting first
-		// (through the search index) tells: a few matches are then
-		// fetched by id, many are found quickly in page order.
-		if !fresh {
-			if total, err = q.Count(ctx); err != nil {
-				return nil, 0, translate(err)
-			}
-			r.store.counts.put(key, total)
-			fresh = true
+	return q
+}
+
+// Totals up to exactCountUpTo are counted exactly (a count over a LIMIT
+// subquery, so it never reads more than that many index entries); above
+// it the list reports the planner's estimate of the rows the filter
+// matches (at least exactCountUpTo+1), flagged TotalIsEstimate. Counting
+// a million matches exactly costs about as much as reading them, on every
+// first page, and no client needs the exact size of such a result: 50
+// pages of 20 are exact, beyond that "about 140,000" serves as well. At a
+// million products a capped count of 1,000 is an index-only scan of a
+// fraction of a millisecond; of 10,000 it took 7 ms.
+const exactCountUpTo = 1000
+
+// searchCount returns the total of a search and whether its page is to be
+// fetched by the matches' ids (see searchProbe).
+func (r *productRepo) searchCount(ctx context.Context, f ports.ProductFilter, cats []string, k keyset) (ports.Listed, bool, error) {
+	words := f.Query
+	f.Query = nil
+	probe := productFilter(r.db.NewSelect().TableExpr("products").
+		ColumnExpr("search @@ to_tsquery('simple', ?) AS hit", prefixQuery(words)), f, cats)
+	for _, c := range k.cols {
+		probe = probe.OrderExpr(c + sortDirection(k.desc))
+	}
+	var seen, hits int
+	if err := r.db.NewSelect().TableExpr("(?) AS probe", probe.Limit(searchProbe)).
+		ColumnExpr("count(*), count(*) FILTER (WHERE hit)").Scan(ctx, &seen, &hits); err != nil {
+		return ports.Listed{}, false, translate(err)
+	}
+	switch {
+	case seen < searchProbe:
+		return ports.Listed{Total: hits}, false, nil
+	case hits >= denseSearchHits:
+		all, err := r.count(ctx, func(q *bun.SelectQuery) *bun.SelectQuery { return productFilter(q, f, cats) })
+		if err != nil {
+			return ports.Listed{}, false, err
 		}
-		if total < sparseSearchBelow {
-			q = q.Where("id = ANY(ARRAY(SELECT id FROM products WHERE search @@ to_tsquery('simple', ?)))", prefixQuery(f.Query))
-		}
+		share := int(float64(all.Total) * float64(hits) / float64(seen))
+		return ports.Listed{Total: max(share, hits), TotalIsEstimate: true}, false, nil
 	}
-	if fresh {
-		err = q.Scan(ctx)
-	} else {
-		total, err = q.ScanAndCount(ctx)
+	f.Query = words
+	l, err := r.count(ctx, func(q *bun.SelectQuery) *bun.SelectQuery { return productFilter(q, f, cats) })
+	return l, err == nil && !l.TotalIsEstimate && l.Total < sparseSearchBelow, err
+}
+
+// count returns the total of the products filter matches, exact or
+// estimated (see exactCountUpTo).
+func (r *productRepo) count(ctx context.Context, filter func(*bun.SelectQuery) *bun.SelectQuery) (ports.Listed, error) {
+	matches := func() *bun.SelectQuery {
+		return filter(r.db.NewSelect().TableExpr("products").ColumnExpr("1"))
 	}
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return nil, 0, translate(err)
+	// No ORDER BY: the planner picks an index (bitmap) scan when the
+	// matches are few, and a sequential scan that stops at the cap when
+	// they are dense (a tenth of the table or more), which reads about
+	// exactCountUpTo rows either way.
+	var n int
+	if err := r.db.NewSelect().TableExpr("(?) AS capped", matches().Limit(exactCountUpTo+1)).ColumnExpr("count(*)").
+		Scan(ctx, &n); err != nil {
+		return ports.Listed{}, translate(err)
 	}
-	if !fresh {
-		r.store.counts.put(key, total)
+	if n <= exactCountUpTo {
+		return ports.Listed{Total: n}, nil
 	}
-	out := make([]*product.Product, 0, len(rows))
-	for i := range rows {
-		out = append(out, rows[i].toDomain())
+	var plan []byte
+	if err := r.db.NewRaw("EXPLAIN (FORMAT JSON) ?", matches()).Scan(ctx, &plan); err != nil {
+		return ports.Listed{}, translate(err)
 	}
-	return out, total, nil
+	var explained []struct {
+		Plan struct {
+			Rows float64 `json:"Plan Rows"`
+		} `json:"Plan"`
+	}
+	if err := json.Unmarshal(plan, &explained); err != nil || len(explained) == 0 {
+		return ports.Listed{}, fmt.Errorf("postgres: reading a plan's row estimate: %w", err)
+	}
+	return ports.Listed{Total: max(int(explained[0].Plan.Rows), exactCountUpTo+1), TotalIsEstimate: true}, nil
 }
 
 func deref64(p *int64) any {
@@ -217,11 +345,11 @@ func deref64(p *int64) any {
 	return *p
 }
 
-// Counting every match is the costly part of a list (a filter matching
-// 90,000 products takes ~25 ms to count, against 0.2 ms for the page), so
-// large totals are reused for a few seconds. Totals below
-// exactCountBelow are always counted afresh, so small lists, the ones
-// where a client can see the difference, stay exact.
+// Counting the matches is the costly part of a list (even capped, see
+// exactCountUpTo, a search reads up to 1,000 rows and an estimate costs a
+// planning round trip), so large totals are reused for a few seconds.
+// Totals below exactCountBelow are always counted afresh, so small lists,
+// the ones where a client can see the difference, stay exact.
 const (
 	exactCountBelow = 1000
 	countTTL        = 5 * time.Second
@@ -235,35 +363,38 @@ type countCache struct {
 }
 
 type countEntry struct {
-	n  int
-	at time.Time
+	l      ports.Listed
+	sparse bool // a search whose page is fetched by the matches' ids
+	at     time.Time
 }
 
 func newCountCache() *countCache { return &countCache{m: map[string]countEntry{}} }
 
-// get returns a large total counted less than countTTL ago.
-func (c *countCache) get(key string) (int, bool) {
+// get returns a large total counted less than countTTL ago, and for a
+// search whether its page is fetched by the matches' ids.
+func (c *countCache) get(key string) (ports.Listed, bool, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.m[key]
 	if !ok || time.Since(e.at) > countTTL {
-		return 0, false
+		return ports.Listed{}, false, false
 	}
-	return e.n, true
+	return e.l, e.sparse, true
 }
 
 // put remembers a total worth remembering.
-func (c *countCache) put(key string, n int) {
-	if n < exactCountBelow {
+func (c *countCache) put(key string, l ports.Listed, sparse bool) {
+	if l.Total < exactCountBelow {
 		return
 	}
+	l.Next = nil
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.m) >= maxCountEntries {
 		// Filters are user input; forget them all rather than grow.
 		c.m = map[string]countEntry{}
 	}
-	c.m[key] = countEntry{n: n, at: time.Now()}
+	c.m[key] = countEntry{l: l, sparse: sparse, at: time.Now()}
 }
 
 func isTimeout(err error) bool {
@@ -276,4 +407,12 @@ func sleep(ctx context.Context, d time.Duration) {
 	case <-ctx.Done():
 	case <-time.After(d):
 	}
+}
+
+// ForgetCounts drops the remembered list totals, so that the next list of
+// every filter counts afresh: for measurements of uncached lists.
+func (s *Store) ForgetCounts() {
+	s.counts.mu.Lock()
+	defer s.counts.mu.Unlock()
+	s.counts.m = map[string]countEntry{}
 }

@@ -78,13 +78,17 @@ func (r *notificationRepo) Add(ctx context.Context, n *notification.Notification
 	})
 }
 
-func (r *notificationRepo) List(ctx context.Context, f ports.NotificationFilter, p ports.Page) ([]*notification.Notification, int, error) {
+func (r *notificationRepo) List(ctx context.Context, f ports.NotificationFilter, p ports.Page) ([]*notification.Notification, ports.Listed, error) {
 	var rows []notificationRow
-	q := r.db.NewSelect().Model(&rows).Where("user_id = ?", f.UserID).Order("seq DESC")
+	q := r.db.NewSelect().Model(&rows).Where("user_id = ?", f.UserID)
 	if f.UnreadOnly {
 		q = q.Where("read_at IS NULL")
 	}
-	return scanPage(ctx, q, &rows, p, (*notificationRow).toDomain)
+	// seq is unique per user (UNIQUE (user_id, seq)): it alone is the
+	// keyset.
+	k := keyset{cols: []string{"seq"}, desc: true, vals: func(at ports.Position) []any { return []any{at.Int} }}
+	pos := func(r *notificationRow) ports.Position { return ports.Position{Int: r.Seq, ID: r.ID} }
+	return scanPage(ctx, q, &rows, p, k, pos, (*notificationRow).toDomain)
 }
 
 func (r *notificationRepo) CountUnread(ctx context.Context, userID string) (int, error) {

@@ -112,24 +112,24 @@ var orderSortColumns = map[string]string{
 	ports.OrderSortTotalPrice: "total_price",
 }
 
-func (r *orderRepo) List(ctx context.Context, f ports.OrderFilter, p ports.Page, s ports.Sort) ([]*order.Order, int, error) {
+func (r *orderRepo) List(ctx context.Context, f ports.OrderFilter, p ports.Page, s ports.Sort) ([]*order.Order, ports.Listed, error) {
 	var rows []orderRow
 	q := r.db.NewSelect().Model(&rows)
 	if f.BuyerID != "" {
 		if !domain.ValidID(f.BuyerID) {
-			return []*order.Order{}, 0, nil
+			return []*order.Order{}, ports.Listed{}, nil
 		}
 		q = q.Where("buyer_id = ?", f.BuyerID)
 	}
 	if f.SellerID != "" {
 		if !domain.ValidID(f.SellerID) {
-			return []*order.Order{}, 0, nil
+			return []*order.Order{}, ports.Listed{}, nil
 		}
 		q = q.Where("seller_id = ?", f.SellerID)
 	}
 	if f.ProductID != "" {
 		if !domain.ValidID(f.ProductID) {
-			return []*order.Order{}, 0, nil
+			return []*order.Order{}, ports.Listed{}, nil
 		}
 		q = q.Where("product_id = ?", f.ProductID)
 	}
@@ -140,8 +140,22 @@ func (r *orderRepo) List(ctx context.Context, f ports.OrderFilter, p ports.Page,
 	if !ok {
 		col = "created_at"
 	}
-	dir := sortDirection(s.Desc)
-	return scanPage(ctx, q.OrderExpr(col+dir).OrderExpr("id"+dir), &rows, p, (*orderRow).toDomain)
+	k := keyset{cols: []string{col, "id"}, desc: s.Desc, vals: func(at ports.Position) []any {
+		if col == "total_price" {
+			return []any{at.Int, at.ID}
+		}
+		return []any{at.Time, at.ID}
+	}}
+	pos := func(r *orderRow) ports.Position {
+		switch col {
+		case "total_price":
+			return ports.Position{Int: r.TotalPrice, ID: r.ID}
+		case "updated_at":
+			return ports.Position{Time: r.UpdatedAt, ID: r.ID}
+		}
+		return ports.Position{Time: r.CreatedAt, ID: r.ID}
+	}
+	return scanPage(ctx, q, &rows, p, k, pos, (*orderRow).toDomain)
 }
 
 type idempotencyRow struct {

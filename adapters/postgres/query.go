@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 
 	"github.com/uptrace/bun"
 
@@ -66,19 +67,68 @@ func updateLocked[T any](ctx context.Context, db bun.IDB,
 	return out, err
 }
 
-// scanPage runs q, built on the model rows, for the page p and counts every
-// row q matches, then maps the page with toDomain. Errors go through
-// translate.
-func scanPage[R, D any](ctx context.Context, q *bun.SelectQuery, rows *[]R, p ports.Page, toDomain func(*R) D) ([]D, int, error) {
-	total, err := q.Limit(p.Limit).Offset(p.Offset()).ScanAndCount(ctx)
-	if err != nil {
-		return nil, 0, translate(err)
+// keyset is the order of a list, fit for keyset paging: ORDER BY cols, all
+// in one direction (descending when desc), together unique per row (they
+// end with the id, or with a key unique within the list's filter).
+// vals gives a cursor position's values of cols, in their order; a list
+// on a composite index over cols then reads the page straight from the
+// index, however deep it is.
+type keyset struct {
+	cols []string
+	desc bool
+	vals func(ports.Position) []any
+}
+
+// apply adds to q the order and, for page p, the start (after p.After in
+// keyset mode, an OFFSET in page mode) and a limit one above p.Limit, so
+// that the extra row tells whether more follow (see next).
+func (k keyset) apply(q *bun.SelectQuery, p ports.Page) *bun.SelectQuery {
+	dir := sortDirection(k.desc)
+	for _, c := range k.cols {
+		q = q.OrderExpr(c + dir)
 	}
+	if p.After != nil {
+		op := " > "
+		if k.desc {
+			op = " < "
+		}
+		marks := strings.TrimSuffix(strings.Repeat("?, ", len(k.cols)), ", ")
+		q = q.Where("("+strings.Join(k.cols, ", ")+")"+op+"("+marks+")", k.vals(*p.After)...)
+	} else if off := p.Offset(); off > 0 {
+		q = q.Offset(off)
+	}
+	return q.Limit(p.Limit + 1)
+}
+
+// next drops the extra row apply asked for and returns the position of
+// the page's last row when it was there, nil otherwise.
+func next[R any](rows *[]R, p ports.Page, pos func(*R) ports.Position) *ports.Position {
+	if len(*rows) <= p.Limit || p.Limit <= 0 {
+		return nil
+	}
+	*rows = (*rows)[:p.Limit]
+	at := pos(&(*rows)[p.Limit-1])
+	return &at
+}
+
+// scanPage counts every row q matches, then runs q, built on the model
+// rows, for the page p in the order k, and maps the page with toDomain.
+// Errors go through translate.
+func scanPage[R, D any](ctx context.Context, q *bun.SelectQuery, rows *[]R, p ports.Page, k keyset,
+	pos func(*R) ports.Position, toDomain func(*R) D) ([]D, ports.Listed, error) {
+	total, err := q.Count(ctx)
+	if err != nil {
+		return nil, ports.Listed{}, translate(err)
+	}
+	if err := k.apply(q, p).Scan(ctx); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, ports.Listed{}, translate(err)
+	}
+	l := ports.Listed{Total: total, Next: next(rows, p, pos)}
 	out := make([]D, 0, len(*rows))
 	for i := range *rows {
 		out = append(out, toDomain(&(*rows)[i]))
 	}
-	return out, total, nil
+	return out, l, nil
 }
 
 // sortDirection returns the SQL direction, with its leading space, for a
@@ -88,4 +138,19 @@ func sortDirection(desc bool) string {
 		return " DESC"
 	}
 	return " ASC"
+}
+
+// scanNumberedPage runs q, built on the model rows and already ordered,
+// for the numbered page p and counts every row q matches, then maps the
+// page with toDomain: the lists without keyset paging (users, audit log).
+func scanNumberedPage[R, D any](ctx context.Context, q *bun.SelectQuery, rows *[]R, p ports.Page, toDomain func(*R) D) ([]D, int, error) {
+	total, err := q.Limit(p.Limit).Offset(p.Offset()).ScanAndCount(ctx)
+	if err != nil {
+		return nil, 0, translate(err)
+	}
+	out := make([]D, 0, len(*rows))
+	for i := range *rows {
+		out = append(out, toDomain(&(*rows)[i]))
+	}
+	return out, total, nil
 }

@@ -117,8 +117,8 @@ func testAuctions(t *testing.T, newStore NewStore) {
 			t.Errorf("after bids: price %d, count %d, leader %s; want 1500, 3, alice", got.CurrentPrice(), got.BidCount(), got.LeaderID())
 		}
 		bids, total, err := r.Auctions.ListBids(ctx, a.ID(), ports.Page{Number: 1, Limit: 2})
-		if err != nil || total != 3 || len(bids) != 2 || bids[0].Amount != 1500 || bids[1].Amount != 1010 || bids[1].BidderID != bob.ID() {
-			t.Fatalf("ListBids page 1 = %+v, %d, %v, want 1500 then 1010 of 3", bids, total, err)
+		if err != nil || total.Total != 3 || len(bids) != 2 || bids[0].Amount != 1500 || bids[1].Amount != 1010 || bids[1].BidderID != bob.ID() {
+			t.Fatalf("ListBids page 1 = %+v, %d, %v, want 1500 then 1010 of 3", bids, total.Total, err)
 		}
 		bids, _, _ = r.Auctions.ListBids(ctx, a.ID(), ports.Page{Number: 2, Limit: 2})
 		if len(bids) != 1 || bids[0].Amount != 1000 || !bids[0].CreatedAt.Equal(t0) {
@@ -153,22 +153,22 @@ func testAuctions(t *testing.T, newStore NewStore) {
 		other := NewProduct(t, r, cat, seller, "Tulip bouquet", 1, 1000)
 		b := NewAuction(t, r, other, 10, 30*time.Minute)
 		all, total, err := r.Auctions.List(ctx, ports.AuctionFilter{}, ports.Sort{Field: "endsAt"}, ports.Page{Number: 1, Limit: 10})
-		if err != nil || total != 2 || len(all) != 2 || all[0].ID() != b.ID() || all[1].ID() != a.ID() {
-			t.Errorf("List(sort endsAt) = %d items of %d, %v; want b then a", len(all), total, err)
+		if err != nil || total.Total != 2 || len(all) != 2 || all[0].ID() != b.ID() || all[1].ID() != a.ID() {
+			t.Errorf("List(sort endsAt) = %d items of %d, %v; want b then a", len(all), total.Total, err)
 		}
 		desc, _, _ := r.Auctions.List(ctx, ports.AuctionFilter{}, ports.Sort{Field: "endsAt", Desc: true}, ports.Page{Number: 1, Limit: 1})
 		if len(desc) != 1 || desc[0].ID() != a.ID() {
 			t.Errorf("List(sort -endsAt, limit 1) = %v, want a", desc)
 		}
 		byProduct, total, _ := r.Auctions.List(ctx, ports.AuctionFilter{ProductID: other.ID()}, ports.Sort{Field: "endsAt"}, ports.Page{Number: 1, Limit: 10})
-		if total != 1 || byProduct[0].ID() != b.ID() {
-			t.Errorf("List(productId) = %d, want only b", total)
+		if total.Total != 1 || byProduct[0].ID() != b.ID() {
+			t.Errorf("List(productId) = %d, want only b", total.Total)
 		}
-		if _, total, _ := r.Auctions.List(ctx, ports.AuctionFilter{Status: auction.StatusEnded}, ports.Sort{Field: "endsAt"}, ports.Page{Number: 1, Limit: 10}); total != 0 {
-			t.Errorf("List(status ENDED) total = %d, want 0", total)
+		if _, total, _ := r.Auctions.List(ctx, ports.AuctionFilter{Status: auction.StatusEnded}, ports.Sort{Field: "endsAt"}, ports.Page{Number: 1, Limit: 10}); total.Total != 0 {
+			t.Errorf("List(status ENDED) total = %d, want 0", total.Total)
 		}
-		if _, total, _ := r.Auctions.List(ctx, ports.AuctionFilter{ProductID: newID()}, ports.Sort{Field: "endsAt"}, ports.Page{Number: 1, Limit: 10}); total != 0 {
-			t.Errorf("List(unknown productId) total = %d, want 0", total)
+		if _, total, _ := r.Auctions.List(ctx, ports.AuctionFilter{ProductID: newID()}, ports.Sort{Field: "endsAt"}, ports.Page{Number: 1, Limit: 10}); total.Total != 0 {
+			t.Errorf("List(unknown productId) total = %d, want 0", total.Total)
 		}
 	})
 
@@ -257,8 +257,8 @@ func testAuctions(t *testing.T, newStore NewStore) {
 			t.Errorf("accepted %d, too low %d; want 1 and 19", accepted, tooLow)
 		}
 		got, _ := r.Auctions.Get(ctx, race.ID())
-		if _, total, _ := r.Auctions.ListBids(ctx, race.ID(), ports.Page{Number: 1, Limit: 100}); total != 1 || got.BidCount() != 1 || got.CurrentPrice() != 700 {
-			t.Errorf("stored bids %d, count %d, price %d; want 1, 1, 700", total, got.BidCount(), got.CurrentPrice())
+		if _, total, _ := r.Auctions.ListBids(ctx, race.ID(), ports.Page{Number: 1, Limit: 100}); total.Total != 1 || got.BidCount() != 1 || got.CurrentPrice() != 700 {
+			t.Errorf("stored bids %d, count %d, price %d; want 1, 1, 700", total.Total, got.BidCount(), got.CurrentPrice())
 		}
 	})
 }

@@ -22,6 +22,7 @@ type NotificationStore interface {
 // and DeliveryQueue against stores made by newStore.
 func RunNotifications(t *testing.T, newStore func(t *testing.T) NotificationStore) {
 	t.Run("Inbox", func(t *testing.T) { testInbox(t, newStore(t)) })
+	t.Run("InboxPaging", func(t *testing.T) { testInboxPaging(t, newStore(t)) })
 	t.Run("RollbackLeavesNone", func(t *testing.T) { testNotificationRollback(t, newStore(t)) })
 	t.Run("SeqFollowsCommits", func(t *testing.T) { testNotificationSeq(t, newStore(t)) })
 	t.Run("ClaimHeadsOnly", func(t *testing.T) { testClaimHeads(t, newStore(t)) })
@@ -56,8 +57,8 @@ func testInbox(t *testing.T, st NotificationStore) {
 		t.Fatalf("seqs = %d, %d, want 3 and 1 (per user)", mine[2].Seq(), other.Seq())
 	}
 	list, total, err := r.Notifications.List(ctx, ports.NotificationFilter{UserID: alice.ID()}, ports.Page{Number: 1, Limit: 2})
-	if err != nil || total != 3 || len(list) != 2 || list[0].ID() != mine[2].ID() || list[1].ID() != mine[1].ID() {
-		t.Fatalf("List = %d items of %d, %v; want the newest 2 of 3", len(list), total, err)
+	if err != nil || total.Total != 3 || len(list) != 2 || list[0].ID() != mine[2].ID() || list[1].ID() != mine[1].ID() {
+		t.Fatalf("List = %d items of %d, %v; want the newest 2 of 3", len(list), total.Total, err)
 	}
 	if _, err := r.Notifications.MarkRead(ctx, bob.ID(), mine[0].ID(), t0); !errors.Is(err, notification.ErrNotFound) {
 		t.Fatalf("MarkRead of someone else's = %v, want ErrNotFound", err)
@@ -74,8 +75,8 @@ func testInbox(t *testing.T, st NotificationStore) {
 		t.Errorf("CountUnread = %d, want 2", n)
 	}
 	unread, total, _ := r.Notifications.List(ctx, ports.NotificationFilter{UserID: alice.ID(), UnreadOnly: true}, ports.Page{Number: 1, Limit: 20})
-	if total != 2 || len(unread) != 2 {
-		t.Errorf("unread list = %d of %d, want 2", len(unread), total)
+	if total.Total != 2 || len(unread) != 2 {
+		t.Errorf("unread list = %d of %d, want 2", len(unread), total.Total)
 	}
 	if n, err := r.Notifications.MarkAllRead(ctx, alice.ID(), t0.Add(3*time.Hour)); n != 2 || err != nil {
 		t.Errorf("MarkAllRead = %d, %v; want 2", n, err)
@@ -104,8 +105,8 @@ func testNotificationRollback(t *testing.T, st NotificationStore) {
 	if !errors.Is(err, boom) {
 		t.Fatalf("WithinTx = %v, want boom", err)
 	}
-	if _, total, _ := r.Notifications.List(ctx, ports.NotificationFilter{UserID: u.ID()}, ports.Page{Number: 1, Limit: 20}); total != 0 {
-		t.Errorf("after rollback the inbox has %d, want 0", total)
+	if _, total, _ := r.Notifications.List(ctx, ports.NotificationFilter{UserID: u.ID()}, ports.Page{Number: 1, Limit: 20}); total.Total != 0 {
+		t.Errorf("after rollback the inbox has %d, want 0", total.Total)
 	}
 	if n, _, _ := st.Backlog(ctx); n != 0 {
 		t.Errorf("after rollback the backlog is %d, want 0", n)

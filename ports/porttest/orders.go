@@ -152,22 +152,22 @@ func testOrders(t *testing.T, newStore NewStore) {
 			t.Fatal(err)
 		}
 		got, total, err := r.Orders.List(ctx, ports.OrderFilter{BuyerID: b1.ID()}, ports.Page{Number: 1, Limit: 2}, ports.Sort{Field: ports.OrderSortCreatedAt, Desc: true})
-		if err != nil || total != 5 || len(got) != 2 || got[0].ID() != mine[4].ID() || got[1].ID() != mine[3].ID() {
-			t.Errorf("List(buyer b1, page 1 of 2, -createdAt) = %d orders, total %d, %v; want orders 5 and 4 of 5", len(got), total, err)
+		if err != nil || total.Total != 5 || len(got) != 2 || got[0].ID() != mine[4].ID() || got[1].ID() != mine[3].ID() {
+			t.Errorf("List(buyer b1, page 1 of 2, -createdAt) = %d orders, total %d, %v; want orders 5 and 4 of 5", len(got), total.Total, err)
 		}
 		got, total, _ = r.Orders.List(ctx, ports.OrderFilter{BuyerID: b1.ID()}, ports.Page{Number: 3, Limit: 2}, ports.Sort{Field: ports.OrderSortTotalPrice})
-		if total != 5 || len(got) != 1 || got[0].ID() != mine[4].ID() {
-			t.Errorf("List(page 3, totalPrice) = %d orders, total %d; want the most expensive one of 5", len(got), total)
+		if total.Total != 5 || len(got) != 1 || got[0].ID() != mine[4].ID() {
+			t.Errorf("List(page 3, totalPrice) = %d orders, total %d; want the most expensive one of 5", len(got), total.Total)
 		}
-		if _, total, _ = r.Orders.List(ctx, ports.OrderFilter{SellerID: seller.ID()}, ports.Page{Number: 1, Limit: 20}, ports.Sort{}); total != 6 {
-			t.Errorf("List(seller) total = %d, want 6", total)
+		if _, total, _ = r.Orders.List(ctx, ports.OrderFilter{SellerID: seller.ID()}, ports.Page{Number: 1, Limit: 20}, ports.Sort{}); total.Total != 6 {
+			t.Errorf("List(seller) total = %d, want 6", total.Total)
 		}
 		got, total, _ = r.Orders.List(ctx, ports.OrderFilter{BuyerID: b1.ID(), Status: order.StatusCancelled}, ports.Page{Number: 1, Limit: 20}, ports.Sort{})
-		if total != 1 || len(got) != 1 || got[0].ID() != mine[0].ID() {
-			t.Errorf("List(b1, CANCELLED) = %d orders, total %d; want the one cancelled", len(got), total)
+		if total.Total != 1 || len(got) != 1 || got[0].ID() != mine[0].ID() {
+			t.Errorf("List(b1, CANCELLED) = %d orders, total %d; want the one cancelled", len(got), total.Total)
 		}
-		if got, total, err := r.Orders.List(ctx, ports.OrderFilter{BuyerID: newID()}, ports.Page{Number: 1, Limit: 20}, ports.Sort{}); err != nil || total != 0 || got == nil || len(got) != 0 {
-			t.Errorf("List(unknown buyer) = %v, %d, %v; want an empty non-nil page", got, total, err)
+		if got, total, err := r.Orders.List(ctx, ports.OrderFilter{BuyerID: newID()}, ports.Page{Number: 1, Limit: 20}, ports.Sort{}); err != nil || total.Total != 0 || got == nil || len(got) != 0 {
+			t.Errorf("List(unknown buyer) = %v, %d, %v; want an empty non-nil page", got, total.Total, err)
 		}
 	})
 	t.Run("ten racing cancels give the stock back once", func(t *testing.T) {

@@ -183,20 +183,20 @@ func testLocalizedProducts(t *testing.T, newStore NewStore) {
 			f := active
 			f.Query = i18n.SearchWords(tc.q)
 			_, total, err := r.Products.List(ctx, f, ports.Sort{Field: ports.SortCreatedAt}, ports.Page{Number: 1, Limit: 10})
-			if err != nil || total != tc.want {
-				t.Errorf("List(q=%q) total = %d, %v; want %d", tc.q, total, err, tc.want)
+			if err != nil || total.Total != tc.want {
+				t.Errorf("List(q=%q) total = %d, %v; want %d", tc.q, total.Total, err, tc.want)
 			}
 		})
 	}
 	t.Run("classification filters", func(t *testing.T) {
 		f := active
 		f.Class = product.Classification{ConditionID: SeedClass().ConditionID, CityID: seedID(t, reference.Cities, "bukhara")}
-		if _, total, err := r.Products.List(ctx, f, ports.Sort{Field: ports.SortCreatedAt}, ports.Page{Number: 1, Limit: 10}); err != nil || total != 0 {
-			t.Errorf("List(city Bukhara) total = %d, %v; want 0", total, err)
+		if _, total, err := r.Products.List(ctx, f, ports.Sort{Field: ports.SortCreatedAt}, ports.Page{Number: 1, Limit: 10}); err != nil || total.Total != 0 {
+			t.Errorf("List(city Bukhara) total = %d, %v; want 0", total.Total, err)
 		}
 		f.Class.CityID = ""
-		if _, total, err := r.Products.List(ctx, f, ports.Sort{Field: ports.SortCreatedAt}, ports.Page{Number: 1, Limit: 10}); err != nil || total != 4 {
-			t.Errorf("List(condition) total = %d, %v; want 4", total, err)
+		if _, total, err := r.Products.List(ctx, f, ports.Sort{Field: ports.SortCreatedAt}, ports.Page{Number: 1, Limit: 10}); err != nil || total.Total != 4 {
+			t.Errorf("List(condition) total = %d, %v; want 4", total.Total, err)
 		}
 	})
 }
