@@ -2,8 +2,10 @@ package acceptance
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/secondbloom/marketplace/acceptance/testenv"
@@ -16,8 +18,8 @@ import (
 // The statements one order sends to Postgres, BEGIN and COMMIT included
 // (the HTTP layer's session and user lookups come on top).
 const (
-	orderStatements           = 10
-	idempotentOrderStatements = 13
+	orderStatements           = 8
+	idempotentOrderStatements = 11
 )
 
 // TestPlacingAnOrderCountsItsRoundTrips logs every statement one order
@@ -61,4 +63,57 @@ func TestPlacingAnOrderCountsItsRoundTrips(t *testing.T) {
 		}
 		check(t, counter.Queries(), idempotentOrderStatements)
 	})
+}
+
+// TestHotProductRaceThroughTheConditionalUpdate has 60 buyers race, with
+// and without Idempotency-Keys, for one product of 13 through the
+// one-statement reservation on Postgres: exactly 13 orders, stock 0, and
+// every other answer a 409 OUT_OF_STOCK (no 5xx, no other refusal).
+func TestHotProductRaceThroughTheConditionalUpdate(t *testing.T) {
+	st := pgtest.New(t)
+	e := testenv.NewOnStore(t, testenv.Postgres, st, testenv.Options{})
+	m := newMarket(t, e)
+	const buyers, stock = 60, 13
+	sessions := make([]testenv.Session, buyers)
+	for i := range sessions {
+		sessions[i] = m.buyer(t)
+	}
+	pid := m.product(t, stock, 5000)
+
+	res := make([]*testenv.Response, buyers)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range buyers {
+		wg.Go(func() {
+			<-start
+			h := map[string]string{}
+			if i%2 == 1 {
+				h["Idempotency-Key"] = fmt.Sprintf("hot-%d", i)
+			}
+			res[i] = e.Do(t, testenv.Request{Method: http.MethodPost, Path: "/api/v1/orders", Token: sessions[i].AccessToken,
+				Body: map[string]any{"productId": pid, "quantity": 1}, Header: h})
+		})
+	}
+	close(start)
+	wg.Wait()
+	created := 0
+	for _, r := range res {
+		switch {
+		case r.Status == http.StatusCreated:
+			created++
+		case r.Status == http.StatusConflict && r.ErrorCode() == "OUT_OF_STOCK":
+		default:
+			t.Errorf("racing order = %s, want 201 or 409 OUT_OF_STOCK", r)
+		}
+	}
+	if created != stock {
+		t.Errorf("%d orders placed, want %d", created, stock)
+	}
+	if got := m.stock(t, pid); got != 0 {
+		t.Errorf("stock after the race = %d, want 0", got)
+	}
+	var stored int
+	if err := st.DB().QueryRowContext(context.Background(), "SELECT count(*) FROM orders WHERE product_id = ?", pid).Scan(&stored); err != nil || stored != stock {
+		t.Errorf("orders stored = %d, %v; want %d", stored, err, stock)
+	}
 }
