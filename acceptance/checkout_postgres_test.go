@@ -18,8 +18,8 @@ import (
 // The statements one order sends to Postgres, BEGIN and COMMIT included
 // (the HTTP layer's session and user lookups come on top).
 const (
-	orderStatements           = 8
-	idempotentOrderStatements = 11
+	orderStatements           = 6
+	idempotentOrderStatements = 9
 )
 
 // TestPlacingAnOrderCountsItsRoundTrips logs every statement one order

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"strings"
 	"time"
@@ -45,37 +46,44 @@ func (r *notificationRow) toDomain() *notification.Notification {
 
 type notificationRepo struct{ db bun.IDB }
 
-// Add takes the recipient's next seq from notification_counters; the
-// counter row stays locked until the transaction ends, so seqs follow
-// commit order.
+// Add takes the recipient's next seq from notification_counters and
+// stores the notification with its deliveries, chained in one statement
+// (one round trip). The counter row stays locked until the transaction
+// ends, so seqs follow commit order.
 func (r *notificationRepo) Add(ctx context.Context, n *notification.Notification, channels []notification.Channel) error {
-	return inTx(ctx, r.db, func(ctx context.Context, tx bun.IDB) error {
-		var seq int64
-		if err := tx.NewRaw(`INSERT INTO notification_counters (user_id, last_seq) VALUES (?, 1)
+	data := n.Data()
+	if data == nil {
+		data = map[string]string{}
+	}
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return err
+	}
+	chs := make([]string, len(channels))
+	for i, ch := range channels {
+		chs[i] = string(ch)
+	}
+	var seq int64
+	err = r.db.NewRaw(`WITH c AS (
+			INSERT INTO notification_counters (user_id, last_seq) VALUES (?0, 1)
 			ON CONFLICT (user_id) DO UPDATE SET last_seq = notification_counters.last_seq + 1
-			RETURNING last_seq`, n.UserID()).Scan(ctx, &seq); err != nil {
-			return translate(err)
+			RETURNING last_seq),
+		n AS (
+			INSERT INTO notifications (id, user_id, type, data, seq, created_at)
+			SELECT ?1, ?0, ?2, ?3::jsonb, c.last_seq, ?4 FROM c
+			RETURNING seq),
+		d AS (
+			INSERT INTO notification_deliveries (notification_id, channel, user_id, seq, next_at, created_at)
+			SELECT ?1, ch, ?0, n.seq, ?4, ?4 FROM n, unnest(?5::text[]) AS ch)
+		SELECT seq FROM n`, n.UserID(), n.ID(), string(n.Type()), string(raw), n.CreatedAt(), pgdialect.Array(chs)).Scan(ctx, &seq)
+	if err != nil {
+		if sqlState(err) == uniqueViolation {
+			return notification.ErrInvalid
 		}
-		data := n.Data()
-		if data == nil {
-			data = map[string]string{}
-		}
-		row := &notificationRow{ID: n.ID(), UserID: n.UserID(), Type: string(n.Type()), Data: data, Seq: seq, CreatedAt: n.CreatedAt()}
-		if _, err := tx.NewInsert().Model(row).Exec(ctx); err != nil {
-			if sqlState(err) == uniqueViolation {
-				return notification.ErrInvalid
-			}
-			return translate(err)
-		}
-		for _, ch := range channels {
-			if _, err := tx.NewRaw(`INSERT INTO notification_deliveries (notification_id, channel, user_id, seq, next_at, created_at)
-				VALUES (?, ?, ?, ?, ?, ?)`, row.ID, string(ch), row.UserID, seq, row.CreatedAt, row.CreatedAt).Exec(ctx); err != nil {
-				return translate(err)
-			}
-		}
-		n.SetSeq(seq)
-		return nil
-	})
+		return translate(err)
+	}
+	n.SetSeq(seq)
+	return nil
 }
 
 func (r *notificationRepo) List(ctx context.Context, f ports.NotificationFilter, p ports.Page) ([]*notification.Notification, int, error) {
