@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"runtime"
 	"syscall"
 	"time"
 
@@ -34,11 +35,18 @@ var (
 
 // Options tune the connection pool.
 type Options struct {
-	// MaxOpenConns bounds the pool; 0 means 4 per CPU.
+	// MaxOpenConns bounds the pool; 0 means ConnsPerCPU per CPU
+	// (GOMAXPROCS).
 	MaxOpenConns int
 	// StatementTimeout cancels statements that run longer; 0 means 5 s.
 	StatementTimeout time.Duration
 }
+
+// ConnsPerCPU sizes the default pool. Placing orders on two cores with 2,
+// 4 and 8 connections per core, 4 was best (2 left the database idle
+// while requests queued for a connection; 8 added nothing but
+// contention); see cmd/orderload/README.md.
+const ConnsPerCPU = 4
 
 // Store is a PostgreSQL database reached through Bun.
 type Store struct {
@@ -77,10 +85,11 @@ func Open(dsn string, opt Options) (*Store, error) {
 		func(c *pgdriver.Config) { c.Dialer = conns.dial },
 	)
 	sqldb := sql.OpenDB(connector)
-	if opt.MaxOpenConns > 0 {
-		sqldb.SetMaxOpenConns(opt.MaxOpenConns)
-		sqldb.SetMaxIdleConns(opt.MaxOpenConns)
+	if opt.MaxOpenConns <= 0 {
+		opt.MaxOpenConns = ConnsPerCPU * runtime.GOMAXPROCS(0)
 	}
+	sqldb.SetMaxOpenConns(opt.MaxOpenConns)
+	sqldb.SetMaxIdleConns(opt.MaxOpenConns)
 	sqldb.SetConnMaxIdleTime(5 * time.Minute)
 	ping := sql.OpenDB(pgdriver.NewConnector(
 		pgdriver.WithDSN(dsn),
