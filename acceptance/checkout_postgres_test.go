@@ -18,8 +18,8 @@ import (
 // The statements one order sends to Postgres, BEGIN and COMMIT included
 // (the HTTP layer's session and user lookups come on top).
 const (
-	orderStatements           = 6
-	idempotentOrderStatements = 9
+	orderStatements           = 5
+	idempotentOrderStatements = 8
 )
 
 // TestPlacingAnOrderCountsItsRoundTrips logs every statement one order

@@ -135,7 +135,8 @@ func (s *Store) Repos() ports.Repos { return repos(s.db, s, noTxEvents{}) }
 // WithinTx runs fn in a READ COMMITTED transaction; update-function methods
 // take row locks (SELECT ... FOR UPDATE) so the work stays consistent. The
 // events fn records are written to the outbox as the transaction's last
-// statement and handed to the sink after the commit.
+// statement, together with the notifications fn added, and handed to the
+// sink after the commit.
 func (s *Store) WithinTx(ctx context.Context, fn func(ctx context.Context, r ports.Repos) error) error {
 	var committed []event.Event
 	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
@@ -143,11 +144,11 @@ func (s *Store) WithinTx(ctx context.Context, fn func(ctx context.Context, r por
 		if err := fn(ctx, repos(tx, s, rec)); err != nil {
 			return err
 		}
-		if len(rec.events) == 0 {
+		if len(rec.events) == 0 && len(rec.notes) == 0 {
 			return nil
 		}
 		var err error
-		committed, err = s.writeEvents(ctx, tx, rec.events)
+		committed, err = s.writeEvents(ctx, tx, rec.events, rec.notes)
 		return err
 	})
 	if err != nil {
@@ -178,7 +179,7 @@ func repos(db bun.IDB, s *Store, rec ports.EventRecorder) ports.Repos {
 		Audit:        &auditRepo{db},
 		Media:        &mediaRepo{db},
 
-		Notifications: &notificationRepo{db},
+		Notifications: newNotificationRepo(db, rec),
 	}
 }
 
