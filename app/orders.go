@@ -145,24 +145,15 @@ const maxNumberTries = 5
 func (s *OrderService) place(ctx context.Context, r ports.Repos, buyer user.Actor, in PlaceOrder) (o *order.Order, refused, err error) {
 	now := s.clock.Now()
 	buyerID := buyer.UserID
-	var snapshot *product.Product
-	_, err = r.Products.Update(ctx, in.ProductID, func(p *product.Product) error {
-		refused = s.reserve(ctx, r, p, buyerID, in.quantity(), now)
-		snapshot = p
-		return refused
-	})
-	if refused != nil && !isRefusal(refused) {
-		// A failure of the store (say, the auction check) is no answer
-		// to the request: roll back and store nothing.
-		return nil, nil, refused
-	}
-	if refused != nil {
-		return nil, refused, nil
-	}
-	if errors.Is(err, product.ErrNotFound) {
-		return nil, product.ErrNotAvailable, nil
-	}
+	// One atomic step: the store applies order.Orderable and takes the
+	// stock (on Postgres a single conditional UPDATE under the row lock).
+	snapshot, err := r.Products.Reserve(ctx, in.ProductID, in.quantity(), buyerID, now)
 	if err != nil {
+		if isRefusal(err) {
+			return nil, err, nil
+		}
+		// A failure of the store is no answer to the request: roll back
+		// and store nothing.
 		return nil, nil, err
 	}
 	for try := 1; ; try++ {
@@ -186,27 +177,6 @@ func (s *OrderService) place(ctx context.Context, r ports.Repos, buyer user.Acto
 		r.Events.Record(orderPlaced(buyer, o))
 		return o, nil, nil
 	}
-}
-
-// reserve applies the ordering rules to the locked product and takes the
-// stock. The auction check runs under the product's row lock, so an
-// auction opened concurrently (which locks the product too) cannot slip in
-// between.
-func (s *OrderService) reserve(ctx context.Context, r ports.Repos, p *product.Product, buyerID string, qty int, now time.Time) error {
-	if !p.Public() {
-		return product.ErrNotAvailable
-	}
-	if p.SellerID() == buyerID {
-		return order.ErrOwnProduct
-	}
-	open, err := r.OpenAuctions.HasOpenAuction(ctx, p.ID())
-	if err != nil {
-		return fmt.Errorf("check open auction: %w", err)
-	}
-	if open {
-		return order.ErrProductInAuction
-	}
-	return p.Reserve(qty, now)
 }
 
 // isRefusal reports whether err is a business answer to the request (not

@@ -81,14 +81,31 @@ func stored(qty int, out **product.Product) func(context.Context, string, func(*
 	}
 }
 
+// reserving returns a product repository Reserve that applies the
+// ordering rules to an ACTIVE product with the given stock (in an open
+// auction if inAuction) as the stores do, and records the result in *out.
+func reserving(qty int, inAuction bool, out **product.Product) func(context.Context, string, int, string, time.Time) (*product.Product, error) {
+	return func(_ context.Context, id string, n int, buyer string, now time.Time) (*product.Product, error) {
+		p := product.Rehydrate(product.Fields{ID: id, Slug: "roses", Title: i18n.Rehydrate(map[i18n.Locale]string{i18n.Uzbek: "Roses"}), Price: 150000, Currency: "UZS",
+			Quantity: qty, CategoryID: "c", SellerID: sellerID, Status: product.StatusActive, CreatedAt: orderNow, UpdatedAt: orderNow})
+		if err := order.Orderable(p, buyer, inAuction, n); err != nil {
+			return nil, err
+		}
+		if err := p.Reserve(n, now); err != nil {
+			return nil, err
+		}
+		*out = p
+		return p, nil
+	}
+}
+
 var orderBuyer = user.Actor{UserID: buyerID, Role: user.RoleUser}
 
 func TestPlaceStoresTheOrderAtTheProductPrice(t *testing.T) {
 	f := newOrderFixture(t)
 	var reserved *product.Product
 	var created *order.Order
-	f.products.EXPECT().Update(gomock.Any(), productID, gomock.Any()).DoAndReturn(stored(5, &reserved))
-	f.auctions.EXPECT().HasOpenAuction(gomock.Any(), productID).Return(false, nil)
+	f.products.EXPECT().Reserve(gomock.Any(), productID, gomock.Any(), gomock.Any(), orderNow).DoAndReturn(reserving(5, false, &reserved))
 	f.orders.EXPECT().Create(gomock.Any(), gomock.Any()).DoAndReturn(func(_ context.Context, o *order.Order) error {
 		created = o
 		return nil
@@ -113,7 +130,7 @@ func TestPlaceStoresTheOrderAtTheProductPrice(t *testing.T) {
 
 func TestPlaceUnknownProductIsNotFound(t *testing.T) {
 	f := newOrderFixture(t)
-	f.products.EXPECT().Update(gomock.Any(), productID, gomock.Any()).Return(nil, product.ErrNotFound)
+	f.products.EXPECT().Reserve(gomock.Any(), productID, gomock.Any(), gomock.Any(), orderNow).Return(nil, product.ErrNotAvailable)
 	// No order is stored and nothing is counted: the mocks fail on any
 	// call of Orders.Create or Metrics.OrderCreated.
 	_, err := f.core.Orders.Place(context.Background(), orderBuyer, app.PlaceOrder{ProductID: productID, Quantity: ptr(1)})
@@ -139,8 +156,7 @@ func TestPlaceRefusals(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newOrderFixture(t)
 			var p *product.Product
-			f.products.EXPECT().Update(gomock.Any(), productID, gomock.Any()).DoAndReturn(stored(tc.stock, &p))
-			f.auctions.EXPECT().HasOpenAuction(gomock.Any(), productID).AnyTimes().Return(tc.auction, nil)
+			f.products.EXPECT().Reserve(gomock.Any(), productID, gomock.Any(), gomock.Any(), orderNow).DoAndReturn(reserving(tc.stock, tc.auction, &p))
 			_, err := f.core.Orders.Place(context.Background(), user.Actor{UserID: tc.who}, app.PlaceOrder{ProductID: productID, Quantity: ptr(tc.qty)})
 			if !errors.Is(err, tc.want) {
 				t.Errorf("Place = %v, want %v", err, tc.want)
@@ -152,8 +168,7 @@ func TestPlaceRefusals(t *testing.T) {
 func TestPlaceRetriesANumberClash(t *testing.T) {
 	f := newOrderFixture(t)
 	var p *product.Product
-	f.products.EXPECT().Update(gomock.Any(), productID, gomock.Any()).DoAndReturn(stored(5, &p))
-	f.auctions.EXPECT().HasOpenAuction(gomock.Any(), productID).Return(false, nil)
+	f.products.EXPECT().Reserve(gomock.Any(), productID, gomock.Any(), gomock.Any(), orderNow).DoAndReturn(reserving(5, false, &p))
 	var numbers []string
 	f.orders.EXPECT().Create(gomock.Any(), gomock.Any()).Times(2).DoAndReturn(func(_ context.Context, o *order.Order) error {
 		numbers = append(numbers, o.Number())
@@ -214,9 +229,7 @@ func TestOrdersOfOthersAreNotFound(t *testing.T) {
 
 func TestPlaceIdempotentStoresNoFailure(t *testing.T) {
 	f := newOrderFixture(t)
-	var p *product.Product
-	f.products.EXPECT().Update(gomock.Any(), productID, gomock.Any()).DoAndReturn(stored(5, &p))
-	f.auctions.EXPECT().HasOpenAuction(gomock.Any(), productID).Return(false, domain.ErrUnavailable)
+	f.products.EXPECT().Reserve(gomock.Any(), productID, gomock.Any(), gomock.Any(), orderNow).Return(nil, domain.ErrUnavailable)
 	f.idem.EXPECT().Lock(gomock.Any(), gomock.Any()).Return(nil)
 	f.idem.EXPECT().Get(gomock.Any(), gomock.Any()).Return(idempotency.Record{}, idempotency.ErrNotFound)
 	// No Save: the mock fails on one.
@@ -235,8 +248,7 @@ func TestPlaceIdempotentStoresNoFailure(t *testing.T) {
 func TestPlaceIdempotentStoresTheRenderedResponse(t *testing.T) {
 	f := newOrderFixture(t)
 	var p *product.Product
-	f.products.EXPECT().Update(gomock.Any(), productID, gomock.Any()).DoAndReturn(stored(5, &p))
-	f.auctions.EXPECT().HasOpenAuction(gomock.Any(), productID).Return(false, nil)
+	f.products.EXPECT().Reserve(gomock.Any(), productID, gomock.Any(), gomock.Any(), orderNow).DoAndReturn(reserving(5, false, &p))
 	f.orders.EXPECT().Create(gomock.Any(), gomock.Any()).Return(nil)
 	f.metrics.EXPECT().OrderCreated()
 	scope := idempotency.Scope{UserID: buyerID, Route: "POST /api/v1/orders", Key: "k2"}
@@ -260,8 +272,7 @@ func TestPlaceIdempotentStoresTheRenderedResponse(t *testing.T) {
 func TestPlaceWithoutAQuantityOrdersOne(t *testing.T) {
 	f := newOrderFixture(t)
 	var stock *product.Product
-	f.products.EXPECT().Update(gomock.Any(), productID, gomock.Any()).DoAndReturn(stored(3, &stock))
-	f.auctions.EXPECT().HasOpenAuction(gomock.Any(), productID).Return(false, nil)
+	f.products.EXPECT().Reserve(gomock.Any(), productID, gomock.Any(), gomock.Any(), orderNow).DoAndReturn(reserving(3, false, &stock))
 	f.orders.EXPECT().Create(gomock.Any(), gomock.Any()).Return(nil)
 	f.metrics.EXPECT().OrderCreated()
 	o, err := f.core.Orders.Place(context.Background(), orderBuyer, app.PlaceOrder{ProductID: productID})

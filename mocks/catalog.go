@@ -12,6 +12,7 @@ package mocks
 import (
 	context "context"
 	reflect "reflect"
+	time "time"
 
 	category "github.com/secondbloom/marketplace/domain/category"
 	product "github.com/secondbloom/marketplace/domain/product"
@@ -199,6 +200,21 @@ func (m *MockProductRepository) List(ctx context.Context, f ports.ProductFilter,
 func (mr *MockProductRepositoryMockRecorder) List(ctx, f, s, p any) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "List", reflect.TypeOf((*MockProductRepository)(nil).List), ctx, f, s, p)
+}
+
+// Reserve mocks base method.
+func (m *MockProductRepository) Reserve(ctx context.Context, id string, qty int, buyerID string, now time.Time) (*product.Product, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "Reserve", ctx, id, qty, buyerID, now)
+	ret0, _ := ret[0].(*product.Product)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// Reserve indicates an expected call of Reserve.
+func (mr *MockProductRepositoryMockRecorder) Reserve(ctx, id, qty, buyerID, now any) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Reserve", reflect.TypeOf((*MockProductRepository)(nil).Reserve), ctx, id, qty, buyerID, now)
 }
 
 // SetSellerBlocked mocks base method.

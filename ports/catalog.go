@@ -4,6 +4,7 @@ package ports
 
 import (
 	"context"
+	"time"
 
 	"github.com/secondbloom/marketplace/domain/category"
 	"github.com/secondbloom/marketplace/domain/product"
@@ -65,6 +66,17 @@ type ProductRepository interface {
 	// image of a photo that does not exist; photos the update removes count
 	// as detached at the product's new updatedAt.
 	Update(ctx context.Context, id string, fn func(p *product.Product) error) (*product.Product, error)
+	// Reserve takes qty (at least 1) items of the product with id for an
+	// order by buyerID at now, as one atomic step, when order.Orderable
+	// allows it on the product as it is when the step takes effect (with
+	// its open auction, if any), and returns the product after the
+	// change. Otherwise it changes nothing and returns order.Orderable's
+	// refusal; product.ErrNotAvailable also for an unknown or malformed
+	// id. However many reservations race, the stock never goes below zero
+	// and an auction opened concurrently is either seen or sees the new
+	// stock. It is the checkout's short path: one statement on Postgres
+	// where Update takes three.
+	Reserve(ctx context.Context, id string, qty int, buyerID string, now time.Time) (*product.Product, error)
 	// List returns one page of the products f matches, in order s (with the
 	// id as tie-breaker, so pages never overlap), and the total count of
 	// matches. Sort fields are SortCreatedAt and SortPrice; any other field

@@ -25,6 +25,10 @@ type NotificationRepository interface {
 	// pending delivery on each of channels, due at once. Notifications of
 	// one recipient get Seq in commit order: a later commit never gets a
 	// smaller Seq. It returns notification.ErrInvalid if the id is taken.
+	// Inside a transaction a store may defer the write to the
+	// transaction's last statement (Postgres does, to hold the recipient's
+	// counter only for the commit): n's Seq is then set, and a taken id
+	// reported, by the time WithinTx returns.
 	Add(ctx context.Context, n *notification.Notification, channels []notification.Channel) error
 	// List returns a page of the filter's notifications, newest first, and
 	// how many match in all. Positions: Int = Seq, ID.

@@ -232,6 +232,12 @@ func (p *Products) Update(ctx context.Context, id string, fn func(*product.Produ
 	return p.inner.Update(ctx, id, fn)
 }
 
+// Reserve takes stock through the wrapped repository; the order's event
+// evicts the product.
+func (p *Products) Reserve(ctx context.Context, id string, qty int, buyerID string, now time.Time) (*product.Product, error) {
+	return p.inner.Reserve(ctx, id, qty, buyerID, now)
+}
+
 // SetSellerBlocked changes the products through the wrapped repository;
 // the events of the change evict them.
 func (p *Products) SetSellerBlocked(ctx context.Context, sellerID string, blocked bool) ([]string, error) {

@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/secondbloom/marketplace/domain"
 	"github.com/secondbloom/marketplace/domain/category"
 	"github.com/secondbloom/marketplace/domain/i18n"
+	"github.com/secondbloom/marketplace/domain/order"
 	"github.com/secondbloom/marketplace/domain/product"
 	"github.com/secondbloom/marketplace/domain/reference"
 	"github.com/secondbloom/marketplace/ports"
@@ -202,6 +204,34 @@ func (r *productRepo) Update(ctx context.Context, id string, fn func(*product.Pr
 			}
 		}
 		if err := attachImages(db, log, old, f); err != nil {
+			return err
+		}
+		db.products.put(log, f.ID, f)
+		out = p
+		return nil
+	})
+	return out, err
+}
+
+// Reserve applies order.Orderable and takes the stock under the store's
+// lock, so racing reservations see each other's changes.
+func (r *productRepo) Reserve(ctx context.Context, id string, qty int, buyerID string, now time.Time) (*product.Product, error) {
+	var out *product.Product
+	err := r.se.do(func(db *data, log *session) error {
+		old, ok := db.products[id]
+		if !ok {
+			return product.ErrNotAvailable
+		}
+		p := product.Rehydrate(old)
+		_, inAuction := db.activeAuctions[id]
+		if err := order.Orderable(p, buyerID, inAuction, qty); err != nil {
+			return err
+		}
+		if err := p.Reserve(qty, now); err != nil {
+			return err
+		}
+		f := p.Fields()
+		if err := checkStock(f); err != nil {
 			return err
 		}
 		db.products.put(log, f.ID, f)

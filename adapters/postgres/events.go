@@ -73,8 +73,12 @@ func (r eventRow) toDomain() event.Event {
 	return e
 }
 
-// txEvents collects the events of one WithinTx transaction.
-type txEvents struct{ events []event.Event }
+// txEvents collects the events and the notifications of one WithinTx
+// transaction, all written by its last statement.
+type txEvents struct {
+	events []event.Event
+	notes  []pendingNote
+}
 
 // Record adds events to the transaction; see ports.EventRecorder.
 func (t *txEvents) Record(evs ...event.Event) { t.events = append(t.events, evs...) }
@@ -86,28 +90,50 @@ func (noTxEvents) Record(...event.Event) {
 	panic("postgres: events can only be recorded inside WithinTx")
 }
 
-// writeEvents stores evs in the outbox and queues their announcement, in
-// one statement of the committing transaction, and returns them with Seq
-// and At set.
-func (s *Store) writeEvents(ctx context.Context, tx bun.Tx, evs []event.Event) ([]event.Event, error) {
-	rows := make([]eventRow, len(evs))
-	for i, e := range evs {
-		rows[i] = eventToRow(s.origin, e)
-	}
+// writeEvents stores evs in the outbox and queues their announcement, and
+// stores notes (with their seqs set), in one statement of the committing
+// transaction, and returns evs with Seq and At set. The notifications come
+// last within it, so their recipients' counter rows are held only for the
+// commit.
+func (s *Store) writeEvents(ctx context.Context, tx bun.Tx, evs []event.Event, notes []pendingNote) ([]event.Event, error) {
 	var out struct {
 		Seqs     string    `bun:"seqs"`
 		Notified string    `bun:"notified"`
 		At       time.Time `bun:"at"`
+		NoteSeqs string    `bun:"note_seqs"`
 	}
-	err := tx.NewSelect().
-		With("ins", tx.NewInsert().Model(&rows).Returning("seq")).
-		ColumnExpr("string_agg(seq::text, ',' ORDER BY seq) AS seqs").
-		ColumnExpr("pg_notify(?, ? || ':' || string_agg(seq::text, ',' ORDER BY seq))::text AS notified", EventsChannel, s.origin).
-		ColumnExpr("now() AS at").
-		TableExpr("ins").
-		Scan(ctx, &out)
-	if err != nil {
-		return nil, translate(err)
+	q := tx.NewSelect()
+	if len(evs) > 0 {
+		rows := make([]eventRow, len(evs))
+		for i, e := range evs {
+			rows[i] = eventToRow(s.origin, e)
+		}
+		q = q.With("ins", tx.NewInsert().Model(&rows).Returning("seq")).
+			ColumnExpr("string_agg(seq::text, ',' ORDER BY seq) AS seqs").
+			ColumnExpr("pg_notify(?, ? || ':' || string_agg(seq::text, ',' ORDER BY seq))::text AS notified", EventsChannel, s.origin).
+			TableExpr("ins")
+	}
+	q = q.ColumnExpr("now() AS at")
+	for _, w := range noteCTEs(tx, notes) {
+		q = q.With(w[0].(string), w[1].(*bun.RawQuery))
+	}
+	if len(notes) > 0 {
+		q = q.ColumnExpr(noteSeqs(len(notes)) + " AS note_seqs")
+	}
+	if err := q.Scan(ctx, &out); err != nil {
+		return nil, noteError(err)
+	}
+	if len(notes) > 0 {
+		seqs, err := parseSeqs(out.NoteSeqs)
+		if err != nil || len(seqs) != len(notes) {
+			return nil, fmt.Errorf("postgres: notifications returned seqs %q for %d", out.NoteSeqs, len(notes))
+		}
+		for i, p := range notes {
+			p.n.SetSeq(seqs[i])
+		}
+	}
+	if len(evs) == 0 {
+		return nil, nil
 	}
 	seqs, err := parseSeqs(out.Seqs)
 	if err != nil || len(seqs) != len(evs) {

@@ -5,7 +5,10 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -43,39 +46,140 @@ func (r *notificationRow) toDomain() *notification.Notification {
 	return notification.Rehydrate(r.ID, r.UserID, notification.Type(r.Type), r.Data, r.Seq, r.CreatedAt.UTC(), readAt)
 }
 
-type notificationRepo struct{ db bun.IDB }
+type notificationRepo struct {
+	db bun.IDB
+	// rec, inside WithinTx, collects the notifications to write with
+	// the transaction's last statement (see Store.writeEvents).
+	rec *txEvents
+}
 
-// Add takes the recipient's next seq from notification_counters; the
-// counter row stays locked until the transaction ends, so seqs follow
-// commit order.
+func newNotificationRepo(db bun.IDB, rec ports.EventRecorder) *notificationRepo {
+	t, _ := rec.(*txEvents)
+	return &notificationRepo{db: db, rec: t}
+}
+
+// pendingNote is a notification waiting for the transaction's last
+// statement.
+type pendingNote struct {
+	n        *notification.Notification
+	data     string
+	channels []string
+}
+
+func newPendingNote(n *notification.Notification, channels []notification.Channel) (pendingNote, error) {
+	data := n.Data()
+	if data == nil {
+		data = map[string]string{}
+	}
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return pendingNote{}, err
+	}
+	chs := make([]string, len(channels))
+	for i, ch := range channels {
+		chs[i] = string(ch)
+	}
+	return pendingNote{n: n, data: string(raw), channels: chs}, nil
+}
+
+// noteCTEs are the WITH clauses that store notes in one statement: per
+// recipient, the next seqs from notification_counters (one upsert taking
+// as many as the recipient has notes, since a statement may change a row
+// only once); per note i, the row (its seq selected from "n<i>") and its
+// deliveries. The counter rows stay locked until the transaction ends, so
+// seqs follow commit order; taken in the last statement, they are held
+// only for the commit. Counters are taken in the order the recipients
+// first appear (the notification projection sorts them), so two
+// transactions never wait on each other's in opposite orders.
+func noteCTEs(db bun.IDB, notes []pendingNote) [][2]any {
+	type group struct {
+		name  string
+		count int
+	}
+	groups := map[string]*group{}
+	var order []string
+	for _, p := range notes {
+		u := p.n.UserID()
+		if groups[u] == nil {
+			groups[u] = &group{name: fmt.Sprintf("c%d", len(order))}
+			order = append(order, u)
+		}
+		groups[u].count++
+	}
+	var out [][2]any
+	for _, u := range order {
+		g := groups[u]
+		out = append(out, [2]any{g.name, db.NewRaw(`INSERT INTO notification_counters (user_id, last_seq) VALUES (?, ?)
+			ON CONFLICT (user_id) DO UPDATE SET last_seq = notification_counters.last_seq + excluded.last_seq
+			RETURNING last_seq`, u, g.count)})
+	}
+	taken := map[string]int{}
+	for i, p := range notes {
+		u := p.n.UserID()
+		g := groups[u]
+		// The j-th note of a recipient with k notes gets last_seq-k+1+j.
+		offset := g.count - 1 - taken[u]
+		taken[u]++
+		n, d := fmt.Sprintf("n%d", i), fmt.Sprintf("d%d", i)
+		out = append(out,
+			[2]any{n, db.NewRaw(`INSERT INTO notifications (id, user_id, type, data, seq, created_at)
+				SELECT ?, ?, ?, ?::jsonb, last_seq - ?, ? FROM ? RETURNING seq`,
+				p.n.ID(), u, string(p.n.Type()), p.data, offset, p.n.CreatedAt(), bun.Ident(g.name))},
+			[2]any{d, db.NewRaw(`INSERT INTO notification_deliveries (notification_id, channel, user_id, seq, next_at, created_at)
+				SELECT ?, ch, ?, seq, ?, ? FROM ?, unnest(?::text[]) AS ch`,
+				p.n.ID(), u, p.n.CreatedAt(), p.n.CreatedAt(), bun.Ident(n), pgdialect.Array(p.channels))})
+	}
+	return out
+}
+
+// noteSeqs is the select-list expression of the seqs of n notes, "n0",
+// "n1", ..., comma-separated in order.
+func noteSeqs(n int) string {
+	parts := make([]string, n)
+	for i := range n {
+		parts[i] = fmt.Sprintf("(SELECT seq FROM n%d)::text", i)
+	}
+	return "concat_ws(',', " + strings.Join(parts, ", ") + ")"
+}
+
+// noteError translates the failure of a statement that stored
+// notifications: a taken id is notification.ErrInvalid.
+func noteError(err error) error {
+	if sqlState(err) == uniqueViolation && strings.HasPrefix(constraintName(err), "notifications_") {
+		return notification.ErrInvalid
+	}
+	return translate(err)
+}
+
+// Add takes the recipient's next seq from notification_counters and
+// stores the notification with its deliveries. Inside WithinTx it is
+// written with the transaction's last statement (the outbox's), saving a
+// round trip and holding the recipient's counter row only for the commit;
+// n's Seq is set when that statement ran. Outside, it is one statement of
+// its own.
 func (r *notificationRepo) Add(ctx context.Context, n *notification.Notification, channels []notification.Channel) error {
-	return inTx(ctx, r.db, func(ctx context.Context, tx bun.IDB) error {
-		var seq int64
-		if err := tx.NewRaw(`INSERT INTO notification_counters (user_id, last_seq) VALUES (?, 1)
-			ON CONFLICT (user_id) DO UPDATE SET last_seq = notification_counters.last_seq + 1
-			RETURNING last_seq`, n.UserID()).Scan(ctx, &seq); err != nil {
-			return translate(err)
-		}
-		data := n.Data()
-		if data == nil {
-			data = map[string]string{}
-		}
-		row := &notificationRow{ID: n.ID(), UserID: n.UserID(), Type: string(n.Type()), Data: data, Seq: seq, CreatedAt: n.CreatedAt()}
-		if _, err := tx.NewInsert().Model(row).Exec(ctx); err != nil {
-			if sqlState(err) == uniqueViolation {
-				return notification.ErrInvalid
-			}
-			return translate(err)
-		}
-		for _, ch := range channels {
-			if _, err := tx.NewRaw(`INSERT INTO notification_deliveries (notification_id, channel, user_id, seq, next_at, created_at)
-				VALUES (?, ?, ?, ?, ?, ?)`, row.ID, string(ch), row.UserID, seq, row.CreatedAt, row.CreatedAt).Exec(ctx); err != nil {
-				return translate(err)
-			}
-		}
-		n.SetSeq(seq)
+	p, err := newPendingNote(n, channels)
+	if err != nil {
+		return err
+	}
+	if r.rec != nil {
+		r.rec.notes = append(r.rec.notes, p)
 		return nil
-	})
+	}
+	q := r.db.NewSelect().ColumnExpr(noteSeqs(1) + " AS seqs")
+	for _, w := range noteCTEs(r.db, []pendingNote{p}) {
+		q = q.With(w[0].(string), w[1].(*bun.RawQuery))
+	}
+	var seqs string
+	if err := q.Scan(ctx, &seqs); err != nil {
+		return noteError(err)
+	}
+	seq, err := strconv.ParseInt(seqs, 10, 64)
+	if err != nil {
+		return fmt.Errorf("postgres: notification seq %q: %w", seqs, err)
+	}
+	n.SetSeq(seq)
+	return nil
 }
 
 func (r *notificationRepo) List(ctx context.Context, f ports.NotificationFilter, p ports.Page) ([]*notification.Notification, ports.Listed, error) {

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"runtime"
 	"syscall"
 	"time"
 
@@ -34,11 +35,18 @@ var (
 
 // Options tune the connection pool.
 type Options struct {
-	// MaxOpenConns bounds the pool; 0 means 4 per CPU.
+	// MaxOpenConns bounds the pool; 0 means ConnsPerCPU per CPU
+	// (GOMAXPROCS).
 	MaxOpenConns int
 	// StatementTimeout cancels statements that run longer; 0 means 5 s.
 	StatementTimeout time.Duration
 }
+
+// ConnsPerCPU sizes the default pool. Placing orders on two cores with 2,
+// 4 and 8 connections per core, 4 was best (2 left the database idle
+// while requests queued for a connection; 8 added nothing but
+// contention); see cmd/orderload/README.md.
+const ConnsPerCPU = 4
 
 // Store is a PostgreSQL database reached through Bun.
 type Store struct {
@@ -77,10 +85,11 @@ func Open(dsn string, opt Options) (*Store, error) {
 		func(c *pgdriver.Config) { c.Dialer = conns.dial },
 	)
 	sqldb := sql.OpenDB(connector)
-	if opt.MaxOpenConns > 0 {
-		sqldb.SetMaxOpenConns(opt.MaxOpenConns)
-		sqldb.SetMaxIdleConns(opt.MaxOpenConns)
+	if opt.MaxOpenConns <= 0 {
+		opt.MaxOpenConns = ConnsPerCPU * runtime.GOMAXPROCS(0)
 	}
+	sqldb.SetMaxOpenConns(opt.MaxOpenConns)
+	sqldb.SetMaxIdleConns(opt.MaxOpenConns)
 	sqldb.SetConnMaxIdleTime(5 * time.Minute)
 	ping := sql.OpenDB(pgdriver.NewConnector(
 		pgdriver.WithDSN(dsn),
@@ -126,7 +135,8 @@ func (s *Store) Repos() ports.Repos { return repos(s.db, s, noTxEvents{}) }
 // WithinTx runs fn in a READ COMMITTED transaction; update-function methods
 // take row locks (SELECT ... FOR UPDATE) so the work stays consistent. The
 // events fn records are written to the outbox as the transaction's last
-// statement and handed to the sink after the commit.
+// statement, together with the notifications fn added, and handed to the
+// sink after the commit.
 func (s *Store) WithinTx(ctx context.Context, fn func(ctx context.Context, r ports.Repos) error) error {
 	var committed []event.Event
 	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
@@ -134,11 +144,11 @@ func (s *Store) WithinTx(ctx context.Context, fn func(ctx context.Context, r por
 		if err := fn(ctx, repos(tx, s, rec)); err != nil {
 			return err
 		}
-		if len(rec.events) == 0 {
+		if len(rec.events) == 0 && len(rec.notes) == 0 {
 			return nil
 		}
 		var err error
-		committed, err = s.writeEvents(ctx, tx, rec.events)
+		committed, err = s.writeEvents(ctx, tx, rec.events, rec.notes)
 		return err
 	})
 	if err != nil {
@@ -169,7 +179,7 @@ func repos(db bun.IDB, s *Store, rec ports.EventRecorder) ports.Repos {
 		Audit:        &auditRepo{db},
 		Media:        &mediaRepo{db},
 
-		Notifications: &notificationRepo{db},
+		Notifications: newNotificationRepo(db, rec),
 	}
 }
 

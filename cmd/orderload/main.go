@@ -12,7 +12,9 @@
 //	go run ./cmd/orderload -dsn postgres://postgres@127.0.0.1:5432/sb_load?sslmode=disable -b 50 -p 500 -c 32 -d 20s
 //
 // -p 1 measures one hot product, whose row lock serializes every order.
-// It is a measuring tool for this machine, not part of the product.
+// pgbench.sql sends the database the same statements for comparison; see
+// README.md. It is a measuring tool for this machine, not part of the
+// product.
 package main
 
 import (

@@ -115,7 +115,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		CacheSizeMB:            integer("CACHE_SIZE_MB", 64, 1, 65536),
 		DemoData:               boolean("DEMO_DATA", false),
 		ShutdownDrain:          duration("SHUTDOWN_DRAIN", 3*time.Second, 0),
-		DBMaxConns:             integer("DB_MAX_CONNS", 20, 1, 1000),
+		DBMaxConns:             integer("DB_MAX_CONNS", 0, 0, 1000), // 0: 4 per CPU (postgres.Options)
 		SMSWebhookURL:          str("SMS_WEBHOOK_URL", ""),
 		SMSWebhookToken:        str("SMS_WEBHOOK_TOKEN", ""),
 		PushWebhookURL:         str("PUSH_WEBHOOK_URL", ""),

@@ -25,6 +25,7 @@ func RunNotifications(t *testing.T, newStore func(t *testing.T) NotificationStor
 	t.Run("InboxPaging", func(t *testing.T) { testInboxPaging(t, newStore(t)) })
 	t.Run("RollbackLeavesNone", func(t *testing.T) { testNotificationRollback(t, newStore(t)) })
 	t.Run("SeqFollowsCommits", func(t *testing.T) { testNotificationSeq(t, newStore(t)) })
+	t.Run("SeveralInOneTransaction", func(t *testing.T) { testNotificationsInOneTx(t, newStore(t)) })
 	t.Run("ClaimHeadsOnly", func(t *testing.T) { testClaimHeads(t, newStore(t)) })
 	t.Run("ConcurrentDispatchers", func(t *testing.T) { testConcurrentDispatchers(t, newStore(t)) })
 }
@@ -290,5 +291,45 @@ func testConcurrentDispatchers(t *testing.T, st NotificationStore) {
 	}
 	if n, _, _ := st.Backlog(ctx); n != 0 {
 		t.Errorf("backlog = %d after draining, want 0", n)
+	}
+}
+
+// testNotificationsInOneTx adds several notifications for two users in one
+// transaction (an auction's close tells the seller twice): each user's
+// seqs continue gaplessly in the order of Add, and are set on commit.
+func testNotificationsInOneTx(t *testing.T, st NotificationStore) {
+	ctx := context.Background()
+	r := st.Repos()
+	alice, bob := NewUser(t, r, 1, user.RoleUser), NewUser(t, r, 2, user.RoleUser)
+	addNote(t, st, alice, notification.OrderPaid, t0)
+	var ns []*notification.Notification
+	for _, u := range []*user.User{alice, alice, bob, alice} {
+		n, err := notification.New(newID(), u.ID(), notification.OrderPlaced, nil, t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ns = append(ns, n)
+	}
+	if err := st.WithinTx(ctx, func(ctx context.Context, r ports.Repos) error {
+		for _, n := range ns {
+			if err := r.Notifications.Add(ctx, n, []notification.Channel{notification.SMS}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatalf("WithinTx = %v", err)
+	}
+	for i, want := range []int64{2, 3, 1, 4} {
+		if ns[i].Seq() != want {
+			t.Errorf("seq of note %d = %d, want %d", i, ns[i].Seq(), want)
+		}
+	}
+	got, err := r.Notifications.Since(ctx, alice.ID(), 1, 10)
+	if err != nil || len(got) != 3 || got[0].ID() != ns[0].ID() || got[1].ID() != ns[1].ID() || got[2].ID() != ns[3].ID() {
+		t.Errorf("Since(alice, 1) = %d notes, %v; want the three of the transaction in order", len(got), err)
+	}
+	if n, _, _ := st.Backlog(ctx); n != 4 {
+		t.Errorf("backlog = %d deliveries, want 4 (one SMS each)", n)
 	}
 }

@@ -32,6 +32,7 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("ProductCreateRaces", func(t *testing.T) { testProductCreateRaces(t, newStore) })
 	t.Run("Auctions", func(t *testing.T) { testAuctions(t, newStore) })
 	t.Run("Orders", func(t *testing.T) { testOrders(t, newStore) })
+	t.Run("Reserve", func(t *testing.T) { testReserve(t, newStore) })
 	t.Run("Idempotency", func(t *testing.T) { testIdempotency(t, newStore) })
 	t.Run("BackOffice", func(t *testing.T) { testBackOffice(t, newStore) })
 	t.Run("Media", func(t *testing.T) { testMedia(t, newStore) })
