@@ -3,6 +3,7 @@ package http
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -53,8 +54,10 @@ func negotiate(header string) (i18n.Locale, bool) {
 	// Clients send few distinct headers (a browser's is the same on every
 	// request), and parsing one is a third of a cached product read; keep
 	// the answers for the first headers seen, a bounded number of them.
+	// The key is a copy: Fiber's header strings point into a buffer the
+	// next request on the connection overwrites.
 	if negotiatedCount.Load() < maxNegotiated && len(header) <= 256 {
-		if _, loaded := negotiated.LoadOrStore(header, negotiation{l, ok}); !loaded {
+		if _, loaded := negotiated.LoadOrStore(strings.Clone(header), negotiation{l, ok}); !loaded {
 			negotiatedCount.Add(1)
 		}
 	}
