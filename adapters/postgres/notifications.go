@@ -144,13 +144,21 @@ type claimedRow struct {
 // dispatchers of several instances never take the same row, and leases
 // them. A row is a head when no pending row of its user and channel has a
 // smaller seq; rows behind a claimed head stay unclaimable until it is
-// finished.
-func (s *Store) Claim(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]notification.Delivery, error) {
+// finished. Only rows on channels are looked at.
+func (s *Store) Claim(ctx context.Context, now time.Time, lease time.Duration, limit int, channels []notification.Channel) ([]notification.Delivery, error) {
+	if len(channels) == 0 || limit <= 0 {
+		return nil, nil
+	}
+	chans := make([]string, len(channels))
+	for i, ch := range channels {
+		chans[i] = string(ch)
+	}
 	claim := newClaim()
 	var rows []claimedRow
 	err := s.db.NewRaw(`WITH c AS (
 			SELECT d.notification_id, d.channel FROM notification_deliveries d
 			WHERE d.state = 'pending' AND d.next_at <= ? AND (d.lease_until IS NULL OR d.lease_until <= ?)
+			  AND d.channel = ANY(?::text[])
 			  AND NOT EXISTS (SELECT 1 FROM notification_deliveries p
 			                  WHERE p.state = 'pending' AND p.user_id = d.user_id AND p.channel = d.channel AND p.seq < d.seq)
 			ORDER BY d.next_at
@@ -161,7 +169,7 @@ func (s *Store) Claim(ctx context.Context, now time.Time, lease time.Duration, l
 		WHERE d.notification_id = c.notification_id AND d.channel = c.channel AND n.id = d.notification_id
 		RETURNING d.notification_id, d.channel, d.attempts, d.created_at AS d_created_at,
 		          n.user_id, n.type, n.data, n.seq, n.created_at, n.read_at`,
-		now, now, limit, claim, now.Add(lease)).Scan(ctx, &rows)
+		now, now, pgdialect.Array(chans), limit, claim, now.Add(lease)).Scan(ctx, &rows)
 	if err != nil && !isNoRows(err) {
 		return nil, translate(err)
 	}

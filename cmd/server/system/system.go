@@ -153,6 +153,7 @@ func New(cfg Config) (*System, error) {
 	if t, ok := cfg.SMS.(ports.TextSender); ok && cfg.Texts == nil {
 		cfg.Texts = t
 	}
+	cfg.Core.SMSNotifications = cfg.Texts != nil
 	copts := cache.Options{SizeMB: cfg.CacheSizeMB}
 	deps := app.Deps{Tx: cfg.Store, Clock: cfg.Clock, Pinger: cfg.Store, SMS: cfg.SMS, Tokens: cfg.Tokens,
 		Reporter: cfg.Reporter, Config: cfg.Core, MediaStore: cfg.MediaStore, Images: cfg.Images}
