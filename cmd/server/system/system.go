@@ -99,6 +99,9 @@ type Config struct {
 	// SendTimeout bounds one delivery attempt; 0 means the contract's
 	// 10 s.
 	SendTimeout time.Duration
+	// DispatchLease is how long a claimed delivery is held before another
+	// instance may take it (a crashed one's); 0 means app.DispatchLease.
+	DispatchLease time.Duration
 	// ManualCloser leaves the auction closer off, for tests that close
 	// auctions themselves at chosen moments.
 	ManualCloser bool
@@ -175,7 +178,7 @@ func New(cfg Config) (*System, error) {
 		return nil, err
 	}
 	dd := app.DispatcherDeps{Queue: cfg.Store, Users: repos.Users, Clock: cfg.Clock, Push: cfg.Push, SMS: cfg.Texts,
-		SendTimeout: cfg.SendTimeout}
+		SendTimeout: cfg.SendTimeout, Lease: cfg.DispatchLease}
 	if cfg.Metrics != nil {
 		dd.Counted = func(ch notification.Channel, result string) { cfg.Metrics.NotificationDelivered(string(ch), result) }
 	}
