@@ -403,7 +403,9 @@ func (s *Server) runAuctionStream(ctx context.Context, w sseWriter, a *auction.A
 			continue
 		case <-wake:
 		}
-		latest, err := s.core.Auctions.Get(ctx, id)
+		// One store read for all the streams of the auction woken by
+		// this change.
+		latest, err := s.core.Streams.LatestAuction(ctx, id, s.core.Auctions.Get)
 		if err != nil || send(latest) != nil || latest.Status() != auction.StatusActive {
 			return
 		}
