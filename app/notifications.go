@@ -243,8 +243,13 @@ const (
 	DispatchLease = time.Minute
 	// DispatchBatch is how many deliveries one claim takes.
 	DispatchBatch = 200
-	// DispatchWorkers is how many sends one dispatcher runs at once.
+	// DispatchWorkers is how many sends one round runs at once.
 	DispatchWorkers = 32
+	// DispatchLanes is how many rounds one dispatcher runs at once: while
+	// one lane waits on the database (claiming, recording), another
+	// sends. Lanes share the queue as instances do, so the per-user order
+	// holds across them.
+	DispatchLanes = 2
 )
 
 // DispatcherDeps are what a dispatcher is built from. Queue, Users and
@@ -262,8 +267,9 @@ type DispatcherDeps struct {
 	Counted func(channel notification.Channel, result string)
 	// Jitter returns a number in [0, 1); nil means math/rand.
 	Jitter func() float64
-	// Workers and Batch default to DispatchWorkers and DispatchBatch.
-	Workers, Batch int
+	// Workers, Batch and Lanes default to DispatchWorkers, DispatchBatch
+	// and DispatchLanes.
+	Workers, Batch, Lanes int
 	// SendTimeout bounds one attempt; 0 means notification.SendTimeout
 	// (tests of a hanging gateway shorten it).
 	SendTimeout time.Duration
@@ -311,6 +317,9 @@ func NewDispatcher(deps DispatcherDeps) (*Dispatcher, error) {
 	if deps.Batch <= 0 {
 		deps.Batch = DispatchBatch
 	}
+	if deps.Lanes <= 0 {
+		deps.Lanes = DispatchLanes
+	}
 	if deps.SendTimeout <= 0 {
 		deps.SendTimeout = notification.SendTimeout
 	}
@@ -350,12 +359,25 @@ func (d *Dispatcher) Subscription(dl Delivery) {
 	}
 }
 
-// Run dispatches until ctx ends: a round that claimed anything is followed
-// at once by the next, otherwise it waits interval or a Wake. Errors of the queue go to
-// onErr and are retried at the next round. Sends in progress when ctx ends
-// finish and are recorded; claimed deliveries not yet started are
-// released, so a shutdown loses none.
+// Run dispatches in Lanes concurrent loops until ctx ends: in each, a
+// round that claimed anything is followed at once by the next, otherwise
+// it waits interval or a Wake. Errors of the queue go to onErr and are
+// retried at the next round. Sends in progress when ctx ends finish and
+// are recorded; claimed deliveries not yet started are released, so a
+// shutdown loses none.
 func (d *Dispatcher) Run(ctx context.Context, interval time.Duration, onErr func(error)) {
+	var wg sync.WaitGroup
+	for range d.d.Lanes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d.lane(ctx, interval, onErr)
+		}()
+	}
+	wg.Wait()
+}
+
+func (d *Dispatcher) lane(ctx context.Context, interval time.Duration, onErr func(error)) {
 	t := time.NewTimer(0)
 	defer t.Stop()
 	for {
