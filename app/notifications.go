@@ -245,11 +245,12 @@ const (
 	DispatchBatch = 200
 	// DispatchWorkers is how many sends one round runs at once.
 	DispatchWorkers = 32
-	// DispatchLanes is how many rounds one dispatcher runs at once: while
-	// one lane waits on the database (claiming, recording), another
-	// sends. Lanes share the queue as instances do, so the per-user order
-	// holds across them.
-	DispatchLanes = 2
+	// DispatchLanes is how many rounds one dispatcher runs at once. Lanes
+	// share the queue as instances do, so the per-user order holds across
+	// them; but while the claim dominates a round (a large backlog), a
+	// second lane only contends with the first (BenchmarkDispatcherDrain:
+	// no gain), so one is the default.
+	DispatchLanes = 1
 )
 
 // DispatcherDeps are what a dispatcher is built from. Queue, Users and
