@@ -16,6 +16,7 @@ import (
 	"github.com/secondbloom/marketplace/adapters/postgres"
 	"github.com/secondbloom/marketplace/adapters/postgres/pgtest"
 	"github.com/secondbloom/marketplace/adapters/push"
+	"github.com/secondbloom/marketplace/app"
 )
 
 // inbox returns the user's notifications, newest first.
@@ -509,6 +510,58 @@ func TestTwoInstancesShareStreamsAndDispatchABacklogOnce(t *testing.T) {
 	for i := range want {
 		if got[i] != want[len(want)-1-i]["id"] {
 			t.Fatalf("gateway order differs from creation order at %d", i)
+		}
+	}
+}
+
+// An instance without PUSH_WEBHOOK_URL dispatches the SMS it can send and
+// leaves every push delivery to an instance with a gateway: it neither
+// gives them up nor holds them under a lease.
+func TestAnInstanceWithoutPushLeavesPushDeliveriesToOneWithIt(t *testing.T) {
+	store := pgtest.New(t)
+	gw := &gateway{}
+	url := newGateway(t, gw)
+	withPush := testenv.NewOnStore(t, testenv.Postgres, store, testenv.Options{Push: pushTo(t, url), ManualDispatcher: true})
+	noPush := testenv.NewOnStore(t, testenv.Postgres, store, testenv.Options{})
+	m := newMarket(t, withPush)
+	buyer := m.buyer(t)
+	pid := m.product(t, 10, 1000)
+	const orders = 4
+	for range orders {
+		if r := m.order(t, buyer.AccessToken, pid, 1); r.Status != http.StatusCreated {
+			t.Fatal(r)
+		}
+	}
+	// The instance without push sends the ORDER_PLACED texts (its
+	// dispatcher runs), and by then has had every chance to take the push
+	// deliveries too.
+	waitFor(t, func() bool { return len(noPush.SMS.Texts()) == orders })
+	noPush.System.Dispatcher.Wake()
+	time.Sleep(2 * app.DispatchInterval)
+	var untouched int
+	if err := store.DB().NewRaw(`SELECT count(*) FROM notification_deliveries
+		WHERE channel = 'push' AND state = 'pending' AND attempts = 0 AND claim IS NULL`).Scan(context.Background(), &untouched); err != nil {
+		t.Fatal(err)
+	}
+	if untouched != orders || gw.count() != 0 {
+		t.Fatalf("%d push deliveries untouched and %d sent before the push instance ran; want %d and 0", untouched, gw.count(), orders)
+	}
+	for {
+		n, err := withPush.System.Dispatcher.RunOnce(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+	}
+	if gw.count() != orders || len(withPush.SMS.Texts()) != 0 {
+		t.Fatalf("push instance sent %d pushes and %d texts; want %d and 0 (the texts were already sent)", gw.count(), len(withPush.SMS.Texts()), orders)
+	}
+	want := inbox(t, withPush, m.seller, "")
+	for i, id := range gw.accepted[m.seller.UserID] {
+		if id != want[len(want)-1-i]["id"] {
+			t.Fatalf("push order %v differs from creation order", gw.accepted[m.seller.UserID])
 		}
 	}
 }

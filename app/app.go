@@ -54,6 +54,11 @@ type Config struct {
 	// PushNotifications queues a push delivery with every notification;
 	// cmd/server turns it on when PUSH_WEBHOOK_URL is set.
 	PushNotifications bool
+	// SMSNotifications queues an SMS delivery with the notifications that
+	// go by SMS (AUCTION_WON, ORDER_PLACED); cmd/server turns it on when
+	// the instance can send text messages (an SMS gateway, or the console
+	// in development).
+	SMSNotifications bool
 }
 
 // Deps are the ports the core is built from. Every field is required
@@ -164,7 +169,7 @@ func New(d Deps) (*App, error) {
 	streams := NewStreamHub()
 	relay.Subscribe("streams", streams.Subscription)
 	d.Tx = &projectingTx{inner: d.Tx, projections: append([]Projection{auditProjection(d.Clock),
-		notificationProjection(d.Clock, d.Config.PushNotifications)}, d.Projections...)}
+		notificationProjection(d.Clock, d.Config.PushNotifications, d.Config.SMSNotifications)}, d.Projections...)}
 	r := d.Repos
 	refs := newReferenceService(d.Tx, r.Reference, d.Clock)
 	relay.Subscribe("reference-cache", refs.invalidateOnChange)

@@ -18,7 +18,6 @@ import (
 	"github.com/secondbloom/marketplace/domain/event"
 	"github.com/secondbloom/marketplace/domain/notification"
 	"github.com/secondbloom/marketplace/domain/order"
-	"github.com/secondbloom/marketplace/domain/phone"
 	"github.com/secondbloom/marketplace/domain/user"
 	"github.com/secondbloom/marketplace/ports"
 )
@@ -100,7 +99,7 @@ func notificationsFor(events []event.Event) []planned {
 // events, with their deliveries, in that transaction (the outbox). Rows
 // are added in recipient order, so two transactions never wait on each
 // other's per-user counters in opposite orders.
-func notificationProjection(clock ports.Clock, push bool) Projection {
+func notificationProjection(clock ports.Clock, push, sms bool) Projection {
 	return Projection{Name: "notifications", Project: func(ctx context.Context, r ports.Repos, events []event.Event) error {
 		plans := notificationsFor(events)
 		slices.SortStableFunc(plans, func(a, b planned) int { return cmp.Compare(a.userID, b.userID) })
@@ -114,7 +113,7 @@ func notificationProjection(clock ports.Clock, push bool) Projection {
 			if push {
 				channels = append(channels, notification.Push)
 			}
-			if p.typ.BySMS() {
+			if sms && p.typ.BySMS() {
 				channels = append(channels, notification.SMS)
 			}
 			if err := r.Notifications.Add(ctx, n, channels); err != nil {
@@ -244,13 +243,20 @@ const (
 	DispatchLease = time.Minute
 	// DispatchBatch is how many deliveries one claim takes.
 	DispatchBatch = 200
-	// DispatchWorkers is how many sends one dispatcher runs at once.
+	// DispatchWorkers is how many sends one round runs at once.
 	DispatchWorkers = 32
+	// DispatchLanes is how many rounds one dispatcher runs at once. Lanes
+	// share the queue as instances do, so the per-user order holds across
+	// them; but while the claim dominates a round (a large backlog), a
+	// second lane only contends with the first (BenchmarkDispatcherDrain:
+	// no gain), so one is the default.
+	DispatchLanes = 1
 )
 
 // DispatcherDeps are what a dispatcher is built from. Queue, Users and
-// Clock are required; Push and SMS may be nil (deliveries on a channel
-// without a sender are given up).
+// Clock are required; Push and SMS may be nil: a dispatcher claims only
+// deliveries on channels it has a sender for, and leaves the others to an
+// instance that has one.
 type DispatcherDeps struct {
 	Queue ports.DeliveryQueue
 	Users ports.UserRepository
@@ -262,19 +268,26 @@ type DispatcherDeps struct {
 	Counted func(channel notification.Channel, result string)
 	// Jitter returns a number in [0, 1); nil means math/rand.
 	Jitter func() float64
-	// Workers and Batch default to DispatchWorkers and DispatchBatch.
-	Workers, Batch int
+	// Workers, Batch and Lanes default to DispatchWorkers, DispatchBatch
+	// and DispatchLanes.
+	Workers, Batch, Lanes int
 	// SendTimeout bounds one attempt; 0 means notification.SendTimeout
 	// (tests of a hanging gateway shorten it).
 	SendTimeout time.Duration
+	// Lease is how long a claim holds its deliveries before another
+	// instance may take them (after a crash); 0 means DispatchLease. It
+	// must exceed SendTimeout, or a slow send could be repeated while in
+	// flight.
+	Lease time.Duration
 }
 
 // Dispatcher delivers the outbox's notifications by push and SMS (see
 // ports.DeliveryQueue for the ordering guarantees). Every instance runs
 // one; they share the queue safely.
 type Dispatcher struct {
-	d    DispatcherDeps
-	wake chan struct{}
+	d        DispatcherDeps
+	channels []notification.Channel
+	wake     chan struct{}
 }
 
 // NewDispatcher returns a dispatcher, or an error naming a missing
@@ -293,12 +306,6 @@ func NewDispatcher(deps DispatcherDeps) (*Dispatcher, error) {
 	if len(missing) > 0 {
 		return nil, fmt.Errorf("app: dispatcher missing %v", missing)
 	}
-	if deps.Push == nil {
-		deps.Push = noPush{}
-	}
-	if deps.SMS == nil {
-		deps.SMS = noTexts{}
-	}
 	if deps.Counted == nil {
 		deps.Counted = func(notification.Channel, string) {}
 	}
@@ -311,25 +318,30 @@ func NewDispatcher(deps DispatcherDeps) (*Dispatcher, error) {
 	if deps.Batch <= 0 {
 		deps.Batch = DispatchBatch
 	}
+	if deps.Lanes <= 0 {
+		deps.Lanes = DispatchLanes
+	}
 	if deps.SendTimeout <= 0 {
 		deps.SendTimeout = notification.SendTimeout
 	}
-	return &Dispatcher{d: deps, wake: make(chan struct{}, 1)}, nil
+	if deps.Lease <= 0 {
+		deps.Lease = DispatchLease
+	}
+	if deps.Lease <= deps.SendTimeout {
+		return nil, fmt.Errorf("app: dispatcher lease %v must exceed the send timeout %v", deps.Lease, deps.SendTimeout)
+	}
+	d := &Dispatcher{d: deps, wake: make(chan struct{}, 1)}
+	if deps.Push != nil {
+		d.channels = append(d.channels, notification.Push)
+	}
+	if deps.SMS != nil {
+		d.channels = append(d.channels, notification.SMS)
+	}
+	return d, nil
 }
 
-// errNoSender is the final failure of a delivery on a channel this
-// instance cannot send on.
-var errNoSender = errors.New("no sender configured for this channel")
-
-type noPush struct{}
-
-func (noPush) Push(context.Context, *notification.Notification, notification.Message) error {
-	return errNoSender
-}
-
-type noTexts struct{}
-
-func (noTexts) SendText(context.Context, phone.Number, string, string) error { return errNoSender }
+// Channels returns the channels this dispatcher sends on (and claims).
+func (d *Dispatcher) Channels() []notification.Channel { return slices.Clone(d.channels) }
 
 // Wake makes a waiting Run look for deliveries at once (a notification was
 // just committed here).
@@ -348,12 +360,25 @@ func (d *Dispatcher) Subscription(dl Delivery) {
 	}
 }
 
-// Run dispatches until ctx ends: a round that claimed anything is followed
-// at once by the next, otherwise it waits interval or a Wake. Errors of the queue go to
-// onErr and are retried at the next round. Sends in progress when ctx ends
-// finish and are recorded; claimed deliveries not yet started are
-// released, so a shutdown loses none.
+// Run dispatches in Lanes concurrent loops until ctx ends: in each, a
+// round that claimed anything is followed at once by the next, otherwise
+// it waits interval or a Wake. Errors of the queue go to onErr and are
+// retried at the next round. Sends in progress when ctx ends finish and
+// are recorded; claimed deliveries not yet started are released, so a
+// shutdown loses none.
 func (d *Dispatcher) Run(ctx context.Context, interval time.Duration, onErr func(error)) {
+	var wg sync.WaitGroup
+	for range d.d.Lanes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d.lane(ctx, interval, onErr)
+		}()
+	}
+	wg.Wait()
+}
+
+func (d *Dispatcher) lane(ctx context.Context, interval time.Duration, onErr func(error)) {
 	t := time.NewTimer(0)
 	defer t.Stop()
 	for {
@@ -382,7 +407,10 @@ func (d *Dispatcher) Run(ctx context.Context, interval time.Duration, onErr func
 // attempts already started finish (each within notification.SendTimeout)
 // and the rest are released.
 func (d *Dispatcher) RunOnce(ctx context.Context) (int, error) {
-	ds, err := d.d.Queue.Claim(ctx, d.d.Clock.Now(), DispatchLease, d.d.Batch)
+	if len(d.channels) == 0 {
+		return 0, nil
+	}
+	ds, err := d.d.Queue.Claim(ctx, d.d.Clock.Now(), d.d.Lease, d.d.Batch, d.channels)
 	if err != nil || len(ds) == 0 {
 		return 0, err
 	}
@@ -455,11 +483,15 @@ func (d *Dispatcher) send(ctx context.Context, dl notification.Delivery) error {
 	m := n.Render(localeOf(u))
 	sctx, cancel := context.WithTimeout(ctx, d.d.SendTimeout)
 	defer cancel()
-	switch dl.Channel {
-	case notification.Push:
+	switch {
+	case dl.Channel == notification.Push && d.d.Push != nil:
 		return d.d.Push.Push(sctx, n, m)
-	case notification.SMS:
+	case dl.Channel == notification.SMS && d.d.SMS != nil:
 		return d.d.SMS.SendText(sctx, u.Phone(), n.ID(), m.Title+". "+m.Body)
+	case dl.Channel == notification.Push, dl.Channel == notification.SMS:
+		// Claim never hands out such a delivery; should a queue do so,
+		// retry it rather than give it up.
+		return fmt.Errorf("%w: no %s sender on this instance", domain.ErrUnavailable, dl.Channel)
 	}
 	return fmt.Errorf("unknown channel %q", dl.Channel)
 }

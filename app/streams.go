@@ -1,8 +1,10 @@
 package app
 
 import (
+	"context"
 	"sync"
 
+	"github.com/secondbloom/marketplace/domain/auction"
 	"github.com/secondbloom/marketplace/domain/event"
 )
 
@@ -15,26 +17,87 @@ type StreamHub struct {
 	mu       sync.Mutex
 	users    map[string]map[chan struct{}]struct{}
 	auctions map[string]map[chan struct{}]struct{}
+	// changes counts the wake-ups of each watched auction, and reads holds
+	// its latest shared read (see LatestAuction).
+	changes map[string]uint64
+	reads   map[string]*auctionRead
+}
+
+// auctionRead is one store read of an auction, shared by the streams that
+// ask while it runs or before the auction changes again.
+type auctionRead struct {
+	change uint64 // the auction's change count when the read began
+	done   chan struct{}
+	a      *auction.Auction
+	err    error
 }
 
 // NewStreamHub returns a hub with no streams.
 func NewStreamHub() *StreamHub {
-	return &StreamHub{users: map[string]map[chan struct{}]struct{}{}, auctions: map[string]map[chan struct{}]struct{}{}}
+	return &StreamHub{users: map[string]map[chan struct{}]struct{}{}, auctions: map[string]map[chan struct{}]struct{}{},
+		changes: map[string]uint64{}, reads: map[string]*auctionRead{}}
+}
+
+// LatestAuction returns auction id as load reads it, at least as new as
+// the last change that woke its streams: the streams of a hot auction,
+// woken together, share one read instead of each asking the store (a
+// thousand watchers would otherwise make a thousand queries per bid). A
+// read that began before the latest wake-up is never reused, so a woken
+// stream always sees the change that woke it. Failed reads are not shared
+// with later callers.
+func (h *StreamHub) LatestAuction(ctx context.Context, id string, load func(context.Context, string) (*auction.Auction, error)) (*auction.Auction, error) {
+	h.mu.Lock()
+	change := h.changes[id]
+	r := h.reads[id]
+	if r != nil && r.change == change {
+		select {
+		case <-r.done:
+			if r.err != nil {
+				r = nil
+			}
+		default:
+		}
+	} else {
+		r = nil
+	}
+	if r == nil {
+		r = &auctionRead{change: change, done: make(chan struct{})}
+		if _, watched := h.auctions[id]; watched {
+			h.reads[id] = r
+		}
+		h.mu.Unlock()
+		// The read is shared: it must not end with its first caller.
+		r.a, r.err = load(context.WithoutCancel(ctx), id)
+		close(r.done)
+	} else {
+		h.mu.Unlock()
+	}
+	select {
+	case <-r.done:
+		return r.a, r.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // WatchUser returns a channel that receives when userID may have new
 // notifications, and a function that stops the watch.
 func (h *StreamHub) WatchUser(userID string) (<-chan struct{}, func()) {
-	return h.watch(h.users, userID)
+	return h.watch(h.users, userID, nil)
 }
 
 // WatchAuction returns a channel that receives when auction id changed,
 // and a function that stops the watch.
 func (h *StreamHub) WatchAuction(id string) (<-chan struct{}, func()) {
-	return h.watch(h.auctions, id)
+	return h.watch(h.auctions, id, func(id string) {
+		delete(h.changes, id)
+		delete(h.reads, id)
+	})
 }
 
-func (h *StreamHub) watch(m map[string]map[chan struct{}]struct{}, key string) (<-chan struct{}, func()) {
+// watch adds a watcher of key to m; forget, when set, runs (under the
+// lock) once key has no watchers left.
+func (h *StreamHub) watch(m map[string]map[chan struct{}]struct{}, key string, forget func(key string)) (<-chan struct{}, func()) {
 	ch := make(chan struct{}, 1)
 	h.mu.Lock()
 	set := m[key]
@@ -52,6 +115,9 @@ func (h *StreamHub) watch(m map[string]map[chan struct{}]struct{}, key string) (
 			delete(m[key], ch)
 			if len(m[key]) == 0 {
 				delete(m, key)
+				if forget != nil {
+					forget(key)
+				}
 			}
 		})
 	}
@@ -81,7 +147,12 @@ func (h *StreamHub) Subscription(d Delivery) {
 	for _, e := range d.Events {
 		switch e.Name {
 		case event.BidAccepted, event.AuctionClosed, event.AuctionCancelled:
-			wakeAll(h.auctions[e.SubjectID])
+			if set, watched := h.auctions[e.SubjectID]; watched {
+				// Counted before the wake-up: a stream it wakes never
+				// reuses a read that began before this change.
+				h.changes[e.SubjectID]++
+				wakeAll(set)
+			}
 		}
 	}
 }

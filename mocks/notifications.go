@@ -204,18 +204,18 @@ func (mr *MockDeliveryQueueMockRecorder) Backlog(ctx any) *gomock.Call {
 }
 
 // Claim mocks base method.
-func (m *MockDeliveryQueue) Claim(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]notification.Delivery, error) {
+func (m *MockDeliveryQueue) Claim(ctx context.Context, now time.Time, lease time.Duration, limit int, channels []notification.Channel) ([]notification.Delivery, error) {
 	m.ctrl.T.Helper()
-	ret := m.ctrl.Call(m, "Claim", ctx, now, lease, limit)
+	ret := m.ctrl.Call(m, "Claim", ctx, now, lease, limit, channels)
 	ret0, _ := ret[0].([]notification.Delivery)
 	ret1, _ := ret[1].(error)
 	return ret0, ret1
 }
 
 // Claim indicates an expected call of Claim.
-func (mr *MockDeliveryQueueMockRecorder) Claim(ctx, now, lease, limit any) *gomock.Call {
+func (mr *MockDeliveryQueueMockRecorder) Claim(ctx, now, lease, limit, channels any) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
-	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Claim", reflect.TypeOf((*MockDeliveryQueue)(nil).Claim), ctx, now, lease, limit)
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Claim", reflect.TypeOf((*MockDeliveryQueue)(nil).Claim), ctx, now, lease, limit, channels)
 }
 
 // Finish mocks base method.

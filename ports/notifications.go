@@ -58,13 +58,15 @@ type NotificationRepository interface {
 // DeliveryQueue is the dispatchers' side of the outbox. Many dispatchers
 // (one per instance) may share it.
 type DeliveryQueue interface {
-	// Claim takes up to limit deliveries due at now for lease: for each
-	// recipient and channel only the oldest pending one, and only if no
-	// other claim holds it, so one recipient never has two deliveries of
-	// a channel in flight and gets them in Seq order. A claim that is
-	// neither finished nor released expires after lease (a crashed
-	// instance) and its deliveries can be claimed again.
-	Claim(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]notification.Delivery, error)
+	// Claim takes up to limit deliveries on one of channels due at now
+	// for lease: for each recipient and channel only the oldest pending
+	// one, and only if no other claim holds it, so one recipient never
+	// has two deliveries of a channel in flight and gets them in Seq
+	// order. Deliveries on other channels are left for an instance that
+	// can send them; no channels claims nothing. A claim that is neither
+	// finished nor released expires after lease (a crashed instance) and
+	// its deliveries can be claimed again.
+	Claim(ctx context.Context, now time.Time, lease time.Duration, limit int, channels []notification.Channel) ([]notification.Delivery, error)
 	// Finish records the results of attempts and ends their claims, in
 	// one transaction (one commit for a whole batch). An attempt whose
 	// claim no longer holds its delivery is ignored.

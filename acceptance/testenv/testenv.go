@@ -67,6 +67,9 @@ type Options struct {
 	Push ports.PushSender
 	// SendTimeout bounds a delivery attempt; 0 means the contract's 10 s.
 	SendTimeout time.Duration
+	// ManualDispatcher leaves the notification dispatcher off, for
+	// scenarios that run it themselves (System.Dispatcher.RunOnce).
+	ManualDispatcher bool
 	// OTPPerIP is the per-IP limit of the OTP routes; 0 means 10000, so
 	// that scenarios sharing one client IP are not limited.
 	OTPPerIP int
@@ -168,7 +171,7 @@ func NewOnStore(t testing.TB, b Backend, store Store, opt Options) *Env {
 		opt.HTTP(&hopt)
 	}
 	sys, err := system.New(system.Config{Store: store, Clock: clk, SMS: outbox, Tokens: tokens, Logger: logger,
-		Core: cfg, CacheSizeMB: 8, ManualCloser: opt.ManualCloser, Push: opt.Push, SendTimeout: opt.SendTimeout,
+		Core: cfg, CacheSizeMB: 8, ManualCloser: opt.ManualCloser, Push: opt.Push, SendTimeout: opt.SendTimeout, ManualDispatcher: opt.ManualDispatcher,
 		MediaStore: opt.MediaStore, Images: imaging.New(), ManualJanitor: opt.ManualJanitor, HTTP: hopt})
 	if err != nil {
 		t.Fatal(err)

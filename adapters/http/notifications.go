@@ -33,7 +33,8 @@ const (
 	StreamSessionCheck = time.Second
 	// AuctionStreamInterval is the least time between two auction events.
 	AuctionStreamInterval = 250 * time.Millisecond
-	// AuctionStreamsPerIP caps the open auction streams of one client IP.
+	// AuctionStreamsPerIP is the default cap of the open auction streams
+	// of one client IP on one instance (Options.AuctionStreamsPerIP).
 	AuctionStreamsPerIP = 20
 	// streamWriteTimeout is the write deadline each stream write extends:
 	// fasthttp sets the server's WriteTimeout once per response, which a
@@ -316,16 +317,19 @@ func (s *Server) runNotificationStream(ctx context.Context, w sseWriter, p user.
 	}
 }
 
-// ipStreams counts the open auction streams of each client IP.
+// ipStreams counts the open auction streams of each client IP on this
+// instance: the cap is per instance (several instances behind a balancer
+// admit up to max each), unlike the store-backed OTP limits.
 type ipStreams struct {
-	mu sync.Mutex
-	n  map[string]int
+	mu  sync.Mutex
+	n   map[string]int
+	max int
 }
 
 func (l *ipStreams) acquire(ip string) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.n[ip] >= AuctionStreamsPerIP {
+	if l.n[ip] >= l.max {
 		return false
 	}
 	l.n[ip]++
@@ -400,7 +404,9 @@ func (s *Server) runAuctionStream(ctx context.Context, w sseWriter, a *auction.A
 			continue
 		case <-wake:
 		}
-		latest, err := s.core.Auctions.Get(ctx, id)
+		// One store read for all the streams of the auction woken by
+		// this change.
+		latest, err := s.core.Streams.LatestAuction(ctx, id, s.core.Auctions.Get)
 		if err != nil || send(latest) != nil || latest.Status() != auction.StatusActive {
 			return
 		}

@@ -79,6 +79,10 @@ type Options struct {
 	// DefaultLocale is the locale of requests that name none the server
 	// supports; "" means uz.
 	DefaultLocale i18n.Locale
+	// AuctionStreamsPerIP caps the auction streams one client IP holds
+	// open on this server (not across instances); 0 means
+	// AuctionStreamsPerIP (20).
+	AuctionStreamsPerIP int
 
 	mediaBase string
 }
@@ -129,6 +133,9 @@ func New(core *app.App, opt Options) *Server {
 	if opt.ReadTimeout == 0 {
 		opt.ReadTimeout = 30 * time.Second
 	}
+	if opt.AuctionStreamsPerIP <= 0 {
+		opt.AuctionStreamsPerIP = AuctionStreamsPerIP
+	}
 	s := &Server{core: core, opt: opt, started: time.Now(), otpLimit: opt.RateLimiter, origins: map[string]bool{},
 		rendered: newRenderedProducts()}
 	if s.otpLimit == nil {
@@ -137,7 +144,7 @@ func New(core *app.App, opt Options) *Server {
 	for _, o := range opt.CORSAllowedOrigins {
 		s.origins[o] = true
 	}
-	s.auctionStreams = ipStreams{n: map[string]int{}}
+	s.auctionStreams = ipStreams{n: map[string]int{}, max: opt.AuctionStreamsPerIP}
 	s.drainCtx, s.drain = context.WithCancel(context.Background())
 	s.fiber = fiber.New(fiber.Config{
 		AppName:   "secondbloom",

@@ -160,8 +160,8 @@ func (r *notificationRepo) Since(_ context.Context, userID string, after int64, 
 	return out, err
 }
 
-// Claim takes the due, unclaimed heads of the delivery queues.
-func (s *Store) Claim(_ context.Context, now time.Time, lease time.Duration, limit int) ([]notification.Delivery, error) {
+// Claim takes the due, unclaimed heads of the delivery queues on channels.
+func (s *Store) Claim(_ context.Context, now time.Time, lease time.Duration, limit int, channels []notification.Channel) ([]notification.Delivery, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	db := s.db
@@ -176,7 +176,7 @@ func (s *Store) Claim(_ context.Context, now time.Time, lease time.Duration, lim
 			continue
 		}
 		d := db.deliveries[ids[0]]
-		if d.nextAt.After(now) || (d.claim != "" && d.leaseUntil.After(now)) {
+		if !slices.Contains(channels, d.channel) || d.nextAt.After(now) || (d.claim != "" && d.leaseUntil.After(now)) {
 			continue
 		}
 		d.claim, d.leaseUntil = claim, now.Add(lease)

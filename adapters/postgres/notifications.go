@@ -252,24 +252,37 @@ type claimedRow struct {
 // dispatchers of several instances never take the same row, and leases
 // them. A row is a head when no pending row of its user and channel has a
 // smaller seq; rows behind a claimed head stay unclaimable until it is
-// finished.
-func (s *Store) Claim(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]notification.Delivery, error) {
+// finished. Only rows on channels are looked at.
+func (s *Store) Claim(ctx context.Context, now time.Time, lease time.Duration, limit int, channels []notification.Channel) ([]notification.Delivery, error) {
+	if len(channels) == 0 || limit <= 0 {
+		return nil, nil
+	}
+	chans := make([]string, len(channels))
+	for i, ch := range channels {
+		chans[i] = string(ch)
+	}
 	claim := newClaim()
 	var rows []claimedRow
+	// The locked rows are updated by ctid (a Tid Scan) and their
+	// notifications fetched by key one by one: joined by key instead, the
+	// planner hashes both whole tables once the backlog is large, which
+	// made each claim cost a scan of the queue (quadratic over a drain).
 	err := s.db.NewRaw(`WITH c AS (
-			SELECT d.notification_id, d.channel FROM notification_deliveries d
-			WHERE d.state = 'pending' AND d.next_at <= ? AND (d.lease_until IS NULL OR d.lease_until <= ?)
-			  AND NOT EXISTS (SELECT 1 FROM notification_deliveries p
-			                  WHERE p.state = 'pending' AND p.user_id = d.user_id AND p.channel = d.channel AND p.seq < d.seq)
-			ORDER BY d.next_at
-			LIMIT ?
-			FOR UPDATE OF d SKIP LOCKED)
-		UPDATE notification_deliveries d SET claim = ?, lease_until = ?
-		FROM c, notifications n
-		WHERE d.notification_id = c.notification_id AND d.channel = c.channel AND n.id = d.notification_id
-		RETURNING d.notification_id, d.channel, d.attempts, d.created_at AS d_created_at,
-		          n.user_id, n.type, n.data, n.seq, n.created_at, n.read_at`,
-		now, now, limit, claim, now.Add(lease)).Scan(ctx, &rows)
+			UPDATE notification_deliveries d SET claim = ?, lease_until = ?
+			WHERE d.ctid = ANY(ARRAY(
+				SELECT h.ctid FROM notification_deliveries h
+				WHERE h.state = 'pending' AND h.next_at <= ? AND (h.lease_until IS NULL OR h.lease_until <= ?)
+				  AND h.channel = ANY(?::text[])
+				  AND NOT EXISTS (SELECT 1 FROM notification_deliveries p
+				                  WHERE p.state = 'pending' AND p.user_id = h.user_id AND p.channel = h.channel AND p.seq < h.seq)
+				ORDER BY h.next_at
+				LIMIT ?
+				FOR UPDATE OF h SKIP LOCKED))
+			RETURNING d.notification_id, d.channel, d.attempts, d.created_at)
+		SELECT c.notification_id, c.channel, c.attempts, c.created_at AS d_created_at,
+		       n.user_id, n.type, n.data, n.seq, n.created_at, n.read_at
+		FROM c, LATERAL (SELECT * FROM notifications n WHERE n.id = c.notification_id OFFSET 0) n`,
+		claim, now.Add(lease), now, now, pgdialect.Array(chans), limit).Scan(ctx, &rows)
 	if err != nil && !isNoRows(err) {
 		return nil, translate(err)
 	}

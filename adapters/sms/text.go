@@ -16,7 +16,6 @@ import (
 var (
 	_ ports.TextSender = (*Webhook)(nil)
 	_ ports.TextSender = (*Console)(nil)
-	_ ports.TextSender = Unconfigured{}
 )
 
 // ErrRefused is wrapped by the error of a message the gateway refused for
@@ -64,9 +63,4 @@ func (c *Console) SendText(_ context.Context, p phone.Number, _, text string) er
 	defer c.mu.Unlock()
 	_, err := fmt.Fprintf(c.w, "[dev sms] to %s: %s\n", p, text)
 	return err
-}
-
-// SendText fails for good: without a gateway, waiting will not help.
-func (Unconfigured) SendText(context.Context, phone.Number, string, string) error {
-	return fmt.Errorf("%w: no SMS gateway configured (set SMS_WEBHOOK_URL)", ErrRefused)
 }

@@ -69,6 +69,8 @@ func (w *Webhook) SendCode(ctx context.Context, p phone.Number, code auth.Code) 
 
 // Unconfigured is the sender of a production server with no gateway: every
 // send fails as unavailable, so send-otp answers 503 instead of pretending.
+// It is no ports.TextSender on purpose: an instance without a gateway
+// queues no SMS notifications and claims none queued by others.
 type Unconfigured struct{}
 
 // SendCode always returns an error wrapping domain.ErrUnavailable.

@@ -41,6 +41,8 @@ type config struct {
 	DBMaxConns             int
 	SMSWebhookURL          string
 	PushWebhookURL         string
+	NotificationLease      time.Duration
+	AuctionStreamsPerIP    int
 	SMSWebhookToken        string
 	RequestTimeout         time.Duration
 	// MediaStore is where photo bytes live: file://DIR or s3://BUCKET?...
@@ -119,6 +121,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 		SMSWebhookURL:          str("SMS_WEBHOOK_URL", ""),
 		SMSWebhookToken:        str("SMS_WEBHOOK_TOKEN", ""),
 		PushWebhookURL:         str("PUSH_WEBHOOK_URL", ""),
+		NotificationLease:      duration("NOTIFICATION_LEASE", time.Minute, 15*time.Second),
+		AuctionStreamsPerIP:    integer("AUCTION_STREAMS_PER_IP", 20, 1, 1_000_000),
 		RequestTimeout:         duration("REQUEST_TIMEOUT", 10*time.Second, 100*time.Millisecond),
 		MediaStore:             str("MEDIA_STORE", "file://./data/media"),
 		MediaPublicURL:         str("MEDIA_PUBLIC_URL", ""),
@@ -326,6 +330,8 @@ func (c config) LogValue() slog.Value {
 		slog.Bool("sentry", c.SentryDSN != ""),
 		slog.Bool("smsWebhook", c.SMSWebhookURL != ""),
 		slog.Bool("pushWebhook", c.PushWebhookURL != ""),
+		slog.String("notificationLease", c.NotificationLease.String()),
+		slog.Int("auctionStreamsPerIp", c.AuctionStreamsPerIP),
 		slog.Float64("sentryTracesSampleRate", c.SentryTracesSampleRate),
 		slog.Int("cacheSizeMb", c.CacheSizeMB),
 		slog.Bool("demoData", c.DemoData),

@@ -58,6 +58,8 @@ func TestLoadConfigRefusesBadValues(t *testing.T) {
 		{"trusted proxies", map[string]string{"TRUSTED_PROXIES": "10.0.0.0/8,10.0.0.0/33"}, "TRUSTED_PROXIES"},
 		{"trusted proxies not an address", map[string]string{"TRUSTED_PROXIES": "proxy.internal"}, "TRUSTED_PROXIES"},
 		{"cors wildcard", map[string]string{"CORS_ALLOWED_ORIGINS": "*"}, "CORS_ALLOWED_ORIGINS"},
+		{"lease within the send timeout", map[string]string{"NOTIFICATION_LEASE": "10s"}, "NOTIFICATION_LEASE"},
+		{"no auction streams", map[string]string{"AUCTION_STREAMS_PER_IP": "0"}, "AUCTION_STREAMS_PER_IP"},
 		{"cors with a path", map[string]string{"CORS_ALLOWED_ORIGINS": "https://admin.example.uz/app"}, "CORS_ALLOWED_ORIGINS"},
 		{"cors without a scheme", map[string]string{"CORS_ALLOWED_ORIGINS": "admin.example.uz"}, "CORS_ALLOWED_ORIGINS"},
 		{"metrics token with a space", map[string]string{"METRICS_TOKEN": "two words"}, "METRICS_TOKEN"},

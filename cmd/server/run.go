@@ -141,8 +141,11 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 			CORSAllowedOrigins: cfg.CORSAllowedOrigins,
 			MetricsToken:       cfg.MetricsToken,
 			DefaultLocale:      cfg.DefaultLocale,
+			// Per instance: each instance admits this many per client IP.
+			AuctionStreamsPerIP: cfg.AuctionStreamsPerIP,
 		},
-		Images: imaging.New(),
+		Images:        imaging.New(),
+		DispatchLease: cfg.NotificationLease,
 	}
 	photos, err := blobstore.Open(ctx, cfg.MediaStore)
 	if err != nil {

@@ -22,7 +22,7 @@ var errBoom = errors.New("boom")
 func newID() string { return uuid.Must(uuid.NewV7()).String() }
 
 // NewUser stores a user with a fresh id and a phone derived from n.
-func NewUser(t *testing.T, r ports.Repos, n int, role user.Role) *user.User {
+func NewUser(t testing.TB, r ports.Repos, n int, role user.Role) *user.User {
 	t.Helper()
 	u, err := user.New(newID(), phone.MustParse(fmt.Sprintf("+99890%07d", n)), role, t0)
 	if err != nil {

@@ -35,7 +35,7 @@ func SeedClass() product.Classification {
 }
 
 // NewCategory stores an active root category.
-func NewCategory(t *testing.T, r ports.Repos, name string) *category.Category {
+func NewCategory(t testing.TB, r ports.Repos, name string) *category.Category {
 	t.Helper()
 	c, err := category.New(newID(), uzText(name), fmt.Sprintf("%s-%s", name, newID()[24:]), "", 0, t0)
 	if err != nil {
@@ -49,7 +49,7 @@ func NewCategory(t *testing.T, r ports.Repos, name string) *category.Category {
 
 // NewProduct stores an ACTIVE product of seller with the given stock and
 // price.
-func NewProduct(t *testing.T, r ports.Repos, cat *category.Category, seller *user.User, title string, qty int, price int64) *product.Product {
+func NewProduct(t testing.TB, r ports.Repos, cat *category.Category, seller *user.User, title string, qty int, price int64) *product.Product {
 	t.Helper()
 	id := newID()
 	p, err := product.New(product.NewParams{ID: id, Slug: "p-" + id, Title: uzText(title), Class: SeedClass(), Price: price, Quantity: qty,

@@ -28,6 +28,7 @@ func RunNotifications(t *testing.T, newStore func(t *testing.T) NotificationStor
 	t.Run("SeveralInOneTransaction", func(t *testing.T) { testNotificationsInOneTx(t, newStore(t)) })
 	t.Run("ClaimHeadsOnly", func(t *testing.T) { testClaimHeads(t, newStore(t)) })
 	t.Run("ConcurrentDispatchers", func(t *testing.T) { testConcurrentDispatchers(t, newStore(t)) })
+	t.Run("ClaimOnlyChannelsAsked", func(t *testing.T) { testClaimChannels(t, newStore(t)) })
 }
 
 // addNote stores a notification of type typ for u in its own transaction.
@@ -140,6 +141,36 @@ func testNotificationSeq(t *testing.T, st NotificationStore) {
 	}
 }
 
+// both is every delivery channel.
+var both = []notification.Channel{notification.Push, notification.SMS}
+
+// testClaimChannels: a dispatcher that can send only SMS never takes a push
+// delivery (which would then wait out its lease or be given up), and the
+// push queue of a user does not hold back their SMS queue.
+func testClaimChannels(t *testing.T, st NotificationStore) {
+	ctx := context.Background()
+	u := NewUser(t, st.Repos(), 1, user.RoleUser)
+	n1 := addNote(t, st, u, notification.OrderPaid, t0, notification.Push)
+	n2 := addNote(t, st, u, notification.OrderPlaced, t0, notification.Push, notification.SMS)
+	if none, err := st.Claim(ctx, t0, time.Minute, 10, nil); err != nil || len(none) != 0 {
+		t.Fatalf("Claim with no channels = %d, %v; want nothing", len(none), err)
+	}
+	sms, err := st.Claim(ctx, t0, time.Minute, 10, []notification.Channel{notification.SMS})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sms) != 1 || sms[0].Channel != notification.SMS || sms[0].Notification.ID() != n2.ID() {
+		t.Fatalf("SMS-only Claim = %+v, want n2's SMS alone", sms)
+	}
+	push, err := st.Claim(ctx, t0, time.Minute, 10, []notification.Channel{notification.Push})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(push) != 1 || push[0].Channel != notification.Push || push[0].Notification.ID() != n1.ID() {
+		t.Fatalf("push-only Claim after it = %+v, want n1's push (untouched by the SMS dispatcher)", push)
+	}
+}
+
 func testClaimHeads(t *testing.T, st NotificationStore) {
 	ctx := context.Background()
 	r := st.Repos()
@@ -151,7 +182,7 @@ func testClaimHeads(t *testing.T, st NotificationStore) {
 		t.Fatalf("Backlog = %d, %v; want 4 since %v", n, oldest, t0)
 	}
 	lease := time.Minute
-	claimed, err := st.Claim(ctx, t0, lease, 10)
+	claimed, err := st.Claim(ctx, t0, lease, 10, both)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +200,7 @@ func testClaimHeads(t *testing.T, st NotificationStore) {
 			headA = d
 		}
 	}
-	if more, _ := st.Claim(ctx, t0, lease, 10); len(more) != 0 {
+	if more, _ := st.Claim(ctx, t0, lease, 10, both); len(more) != 0 {
 		t.Fatalf("second Claim took %d, want 0 while the heads are held", len(more))
 	}
 	// A failed attempt keeps its place in the queue: a2 waits behind it.
@@ -177,10 +208,10 @@ func testClaimHeads(t *testing.T, st NotificationStore) {
 	if err := st.Finish(ctx, []notification.Attempt{{Delivery: headA, Result: notification.Result{State: notification.Pending, Attempts: 1, NextAt: retryAt}}}); err != nil {
 		t.Fatal(err)
 	}
-	if more, _ := st.Claim(ctx, t0.Add(time.Second), lease, 10); len(more) != 0 {
+	if more, _ := st.Claim(ctx, t0.Add(time.Second), lease, 10, both); len(more) != 0 {
 		t.Fatalf("Claim before the retry took %d, want 0", len(more))
 	}
-	retry, _ := st.Claim(ctx, retryAt, lease, 10)
+	retry, _ := st.Claim(ctx, retryAt, lease, 10, both)
 	if len(retry) != 1 || retry[0].Notification.ID() != a1.ID() || retry[0].Attempts != 1 {
 		t.Fatalf("Claim at the retry = %+v, want a1 after 1 attempt", retry)
 	}
@@ -188,7 +219,7 @@ func testClaimHeads(t *testing.T, st NotificationStore) {
 	if err := st.Finish(ctx, []notification.Attempt{{Delivery: headA, Result: notification.Result{State: notification.Sent, Attempts: 2}}}); err != nil {
 		t.Fatal(err)
 	}
-	if next, _ := st.Claim(ctx, retryAt.Add(lease), lease, 10); len(next) != 3 {
+	if next, _ := st.Claim(ctx, retryAt.Add(lease), lease, 10, both); len(next) != 3 {
 		t.Fatalf("Claim after every lease ran out took %d, want 3 (a1 push again, a1 sms, b1)", len(next))
 	} else {
 		for _, d := range next {
@@ -200,7 +231,7 @@ func testClaimHeads(t *testing.T, st NotificationStore) {
 		}
 	}
 	// Given up, a1 no longer holds a2 back.
-	last, _ := st.Claim(ctx, retryAt.Add(3*lease), lease, 10)
+	last, _ := st.Claim(ctx, retryAt.Add(3*lease), lease, 10, both)
 	found := false
 	for _, d := range last {
 		if d.Notification.ID() == a2.ID() {
@@ -213,7 +244,7 @@ func testClaimHeads(t *testing.T, st NotificationStore) {
 	if !found {
 		t.Fatalf("a2 not claimable after a1 was given up")
 	}
-	if again, _ := st.Claim(ctx, retryAt.Add(3*lease), lease, 10); len(again) != 1 || again[0].Notification.ID() != a2.ID() {
+	if again, _ := st.Claim(ctx, retryAt.Add(3*lease), lease, 10, both); len(again) != 1 || again[0].Notification.ID() != a2.ID() {
 		t.Fatalf("released a2 not claimable at once: %d claimed", len(again))
 	}
 }
@@ -241,7 +272,7 @@ func testConcurrentDispatchers(t *testing.T, st NotificationStore) {
 		go func() {
 			defer wg.Done()
 			for round := 0; round < 200; round++ {
-				ds, err := st.Claim(ctx, t0, time.Minute, 3)
+				ds, err := st.Claim(ctx, t0, time.Minute, 3, both)
 				if err != nil {
 					t.Error(err)
 					return

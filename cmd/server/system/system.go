@@ -101,6 +101,9 @@ type Config struct {
 	// SendTimeout bounds one delivery attempt; 0 means the contract's
 	// 10 s.
 	SendTimeout time.Duration
+	// DispatchLease is how long a claimed delivery is held before another
+	// instance may take it (a crashed one's); 0 means app.DispatchLease.
+	DispatchLease time.Duration
 	// ManualCloser leaves the auction closer off, for tests that close
 	// auctions themselves at chosen moments.
 	ManualCloser bool
@@ -157,6 +160,7 @@ func New(cfg Config) (*System, error) {
 	if t, ok := cfg.SMS.(ports.TextSender); ok && cfg.Texts == nil {
 		cfg.Texts = t
 	}
+	cfg.Core.SMSNotifications = cfg.Texts != nil
 	productsMB, listsMB := CacheBudget(cfg.CacheSizeMB)
 	copts := cache.Options{SizeMB: productsMB}
 	lopts := cache.ListOptions{SizeMB: listsMB}
@@ -181,7 +185,7 @@ func New(cfg Config) (*System, error) {
 		return nil, err
 	}
 	dd := app.DispatcherDeps{Queue: cfg.Store, Users: repos.Users, Clock: cfg.Clock, Push: cfg.Push, SMS: cfg.Texts,
-		SendTimeout: cfg.SendTimeout}
+		SendTimeout: cfg.SendTimeout, Lease: cfg.DispatchLease}
 	if cfg.Metrics != nil {
 		dd.Counted = func(ch notification.Channel, result string) { cfg.Metrics.NotificationDelivered(string(ch), result) }
 	}
