@@ -61,6 +61,7 @@ type options struct {
 	bin       string
 	products  int
 	buyers    int
+	sellers   int
 	stock     int
 	dur       time.Duration
 	conns     int
@@ -85,6 +86,7 @@ func main() {
 	flag.IntVar(&o.products, "products", 10_000, "products to seed")
 	flag.IntVar(&o.buyers, "buyers", 50, "signed-in buyers placing orders")
 	flag.IntVar(&o.stock, "order-products", 200, "distinct products orders are spread over")
+	flag.IntVar(&o.sellers, "sellers", 20, "sellers the products of the second order row belong to")
 	flag.DurationVar(&o.dur, "d", 10*time.Second, "duration of each load run")
 	flag.IntVar(&o.conns, "c", 50, "concurrent connections")
 	flag.IntVar(&o.threads, "t", 2, "load generator threads (wrk -t)")
@@ -114,6 +116,9 @@ func main() {
 		}
 		if !set["order-products"] {
 			o.stock = 20
+		}
+		if !set["sellers"] {
+			o.sellers = 4
 		}
 	}
 	if o.loadgen == "auto" {
@@ -177,9 +182,11 @@ type endpoint struct {
 	method string
 	target string
 	goal   func(ours, bare result) (string, bool)
-	// body returns a fresh body per request (POST only): the Go generator
-	// calls it, wrk gets the same choice from a Lua script.
-	lua string
+	// pids are the products a POST picks one of at random per request,
+	// with a random buyer: the Go generator picks itself, wrk through the
+	// Lua script lua.
+	pids []string
+	lua  string
 }
 
 type result struct {
@@ -231,7 +238,10 @@ func run(o options, cl *cleanup) error {
 	}
 
 	// The server, with default settings apart from what the run needs.
-	phones := loadtest.Phones(99896, o.buyers+1) // phones[0] is the seller
+	// phones[0] is the seller of the first order row, phones[:sellers]
+	// those of the second; the others buy.
+	o.sellers = max(o.sellers, 1)
+	phones := loadtest.Phones(99896, o.buyers+o.sellers)
 	base := fmt.Sprintf("http://127.0.0.1:%d", o.port)
 	env := []string{
 		"PORT=" + strconv.Itoa(o.port), "HOST=127.0.0.1", "DATABASE_URL=" + dsn,
@@ -258,6 +268,19 @@ func run(o options, cl *cleanup) error {
 	if err != nil {
 		return err
 	}
+	// The same number of products spread over many sellers: every order
+	// also notifies its seller, and one seller's notifications are
+	// numbered one transaction at a time, so a single seller's order rate
+	// is bounded by commit latency where many sellers' are not.
+	var spread []string
+	for i := range o.sellers {
+		ps, err := loadtest.Stock(dsn, ids[i], fmt.Sprintf("Bench posy %d", i), max(o.stock/o.sellers, 1), product.MaxQuantity)
+		if err != nil {
+			return err
+		}
+		spread = append(spread, ps...)
+	}
+	buyerTokens := tokens[o.sellers:]
 	db := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(dsn)))
 	defer db.Close()
 	var productID, categoryID string
@@ -272,7 +295,8 @@ func run(o options, cl *cleanup) error {
 		{name: "GET /products/{id} (cache hit)", method: "GET", target: "/api/v1/products/" + productID, goal: goalVsBare},
 		{name: "GET /products?categoryId=&limit=20", method: "GET", target: "/api/v1/products?categoryId=" + categoryID + "&limit=20", goal: goalRate(4500, 20*time.Millisecond)},
 		{name: "GET /categories", method: "GET", target: "/api/v1/categories", goal: goalRate(10000, 0)},
-		{name: "POST /orders (distinct products)", method: "POST", target: "/api/v1/orders", goal: goalRate(1500, 0), lua: orderScript(tokens[1:], pids)},
+		{name: "POST /orders (distinct products, one seller)", method: "POST", target: "/api/v1/orders", goal: goalRate(1500, 0), pids: pids, lua: orderScript(buyerTokens, pids)},
+		{name: fmt.Sprintf("POST /orders (distinct products, %d sellers)", o.sellers), method: "POST", target: "/api/v1/orders", goal: goalRate(1500, 0), pids: spread, lua: orderScript(buyerTokens, spread)},
 	}
 
 	// Capture the real answers for the bare handler; the product is read
@@ -284,7 +308,7 @@ func run(o options, cl *cleanup) error {
 		for range 2 {
 			req, _ := http.NewRequest(ep.method, base+ep.target, nil)
 			if ep.method == "POST" {
-				req = loadtest.NewPost(base+ep.target, tokens[1], fmt.Sprintf(`{"productId":%q,"quantity":1}`, pids[0]))
+				req = loadtest.NewPost(base+ep.target, buyerTokens[0], fmt.Sprintf(`{"productId":%q,"quantity":1}`, ep.pids[0]))
 			}
 			if status, ctype, body, err = fetch(client, req); err != nil {
 				return err
@@ -312,7 +336,7 @@ func run(o options, cl *cleanup) error {
 		return err
 	}
 
-	gen := loadGenerator{o: o, dir: tmp, tokens: tokens[1:], pids: pids}
+	gen := loadGenerator{o: o, dir: tmp, tokens: buyerTokens}
 	rows := make([][2]result, len(eps))
 	var rssMax int64
 	for i, ep := range eps {
@@ -493,7 +517,6 @@ type loadGenerator struct {
 	o      options
 	dir    string
 	tokens []string
-	pids   []string
 }
 
 func (g loadGenerator) run(base string, ep endpoint) (result, error) {
@@ -601,7 +624,7 @@ func (g loadGenerator) goLoad(base string, ep endpoint) (result, error) {
 	elapsed := loadtest.RunFor(g.o.conns, g.o.dur, 11, func(rnd *rand.Rand) {
 		var req *http.Request
 		if ep.method == "POST" {
-			body := fmt.Sprintf(`{"productId":%q,"quantity":1}`, g.pids[rnd.IntN(len(g.pids))])
+			body := fmt.Sprintf(`{"productId":%q,"quantity":1}`, ep.pids[rnd.IntN(len(ep.pids))])
 			req = loadtest.NewPost(base+ep.target, g.tokens[rnd.IntN(len(g.tokens))], body)
 		} else {
 			req, _ = http.NewRequest(ep.method, base+ep.target, nil)
@@ -680,8 +703,8 @@ func render(o options, eps []endpoint, rows [][2]result, idle, peak, hwm int64, 
 	fmt.Fprintf(&b, "### Run of %s\n\n", time.Now().UTC().Format("2006-01-02 15:04 MST"))
 	fmt.Fprintf(&b, "Machine: %s, %d cores (nproc), %s memory, %s/%s, %s. Load generator: %s.\n",
 		cpuModel(), runtime.NumCPU(), memTotal(), runtime.GOOS, runtime.GOARCH, runtime.Version(), o.loadgen)
-	fmt.Fprintf(&b, "%d products seeded, %d buyers ordering from %d products; each row is %s with %d connections",
-		o.products, o.buyers, o.stock, o.dur, o.conns)
+	fmt.Fprintf(&b, "%d products seeded, %d buyers ordering from %d products of one seller, then from %d products of %d sellers; each row is %s with %d connections",
+		o.products, o.buyers, o.stock, max(o.stock/o.sellers, 1)*o.sellers, o.sellers, o.dur, o.conns)
 	if o.loadgen == "wrk" {
 		fmt.Fprintf(&b, " and %d threads", o.threads)
 	}
