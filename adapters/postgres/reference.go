@@ -106,8 +106,12 @@ func (r *referenceRepo) Get(ctx context.Context, kind reference.Kind, id string)
 	return r.get(ctx, r.db, kind, id, false)
 }
 
-// referenceOrder is the order of every reference list.
-var referenceOrder = keyset{cols: []string{"position", "code", "id"},
+// referenceOrder is the order of every reference list. Codes compare
+// byte by byte (COLLATE "C"), as in the memory store and the reference
+// cache, whatever the database's collation: under a linguistic one
+// "pg-a-b" would follow "pg-a0", and a cursor made from the cache's order
+// would skip or repeat items.
+var referenceOrder = keyset{cols: []string{"position", `code COLLATE "C"`, "id"},
 	vals: func(at ports.Position) []any { return []any{at.Int, at.Text, at.ID} }}
 
 func (r *referenceRepo) List(ctx context.Context, kind reference.Kind, cityID string, p ports.Page) ([]*reference.Item, ports.Listed, error) {
@@ -133,7 +137,7 @@ func (r *referenceRepo) All(ctx context.Context) ([]*reference.Item, error) {
 	var out []*reference.Item
 	for _, kind := range []reference.Kind{reference.Conditions, reference.Sizes, reference.Cities, reference.Districts} {
 		var rows []referenceRow
-		if err := r.db.NewRaw("SELECT "+columns(kind)+" FROM ? ORDER BY position, code, id", bun.Ident(referenceTables[kind])).
+		if err := r.db.NewRaw("SELECT "+columns(kind)+` FROM ? ORDER BY position, code COLLATE "C", id`, bun.Ident(referenceTables[kind])).
 			Scan(ctx, &rows); err != nil {
 			return nil, translate(err)
 		}
