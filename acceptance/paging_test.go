@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/secondbloom/marketplace/acceptance/testenv"
@@ -114,4 +115,105 @@ func hasDetail(r *testenv.Response, field string) bool {
 		}
 	}
 	return false
+}
+
+// walkByCursor reads the list at base (a path with its query, or none)
+// two rows, then three, then two... at a time by cursor, and checks the
+// rows against one page of 100 and the cursor-mode pagination.
+func walkByCursor(t *testing.T, e *testenv.Env, base, token string) {
+	t.Helper()
+	sep := "?"
+	if strings.Contains(base, "?") {
+		sep = "&"
+	}
+	ids := func(r *testenv.Response) []string {
+		var out []string
+		for _, it := range r.List() {
+			out = append(out, it["id"].(string))
+		}
+		return out
+	}
+	want := ids(e.Get(t, base+sep+"limit=100", token))
+	r := e.Get(t, base+sep+"limit=2", token)
+	pg := pagination(t, r)
+	if pg["page"] != 1.0 || pg["totalIsEstimate"] != false || (pg["nextCursor"] != nil) != (len(want) > 2) {
+		t.Fatalf("%s page mode pagination = %v, want page 1, an exact total and a nextCursor when more than 2 of %d follow", base, pg, len(want))
+	}
+	got := ids(r)
+	for limit := 3; pg["nextCursor"] != nil; limit = 5 - limit {
+		r = e.Get(t, base+sep+fmt.Sprintf("limit=%d&cursor=", limit)+url.QueryEscape(pg["nextCursor"].(string)), token)
+		pg = pagination(t, r)
+		if pg["page"] != nil || pg["totalPages"] != nil || pg["hasPreviousPage"] != nil || pg["total"] != float64(len(want)) {
+			t.Fatalf("%s cursor mode pagination = %v, want null page, totalPages, hasPreviousPage and total %d", base, pg, len(want))
+		}
+		if (pg["nextCursor"] != nil) != (pg["hasNextPage"] == true) {
+			t.Errorf("hasNextPage %v with nextCursor %v", pg["hasNextPage"], pg["nextCursor"])
+		}
+		got = append(got, ids(r)...)
+	}
+	if len(want) < 3 || !slices.Equal(got, want) {
+		t.Errorf("%s walk by cursor =\n %v\nwant (at least 3 rows)\n %v", base, got, want)
+	}
+}
+
+func TestBackOfficeAndReferenceKeysetPaging(t *testing.T) {
+	testenv.ForEachBackend(t, catalogOptions(), func(t *testing.T, e *testenv.Env) {
+		admin := e.SignIn(t, adminPhone)
+		// Seven more users; four become moderators, and each promotion is
+		// an audit entry.
+		for i := range 7 {
+			s := e.SignIn(t, fmt.Sprintf("+99890800000%d", i))
+			if i%2 == 0 {
+				if r := e.Patch(t, "/api/v1/users/"+s.UserID, admin.AccessToken, map[string]any{"role": "MODERATOR"}); r.Status != http.StatusOK {
+					t.Fatalf("PATCH role = %s", r)
+				}
+			}
+		}
+		for _, list := range []string{"/api/v1/users", "/api/v1/users?role=MODERATOR", "/api/v1/users?q=%2B998908",
+			"/api/v1/audit-log", "/api/v1/audit-log?action=user.role",
+			"/api/v1/conditions", "/api/v1/cities/" + tashkentID + "/districts"} {
+			t.Run("walk "+list, func(t *testing.T) { walkByCursor(t, e, list, admin.AccessToken) })
+		}
+
+		cursorOf := func(path string) string {
+			pg := pagination(t, e.Get(t, path, admin.AccessToken))
+			c, ok := pg["nextCursor"].(string)
+			if !ok {
+				t.Fatalf("%s: no nextCursor in %v", path, pg)
+			}
+			return url.QueryEscape(c)
+		}
+		users := cursorOf("/api/v1/users?limit=1")
+		audit := cursorOf("/api/v1/audit-log?limit=1")
+		conditions := cursorOf("/api/v1/conditions?limit=1")
+		districts := cursorOf("/api/v1/cities/" + tashkentID + "/districts?limit=1")
+		var otherCity string
+		for _, c := range e.Get(t, "/api/v1/cities?limit=100", "").List() {
+			if c["id"] != tashkentID {
+				otherCity = c["id"].(string)
+			}
+		}
+		for _, tc := range []struct{ name, path string }{
+			{"users cursor with page", "/api/v1/users?page=2&cursor=" + users},
+			{"users cursor with another role", "/api/v1/users?role=ADMIN&cursor=" + users},
+			{"users cursor with a search", "/api/v1/users?q=99890&cursor=" + users},
+			{"users garbage cursor", "/api/v1/users?cursor=%25%25%25"},
+			{"audit cursor on the users", "/api/v1/users?cursor=" + audit},
+			{"audit cursor with page", "/api/v1/audit-log?page=1&cursor=" + audit},
+			{"audit cursor with an action", "/api/v1/audit-log?action=user.status&cursor=" + audit},
+			{"audit empty cursor", "/api/v1/audit-log?cursor="},
+			{"users cursor on the audit log", "/api/v1/audit-log?cursor=" + users},
+			{"conditions cursor with page", "/api/v1/conditions?page=2&cursor=" + conditions},
+			{"conditions cursor on sizes", "/api/v1/sizes?cursor=" + conditions},
+			{"conditions garbled cursor", "/api/v1/conditions?cursor=" + conditions[:len(conditions)-3] + "xyz"},
+			{"districts cursor of another city", "/api/v1/cities/" + otherCity + "/districts?cursor=" + districts},
+		} {
+			t.Run(tc.name+" is a 400", func(t *testing.T) {
+				r := e.Get(t, tc.path, admin.AccessToken)
+				if r.Status != http.StatusBadRequest || r.ErrorCode() != "VALIDATION_FAILED" || !hasDetail(r, "cursor") {
+					t.Errorf("GET %s = %s, want 400 VALIDATION_FAILED naming cursor", tc.path, r)
+				}
+			})
+		}
+	})
 }

@@ -90,9 +90,9 @@ type AuditService struct{ log ports.AuditRepository }
 
 // List returns one page of entries, newest first. It returns
 // ErrAdminOnlyAudit unless by is an admin.
-func (s *AuditService) List(ctx context.Context, by user.Actor, f ports.AuditFilter, p ports.Page) ([]audit.Entry, int, error) {
+func (s *AuditService) List(ctx context.Context, by user.Actor, f ports.AuditFilter, p ports.Page) ([]audit.Entry, ports.Listed, error) {
 	if !by.IsAdmin() {
-		return nil, 0, ErrAdminOnlyAudit
+		return nil, ports.Listed{}, ErrAdminOnlyAudit
 	}
 	return s.log.List(ctx, f, p)
 }

@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"slices"
 	"sync"
 	"time"
 
@@ -125,17 +124,18 @@ func (s *ReferenceService) invalidate() {
 	s.mu.Unlock()
 }
 
-// List returns one page of the items of kind, by position, and their
-// total. For districts, cityID names the city; it returns
-// reference.ErrNotFound when that city does not exist.
-func (s *ReferenceService) List(ctx context.Context, kind reference.Kind, cityID string, p ports.Page) ([]*reference.Item, int, error) {
+// List returns one page of the items of kind, by position (then code,
+// then id), and what the page says about the list. For districts, cityID
+// names the city; it returns reference.ErrNotFound when that city does
+// not exist.
+func (s *ReferenceService) List(ctx context.Context, kind reference.Kind, cityID string, p ports.Page) ([]*reference.Item, ports.Listed, error) {
 	items, byID, err := s.snapshot(ctx)
 	if err != nil {
-		return nil, 0, err
+		return nil, ports.Listed{}, err
 	}
 	if kind == reference.Districts {
 		if c, ok := byID[cityID]; !ok || c.Kind() != reference.Cities {
-			return nil, 0, reference.ErrNotFound
+			return nil, ports.Listed{}, reference.ErrNotFound
 		}
 	}
 	var all []*reference.Item
@@ -144,9 +144,10 @@ func (s *ReferenceService) List(ctx context.Context, kind reference.Kind, cityID
 			all = append(all, it)
 		}
 	}
-	from := min(p.Offset(), len(all))
-	to := min(from+p.Limit, len(all))
-	return slices.Clone(all[from:to]), len(all), nil
+	page, l := ports.PageOf(all, p, false, func(it *reference.Item) ports.Position {
+		return ports.Position{Int: int64(it.Position()), Text: it.Code(), ID: it.ID()}
+	})
+	return page, l, nil
 }
 
 // Get returns the item of kind with id, or reference.ErrNotFound. For

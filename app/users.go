@@ -33,9 +33,9 @@ type UserService struct {
 
 // List returns one page of users, newest first. It returns
 // ErrUsersAdminOnly unless by is an admin.
-func (s *UserService) List(ctx context.Context, by user.Actor, f ports.UserFilter, p ports.Page) ([]*user.User, int, error) {
+func (s *UserService) List(ctx context.Context, by user.Actor, f ports.UserFilter, p ports.Page) ([]*user.User, ports.Listed, error) {
 	if !by.CanManageUsers() {
-		return nil, 0, ErrUsersAdminOnly
+		return nil, ports.Listed{}, ErrUsersAdminOnly
 	}
 	return s.users.List(ctx, f, p)
 }

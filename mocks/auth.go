@@ -90,11 +90,11 @@ func (mr *MockUserRepositoryMockRecorder) GetByPhone(ctx, p any) *gomock.Call {
 }
 
 // List mocks base method.
-func (m *MockUserRepository) List(ctx context.Context, f ports.UserFilter, p ports.Page) ([]*user.User, int, error) {
+func (m *MockUserRepository) List(ctx context.Context, f ports.UserFilter, p ports.Page) ([]*user.User, ports.Listed, error) {
 	m.ctrl.T.Helper()
 	ret := m.ctrl.Call(m, "List", ctx, f, p)
 	ret0, _ := ret[0].([]*user.User)
-	ret1, _ := ret[1].(int)
+	ret1, _ := ret[1].(ports.Listed)
 	ret2, _ := ret[2].(error)
 	return ret0, ret1, ret2
 }

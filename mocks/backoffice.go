@@ -62,11 +62,11 @@ func (mr *MockAuditRepositoryMockRecorder) Add(ctx any, entries ...any) *gomock.
 }
 
 // List mocks base method.
-func (m *MockAuditRepository) List(ctx context.Context, f ports.AuditFilter, p ports.Page) ([]audit.Entry, int, error) {
+func (m *MockAuditRepository) List(ctx context.Context, f ports.AuditFilter, p ports.Page) ([]audit.Entry, ports.Listed, error) {
 	m.ctrl.T.Helper()
 	ret := m.ctrl.Call(m, "List", ctx, f, p)
 	ret0, _ := ret[0].([]audit.Entry)
-	ret1, _ := ret[1].(int)
+	ret1, _ := ret[1].(ports.Listed)
 	ret2, _ := ret[2].(error)
 	return ret0, ret1, ret2
 }

@@ -101,11 +101,11 @@ func (mr *MockReferenceRepositoryMockRecorder) Get(ctx, kind, id any) *gomock.Ca
 }
 
 // List mocks base method.
-func (m *MockReferenceRepository) List(ctx context.Context, kind reference.Kind, cityID string, p ports.Page) ([]*reference.Item, int, error) {
+func (m *MockReferenceRepository) List(ctx context.Context, kind reference.Kind, cityID string, p ports.Page) ([]*reference.Item, ports.Listed, error) {
 	m.ctrl.T.Helper()
 	ret := m.ctrl.Call(m, "List", ctx, kind, cityID, p)
 	ret0, _ := ret[0].([]*reference.Item)
-	ret1, _ := ret[1].(int)
+	ret1, _ := ret[1].(ports.Listed)
 	ret2, _ := ret[2].(error)
 	return ret0, ret1, ret2
 }

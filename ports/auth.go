@@ -24,9 +24,10 @@ type UserRepository interface {
 	// result if fn returns nil. It returns user.ErrNotFound, or fn's error
 	// unchanged (and stores nothing then).
 	Update(ctx context.Context, id string, fn func(u *user.User) error) (*user.User, error)
-	// List returns one page of the users f selects, newest first, and
-	// their total.
-	List(ctx context.Context, f UserFilter, p Page) ([]*user.User, int, error)
+	// List returns one page of the users f selects, newest first (by
+	// createdAt, then id, both descending), and what the page says about
+	// the list.
+	List(ctx context.Context, f UserFilter, p Page) ([]*user.User, Listed, error)
 	// LockActiveAdmins locks every ACTIVE admin until the transaction ends
 	// and returns their ids. Two transactions that each change an admin's
 	// role or status after calling it run one after the other, and the

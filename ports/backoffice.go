@@ -33,7 +33,8 @@ type AuditRepository interface {
 	// Add stores entries. Call it inside Transactor.WithinTx, in the
 	// transaction of the change the entries record.
 	Add(ctx context.Context, entries ...audit.Entry) error
-	// List returns one page of the entries f selects, newest first, and
-	// their total.
-	List(ctx context.Context, f AuditFilter, p Page) ([]audit.Entry, int, error)
+	// List returns one page of the entries f selects, newest first (by
+	// createdAt, then id, both descending), and what the page says about
+	// the list.
+	List(ctx context.Context, f AuditFilter, p Page) ([]audit.Entry, Listed, error)
 }

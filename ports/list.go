@@ -1,6 +1,9 @@
 package ports
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // Page selects one page of a list: by number (Number starts at 1) or,
 // when After is set, as the rows that follow After in the list's order
@@ -24,7 +27,9 @@ func (p Page) Offset() int {
 // uses, in this priority: Int, then Time, then Text, then ID (products by
 // price: Int = price, Time = createdAt; by createdAt: Time only; orders
 // by totalPrice: Int and Time; bids: Int = amount; notifications: Int =
-// their sequence number; categories: Int = position, Text = name). The
+// their sequence number; categories: Int = position, Text = name; users
+// and audit entries: Time = createdAt; reference items: Int = position,
+// Text = code). The
 // fields a list does not use stay zero, so comparing two positions of one
 // list field by field in that priority gives the list's order.
 type Position struct {
@@ -74,4 +79,47 @@ func (a Position) Compare(b Position) int {
 		return 1
 	}
 	return 0
+}
+
+// PageOf orders items by their positions (descending when desc) and
+// returns the page p of them with what the page says about the list: the
+// total, and the position of the page's last item when more follow. In
+// keyset mode (p.After set) the page starts after p.After, wherever that
+// row is now, so rows added or removed since the previous page neither
+// repeat nor go missing. It serves the lists held in memory (the memory
+// store, the reference lists' cache).
+func PageOf[T any](items []T, p Page, desc bool, pos func(T) Position) ([]T, Listed) {
+	keys := make([]Position, len(items))
+	idx := make([]int, len(items))
+	for i, it := range items {
+		keys[i], idx[i] = pos(it), i
+	}
+	cmp := func(a, b Position) int {
+		if desc {
+			return b.Compare(a)
+		}
+		return a.Compare(b)
+	}
+	slices.SortFunc(idx, func(a, b int) int { return cmp(keys[a], keys[b]) })
+	from := p.Offset()
+	if p.After != nil {
+		from, _ = slices.BinarySearchFunc(idx, *p.After, func(i int, after Position) int {
+			if cmp(keys[i], after) <= 0 {
+				return -1
+			}
+			return 1
+		})
+	}
+	from = min(max(from, 0), len(idx))
+	to := min(from+p.Limit, len(idx))
+	out := make([]T, 0, to-from)
+	for _, i := range idx[from:to] {
+		out = append(out, items[i])
+	}
+	l := Listed{Total: len(items)}
+	if to < len(idx) && to > from {
+		next := keys[idx[to-1]]
+		l.Next = &next
+	}
+	return out, l
 }

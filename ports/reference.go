@@ -19,9 +19,9 @@ type ReferenceRepository interface {
 	// Get returns the item of kind with id, or reference.ErrNotFound.
 	Get(ctx context.Context, kind reference.Kind, id string) (*reference.Item, error)
 	// List returns one page of the items of kind ordered by position, then
-	// code, then id, and their total. For districts, cityID selects the
-	// city's; it is ignored for the other kinds.
-	List(ctx context.Context, kind reference.Kind, cityID string, p Page) ([]*reference.Item, int, error)
+	// code, then id, and what the page says about the list. For districts,
+	// cityID selects the city's; it is ignored for the other kinds.
+	List(ctx context.Context, kind reference.Kind, cityID string, p Page) ([]*reference.Item, Listed, error)
 	// All returns every item of every list, for caches; the lists are
 	// short.
 	All(ctx context.Context) ([]*reference.Item, error)

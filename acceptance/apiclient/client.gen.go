@@ -1584,12 +1584,12 @@ type Pagination struct {
 	HasPreviousPage *bool `json:"hasPreviousPage"`
 	Limit           int   `json:"limit"`
 
-	// NextCursor Opaque; pass as ?cursor= (with the same filters and sort) to get the rows after this page. Present in page mode too; null on the last page. Lists that page by number only (users, audit log, reference data) omit it.
+	// NextCursor Opaque; pass as ?cursor= (with the same filters and sort) to get the rows after this page. Present in page mode too; null on the last page.
 	NextCursor *string `json:"nextCursor,omitempty"`
 	Page       *int    `json:"page"`
 	Total      int     `json:"total"`
 
-	// TotalIsEstimate true when total is the database planner's estimate: only product lists whose filter matches more than 1,000 products, and searches (q) for common words among more than 2,000 products; false otherwise (always present on lists with nextCursor)
+	// TotalIsEstimate true when total is the database planner's estimate: only product lists whose filter matches more than 1,000 products, and searches (q) for common words among more than 2,000 products; false otherwise (always present)
 	TotalIsEstimate *bool `json:"totalIsEstimate,omitempty"`
 	TotalPages      *int  `json:"totalPages"`
 }
@@ -1836,7 +1836,10 @@ type CancelAuction200JSONResponseBodySuccess bool
 
 // ListAuditLogParams defines parameters for ListAuditLog.
 type ListAuditLogParams struct {
-	Page     *Page               `form:"page,omitempty" json:"page,omitempty"`
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// Cursor Keyset paging: the meta.pagination.nextCursor of the previous page. Opaque. Not combinable with page (400), and only valid with the filters and sort it was made with (400 VALIDATION_FAILED naming cursor otherwise, and for a garbled cursor). The limit may change between pages. In cursor mode page, totalPages and hasPreviousPage are null.
+	Cursor   *Cursor             `form:"cursor,omitempty" json:"cursor,omitempty"`
 	Limit    *Limit              `form:"limit,omitempty" json:"limit,omitempty"`
 	ActorId  *openapi_types.UUID `form:"actorId,omitempty" json:"actorId,omitempty"`
 	TargetId *openapi_types.UUID `form:"targetId,omitempty" json:"targetId,omitempty"`
@@ -1933,8 +1936,11 @@ type UpdateCategory200JSONResponseBodySuccess bool
 
 // ListCitiesParams defines parameters for ListCities.
 type ListCitiesParams struct {
-	Page  *Page  `form:"page,omitempty" json:"page,omitempty"`
-	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// Cursor Keyset paging: the meta.pagination.nextCursor of the previous page. Opaque. Not combinable with page (400), and only valid with the filters and sort it was made with (400 VALIDATION_FAILED naming cursor otherwise, and for a garbled cursor). The limit may change between pages. In cursor mode page, totalPages and hasPreviousPage are null.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+	Limit  *Limit  `form:"limit,omitempty" json:"limit,omitempty"`
 
 	// AcceptLanguage uz, ru or en (regions allowed); anything else falls back
 	AcceptLanguage *string `json:"Accept-Language,omitempty"`
@@ -1957,8 +1963,11 @@ type CreateCityParams struct {
 
 // ListDistrictsParams defines parameters for ListDistricts.
 type ListDistrictsParams struct {
-	Page  *Page  `form:"page,omitempty" json:"page,omitempty"`
-	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// Cursor Keyset paging: the meta.pagination.nextCursor of the previous page. Opaque. Not combinable with page (400), and only valid with the filters and sort it was made with (400 VALIDATION_FAILED naming cursor otherwise, and for a garbled cursor). The limit may change between pages. In cursor mode page, totalPages and hasPreviousPage are null.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+	Limit  *Limit  `form:"limit,omitempty" json:"limit,omitempty"`
 
 	// AcceptLanguage uz, ru or en (regions allowed); anything else falls back
 	AcceptLanguage *string `json:"Accept-Language,omitempty"`
@@ -2011,8 +2020,11 @@ type UpdateCityJSONBody struct {
 
 // ListConditionsParams defines parameters for ListConditions.
 type ListConditionsParams struct {
-	Page  *Page  `form:"page,omitempty" json:"page,omitempty"`
-	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// Cursor Keyset paging: the meta.pagination.nextCursor of the previous page. Opaque. Not combinable with page (400), and only valid with the filters and sort it was made with (400 VALIDATION_FAILED naming cursor otherwise, and for a garbled cursor). The limit may change between pages. In cursor mode page, totalPages and hasPreviousPage are null.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+	Limit  *Limit  `form:"limit,omitempty" json:"limit,omitempty"`
 
 	// AcceptLanguage uz, ru or en (regions allowed); anything else falls back
 	AcceptLanguage *string `json:"Accept-Language,omitempty"`
@@ -2299,8 +2311,11 @@ type RejectProduct200JSONResponseBodySuccess bool
 
 // ListSizesParams defines parameters for ListSizes.
 type ListSizesParams struct {
-	Page  *Page  `form:"page,omitempty" json:"page,omitempty"`
-	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// Cursor Keyset paging: the meta.pagination.nextCursor of the previous page. Opaque. Not combinable with page (400), and only valid with the filters and sort it was made with (400 VALIDATION_FAILED naming cursor otherwise, and for a garbled cursor). The limit may change between pages. In cursor mode page, totalPages and hasPreviousPage are null.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+	Limit  *Limit  `form:"limit,omitempty" json:"limit,omitempty"`
 
 	// AcceptLanguage uz, ru or en (regions allowed); anything else falls back
 	AcceptLanguage *string `json:"Accept-Language,omitempty"`
@@ -2338,7 +2353,10 @@ type UpdateSizeJSONBody struct {
 
 // ListUsersParams defines parameters for ListUsers.
 type ListUsersParams struct {
-	Page   *Page                  `form:"page,omitempty" json:"page,omitempty"`
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// Cursor Keyset paging: the meta.pagination.nextCursor of the previous page. Opaque. Not combinable with page (400), and only valid with the filters and sort it was made with (400 VALIDATION_FAILED naming cursor otherwise, and for a garbled cursor). The limit may change between pages. In cursor mode page, totalPages and hasPreviousPage are null.
+	Cursor *Cursor                `form:"cursor,omitempty" json:"cursor,omitempty"`
 	Limit  *Limit                 `form:"limit,omitempty" json:"limit,omitempty"`
 	Role   *ListUsersParamsRole   `form:"role,omitempty" json:"role,omitempty"`
 	Status *ListUsersParamsStatus `form:"status,omitempty" json:"status,omitempty"`
@@ -5230,6 +5248,18 @@ func NewListAuditLogRequest(server string, params *ListAuditLogParams) (*http.Re
 
 		}
 
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if params.Limit != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
@@ -5779,6 +5809,18 @@ func NewListCitiesRequest(server string, params *ListCitiesParams) (*http.Reques
 
 		}
 
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if params.Limit != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
@@ -5913,6 +5955,18 @@ func NewListDistrictsRequest(server string, cityId openapi_types.UUID, params *L
 		if params.Page != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -6337,6 +6391,18 @@ func NewListConditionsRequest(server string, params *ListConditionsParams) (*htt
 		if params.Page != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -8017,6 +8083,18 @@ func NewListSizesRequest(server string, params *ListSizesParams) (*http.Request,
 
 		}
 
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if params.Limit != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
@@ -8274,6 +8352,18 @@ func NewListUsersRequest(server string, params *ListUsersParams) (*http.Request,
 		if params.Page != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {

@@ -88,18 +88,10 @@ func (q *query) integer(name string, def, lo, hi int64) int64 {
 	return n
 }
 
-// page reads ?page= and ?limit=, and ?cursor= for keyset (which lists
-// paging by number only do not call, so that there ?cursor= stays an
-// unknown parameter).
-func (q *query) page() ports.Page {
-	return ports.Page{Number: int(q.integer("page", 1, 1, maxPage)), Limit: int(q.integer("limit", defaultLimit, 1, maxLimit))}
-}
-
-// cursorPage is page() for the lists with keyset paging: it also reads
-// ?cursor=, which cannot be combined with ?page=; call keyset once the
-// filters are read.
+// cursorPage reads ?page=, ?limit= and ?cursor=, which cannot be
+// combined with ?page=; call keyset once the filters are read.
 func (q *query) cursorPage() ports.Page {
-	p := q.page()
+	p := ports.Page{Number: int(q.integer("page", 1, 1, maxPage)), Limit: int(q.integer("limit", defaultLimit, 1, maxLimit))}
 	q.cursor, q.hasCursor = q.str("cursor")
 	if q.hasCursor && q.seen["page"] > 0 {
 		q.v.Add("cursor", "cannot be combined with page")

@@ -66,14 +66,15 @@ func (h referenceHandlers) list(c *fiber.Ctx) error {
 		return err
 	}
 	q := newQuery(c)
-	p := q.page()
+	p := q.cursorPage()
 	if _, ok := q.str("sort"); ok {
 		q.v.Add("sort", "reference lists are always ordered by position")
 	}
-	if err := q.v.Err(); err != nil {
+	q.keyset(&p, "reference/"+string(h.kind), cityID)
+	if err := q.done(); err != nil {
 		return err
 	}
-	items, total, err := h.s.core.Reference.List(c.UserContext(), h.kind, cityID, p)
+	items, l, err := h.s.core.Reference.List(c.UserContext(), h.kind, cityID, p)
 	if err != nil {
 		return err
 	}
@@ -81,7 +82,7 @@ func (h referenceHandlers) list(c *fiber.Ctx) error {
 	for _, it := range items {
 		out = append(out, toReferenceDTO(it, h.s.locale(c)))
 	}
-	return respondList(c, out, p.Number, p.Limit, total)
+	return q.respondList(out, p, l)
 }
 
 func (h referenceHandlers) get(c *fiber.Ctx) error {

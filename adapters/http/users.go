@@ -25,7 +25,7 @@ var phoneQueryNoise = strings.NewReplacer("+", "", " ", "", "-", "", "(", "", ")
 
 func (s *Server) listUsers(c *fiber.Ctx) error {
 	q := newQuery(c)
-	p := q.page()
+	p := q.cursorPage()
 	var f ports.UserFilter
 	if raw, ok := q.str("role"); ok {
 		if f.Role = user.Role(raw); !f.Role.Valid() {
@@ -40,11 +40,12 @@ func (s *Server) listUsers(c *fiber.Ctx) error {
 	if raw, ok := q.str("q"); ok {
 		f.PhoneDigits, f.NamePrefix = userQuery(&q.v, raw)
 	}
+	q.keyset(&p, "users", f)
 	if err := q.done(); err != nil {
 		return err
 	}
 	by, _ := principal(c)
-	users, total, err := s.core.Users.List(c.UserContext(), by, f, p)
+	users, l, err := s.core.Users.List(c.UserContext(), by, f, p)
 	if err != nil {
 		return err
 	}
@@ -52,7 +53,7 @@ func (s *Server) listUsers(c *fiber.Ctx) error {
 	for _, u := range users {
 		out = append(out, toUserDTO(u, s.opt.DefaultLocale))
 	}
-	return respondList(c, out, p.Number, p.Limit, total)
+	return q.respondList(out, p, l)
 }
 
 // userQuery reads ?q= of the user list: digits (after dropping what
@@ -157,7 +158,7 @@ func orEmpty(m map[string]any) map[string]any {
 
 func (s *Server) listAudit(c *fiber.Ctx) error {
 	q := newQuery(c)
-	p := q.page()
+	p := q.cursorPage()
 	f := ports.AuditFilter{ActorID: q.id("actorId"), TargetID: q.id("targetId")}
 	if raw, ok := q.str("action"); ok {
 		f.Action = raw
@@ -165,11 +166,12 @@ func (s *Server) listAudit(c *fiber.Ctx) error {
 			q.v.Add("action", "must be an action name such as user.role")
 		}
 	}
+	q.keyset(&p, "audit-log", f)
 	if err := q.done(); err != nil {
 		return err
 	}
 	by, _ := principal(c)
-	entries, total, err := s.core.Audit.List(c.UserContext(), by, f, p)
+	entries, l, err := s.core.Audit.List(c.UserContext(), by, f, p)
 	if err != nil {
 		return err
 	}
@@ -177,5 +179,5 @@ func (s *Server) listAudit(c *fiber.Ctx) error {
 	for _, e := range entries {
 		out = append(out, toAuditDTO(e))
 	}
-	return respondList(c, out, p.Number, p.Limit, total)
+	return q.respondList(out, p, l)
 }

@@ -79,7 +79,7 @@ func (r *auctionRepo) List(ctx context.Context, f ports.AuctionFilter, s ports.S
 			}
 		}
 		var page []auction.Fields
-		page, l = pageOf(match, p, s.Desc, func(a auction.Fields) ports.Position {
+		page, l = ports.PageOf(match, p, s.Desc, func(a auction.Fields) ports.Position {
 			if s.Field == "createdAt" {
 				return ports.Position{Time: a.CreatedAt, ID: a.ID}
 			}
@@ -166,7 +166,7 @@ func (r *auctionRepo) ListBids(ctx context.Context, auctionID string, p ports.Pa
 		l   ports.Listed
 	)
 	err := r.se.do(func(db *data, _ *session) error {
-		out, l = pageOf(db.bids[auctionID], p, true, func(b auction.Bid) ports.Position {
+		out, l = ports.PageOf(db.bids[auctionID], p, true, func(b auction.Bid) ports.Position {
 			return ports.Position{Int: b.Amount, ID: b.ID}
 		})
 		return nil

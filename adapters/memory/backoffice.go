@@ -4,7 +4,6 @@ import (
 	"context"
 	"maps"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -16,7 +15,7 @@ import (
 
 var _ ports.AuditRepository = (*auditRepo)(nil)
 
-func (r *userRepo) List(ctx context.Context, f ports.UserFilter, p ports.Page) ([]*user.User, int, error) {
+func (r *userRepo) List(ctx context.Context, f ports.UserFilter, p ports.Page) ([]*user.User, ports.Listed, error) {
 	var all []user.User
 	prefix := strings.ToLower(f.NamePrefix)
 	_ = r.se.do(func(db *data, _ *session) error {
@@ -33,18 +32,14 @@ func (r *userRepo) List(ctx context.Context, f ports.UserFilter, p ports.Page) (
 		}
 		return nil
 	})
-	sort.Slice(all, func(i, j int) bool {
-		a, b := all[i], all[j]
-		if !a.CreatedAt().Equal(b.CreatedAt()) {
-			return a.CreatedAt().After(b.CreatedAt())
-		}
-		return a.ID() > b.ID()
+	page, l := ports.PageOf(all, p, true, func(u user.User) ports.Position {
+		return ports.Position{Time: u.CreatedAt(), ID: u.ID()}
 	})
-	out := []*user.User{}
-	for _, u := range window(all, p) {
+	out := make([]*user.User, 0, len(page))
+	for _, u := range page {
 		out = append(out, &u)
 	}
-	return out, len(all), nil
+	return out, l, nil
 }
 
 // LockActiveAdmins returns the ACTIVE admins; the store lock that a
@@ -108,7 +103,7 @@ func (r *auditRepo) Add(ctx context.Context, entries ...audit.Entry) error {
 	})
 }
 
-func (r *auditRepo) List(ctx context.Context, f ports.AuditFilter, p ports.Page) ([]audit.Entry, int, error) {
+func (r *auditRepo) List(ctx context.Context, f ports.AuditFilter, p ports.Page) ([]audit.Entry, ports.Listed, error) {
 	var all []audit.Entry
 	_ = r.se.do(func(db *data, _ *session) error {
 		for _, e := range db.audit {
@@ -122,12 +117,8 @@ func (r *auditRepo) List(ctx context.Context, f ports.AuditFilter, p ports.Page)
 		}
 		return nil
 	})
-	sort.Slice(all, func(i, j int) bool {
-		a, b := all[i], all[j]
-		if !a.CreatedAt.Equal(b.CreatedAt) {
-			return a.CreatedAt.After(b.CreatedAt)
-		}
-		return a.ID > b.ID
+	page, l := ports.PageOf(all, p, true, func(e audit.Entry) ports.Position {
+		return ports.Position{Time: e.CreatedAt, ID: e.ID}
 	})
-	return slices.Clone(window(all, p)), len(all), nil
+	return page, l, nil
 }

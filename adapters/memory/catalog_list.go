@@ -45,7 +45,7 @@ func (r *categoryRepo) List(ctx context.Context, f ports.CategoryFilter, p ports
 		}
 		return nil
 	})
-	page, l := pageOf(all, p, false, func(c category.Fields) ports.Position {
+	page, l := ports.PageOf(all, p, false, func(c category.Fields) ports.Position {
 		return ports.Position{Int: int64(c.Position), Text: c.Name.First(), ID: c.ID}
 	})
 	out := make([]*category.Category, 0, len(page))
@@ -139,7 +139,7 @@ func (r *productRepo) List(ctx context.Context, f ports.ProductFilter, s ports.S
 		}
 		return nil
 	})
-	page, l := pageOf(all, p, s.Desc, func(pf product.Fields) ports.Position {
+	page, l := ports.PageOf(all, p, s.Desc, func(pf product.Fields) ports.Position {
 		pos := ports.Position{Time: pf.CreatedAt, ID: pf.ID}
 		if s.Field == ports.SortPrice {
 			pos.Int = pf.Price

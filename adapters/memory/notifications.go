@@ -89,7 +89,7 @@ func (r *notificationRepo) List(_ context.Context, f ports.NotificationFilter, p
 			match = append(match, row)
 		}
 		var page []noteRow
-		page, l = pageOf(match, p, true, func(n noteRow) ports.Position { return ports.Position{Int: n.seq, ID: n.id} })
+		page, l = ports.PageOf(match, p, true, func(n noteRow) ports.Position { return ports.Position{Int: n.seq, ID: n.id} })
 		out = make([]*notification.Notification, 0, len(page))
 		for _, row := range page {
 			out = append(out, row.toDomain())

@@ -84,7 +84,7 @@ func (r *orderRepo) List(ctx context.Context, f ports.OrderFilter, p ports.Page,
 			}
 		}
 		var page []order.Fields
-		page, l = pageOf(match, p, s.Desc, func(o order.Fields) ports.Position {
+		page, l = ports.PageOf(match, p, s.Desc, func(o order.Fields) ports.Position {
 			switch s.Field {
 			case ports.OrderSortUpdatedAt:
 				return ports.Position{Time: o.UpdatedAt, ID: o.ID}

@@ -46,7 +46,7 @@ func (r *referenceRepo) Get(ctx context.Context, kind reference.Kind, id string)
 	return out, err
 }
 
-func (r *referenceRepo) List(ctx context.Context, kind reference.Kind, cityID string, p ports.Page) ([]*reference.Item, int, error) {
+func (r *referenceRepo) List(ctx context.Context, kind reference.Kind, cityID string, p ports.Page) ([]*reference.Item, ports.Listed, error) {
 	var all []reference.Fields
 	_ = r.se.do(func(db *data, _ *session) error {
 		for _, f := range db.reference {
@@ -56,12 +56,14 @@ func (r *referenceRepo) List(ctx context.Context, kind reference.Kind, cityID st
 		}
 		return nil
 	})
-	sortItems(all)
-	out := []*reference.Item{}
-	for _, f := range window(all, p) {
+	page, l := ports.PageOf(all, p, false, func(f reference.Fields) ports.Position {
+		return ports.Position{Int: int64(f.Position), Text: f.Code, ID: f.ID}
+	})
+	out := make([]*reference.Item, 0, len(page))
+	for _, f := range page {
 		out = append(out, reference.Rehydrate(f))
 	}
-	return out, len(all), nil
+	return out, l, nil
 }
 
 func sortItems(all []reference.Fields) {

@@ -16,9 +16,13 @@ import (
 
 var _ ports.AuditRepository = (*auditRepo)(nil)
 
-func (r *userRepo) List(ctx context.Context, f ports.UserFilter, p ports.Page) ([]*user.User, int, error) {
+// newestFirst is the order of the users and the audit log.
+var newestFirst = keyset{cols: []string{"created_at", "id"}, desc: true,
+	vals: func(at ports.Position) []any { return []any{at.Time, at.ID} }}
+
+func (r *userRepo) List(ctx context.Context, f ports.UserFilter, p ports.Page) ([]*user.User, ports.Listed, error) {
 	var rows []userRow
-	q := r.db.NewSelect().Model(&rows).OrderExpr("created_at DESC, id DESC")
+	q := r.db.NewSelect().Model(&rows)
 	if f.Role != "" {
 		q = q.Where("role = ?", string(f.Role))
 	}
@@ -32,19 +36,22 @@ func (r *userRepo) List(ctx context.Context, f ports.UserFilter, p ports.Page) (
 		pat := likeEscaper.Replace(strings.ToLower(f.NamePrefix)) + "%"
 		q = q.Where(`(lower(first_name) LIKE ? ESCAPE '\' OR lower(last_name) LIKE ? ESCAPE '\')`, pat, pat)
 	}
-	total, err := q.Limit(p.Limit).Offset(p.Offset()).ScanAndCount(ctx)
-	if err != nil {
-		return nil, 0, translate(err)
-	}
-	out := make([]*user.User, 0, len(rows))
-	for i := range rows {
-		u, err := rows[i].toDomain()
-		if err != nil {
-			return nil, 0, translate(err)
+	pos := func(r *userRow) ports.Position { return ports.Position{Time: r.CreatedAt, ID: r.ID} }
+	var bad error
+	out, l, err := scanPage(ctx, q, &rows, p, newestFirst, pos, func(r *userRow) *user.User {
+		u, err := r.toDomain()
+		if err != nil && bad == nil {
+			bad = translate(err)
 		}
-		out = append(out, u)
+		return u
+	})
+	if err == nil {
+		err = bad
 	}
-	return out, total, nil
+	if err != nil {
+		return nil, ports.Listed{}, err
+	}
+	return out, l, nil
 }
 
 func (r *userRepo) LockActiveAdmins(ctx context.Context) ([]string, error) {
@@ -118,12 +125,12 @@ func (r *auditRepo) Add(ctx context.Context, entries ...audit.Entry) error {
 	return translate(err)
 }
 
-func (r *auditRepo) List(ctx context.Context, f ports.AuditFilter, p ports.Page) ([]audit.Entry, int, error) {
+func (r *auditRepo) List(ctx context.Context, f ports.AuditFilter, p ports.Page) ([]audit.Entry, ports.Listed, error) {
 	var rows []auditRow
-	q := r.db.NewSelect().Model(&rows).OrderExpr("created_at DESC, id DESC")
+	q := r.db.NewSelect().Model(&rows)
 	if f.ActorID != "" {
 		if !domain.ValidID(f.ActorID) {
-			return []audit.Entry{}, 0, nil
+			return []audit.Entry{}, ports.Listed{}, nil
 		}
 		q = q.Where("actor_id = ?", f.ActorID)
 	}
@@ -133,7 +140,8 @@ func (r *auditRepo) List(ctx context.Context, f ports.AuditFilter, p ports.Page)
 	if f.Action != "" {
 		q = q.Where("action = ?", f.Action)
 	}
-	return scanNumberedPage(ctx, q, &rows, p, func(r *auditRow) audit.Entry {
+	pos := func(r *auditRow) ports.Position { return ports.Position{Time: r.CreatedAt, ID: r.ID} }
+	return scanPage(ctx, q, &rows, p, newestFirst, pos, func(r *auditRow) audit.Entry {
 		var d auditDetails
 		_ = json.Unmarshal(r.Details, &d)
 		return audit.Entry{ID: r.ID, ActorID: deref(r.ActorID), Actor: d.Actor, Action: r.Action, TargetType: r.TargetType,

@@ -16,6 +16,7 @@ import (
 	"github.com/secondbloom/marketplace/adapters/postgres/synth"
 	"github.com/secondbloom/marketplace/domain/i18n"
 	"github.com/secondbloom/marketplace/domain/product"
+	"github.com/secondbloom/marketplace/domain/user"
 	"github.com/secondbloom/marketplace/ports"
 )
 
@@ -47,6 +48,8 @@ type planNode struct {
 	Relation string     `json:"Relation Name"`
 	Index    string     `json:"Index Name"`
 	Rows     float64    `json:"Plan Rows"`
+	Removed  float64    `json:"Rows Removed by Filter"`
+	Actual   float64    `json:"Actual Rows"`
 	Plans    []planNode `json:"Plans"`
 }
 
@@ -57,7 +60,7 @@ type planNode struct {
 const bigSort = 2000
 
 // problems returns what is wrong with a plan: a sequential scan of
-// products or orders, or a Sort of a big input. One sequential scan is
+// products, orders, users or the audit log, or a Sort of a big input. One sequential scan is
 // bounded and allowed: right below the Limit of the capped count
 // (exactCountUpTo+1 = 1,001 rows), where the planner expects to stop
 // after a few hundred dense matches.
@@ -67,7 +70,7 @@ func problems(n planNode, out []string) []string {
 		n.Type = "Seq Scan below a count's cap"
 	}
 	switch {
-	case n.Type == "Seq Scan" && (n.Relation == "products" || n.Relation == "orders"):
+	case n.Type == "Seq Scan" && (n.Relation == "products" || n.Relation == "orders" || n.Relation == "users" || n.Relation == "audit_log"):
 		out = append(out, fmt.Sprintf("Seq Scan on %s (%.0f rows)", n.Relation, n.Rows))
 	case n.Type == "Sort" && len(n.Plans) > 0 && n.Plans[0].Rows > bigSort:
 		out = append(out, fmt.Sprintf("Sort of %.0f rows", n.Plans[0].Rows))
@@ -77,6 +80,28 @@ func problems(n planNode, out []string) []string {
 	}
 	return out
 }
+
+// outOfOrder returns what a page query of a newest-first list does beyond
+// reading its page from an index in order, from EXPLAIN ANALYZE: a sort
+// of more than maxFiltered rows (the last few rows of a short list may
+// well be sorted), and an index walk whose filter threw away more than
+// maxFiltered rows.
+func outOfOrder(out []string, n planNode) []string {
+	switch {
+	case (n.Type == "Sort" || n.Type == "Incremental Sort") && len(n.Plans) > 0 && n.Plans[0].Actual > maxFiltered:
+		out = append(out, fmt.Sprintf("%s of %.0f rows", n.Type, n.Plans[0].Actual))
+	case n.Removed > maxFiltered:
+		out = append(out, fmt.Sprintf("%s on %s filtered away %.0f rows", n.Type, n.Index, n.Removed))
+	}
+	for _, c := range n.Plans {
+		out = outOfOrder(out, c)
+	}
+	return out
+}
+
+// maxFiltered is ten pages of 20: a filter the index does not serve may
+// skip that many rows for a page.
+const maxFiltered = 200
 
 // indexes lists the indexes a plan uses, for the log.
 func indexes(n planNode, out []string) []string {
@@ -112,6 +137,26 @@ func TestEveryListQueryUsesAnIndex(t *testing.T) {
 	if err := synth.Catalogue(ctx, st.DB().DB, synth.Options{Products: 40_000, Roots: 10, Sellers: 200, Orders: 20_000}); err != nil {
 		t.Fatal(err)
 	}
+	// Back office: 30,000 users (one in ten a moderator, one in a hundred
+	// an admin, one in twenty blocked) and 30,000 audit entries (50
+	// actors, 1,000 targets, three actions), three to a second.
+	for _, q := range []string{
+		`INSERT INTO users (id, phone, role, status, created_at, updated_at)
+			SELECT gen_random_uuid(), '+99896' || lpad(i::text, 7, '0'),
+				CASE WHEN i % 100 = 0 THEN 'ADMIN' WHEN i % 10 = 0 THEN 'MODERATOR' ELSE 'USER' END,
+				CASE WHEN i % 20 = 0 THEN 'BLOCKED' ELSE 'ACTIVE' END,
+				now() - (i / 3) * interval '1 second', now()
+			FROM generate_series(1, 30000) i`,
+		`INSERT INTO audit_log (id, actor_id, action, target_type, target_id, details, created_at)
+			SELECT gen_random_uuid(), md5('actor' || i % 50)::uuid, (ARRAY['user.role', 'user.status', 'product.approve'])[i % 3 + 1],
+				'USER', md5('target' || i % 1000)::uuid::text, '{}', now() - (i / 3) * interval '1 second'
+			FROM generate_series(1, 30000) i`,
+		"ANALYZE users, audit_log",
+	} {
+		if _, err := st.DB().ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
 	rec := &recorder{}
 	st.DB().AddQueryHook(rec)
 	r := st.Repos()
@@ -123,6 +168,8 @@ func TestEveryListQueryUsesAnIndex(t *testing.T) {
 		}
 		return s
 	}
+	actor := one("SELECT actor_id::text FROM audit_log LIMIT 1")
+	target := one("SELECT target_id FROM audit_log LIMIT 1")
 	root := one("SELECT id::text FROM categories WHERE parent_id IS NULL ORDER BY slug LIMIT 1")
 	leaf := one("SELECT id::text FROM categories WHERE parent_id IS NOT NULL ORDER BY slug LIMIT 1")
 	seller := one("SELECT seller_id::text FROM products LIMIT 1")
@@ -207,6 +254,60 @@ func TestEveryListQueryUsesAnIndex(t *testing.T) {
 			}
 		}
 	}
+	// Users and the audit log: their pages, the first and one up to ten
+	// pages in by cursor. Their totals are exact by design (a count of
+	// every match), so only the page queries (ORDER BY) are checked, and
+	// more strictly, by EXPLAIN ANALYZE (see outOfOrder): a walk of the
+	// newest-first index that filters away most rows (an admin among
+	// thousands of users) is no Seq Scan, yet costs what one does.
+	var inOrder []shape
+	pages := func(sql []string) []string {
+		var out []string
+		for _, q := range sql {
+			if strings.Contains(q, "ORDER BY") {
+				out = append(out, q)
+			}
+		}
+		return out
+	}
+	deep := func(label string, list func(p ports.Page) (ports.Listed, error)) {
+		l, err := list(ports.Page{Number: 1, Limit: 20})
+		if err != nil {
+			t.Fatalf("%s: %v", label, err)
+		}
+		inOrder = append(inOrder, shape{label + " page 1", pages(rec.take())})
+		if l.Next == nil {
+			t.Fatalf("%s: a single page", label)
+		}
+		after := l.Next
+		for range 10 {
+			if l, err = list(ports.Page{Limit: 20, After: after}); err != nil {
+				t.Fatal(err)
+			}
+			if l.Next == nil {
+				break
+			}
+			after = l.Next
+		}
+		rec.take()
+		if _, err := list(ports.Page{Limit: 20, After: after}); err != nil {
+			t.Fatal(err)
+		}
+		inOrder = append(inOrder, shape{label + " cursor", pages(rec.take())})
+	}
+	for _, f := range []ports.UserFilter{{}, {Role: user.RoleAdmin}, {Role: user.RoleModerator}, {Role: user.RoleUser},
+		{Status: user.StatusBlocked}, {Status: user.StatusActive}, {Role: user.RoleModerator, Status: user.StatusBlocked}} {
+		deep(fmt.Sprintf("users %+v", f), func(p ports.Page) (ports.Listed, error) {
+			_, l, err := r.Users.List(ctx, f, p)
+			return l, err
+		})
+	}
+	for _, f := range []ports.AuditFilter{{}, {ActorID: actor}, {TargetID: target}, {Action: "user.status"}, {ActorID: actor, Action: "user.role"}} {
+		deep(fmt.Sprintf("audit log %+v", f), func(p ports.Page) (ports.Listed, error) {
+			_, l, err := r.Audit.List(ctx, f, p)
+			return l, err
+		})
+	}
 
 	// The three ways of a search (see searchProbe) give what an exact
 	// query gives: a rare word's exact total and its newest matches, a
@@ -272,6 +373,29 @@ func TestEveryListQueryUsesAnIndex(t *testing.T) {
 				t.Logf("%s: %v", sh.name, indexes(plan[0].Plan, nil))
 			}
 		}
+	}
+	for _, sh := range inOrder {
+		for _, q := range sh.sql {
+			var raw string
+			if err := st.DB().NewRaw("EXPLAIN (ANALYZE, FORMAT JSON) "+q).Scan(ctx, &raw); err != nil {
+				t.Fatalf("EXPLAIN ANALYZE %s: %v", q, err)
+			}
+			var plan []struct {
+				Plan planNode `json:"Plan"`
+			}
+			if err := json.Unmarshal([]byte(raw), &plan); err != nil || len(plan) == 0 {
+				t.Fatalf("reading the plan of %s: %v", q, err)
+			}
+			checked++
+			if bad := outOfOrder(problems(plan[0].Plan, nil), plan[0].Plan); len(bad) > 0 {
+				t.Errorf("%s:\n  %s\n  %s", sh.name, q, strings.Join(bad, "; "))
+			} else if testing.Verbose() {
+				t.Logf("%s: %v", sh.name, indexes(plan[0].Plan, nil))
+			}
+		}
+	}
+	if len(inOrder) < 20 {
+		t.Errorf("checked %d user and audit log shapes, want 24", len(inOrder))
 	}
 	if checked < 100 {
 		t.Errorf("checked %d queries, want every list shape (at least 100)", checked)

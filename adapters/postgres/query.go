@@ -139,18 +139,3 @@ func sortDirection(desc bool) string {
 	}
 	return " ASC"
 }
-
-// scanNumberedPage runs q, built on the model rows and already ordered,
-// for the numbered page p and counts every row q matches, then maps the
-// page with toDomain: the lists without keyset paging (users, audit log).
-func scanNumberedPage[R, D any](ctx context.Context, q *bun.SelectQuery, rows *[]R, p ports.Page, toDomain func(*R) D) ([]D, int, error) {
-	total, err := q.Limit(p.Limit).Offset(p.Offset()).ScanAndCount(ctx)
-	if err != nil {
-		return nil, 0, translate(err)
-	}
-	out := make([]D, 0, len(*rows))
-	for i := range *rows {
-		out = append(out, toDomain(&(*rows)[i]))
-	}
-	return out, total, nil
-}

@@ -106,40 +106,38 @@ func (r *referenceRepo) Get(ctx context.Context, kind reference.Kind, id string)
 	return r.get(ctx, r.db, kind, id, false)
 }
 
-func (r *referenceRepo) List(ctx context.Context, kind reference.Kind, cityID string, p ports.Page) ([]*reference.Item, int, error) {
+// referenceOrder is the order of every reference list. Codes compare
+// byte by byte (COLLATE "C"), as in the memory store and the reference
+// cache, whatever the database's collation: under a linguistic one
+// "pg-a-b" would follow "pg-a0", and a cursor made from the cache's order
+// would skip or repeat items.
+var referenceOrder = keyset{cols: []string{"position", `code COLLATE "C"`, "id"},
+	vals: func(at ports.Position) []any { return []any{at.Int, at.Text, at.ID} }}
+
+func (r *referenceRepo) List(ctx context.Context, kind reference.Kind, cityID string, p ports.Page) ([]*reference.Item, ports.Listed, error) {
 	t, err := table(kind)
 	if err != nil {
-		return nil, 0, err
-	}
-	where, args := "TRUE", []any{t}
-	if kind == reference.Districts {
-		if !domain.ValidID(cityID) {
-			return []*reference.Item{}, 0, nil
-		}
-		where, args = "city_id = ?", append(args, cityID)
-	}
-	var total int
-	if err := r.db.NewRaw("SELECT count(*) FROM ? WHERE "+where, args...).Scan(ctx, &total); err != nil {
-		return nil, 0, translate(err)
+		return nil, ports.Listed{}, err
 	}
 	var rows []referenceRow
-	args = append(args, p.Limit, p.Offset())
-	if err := r.db.NewRaw("SELECT "+columns(kind)+" FROM ? WHERE "+where+" ORDER BY position, code, id LIMIT ? OFFSET ?",
-		args...).Scan(ctx, &rows); err != nil {
-		return nil, 0, translate(err)
+	q := r.db.NewSelect().Model(&rows).ModelTableExpr("?", t).ColumnExpr(columns(kind))
+	if kind == reference.Districts {
+		if !domain.ValidID(cityID) {
+			return []*reference.Item{}, ports.Listed{}, nil
+		}
+		q = q.Where("city_id = ?", cityID)
 	}
-	out := make([]*reference.Item, 0, len(rows))
-	for i := range rows {
-		out = append(out, rows[i].toDomain(kind))
+	pos := func(r *referenceRow) ports.Position {
+		return ports.Position{Int: int64(r.Position), Text: r.Code, ID: r.ID}
 	}
-	return out, total, nil
+	return scanPage(ctx, q, &rows, p, referenceOrder, pos, func(r *referenceRow) *reference.Item { return r.toDomain(kind) })
 }
 
 func (r *referenceRepo) All(ctx context.Context) ([]*reference.Item, error) {
 	var out []*reference.Item
 	for _, kind := range []reference.Kind{reference.Conditions, reference.Sizes, reference.Cities, reference.Districts} {
 		var rows []referenceRow
-		if err := r.db.NewRaw("SELECT "+columns(kind)+" FROM ? ORDER BY position, code, id", bun.Ident(referenceTables[kind])).
+		if err := r.db.NewRaw("SELECT "+columns(kind)+` FROM ? ORDER BY position, code COLLATE "C", id`, bun.Ident(referenceTables[kind])).
 			Scan(ctx, &rows); err != nil {
 			return nil, translate(err)
 		}

@@ -83,7 +83,7 @@ func testBackOffice(t *testing.T, newStore NewStore) {
 		}); !errors.Is(err, errBoom) {
 			t.Fatalf("WithinTx = %v, want %v", err, errBoom)
 		}
-		if got, n, _ := s.Repos().Audit.List(ctx, ports.AuditFilter{}, ports.Page{Number: 1, Limit: 10}); n != 0 {
+		if got, n, _ := s.Repos().Audit.List(ctx, ports.AuditFilter{}, ports.Page{Number: 1, Limit: 10}); n.Total != 0 {
 			t.Errorf("after a rollback the log holds %v", got)
 		}
 		cli := audit.Entry{ID: newID(), Actor: "cli", Action: "user.status", TargetType: audit.TargetUser, TargetID: e.TargetID,
@@ -92,11 +92,11 @@ func testBackOffice(t *testing.T, newStore NewStore) {
 			t.Fatal(err)
 		}
 		got, n, err := s.Repos().Audit.List(ctx, ports.AuditFilter{TargetID: e.TargetID}, ports.Page{Number: 1, Limit: 10})
-		if err != nil || n != 2 || got[0].ID != cli.ID || got[0].Actor != "cli" || got[0].ActorID != "" || got[1].After["role"] != "ADMIN" {
-			t.Errorf("List = %+v, %d, %v; want the cli entry first (newest), then the role change", got, n, err)
+		if err != nil || n.Total != 2 || got[0].ID != cli.ID || got[0].Actor != "cli" || got[0].ActorID != "" || got[1].After["role"] != "ADMIN" {
+			t.Errorf("List = %+v, %d, %v; want the cli entry first (newest), then the role change", got, n.Total, err)
 		}
-		if _, n, _ := s.Repos().Audit.List(ctx, ports.AuditFilter{Action: "user.role"}, ports.Page{Number: 1, Limit: 10}); n != 1 {
-			t.Errorf("List by action = %d entries, want 1", n)
+		if _, n, _ := s.Repos().Audit.List(ctx, ports.AuditFilter{Action: "user.role"}, ports.Page{Number: 1, Limit: 10}); n.Total != 1 {
+			t.Errorf("List by action = %d entries, want 1", n.Total)
 		}
 	})
 }

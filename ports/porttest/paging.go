@@ -2,17 +2,23 @@ package porttest
 
 import (
 	"context"
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/secondbloom/marketplace/domain/auction"
+	"github.com/secondbloom/marketplace/domain/audit"
 	"github.com/secondbloom/marketplace/domain/category"
+	"github.com/secondbloom/marketplace/domain/i18n"
 	"github.com/secondbloom/marketplace/domain/notification"
 	"github.com/secondbloom/marketplace/domain/order"
+	"github.com/secondbloom/marketplace/domain/phone"
 	"github.com/secondbloom/marketplace/domain/product"
+	"github.com/secondbloom/marketplace/domain/reference"
 	"github.com/secondbloom/marketplace/domain/user"
 	"github.com/secondbloom/marketplace/ports"
 )
@@ -357,4 +363,161 @@ func testInboxPaging(t *testing.T, st NotificationStore) {
 		}
 		return out, l, err
 	}, want)
+}
+
+// idsOf returns the ids of items.
+func idsOf[T any](items []T, id func(T) string) []string {
+	out := make([]string, len(items))
+	for i, it := range items {
+		out[i] = id(it)
+	}
+	return out
+}
+
+// newestFirst orders rows by createdAt, then id, both descending: the
+// order of the users and the audit log.
+func newestFirst(at func(i int) (time.Time, string)) func(a, b int) int {
+	return func(a, b int) int {
+		ta, ia := at(a)
+		tb, ib := at(b)
+		if c := tb.Compare(ta); c != 0 {
+			return c
+		}
+		return strings.Compare(ib, ia)
+	}
+}
+
+// testBackOfficePaging walks the users, the audit log and a reference
+// list by cursor, each with ties in its sort key, random ids and a filter.
+func testBackOfficePaging(t *testing.T, newStore NewStore) {
+	ctx := context.Background()
+	st := newStore(t)
+	r := st.Repos()
+
+	t.Run("users, ties in createdAt", func(t *testing.T) {
+		// Eleven users, three a second; every third a moderator.
+		type urow struct {
+			id      string
+			created time.Time
+			role    user.Role
+		}
+		var rows []urow
+		for i := range 11 {
+			role := user.RoleUser
+			if i%3 == 0 {
+				role = user.RoleModerator
+			}
+			u, err := user.New(uuid.NewString(), phone.MustParse(fmt.Sprintf("+99891%07d", i)), role, t0.Add(time.Duration(i/3)*time.Second))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := r.Users.Create(ctx, u); err != nil {
+				t.Fatal(err)
+			}
+			rows = append(rows, urow{u.ID(), u.CreatedAt(), role})
+		}
+		for _, f := range []ports.UserFilter{{}, {Role: user.RoleModerator}, {Status: user.StatusActive, Role: user.RoleUser}} {
+			var want []urow
+			for _, x := range rows {
+				if f.Role == "" || x.role == f.Role {
+					want = append(want, x)
+				}
+			}
+			idx := make([]int, len(want))
+			for i := range idx {
+				idx[i] = i
+			}
+			slices.SortFunc(idx, newestFirst(func(i int) (time.Time, string) { return want[i].created, want[i].id }))
+			ids := make([]string, len(idx))
+			for i, j := range idx {
+				ids[i] = want[j].id
+			}
+			checkPaging(t, func(p ports.Page) ([]string, ports.Listed, error) {
+				got, l, err := r.Users.List(ctx, f, p)
+				return idsOf(got, (*user.User).ID), l, err
+			}, ids)
+		}
+	})
+
+	t.Run("audit log, ties in createdAt", func(t *testing.T) {
+		target := uuid.NewString()
+		var entries []audit.Entry
+		for i := range 10 {
+			e := audit.Entry{ID: uuid.NewString(), Actor: "cli", Action: []string{"user.role", "user.status"}[i%2],
+				TargetType: audit.TargetUser, TargetID: uuid.NewString(), CreatedAt: t0.Add(time.Duration(i/4) * time.Second)}
+			if i%3 == 0 {
+				e.TargetID = target
+			}
+			entries = append(entries, e)
+		}
+		if err := st.WithinTx(ctx, func(ctx context.Context, r ports.Repos) error { return r.Audit.Add(ctx, entries...) }); err != nil {
+			t.Fatal(err)
+		}
+		for _, tc := range []struct {
+			f    ports.AuditFilter
+			keep func(audit.Entry) bool
+		}{
+			{ports.AuditFilter{}, func(audit.Entry) bool { return true }},
+			{ports.AuditFilter{Action: "user.role"}, func(e audit.Entry) bool { return e.Action == "user.role" }},
+			{ports.AuditFilter{TargetID: target}, func(e audit.Entry) bool { return e.TargetID == target }},
+		} {
+			var want []audit.Entry
+			for _, e := range entries {
+				if tc.keep(e) {
+					want = append(want, e)
+				}
+			}
+			idx := make([]int, len(want))
+			for i := range idx {
+				idx[i] = i
+			}
+			slices.SortFunc(idx, newestFirst(func(i int) (time.Time, string) { return want[i].CreatedAt, want[i].ID }))
+			ids := make([]string, len(idx))
+			for i, j := range idx {
+				ids[i] = want[j].ID
+			}
+			checkPaging(t, func(p ports.Page) ([]string, ports.Listed, error) {
+				got, l, err := r.Audit.List(ctx, tc.f, p)
+				return idsOf(got, func(e audit.Entry) string { return e.ID }), l, err
+			}, ids)
+		}
+	})
+
+	t.Run("reference list, ties in position", func(t *testing.T) {
+		// The seeded conditions, and six more: four of them at one
+		// position, with codes that order by their dashes.
+		for i, code := range []string{"pg-b", "pg-a", "pg-a-b", "pg-a0", "pg-z", "pg-c"} {
+			it, err := reference.New(reference.Fields{ID: uuid.NewString(), Kind: reference.Conditions, Code: code,
+				Name: i18n.Rehydrate(map[i18n.Locale]string{i18n.English: code}), Position: 1 + i/4})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := r.Reference.Create(ctx, it); err != nil {
+				t.Fatal(err)
+			}
+		}
+		all, _, err := r.Reference.List(ctx, reference.Conditions, "", ports.Page{Number: 1, Limit: 100})
+		if err != nil || len(all) < 6 {
+			t.Fatalf("conditions = %d, %v", len(all), err)
+		}
+		want := slices.Clone(all)
+		slices.SortFunc(want, func(a, b *reference.Item) int {
+			if c := a.Position() - b.Position(); c != 0 {
+				return c
+			}
+			if c := strings.Compare(a.Code(), b.Code()); c != 0 {
+				return c
+			}
+			return strings.Compare(a.ID(), b.ID())
+		})
+		checkPaging(t, func(p ports.Page) ([]string, ports.Listed, error) {
+			got, l, err := r.Reference.List(ctx, reference.Conditions, "", p)
+			return idsOf(got, (*reference.Item).ID), l, err
+		}, idsOf(want, (*reference.Item).ID))
+		districts, _, _ := r.Reference.List(ctx, reference.Districts, reference.TashkentCityID, ports.Page{Number: 1, Limit: 100})
+		checkPaging(t, func(p ports.Page) ([]string, ports.Listed, error) {
+			got, l, err := r.Reference.List(ctx, reference.Districts, reference.TashkentCityID, p)
+			return idsOf(got, (*reference.Item).ID), l, err
+		}, idsOf(districts, (*reference.Item).ID))
+	})
 }

@@ -41,6 +41,7 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("Reference", func(t *testing.T) { testReference(t, newStore) })
 	t.Run("LocalizedProducts", func(t *testing.T) { testLocalizedProducts(t, newStore) })
 	t.Run("KeysetPaging", func(t *testing.T) { testKeysetPaging(t, newStore) })
+	t.Run("BackOfficePaging", func(t *testing.T) { testBackOfficePaging(t, newStore) })
 }
 
 // t0 is a fixed instant that the suites start their clocks at. Postgres

@@ -44,8 +44,8 @@ func testReference(t *testing.T, newStore NewStore) {
 			}
 		}
 		districts, total, err := r.Reference.List(ctx, reference.Districts, reference.TashkentCityID, ports.Page{Number: 1, Limit: 5})
-		if err != nil || total != 12 || len(districts) != 5 || districts[0].Code() != "bektemir" {
-			t.Errorf("List(districts of Tashkent) = %d items of %d, %v; want 5 of 12 starting with bektemir", len(districts), total, err)
+		if err != nil || total.Total != 12 || len(districts) != 5 || districts[0].Code() != "bektemir" {
+			t.Errorf("List(districts of Tashkent) = %d items of %d, %v; want 5 of 12 starting with bektemir", len(districts), total.Total, err)
 		}
 	})
 	name := i18n.Rehydrate(map[i18n.Locale]string{i18n.English: "Dried"})
