@@ -165,6 +165,10 @@ func TestReferenceDataIsSeededAndManagedByAdmins(t *testing.T) {
 					t.Errorf("%s %v: names %v, want all three and the Russian one read", path, it["code"], names)
 				}
 			}
+			// An unknown parameter is refused, as on every list.
+			if r := getIn(t, e, path+"?colour=red", "ru", ""); r.Status != http.StatusBadRequest {
+				t.Errorf("GET %s?colour=red = %s, want 400", path, r)
+			}
 		}
 		if r := getIn(t, e, "/api/v1/conditions/"+freshestID, "en", ""); r.Data()["name"] != "Freshest" || r.Data()["code"] != "freshest" {
 			t.Errorf("GET freshest in en = %s", r)
