@@ -48,33 +48,33 @@ func NewStreamHub() *StreamHub {
 func (h *StreamHub) LatestAuction(ctx context.Context, id string, load func(context.Context, string) (*auction.Auction, error)) (*auction.Auction, error) {
 	h.mu.Lock()
 	change := h.changes[id]
-	r := h.reads[id]
-	if r != nil && r.change == change {
+	rd := h.reads[id]
+	if rd != nil && rd.change == change {
 		select {
-		case <-r.done:
-			if r.err != nil {
-				r = nil
+		case <-rd.done:
+			if rd.err != nil {
+				rd = nil
 			}
 		default:
 		}
 	} else {
-		r = nil
+		rd = nil
 	}
-	if r == nil {
-		r = &auctionRead{change: change, done: make(chan struct{})}
+	if rd == nil {
+		rd = &auctionRead{change: change, done: make(chan struct{})}
 		if _, watched := h.auctions[id]; watched {
-			h.reads[id] = r
+			h.reads[id] = rd
 		}
 		h.mu.Unlock()
 		// The read is shared: it must not end with its first caller.
-		r.a, r.err = load(context.WithoutCancel(ctx), id)
-		close(r.done)
+		rd.a, rd.err = load(context.WithoutCancel(ctx), id)
+		close(rd.done)
 	} else {
 		h.mu.Unlock()
 	}
 	select {
-	case <-r.done:
-		return r.a, r.err
+	case <-rd.done:
+		return rd.a, rd.err
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
