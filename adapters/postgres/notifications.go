@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -93,8 +94,9 @@ func newPendingNote(n *notification.Notification, channels []notification.Channe
 // transactions never wait on each other's in opposite orders.
 func noteCTEs(db bun.IDB, notes []pendingNote) [][2]any {
 	type group struct {
-		name  string
-		count int
+		name     string
+		count    int
+		channels []string
 	}
 	groups := map[string]*group{}
 	var order []string
@@ -104,14 +106,27 @@ func noteCTEs(db bun.IDB, notes []pendingNote) [][2]any {
 			groups[u] = &group{name: fmt.Sprintf("c%d", len(order))}
 			order = append(order, u)
 		}
-		groups[u].count++
+		g := groups[u]
+		g.count++
+		for _, ch := range p.channels {
+			if !slices.Contains(g.channels, ch) {
+				g.channels = append(g.channels, ch)
+			}
+		}
 	}
 	var out [][2]any
-	for _, u := range order {
+	for i, u := range order {
 		g := groups[u]
 		out = append(out, [2]any{g.name, db.NewRaw(`INSERT INTO notification_counters (user_id, last_seq) VALUES (?, ?)
 			ON CONFLICT (user_id) DO UPDATE SET last_seq = notification_counters.last_seq + excluded.last_seq
 			RETURNING last_seq`, u, g.count)})
+		if len(g.channels) > 0 {
+			// The queue's head row, once per user and channel; an
+			// existing one is left alone (not locked), so writers never
+			// wait on the dispatcher's Finish.
+			out = append(out, [2]any{fmt.Sprintf("h%d", i), db.NewRaw(`INSERT INTO notification_delivery_heads (user_id, channel)
+				SELECT ?, ch FROM unnest(?::text[]) AS ch ON CONFLICT DO NOTHING`, u, pgdialect.Array(g.channels))})
+		}
 	}
 	taken := map[string]int{}
 	for i, p := range notes {
@@ -250,9 +265,13 @@ type claimedRow struct {
 
 // Claim locks due heads of the per-user queues with SKIP LOCKED, so
 // dispatchers of several instances never take the same row, and leases
-// them. A row is a head when no pending row of its user and channel has a
-// smaller seq; rows behind a claimed head stay unclaimable until it is
-// finished. Only rows on channels are looked at.
+// them. A queue's head is its first pending row after the row last
+// finished (notification_delivery_heads.done_seq): the index range read
+// for it starts past the entries of finished rows, which the partial
+// queue index keeps until vacuum, so a claim costs one short probe per
+// queue however many deliveries were sent before. A head is found before
+// its lease is checked, so rows behind a claimed head stay unclaimable
+// until it is finished. Only queues of channels are looked at.
 func (s *Store) Claim(ctx context.Context, now time.Time, lease time.Duration, limit int, channels []notification.Channel) ([]notification.Delivery, error) {
 	if len(channels) == 0 || limit <= 0 {
 		return nil, nil
@@ -263,26 +282,35 @@ func (s *Store) Claim(ctx context.Context, now time.Time, lease time.Duration, l
 	}
 	claim := newClaim()
 	var rows []claimedRow
-	// The locked rows are updated by ctid (a Tid Scan) and their
-	// notifications fetched by key one by one: joined by key instead, the
-	// planner hashes both whole tables once the backlog is large, which
-	// made each claim cost a scan of the queue (quadratic over a drain).
+	// The heads are found in the statement's snapshot, then locked by
+	// ctid with SKIP LOCKED: locking inside the per-queue LIMIT 1 would
+	// skip a held head and take the row behind it. A head changed since
+	// the snapshot (finished, or leased by another dispatcher) has a new
+	// ctid, fails the re-check and is left for the next round. The locked
+	// rows are updated by ctid (a Tid Scan) and their notifications
+	// fetched by key one by one: joined by key instead, the planner hashes
+	// both whole tables once the backlog is large.
 	err := s.db.NewRaw(`WITH c AS (
 			UPDATE notification_deliveries d SET claim = ?, lease_until = ?
 			WHERE d.ctid = ANY(ARRAY(
-				SELECT h.ctid FROM notification_deliveries h
-				WHERE h.state = 'pending' AND h.next_at <= ? AND (h.lease_until IS NULL OR h.lease_until <= ?)
-				  AND h.channel = ANY(?::text[])
-				  AND NOT EXISTS (SELECT 1 FROM notification_deliveries p
-				                  WHERE p.state = 'pending' AND p.user_id = h.user_id AND p.channel = h.channel AND p.seq < h.seq)
-				ORDER BY h.next_at
-				LIMIT ?
-				FOR UPDATE OF h SKIP LOCKED))
+				SELECT l.ctid FROM notification_deliveries l
+				WHERE l.ctid = ANY(ARRAY(
+					SELECT q.ctid FROM notification_delivery_heads h
+					CROSS JOIN LATERAL (
+						SELECT p.ctid, p.next_at, p.lease_until FROM notification_deliveries p
+						WHERE p.state = 'pending' AND p.user_id = h.user_id AND p.channel = h.channel AND p.seq > h.done_seq
+						ORDER BY p.seq
+						LIMIT 1) q
+					WHERE h.channel = ANY(?::text[]) AND q.next_at <= ? AND (q.lease_until IS NULL OR q.lease_until <= ?)
+					ORDER BY q.next_at
+					LIMIT ?))
+				  AND l.state = 'pending' AND l.next_at <= ? AND (l.lease_until IS NULL OR l.lease_until <= ?)
+				FOR UPDATE OF l SKIP LOCKED))
 			RETURNING d.notification_id, d.channel, d.attempts, d.created_at)
 		SELECT c.notification_id, c.channel, c.attempts, c.created_at AS d_created_at,
 		       n.user_id, n.type, n.data, n.seq, n.created_at, n.read_at
 		FROM c, LATERAL (SELECT * FROM notifications n WHERE n.id = c.notification_id OFFSET 0) n`,
-		claim, now.Add(lease), now, now, pgdialect.Array(chans), limit).Scan(ctx, &rows)
+		claim, now.Add(lease), pgdialect.Array(chans), now, now, limit, now, now).Scan(ctx, &rows)
 	if err != nil && !isNoRows(err) {
 		return nil, translate(err)
 	}
@@ -297,6 +325,10 @@ func (s *Store) Claim(ctx context.Context, now time.Time, lease time.Duration, l
 
 // Finish records the results in one statement, each only while its claim
 // holds the row: one round trip and one commit (one WAL flush) per batch.
+// A row leaving the queue (sent or given up) moves its queue's done_seq
+// to it in the same statement, making the row behind it the head. Only
+// the holder of a queue's head's claim moves it, so two Finish statements
+// never update the same head row.
 func (s *Store) Finish(ctx context.Context, attempts []notification.Attempt) error {
 	if len(attempts) == 0 {
 		return nil
@@ -313,12 +345,17 @@ func (s *Store) Finish(ctx context.Context, attempts []notification.Attempt) err
 			nexts[i] = &t
 		}
 	}
-	_, err := s.db.NewRaw(`UPDATE notification_deliveries d
-		SET state = r.state, attempts = r.attempts, next_at = COALESCE(r.next_at, d.next_at), last_error = r.last_error,
-		    claim = NULL, lease_until = NULL
-		FROM unnest(?::uuid[], ?::text[], ?::text[], ?::int[], ?::timestamptz[], ?::text[], ?::text[])
-		     AS r(notification_id, channel, state, attempts, next_at, last_error, claim)
-		WHERE d.notification_id = r.notification_id AND d.channel = r.channel AND d.claim = r.claim`,
+	_, err := s.db.NewRaw(`WITH u AS (
+			UPDATE notification_deliveries d
+			SET state = r.state, attempts = r.attempts, next_at = COALESCE(r.next_at, d.next_at), last_error = r.last_error,
+			    claim = NULL, lease_until = NULL
+			FROM unnest(?::uuid[], ?::text[], ?::text[], ?::int[], ?::timestamptz[], ?::text[], ?::text[])
+			     AS r(notification_id, channel, state, attempts, next_at, last_error, claim)
+			WHERE d.notification_id = r.notification_id AND d.channel = r.channel AND d.claim = r.claim
+			RETURNING d.user_id, d.channel, d.seq, d.state)
+		UPDATE notification_delivery_heads h SET done_seq = GREATEST(h.done_seq, m.seq)
+		FROM (SELECT user_id, channel, max(seq) AS seq FROM u WHERE state <> 'pending' GROUP BY user_id, channel) m
+		WHERE h.user_id = m.user_id AND h.channel = m.channel`,
 		pgdialect.Array(ids), pgdialect.Array(chans), pgdialect.Array(states), pgdialect.Array(tries),
 		pgdialect.Array(nexts), pgdialect.Array(errs), pgdialect.Array(claims)).Exec(ctx)
 	return translate(err)

@@ -1,0 +1,23 @@
+-- One row per user and channel that ever had a delivery: done_seq is the
+-- seq of the last delivery of that queue finished (sent or given up), 0
+-- before any. A claim reads these rows and, for each, the first pending
+-- delivery after done_seq: the index range it walks starts past the
+-- entries of deliveries already finished, which stay in the partial
+-- queue index until vacuum and made every claim on a large backlog walk
+-- all of them. Rows are inserted with the deliveries (never updated by
+-- them) and advanced only by the statement that finishes the queue's
+-- head, which holds the head's claim; they are never deleted, so an
+-- insert cannot race with a removal.
+CREATE TABLE notification_delivery_heads (
+    user_id  uuid   NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    channel  text   NOT NULL CHECK (channel IN ('push', 'sms')),
+    done_seq bigint NOT NULL DEFAULT 0 CHECK (done_seq >= 0),
+    PRIMARY KEY (user_id, channel)
+) WITH (fillfactor = 50);
+
+INSERT INTO notification_delivery_heads (user_id, channel)
+SELECT DISTINCT user_id, channel FROM notification_deliveries WHERE state = 'pending';
+
+-- The lease update (claim, lease_until) touches no indexed column: room
+-- on each page lets it stay a heap-only update, adding no index entry.
+ALTER TABLE notification_deliveries SET (fillfactor = 80);
