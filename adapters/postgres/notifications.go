@@ -148,13 +148,15 @@ func noteCTEs(db bun.IDB, notes []pendingNote) [][2]any {
 }
 
 // noteSeqs is the select-list expression of the seqs of n notes, "n0",
-// "n1", ..., comma-separated in order.
+// "n1", ..., comma-separated in order. An ARRAY constructor, not a
+// function: a function takes at most 100 arguments, and concat_ws of the
+// seqs failed every transaction writing more than 99 notifications.
 func noteSeqs(n int) string {
 	parts := make([]string, n)
 	for i := range n {
-		parts[i] = fmt.Sprintf("(SELECT seq FROM n%d)::text", i)
+		parts[i] = fmt.Sprintf("(SELECT seq FROM n%d)", i)
 	}
-	return "concat_ws(',', " + strings.Join(parts, ", ") + ")"
+	return "array_to_string(ARRAY[" + strings.Join(parts, ", ") + "]::bigint[], ',')"
 }
 
 // noteError translates the failure of a statement that stored
