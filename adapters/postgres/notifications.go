@@ -123,9 +123,14 @@ func noteCTEs(db bun.IDB, notes []pendingNote) [][2]any {
 		if len(g.channels) > 0 {
 			// The queue's head row, once per user and channel; an
 			// existing one is left alone (not locked), so writers never
-			// wait on the dispatcher's Finish.
-			out = append(out, [2]any{fmt.Sprintf("h%d", i), db.NewRaw(`INSERT INTO notification_delivery_heads (user_id, channel)
-				SELECT ?, ch FROM unnest(?::text[]) AS ch ON CONFLICT DO NOTHING`, u, pgdialect.Array(g.channels))})
+			// wait on the dispatcher's Finish. Read from the counter's
+			// CTE, it is written after the counter row is locked, which
+			// Store.pruneHeads relies on. A queue without a head row has
+			// nothing pending, so a new one starts after the seqs taken
+			// before.
+			out = append(out, [2]any{fmt.Sprintf("h%d", i), db.NewRaw(`INSERT INTO notification_delivery_heads (user_id, channel, done_seq)
+				SELECT ?, ch, last_seq - ? FROM ?, unnest(?::text[]) AS ch ON CONFLICT DO NOTHING`,
+				u, g.count, bun.Ident(g.name), pgdialect.Array(g.channels))})
 		}
 	}
 	taken := map[string]int{}
@@ -347,7 +352,12 @@ func (s *Store) Finish(ctx context.Context, attempts []notification.Attempt) err
 			nexts[i] = &t
 		}
 	}
-	_, err := s.db.NewRaw(`WITH u AS (
+	var moved []struct {
+		UserID  string `bun:"user_id"`
+		Channel string `bun:"channel"`
+		Idle    bool   `bun:"idle"`
+	}
+	err := s.db.NewRaw(`WITH u AS (
 			UPDATE notification_deliveries d
 			SET state = r.state, attempts = r.attempts, next_at = COALESCE(r.next_at, d.next_at), last_error = r.last_error,
 			    claim = NULL, lease_until = NULL
@@ -357,10 +367,54 @@ func (s *Store) Finish(ctx context.Context, attempts []notification.Attempt) err
 			RETURNING d.user_id, d.channel, d.seq, d.state)
 		UPDATE notification_delivery_heads h SET done_seq = GREATEST(h.done_seq, m.seq)
 		FROM (SELECT user_id, channel, max(seq) AS seq FROM u WHERE state <> 'pending' GROUP BY user_id, channel) m
-		WHERE h.user_id = m.user_id AND h.channel = m.channel`,
+		WHERE h.user_id = m.user_id AND h.channel = m.channel
+		RETURNING h.user_id::text, h.channel, NOT EXISTS (SELECT 1 FROM notification_deliveries p
+			WHERE p.state = 'pending' AND p.user_id = h.user_id AND p.channel = h.channel AND p.seq > h.done_seq) AS idle`,
 		pgdialect.Array(ids), pgdialect.Array(chans), pgdialect.Array(states), pgdialect.Array(tries),
-		pgdialect.Array(nexts), pgdialect.Array(errs), pgdialect.Array(claims)).Exec(ctx)
-	return translate(err)
+		pgdialect.Array(nexts), pgdialect.Array(errs), pgdialect.Array(claims)).Scan(ctx, &moved)
+	if err != nil && !isNoRows(err) {
+		return translate(err)
+	}
+	var users, idle []string
+	for _, m := range moved {
+		if m.Idle {
+			users, idle = append(users, m.UserID), append(idle, m.Channel)
+		}
+	}
+	if len(users) == 0 {
+		return nil
+	}
+	return s.pruneHeads(ctx, users, idle)
+}
+
+// pruneHeads deletes the head rows of the queues (users[i], channels[i])
+// that have nothing pending, so a claim reads only the heads of queues
+// with work (or that had some since their last Finish). A writer inserts
+// a delivery and, if missing, its head row in one statement that first
+// locks the user's notification_counters row; holding that lock here, a
+// second statement (a fresh snapshot) sees every delivery committed
+// before, and a writer still to come waits and then inserts the head
+// again. Users whose counter is held by a writer at the moment are
+// skipped (SKIP LOCKED: no waiting, so no deadlock with writers locking
+// several users); their heads stay, which is only a cost.
+func (s *Store) pruneHeads(ctx context.Context, users, channels []string) error {
+	return translate(s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		var locked []string
+		if err := tx.NewRaw(`SELECT user_id::text FROM notification_counters WHERE user_id = ANY(?::uuid[])
+			ORDER BY user_id FOR UPDATE SKIP LOCKED`, pgdialect.Array(users)).Scan(ctx, &locked); err != nil && !isNoRows(err) {
+			return err
+		}
+		if len(locked) == 0 {
+			return nil
+		}
+		_, err := tx.NewRaw(`DELETE FROM notification_delivery_heads h
+			USING unnest(?::uuid[], ?::text[]) AS q(user_id, channel)
+			WHERE h.user_id = q.user_id AND h.channel = q.channel AND h.user_id = ANY(?::uuid[])
+			  AND NOT EXISTS (SELECT 1 FROM notification_deliveries p
+			                  WHERE p.state = 'pending' AND p.user_id = h.user_id AND p.channel = h.channel AND p.seq > h.done_seq)`,
+			pgdialect.Array(users), pgdialect.Array(channels), pgdialect.Array(locked)).Exec(ctx)
+		return err
+	}))
 }
 
 // Release clears the claims of ds.

@@ -34,8 +34,8 @@ WITH ins AS (
         ON CONFLICT (user_id) DO UPDATE SET last_seq = notification_counters.last_seq + excluded.last_seq
         RETURNING last_seq),
     h0 AS (
-        INSERT INTO notification_delivery_heads (user_id, channel)
-        SELECT (SELECT seller_id FROM pgbench_products WHERE n = :p), ch FROM unnest('{sms}'::text[]) AS ch ON CONFLICT DO NOTHING),
+        INSERT INTO notification_delivery_heads (user_id, channel, done_seq)
+        SELECT (SELECT seller_id FROM pgbench_products WHERE n = :p), ch, last_seq - 1 FROM c0, unnest('{sms}'::text[]) AS ch ON CONFLICT DO NOTHING),
     n0 AS (
         INSERT INTO notifications (id, user_id, type, data, seq, created_at)
         SELECT gen_random_uuid(), (SELECT seller_id FROM pgbench_products WHERE n = :p), 'ORDER_PLACED', jsonb_build_object('orderId', gen_random_uuid(), 'productId', (SELECT id FROM pgbench_products WHERE n = :p)),
