@@ -1,13 +1,16 @@
--- One row per user and channel that ever had a delivery: done_seq is the
--- seq of the last delivery of that queue finished (sent or given up), 0
--- before any. A claim reads these rows and, for each, the first pending
--- delivery after done_seq: the index range it walks starts past the
--- entries of deliveries already finished, which stay in the partial
--- queue index until vacuum and made every claim on a large backlog walk
--- all of them. Rows are inserted with the deliveries (never updated by
--- them) and advanced only by the statement that finishes the queue's
--- head, which holds the head's claim; they are never deleted, so an
--- insert cannot race with a removal.
+-- One row per user and channel with deliveries pending: done_seq is the
+-- seq of the last delivery of that queue finished (sent or given up). A
+-- claim reads these rows and, for each, the first pending delivery after
+-- done_seq: the index range it walks starts past the entries of
+-- deliveries already finished, which stay in the partial queue index
+-- until vacuum and made every claim on a large backlog walk all of them.
+-- A row is inserted (if missing) by the statement writing a queue's
+-- deliveries, after it locks the user's notification_counters row; it is
+-- moved only by the Finish holding its head's claim, and deleted when
+-- nothing is pending by a transaction holding that counter row, so a
+-- writer either commits before the check or inserts the row again after.
+-- (A row whose counter was busy at that moment stays until the queue's
+-- next Finish: only a cost, one probe per claim.)
 CREATE TABLE notification_delivery_heads (
     user_id  uuid   NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     channel  text   NOT NULL CHECK (channel IN ('push', 'sms')),
