@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -93,8 +94,9 @@ func newPendingNote(n *notification.Notification, channels []notification.Channe
 // transactions never wait on each other's in opposite orders.
 func noteCTEs(db bun.IDB, notes []pendingNote) [][2]any {
 	type group struct {
-		name  string
-		count int
+		name     string
+		count    int
+		channels []string
 	}
 	groups := map[string]*group{}
 	var order []string
@@ -104,14 +106,32 @@ func noteCTEs(db bun.IDB, notes []pendingNote) [][2]any {
 			groups[u] = &group{name: fmt.Sprintf("c%d", len(order))}
 			order = append(order, u)
 		}
-		groups[u].count++
+		g := groups[u]
+		g.count++
+		for _, ch := range p.channels {
+			if !slices.Contains(g.channels, ch) {
+				g.channels = append(g.channels, ch)
+			}
+		}
 	}
 	var out [][2]any
-	for _, u := range order {
+	for i, u := range order {
 		g := groups[u]
 		out = append(out, [2]any{g.name, db.NewRaw(`INSERT INTO notification_counters (user_id, last_seq) VALUES (?, ?)
 			ON CONFLICT (user_id) DO UPDATE SET last_seq = notification_counters.last_seq + excluded.last_seq
 			RETURNING last_seq`, u, g.count)})
+		if len(g.channels) > 0 {
+			// The queue's head row, once per user and channel; an
+			// existing one is left alone (not locked), so writers never
+			// wait on the dispatcher's Finish. Read from the counter's
+			// CTE, it is written after the counter row is locked, which
+			// Store.pruneHeads relies on. A queue without a head row has
+			// nothing pending, so a new one starts after the seqs taken
+			// before.
+			out = append(out, [2]any{fmt.Sprintf("h%d", i), db.NewRaw(`INSERT INTO notification_delivery_heads (user_id, channel, done_seq)
+				SELECT ?, ch, last_seq - ? FROM ?, unnest(?::text[]) AS ch ON CONFLICT DO NOTHING`,
+				u, g.count, bun.Ident(g.name), pgdialect.Array(g.channels))})
+		}
 	}
 	taken := map[string]int{}
 	for i, p := range notes {
@@ -133,13 +153,15 @@ func noteCTEs(db bun.IDB, notes []pendingNote) [][2]any {
 }
 
 // noteSeqs is the select-list expression of the seqs of n notes, "n0",
-// "n1", ..., comma-separated in order.
+// "n1", ..., comma-separated in order. An ARRAY constructor, not a
+// function: a function takes at most 100 arguments, and concat_ws of the
+// seqs failed every transaction writing more than 99 notifications.
 func noteSeqs(n int) string {
 	parts := make([]string, n)
 	for i := range n {
-		parts[i] = fmt.Sprintf("(SELECT seq FROM n%d)::text", i)
+		parts[i] = fmt.Sprintf("(SELECT seq FROM n%d)", i)
 	}
-	return "concat_ws(',', " + strings.Join(parts, ", ") + ")"
+	return "array_to_string(ARRAY[" + strings.Join(parts, ", ") + "]::bigint[], ',')"
 }
 
 // noteError translates the failure of a statement that stored
@@ -250,9 +272,13 @@ type claimedRow struct {
 
 // Claim locks due heads of the per-user queues with SKIP LOCKED, so
 // dispatchers of several instances never take the same row, and leases
-// them. A row is a head when no pending row of its user and channel has a
-// smaller seq; rows behind a claimed head stay unclaimable until it is
-// finished. Only rows on channels are looked at.
+// them. A queue's head is its first pending row after the row last
+// finished (notification_delivery_heads.done_seq): the index range read
+// for it starts past the entries of finished rows, which the partial
+// queue index keeps until vacuum, so a claim costs one short probe per
+// queue however many deliveries were sent before. A head is found before
+// its lease is checked, so rows behind a claimed head stay unclaimable
+// until it is finished. Only queues of channels are looked at.
 func (s *Store) Claim(ctx context.Context, now time.Time, lease time.Duration, limit int, channels []notification.Channel) ([]notification.Delivery, error) {
 	if len(channels) == 0 || limit <= 0 {
 		return nil, nil
@@ -263,26 +289,35 @@ func (s *Store) Claim(ctx context.Context, now time.Time, lease time.Duration, l
 	}
 	claim := newClaim()
 	var rows []claimedRow
-	// The locked rows are updated by ctid (a Tid Scan) and their
-	// notifications fetched by key one by one: joined by key instead, the
-	// planner hashes both whole tables once the backlog is large, which
-	// made each claim cost a scan of the queue (quadratic over a drain).
+	// The heads are found in the statement's snapshot, then locked by
+	// ctid with SKIP LOCKED: locking inside the per-queue LIMIT 1 would
+	// skip a held head and take the row behind it. A head changed since
+	// the snapshot (finished, or leased by another dispatcher) has a new
+	// ctid, fails the re-check and is left for the next round. The locked
+	// rows are updated by ctid (a Tid Scan) and their notifications
+	// fetched by key one by one: joined by key instead, the planner hashes
+	// both whole tables once the backlog is large.
 	err := s.db.NewRaw(`WITH c AS (
 			UPDATE notification_deliveries d SET claim = ?, lease_until = ?
 			WHERE d.ctid = ANY(ARRAY(
-				SELECT h.ctid FROM notification_deliveries h
-				WHERE h.state = 'pending' AND h.next_at <= ? AND (h.lease_until IS NULL OR h.lease_until <= ?)
-				  AND h.channel = ANY(?::text[])
-				  AND NOT EXISTS (SELECT 1 FROM notification_deliveries p
-				                  WHERE p.state = 'pending' AND p.user_id = h.user_id AND p.channel = h.channel AND p.seq < h.seq)
-				ORDER BY h.next_at
-				LIMIT ?
-				FOR UPDATE OF h SKIP LOCKED))
+				SELECT l.ctid FROM notification_deliveries l
+				WHERE l.ctid = ANY(ARRAY(
+					SELECT q.ctid FROM notification_delivery_heads h
+					CROSS JOIN LATERAL (
+						SELECT p.ctid, p.next_at, p.lease_until FROM notification_deliveries p
+						WHERE p.state = 'pending' AND p.user_id = h.user_id AND p.channel = h.channel AND p.seq > h.done_seq
+						ORDER BY p.seq
+						LIMIT 1) q
+					WHERE h.channel = ANY(?::text[]) AND q.next_at <= ? AND (q.lease_until IS NULL OR q.lease_until <= ?)
+					ORDER BY q.next_at
+					LIMIT ?))
+				  AND l.state = 'pending' AND l.next_at <= ? AND (l.lease_until IS NULL OR l.lease_until <= ?)
+				FOR UPDATE OF l SKIP LOCKED))
 			RETURNING d.notification_id, d.channel, d.attempts, d.created_at)
 		SELECT c.notification_id, c.channel, c.attempts, c.created_at AS d_created_at,
 		       n.user_id, n.type, n.data, n.seq, n.created_at, n.read_at
 		FROM c, LATERAL (SELECT * FROM notifications n WHERE n.id = c.notification_id OFFSET 0) n`,
-		claim, now.Add(lease), now, now, pgdialect.Array(chans), limit).Scan(ctx, &rows)
+		claim, now.Add(lease), pgdialect.Array(chans), now, now, limit, now, now).Scan(ctx, &rows)
 	if err != nil && !isNoRows(err) {
 		return nil, translate(err)
 	}
@@ -297,6 +332,10 @@ func (s *Store) Claim(ctx context.Context, now time.Time, lease time.Duration, l
 
 // Finish records the results in one statement, each only while its claim
 // holds the row: one round trip and one commit (one WAL flush) per batch.
+// A row leaving the queue (sent or given up) moves its queue's done_seq
+// to it in the same statement, making the row behind it the head. Only
+// the holder of a queue's head's claim moves it, so two Finish statements
+// never update the same head row.
 func (s *Store) Finish(ctx context.Context, attempts []notification.Attempt) error {
 	if len(attempts) == 0 {
 		return nil
@@ -313,15 +352,69 @@ func (s *Store) Finish(ctx context.Context, attempts []notification.Attempt) err
 			nexts[i] = &t
 		}
 	}
-	_, err := s.db.NewRaw(`UPDATE notification_deliveries d
-		SET state = r.state, attempts = r.attempts, next_at = COALESCE(r.next_at, d.next_at), last_error = r.last_error,
-		    claim = NULL, lease_until = NULL
-		FROM unnest(?::uuid[], ?::text[], ?::text[], ?::int[], ?::timestamptz[], ?::text[], ?::text[])
-		     AS r(notification_id, channel, state, attempts, next_at, last_error, claim)
-		WHERE d.notification_id = r.notification_id AND d.channel = r.channel AND d.claim = r.claim`,
+	var moved []struct {
+		UserID  string `bun:"user_id"`
+		Channel string `bun:"channel"`
+		Idle    bool   `bun:"idle"`
+	}
+	err := s.db.NewRaw(`WITH u AS (
+			UPDATE notification_deliveries d
+			SET state = r.state, attempts = r.attempts, next_at = COALESCE(r.next_at, d.next_at), last_error = r.last_error,
+			    claim = NULL, lease_until = NULL
+			FROM unnest(?::uuid[], ?::text[], ?::text[], ?::int[], ?::timestamptz[], ?::text[], ?::text[])
+			     AS r(notification_id, channel, state, attempts, next_at, last_error, claim)
+			WHERE d.notification_id = r.notification_id AND d.channel = r.channel AND d.claim = r.claim
+			RETURNING d.user_id, d.channel, d.seq, d.state)
+		UPDATE notification_delivery_heads h SET done_seq = GREATEST(h.done_seq, m.seq)
+		FROM (SELECT user_id, channel, max(seq) AS seq FROM u WHERE state <> 'pending' GROUP BY user_id, channel) m
+		WHERE h.user_id = m.user_id AND h.channel = m.channel
+		RETURNING h.user_id::text, h.channel, NOT EXISTS (SELECT 1 FROM notification_deliveries p
+			WHERE p.state = 'pending' AND p.user_id = h.user_id AND p.channel = h.channel AND p.seq > h.done_seq) AS idle`,
 		pgdialect.Array(ids), pgdialect.Array(chans), pgdialect.Array(states), pgdialect.Array(tries),
-		pgdialect.Array(nexts), pgdialect.Array(errs), pgdialect.Array(claims)).Exec(ctx)
-	return translate(err)
+		pgdialect.Array(nexts), pgdialect.Array(errs), pgdialect.Array(claims)).Scan(ctx, &moved)
+	if err != nil && !isNoRows(err) {
+		return translate(err)
+	}
+	var users, idle []string
+	for _, m := range moved {
+		if m.Idle {
+			users, idle = append(users, m.UserID), append(idle, m.Channel)
+		}
+	}
+	if len(users) == 0 {
+		return nil
+	}
+	return s.pruneHeads(ctx, users, idle)
+}
+
+// pruneHeads deletes the head rows of the queues (users[i], channels[i])
+// that have nothing pending, so a claim reads only the heads of queues
+// with work (or that had some since their last Finish). A writer inserts
+// a delivery and, if missing, its head row in one statement that first
+// locks the user's notification_counters row; holding that lock here, a
+// second statement (a fresh snapshot) sees every delivery committed
+// before, and a writer still to come waits and then inserts the head
+// again. Users whose counter is held by a writer at the moment are
+// skipped (SKIP LOCKED: no waiting, so no deadlock with writers locking
+// several users); their heads stay, which is only a cost.
+func (s *Store) pruneHeads(ctx context.Context, users, channels []string) error {
+	return translate(s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		var locked []string
+		if err := tx.NewRaw(`SELECT user_id::text FROM notification_counters WHERE user_id = ANY(?::uuid[])
+			ORDER BY user_id FOR UPDATE SKIP LOCKED`, pgdialect.Array(users)).Scan(ctx, &locked); err != nil && !isNoRows(err) {
+			return err
+		}
+		if len(locked) == 0 {
+			return nil
+		}
+		_, err := tx.NewRaw(`DELETE FROM notification_delivery_heads h
+			USING unnest(?::uuid[], ?::text[]) AS q(user_id, channel)
+			WHERE h.user_id = q.user_id AND h.channel = q.channel AND h.user_id = ANY(?::uuid[])
+			  AND NOT EXISTS (SELECT 1 FROM notification_deliveries p
+			                  WHERE p.state = 'pending' AND p.user_id = h.user_id AND p.channel = h.channel AND p.seq > h.done_seq)`,
+			pgdialect.Array(users), pgdialect.Array(channels), pgdialect.Array(locked)).Exec(ctx)
+		return err
+	}))
 }
 
 // Release clears the claims of ds.

@@ -33,6 +33,9 @@ WITH ins AS (
         INSERT INTO notification_counters (user_id, last_seq) VALUES ((SELECT seller_id FROM pgbench_products WHERE n = :p), 1)
         ON CONFLICT (user_id) DO UPDATE SET last_seq = notification_counters.last_seq + excluded.last_seq
         RETURNING last_seq),
+    h0 AS (
+        INSERT INTO notification_delivery_heads (user_id, channel, done_seq)
+        SELECT (SELECT seller_id FROM pgbench_products WHERE n = :p), ch, last_seq - 1 FROM c0, unnest('{sms}'::text[]) AS ch ON CONFLICT DO NOTHING),
     n0 AS (
         INSERT INTO notifications (id, user_id, type, data, seq, created_at)
         SELECT gen_random_uuid(), (SELECT seller_id FROM pgbench_products WHERE n = :p), 'ORDER_PLACED', jsonb_build_object('orderId', gen_random_uuid(), 'productId', (SELECT id FROM pgbench_products WHERE n = :p)),

@@ -26,6 +26,7 @@ func RunNotifications(t *testing.T, newStore func(t *testing.T) NotificationStor
 	t.Run("RollbackLeavesNone", func(t *testing.T) { testNotificationRollback(t, newStore(t)) })
 	t.Run("SeqFollowsCommits", func(t *testing.T) { testNotificationSeq(t, newStore(t)) })
 	t.Run("SeveralInOneTransaction", func(t *testing.T) { testNotificationsInOneTx(t, newStore(t)) })
+	t.Run("ManyInOneTransaction", func(t *testing.T) { testManyNotificationsInOneTx(t, newStore(t)) })
 	t.Run("ClaimHeadsOnly", func(t *testing.T) { testClaimHeads(t, newStore(t)) })
 	t.Run("ConcurrentDispatchers", func(t *testing.T) { testConcurrentDispatchers(t, newStore(t)) })
 	t.Run("ClaimOnlyChannelsAsked", func(t *testing.T) { testClaimChannels(t, newStore(t)) })
@@ -362,5 +363,39 @@ func testNotificationsInOneTx(t *testing.T, st NotificationStore) {
 	}
 	if n, _, _ := st.Backlog(ctx); n != 4 {
 		t.Errorf("backlog = %d deliveries, want 4 (one SMS each)", n)
+	}
+}
+
+// testManyNotificationsInOneTx: a transaction writing more notifications
+// than a SQL function takes arguments (100) commits them all, numbered.
+func testManyNotificationsInOneTx(t *testing.T, st NotificationStore) {
+	ctx := context.Background()
+	r := st.Repos()
+	users := []*user.User{NewUser(t, r, 1, user.RoleUser), NewUser(t, r, 2, user.RoleUser), NewUser(t, r, 3, user.RoleUser)}
+	var ns []*notification.Notification
+	for i := range 150 {
+		n, err := notification.New(newID(), users[i%3].ID(), notification.OrderPlaced, nil, t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ns = append(ns, n)
+	}
+	if err := st.WithinTx(ctx, func(ctx context.Context, r ports.Repos) error {
+		for _, n := range ns {
+			if err := r.Notifications.Add(ctx, n, []notification.Channel{notification.Push}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatalf("WithinTx with 150 notifications = %v", err)
+	}
+	for i, n := range ns {
+		if want := int64(i/3 + 1); n.Seq() != want {
+			t.Fatalf("seq of note %d = %d, want %d", i, n.Seq(), want)
+		}
+	}
+	if n, _, _ := st.Backlog(ctx); n != 150 {
+		t.Errorf("backlog = %d deliveries, want 150", n)
 	}
 }
