@@ -43,7 +43,7 @@ type reservableRow struct {
 // ordering rules of order.Orderable and the stock change in a single
 // statement. Only when it matches nothing does a second statement read the
 // product to tell why, and order.Orderable decides. The open-auction test
-// goes through product_in_open_auction (migration 0011), whose fresh
+// goes through product_in_open_auction (migration 0012), whose fresh
 // snapshot sees an auction committed while this UPDATE waited for the row.
 func (r *productRepo) Reserve(ctx context.Context, id string, qty int, buyerID string, now time.Time) (*product.Product, error) {
 	if !domain.ValidID(id) {
