@@ -212,6 +212,9 @@ func (s *Store) ListenEvents(ctx context.Context, heard func([]event.Event), rea
 			sleep(ctx, time.Second)
 			continue
 		}
+		if s.onListen != nil {
+			s.onListen()
+		}
 		// LISTEN is only written, not yet acknowledged: until the
 		// server has processed it, notifications pass by unheard. A
 		// notification of our own, once received, proves it has; what

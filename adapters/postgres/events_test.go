@@ -2,8 +2,10 @@ package postgres_test
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -63,6 +65,12 @@ func commit(t *testing.T, s *postgres.Store, ids ...string) {
 // processes would, and starts B listening.
 func twoInstances(t *testing.T) (a, b *postgres.Store, got *heard) {
 	t.Helper()
+	return twoInstancesWith(t, func(*postgres.Store) {})
+}
+
+// twoInstancesWith is twoInstances with setup run on B before it listens.
+func twoInstancesWith(t *testing.T, setup func(b *postgres.Store)) (a, b *postgres.Store, got *heard) {
+	t.Helper()
 	dsn := pgtest.NewDatabase(t)
 	open := func() *postgres.Store {
 		s, err := postgres.Open(dsn, postgres.Options{MaxOpenConns: 4})
@@ -76,6 +84,7 @@ func twoInstances(t *testing.T) (a, b *postgres.Store, got *heard) {
 		return s
 	}
 	a, b = open(), open()
+	setup(b)
 	got = &heard{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -111,5 +120,64 @@ func TestAListenerThatReconnectsCatchesUpFromTheOutbox(t *testing.T) {
 	}
 	commit(t, a, "missed")
 	commit(t, a, "after")
+	got.waitFor(t, []string{"before", "missed", "after"}, 5*time.Second)
+}
+
+// A reconnecting listener hears of a commit made after its new LISTEN took
+// effect but before it confirmed it; that commit came after the ones it
+// missed while disconnected, and must be handed over after them.
+func TestACommitDuringTheReconnectComesAfterTheMissedOnes(t *testing.T) {
+	var (
+		a        *postgres.Store
+		listens  atomic.Int32
+		missed   atomic.Bool
+		hookErrs = make(chan error, 1)
+	)
+	a, _, got := twoInstancesWith(t, func(b *postgres.Store) {
+		postgres.OnListen(b, func() {
+			if listens.Add(1) != 2 {
+				return
+			}
+			hookErrs <- func() error {
+				if !missed.Load() {
+					return errors.New("the listener reconnected before the test committed \"missed\"")
+				}
+				// Wait until the new LISTEN has been processed, so the
+				// NOTIFY of "after" reaches it ahead of the confirmation.
+				for range 250 {
+					n := 0
+					if err := a.DB().NewRaw(`SELECT count(*) FROM pg_stat_activity
+						WHERE datname = current_database() AND query LIKE 'LISTEN%' AND state = 'idle'`).Scan(context.Background(), &n); err != nil {
+						return err
+					}
+					if n == 1 {
+						return a.WithinTx(context.Background(), func(ctx context.Context, r ports.Repos) error {
+							r.Events.Record(event.New(event.ProductChanged, user.SystemActor("test"), event.SubjectProduct, "after"))
+							return nil
+						})
+					}
+					time.Sleep(20 * time.Millisecond)
+				}
+				return errors.New("the new LISTEN never became idle")
+			}()
+		})
+	})
+	commit(t, a, "before")
+	got.waitFor(t, []string{"before"}, 2*time.Second)
+	n := 0
+	if err := a.DB().NewRaw(`SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE datname = current_database() AND query LIKE 'LISTEN%'`).Scan(context.Background(), &n); err != nil || n != 1 {
+		t.Fatalf("terminating the listener's backend: %d terminated, %v; want 1", n, err)
+	}
+	commit(t, a, "missed")
+	missed.Store(true)
+	select {
+	case err := <-hookErrs:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the listener did not reconnect")
+	}
 	got.waitFor(t, []string{"before", "missed", "after"}, 5*time.Second)
 }

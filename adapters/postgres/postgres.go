@@ -63,6 +63,9 @@ type Store struct {
 	// outbox and on the NOTIFY channel.
 	origin string
 	sink   ports.EventSink
+	// onListen, set only by tests, runs after ListenEvents sends each
+	// LISTEN and before it confirms it.
+	onListen func()
 }
 
 // SetEventSink registers the sink that hears, right after each commit, of
