@@ -1,7 +1,6 @@
 package acceptance
 
 import (
-	"context"
 	"net/http"
 	"testing"
 	"time"
@@ -86,17 +85,7 @@ func TestTwoInstancesOnOneDatabaseSeeEachOthersWritesWithinASecond(t *testing.T)
 	// Two instances: each has its own connection pool and its own cache,
 	// as two processes would.
 	dsn := pgtest.NewDatabase(t)
-	open := func() *postgres.Store {
-		s, err := postgres.Open(dsn, postgres.Options{MaxOpenConns: 8})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		if _, err := s.Migrate(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
+	open := func() *postgres.Store { return pgtest.Open(t, dsn) }
 	store, storeB := open(), open()
 	a := testenv.NewOnStore(t, testenv.Postgres, store, catalogOptions())
 	b := testenv.NewOnStore(t, testenv.Postgres, storeB, catalogOptions())

@@ -1,7 +1,6 @@
 package acceptance
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 	"testing"
@@ -264,17 +263,7 @@ func TestReferenceDataIsSeededAndManagedByAdmins(t *testing.T) {
 
 func TestAReferenceChangeReachesAnotherInstance(t *testing.T) {
 	dsn := pgtest.NewDatabase(t)
-	open := func() *postgres.Store {
-		s, err := postgres.Open(dsn, postgres.Options{MaxOpenConns: 4})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		if _, err := s.Migrate(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
+	open := func() *postgres.Store { return pgtest.Open(t, dsn) }
 	// The clock stands still, so B's copy never ages past ReferenceTTL:
 	// only the committed event can make B read the change.
 	clk := clock.NewFake(time.Now())

@@ -1,7 +1,6 @@
 package acceptance
 
 import (
-	"context"
 	"net/http"
 	"sync/atomic"
 	"testing"
@@ -136,17 +135,7 @@ func TestCachedListsShowEveryWriteAtOnce(t *testing.T) {
 
 func TestTwoInstancesSeeEachOthersListWritesWithinASecond(t *testing.T) {
 	dsn := pgtest.NewDatabase(t)
-	open := func() *postgres.Store {
-		s, err := postgres.Open(dsn, postgres.Options{MaxOpenConns: 8})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		if _, err := s.Migrate(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
+	open := func() *postgres.Store { return pgtest.Open(t, dsn) }
 	store, storeB := open(), open()
 	a := testenv.NewOnStore(t, testenv.Postgres, store, catalogOptions())
 	b := testenv.NewOnStore(t, testenv.Postgres, storeB, catalogOptions())

@@ -72,17 +72,7 @@ func twoInstances(t *testing.T) (a, b *postgres.Store, got *heard) {
 func twoInstancesWith(t *testing.T, setup func(b *postgres.Store)) (a, b *postgres.Store, got *heard) {
 	t.Helper()
 	dsn := pgtest.NewDatabase(t)
-	open := func() *postgres.Store {
-		s, err := postgres.Open(dsn, postgres.Options{MaxOpenConns: 4})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		if _, err := s.Migrate(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
+	open := func() *postgres.Store { return pgtest.Open(t, dsn) }
 	a, b = open(), open()
 	setup(b)
 	got = &heard{}

@@ -82,8 +82,20 @@ func NewDatabase(t testing.TB) string {
 // dropped when t ends.
 func New(t testing.TB) *postgres.Store {
 	t.Helper()
-	dsn := NewDatabase(t)
-	s, err := postgres.Open(dsn, postgres.Options{MaxOpenConns: 40})
+	return open(t, NewDatabase(t), 40)
+}
+
+// Open returns another migrated store on the database at dsn (from
+// NewDatabase), closed when t ends: a second server instance sharing the
+// database, with a pool and caches of its own.
+func Open(t testing.TB, dsn string) *postgres.Store {
+	t.Helper()
+	return open(t, dsn, 8)
+}
+
+func open(t testing.TB, dsn string, conns int) *postgres.Store {
+	t.Helper()
+	s, err := postgres.Open(dsn, postgres.Options{MaxOpenConns: conns})
 	if err != nil {
 		t.Fatal(err)
 	}
