@@ -2,6 +2,8 @@ package http
 
 import (
 	"encoding/json"
+	"fmt"
+	"hash/maphash"
 	"io"
 	"net/http/httptest"
 	"reflect"
@@ -16,7 +18,10 @@ import (
 )
 
 func renderedTestProduct(qty int) *product.Product {
-	const id = "0193a000-0000-7000-8000-000000000003"
+	return renderedTestProductWithID("0193a000-0000-7000-8000-000000000003", qty)
+}
+
+func renderedTestProductWithID(id string, qty int) *product.Product {
 	text := func(uz, ru, en string) i18n.Localized {
 		return i18n.Rehydrate(map[i18n.Locale]string{i18n.Uzbek: uz, i18n.Russian: ru, i18n.English: en})
 	}
@@ -69,6 +74,46 @@ func TestRenderedProductIsWhatRespondWrites(t *testing.T) {
 	got, _ := get("/memo")
 	if err := json.Unmarshal([]byte(got), &v); err != nil || v.Data.Quantity != 2 || v.Data.Title != "Red roses" {
 		t.Fatalf("final answer %s (%v)", got, err)
+	}
+}
+
+// TestRenderedProductKeepsLocalesApart reads one product in Russian, then
+// in English, with an id chosen so both land in the same memo slot: the
+// English reader must not get the Russian page.
+func TestRenderedProductKeepsLocalesApart(t *testing.T) {
+	s := &Server{opt: Options{mediaBase: "/media/"}, rendered: newRenderedProducts()}
+	slot := func(id string, l i18n.Locale) uint64 {
+		return maphash.String(s.rendered.seed, id+string(l)) % renderedSlots
+	}
+	var id string
+	for i := 0; id == ""; i++ {
+		c := fmt.Sprintf("0193a000-0000-7000-8000-%012d", i)
+		if slot(c, i18n.Russian) == slot(c, i18n.English) {
+			id = c
+		}
+	}
+	p := renderedTestProductWithID(id, 3)
+	loc := i18n.Russian
+	app := fiber.New()
+	app.Get("/", func(c *fiber.Ctx) error { return s.respondProduct(c, p, loc) })
+	title := func() string {
+		t.Helper()
+		resp, err := app.Test(httptest.NewRequest("GET", "/", nil), -1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var v struct{ Data productDTO }
+		if err := json.NewDecoder(resp.Body).Decode(&v); err != nil {
+			t.Fatal(err)
+		}
+		return v.Data.Title
+	}
+	if got := title(); got != "Красные розы" {
+		t.Fatalf("Russian title = %q", got)
+	}
+	loc = i18n.English
+	if got := title(); got != "Red roses" {
+		t.Fatalf("English title after a Russian read of the same slot = %q, want Red roses", got)
 	}
 }
 
